@@ -1,0 +1,57 @@
+namespace HappySad.Training.Native;
+
+/// <summary>
+/// Prepares the process for TorchSharp. Call <see cref="EnsureInitialized"/> before the first use of
+/// any TorchSharp type: once TorchSharp has failed to load its native library it does not retry.
+/// Every entry point of this library that touches TorchSharp calls it, so callers rarely need to.
+/// </summary>
+public static class TorchRuntime
+{
+    const string LibTorchSharpFile = "libLibTorchSharp.so";
+    static readonly Lock Gate = new();
+    static CompatibilityReport? _compatibility;
+    static bool _initialized;
+
+    /// <summary>What the libstdc++ check found or did; null off Linux or before initialisation.</summary>
+    public static CompatibilityReport? Compatibility
+    {
+        get { lock (Gate) return _compatibility; }
+    }
+
+    public static void EnsureInitialized()
+    {
+        lock (Gate)
+        {
+            if (_initialized)
+                return;
+            if (OperatingSystem.IsLinux())
+                _compatibility = MakeLibTorchSharpLoadable();
+            _initialized = true;
+        }
+    }
+
+    static CompatibilityReport? MakeLibTorchSharpLoadable()
+    {
+        var library = FindLibTorchSharp();
+        var available = LibStdCxxCompatibility.SystemVersions();
+        // Without either we cannot reason about versions; TorchSharp's own error will say more.
+        if (library is null || available is null)
+            return null;
+        return LibStdCxxCompatibility.EnsureLoadable(library, available);
+    }
+
+    /// <summary>
+    /// The file the runtime will load for TorchSharp's <c>LibTorchSharp</c>: the first match in the
+    /// native search directories the host computed from the app's deps.json, as the runtime probes them.
+    /// </summary>
+    internal static string? FindLibTorchSharp()
+    {
+        var searchDirectories = (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Append(AppContext.BaseDirectory)
+            .Append(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"));
+        return searchDirectories
+            .Select(directory => Path.Combine(directory, LibTorchSharpFile))
+            .FirstOrDefault(File.Exists);
+    }
+}
