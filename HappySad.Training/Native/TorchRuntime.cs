@@ -18,6 +18,9 @@ public static class TorchRuntime
         get { lock (Gate) return _compatibility; }
     }
 
+    /// <summary>Whether glibc's allocator was tuned for libtorch's large per-batch buffers (see <see cref="NativeMemory"/>).</summary>
+    public static bool AllocatorTuned { get; private set; }
+
     public static void EnsureInitialized()
     {
         lock (Gate)
@@ -25,7 +28,10 @@ public static class TorchRuntime
             if (_initialized)
                 return;
             if (OperatingSystem.IsLinux())
+            {
+                AllocatorTuned = NativeMemory.TuneAllocator();
                 _compatibility = MakeLibTorchSharpLoadable();
+            }
             _initialized = true;
         }
     }

@@ -1,0 +1,191 @@
+using SkiaSharp;
+
+namespace HappySad.Training.Data;
+
+/// <summary>Why an image file was refused; <see cref="Message"/> is meant for people.</summary>
+public enum RejectionKind
+{
+    Empty,
+    Unsupported,
+    Truncated,
+    Undecodable,
+    TooSmall,
+    TooLarge,
+    TooManyBytes,
+}
+
+public sealed class ImageRejectedException(RejectionKind kind, string message) : Exception(message)
+{
+    public RejectionKind Kind { get; } = kind;
+}
+
+/// <summary>Limits that protect decoding from tiny, huge and hostile files.</summary>
+public sealed record ImageLimits
+{
+    public static readonly ImageLimits Default = new();
+
+    /// <summary>Images smaller than this on either side are refused.</summary>
+    public int MinSide { get; init; } = 32;
+
+    /// <summary>Images above this many pixels are refused before any pixel is decoded (decompression bombs).</summary>
+    public long MaxPixels { get; init; } = 40_000_000;
+
+    /// <summary>Files above this many bytes are refused before they are read.</summary>
+    public long MaxBytes { get; init; } = 25 * 1024 * 1024;
+}
+
+/// <summary>An image decoded and resized for the network: <c>Size x Size</c> RGB bytes, row-major (HWC).</summary>
+public sealed record DecodedImage(byte[] Rgb, int Size, ImageFormat Format, int SourceWidth, int SourceHeight)
+{
+    public byte R(int x, int y) => Rgb[((y * Size) + x) * 3];
+    public byte G(int x, int y) => Rgb[(((y * Size) + x) * 3) + 1];
+    public byte B(int x, int y) => Rgb[(((y * Size) + x) * 3) + 2];
+}
+
+/// <summary>
+/// Decodes JPEG, PNG, BMP, GIF (first frame) and WebP with SkiaSharp and resizes to a square,
+/// ignoring aspect ratio, with bilinear filtering: what Keras's <c>image_dataset_from_directory</c>
+/// does for the notebook. Alpha is dropped (not composited), as TensorFlow's 3-channel decode does;
+/// grayscale and palette images come out as RGB.
+/// </summary>
+public static class ImageDecoder
+{
+    public const int DefaultSize = 256;
+
+    public static DecodedImage Decode(string path, int size = DefaultSize, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        var length = new FileInfo(path).Length;
+        if (length > limits.MaxBytes)
+            throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is {FormatBytes(length)}, over the {FormatBytes(limits.MaxBytes)} limit");
+        return Decode(File.ReadAllBytes(path), size, limits);
+    }
+
+    public static DecodedImage Decode(Stream stream, int size = DefaultSize, ImageLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        limits ??= ImageLimits.Default;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk)) > 0)
+        {
+            if (buffer.Length + read > limits.MaxBytes)
+                throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is over the {FormatBytes(limits.MaxBytes)} limit");
+            buffer.Write(chunk, 0, read);
+        }
+        return Decode(buffer.ToArray(), size, limits);
+    }
+
+    public static DecodedImage Decode(byte[] bytes, int size = DefaultSize, ImageLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        limits ??= ImageLimits.Default;
+        if (bytes.Length == 0)
+            throw new ImageRejectedException(RejectionKind.Empty, "file is empty (0 bytes)");
+        if (bytes.Length > limits.MaxBytes)
+            throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is {FormatBytes(bytes.Length)}, over the {FormatBytes(limits.MaxBytes)} limit");
+
+        var format = ImageSniffer.Sniff(bytes.AsSpan(0, Math.Min(bytes.Length, ImageSniffer.HeaderLength)));
+        if (!ImageSniffer.IsSupported(format))
+            throw new ImageRejectedException(RejectionKind.Unsupported, UnsupportedReason(format));
+
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data)
+            ?? throw new ImageRejectedException(RejectionKind.Undecodable, $"not a decodable {Describe(format)} (corrupt header)");
+
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if (width < limits.MinSide || height < limits.MinSide)
+            throw new ImageRejectedException(RejectionKind.TooSmall, $"image is {width}x{height}, smaller than {limits.MinSide} px a side");
+        if ((long)width * height > limits.MaxPixels)
+            throw new ImageRejectedException(RejectionKind.TooLarge, $"image is {width}x{height} ({(long)width * height / 1_000_000.0:0.#} megapixels), over the {limits.MaxPixels / 1_000_000.0:0.#} megapixel limit");
+
+        using var decoded = DecodeScaled(codec, size, format);
+        var rgb = ResizeToRgb(decoded, size);
+        return new DecodedImage(rgb, size, format, width, height);
+    }
+
+    /// <summary>
+    /// Decodes at the smallest scale the codec offers (JPEG: 1/2, 1/4, 1/8) that still covers the
+    /// target on both sides, so a 12-megapixel photo costs a fraction of a full decode.
+    /// </summary>
+    static SKBitmap DecodeScaled(SKCodec codec, int size, ImageFormat format)
+    {
+        var full = codec.Info;
+        var decodeSize = new SKSizeI(full.Width, full.Height);
+        foreach (var scale in (ReadOnlySpan<float>)[0.125f, 0.25f, 0.5f])
+        {
+            var scaled = codec.GetScaledDimensions(scale);
+            if (scaled.Width >= size && scaled.Height >= size && scaled.Width < decodeSize.Width)
+            {
+                decodeSize = scaled;
+                break;
+            }
+        }
+
+        var info = new SKImageInfo(decodeSize.Width, decodeSize.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap(info);
+        try
+        {
+            // Frame 0 only: an animated GIF or WebP is judged by its first frame.
+            var result = codec.GetPixels(info, bitmap.GetPixels(), new SKCodecOptions(0));
+            if (result == SKCodecResult.IncompleteInput || result == SKCodecResult.ErrorInInput)
+                throw new ImageRejectedException(RejectionKind.Truncated, $"{Describe(format)} data is truncated or corrupt ({result})");
+            if (result != SKCodecResult.Success)
+                throw new ImageRejectedException(RejectionKind.Undecodable, $"{Describe(format)} could not be decoded ({result})");
+            return bitmap;
+        }
+        catch
+        {
+            bitmap.Dispose();
+            throw;
+        }
+    }
+
+    static byte[] ResizeToRgb(SKBitmap source, int size)
+    {
+        using var resized = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        if (source.Width == size && source.Height == size)
+            source.CopyTo(resized);
+        else if (!source.ScalePixels(resized, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)))
+            throw new ImageRejectedException(RejectionKind.Undecodable, "image could not be resized");
+
+        var rgba = resized.GetPixelSpan();
+        var rgb = new byte[size * size * 3];
+        for (int src = 0, dst = 0; dst < rgb.Length; src += 4, dst += 3)
+        {
+            rgb[dst] = rgba[src];
+            rgb[dst + 1] = rgba[src + 1];
+            rgb[dst + 2] = rgba[src + 2];
+        }
+        return rgb;
+    }
+
+    static string UnsupportedReason(ImageFormat format) => format switch
+    {
+        ImageFormat.Svg => "SVG vector images are not supported (JPEG, PNG, BMP, GIF or WebP only)",
+        ImageFormat.Html => "file is an HTML page, not an image",
+        ImageFormat.Text => "file is text, not an image",
+        _ => "not a supported image (JPEG, PNG, BMP, GIF or WebP)",
+    };
+
+    internal static string Describe(ImageFormat format) => format switch
+    {
+        ImageFormat.Jpeg => "JPEG",
+        ImageFormat.Png => "PNG",
+        ImageFormat.Bmp => "BMP",
+        ImageFormat.Gif => "GIF",
+        ImageFormat.WebP => "WebP",
+        ImageFormat.Svg => "SVG",
+        ImageFormat.Html => "HTML",
+        ImageFormat.Text => "text",
+        _ => "unknown",
+    };
+
+    internal static string FormatBytes(long bytes) => bytes switch
+    {
+        >= 1024 * 1024 => $"{bytes / (1024.0 * 1024.0):0.#} MB",
+        >= 1024 => $"{bytes / 1024.0:0.#} KB",
+        _ => $"{bytes} bytes",
+    };
+}

@@ -1,0 +1,111 @@
+namespace HappySad.Training.Data;
+
+/// <summary>A file in a data set folder with the class its folder names.</summary>
+public sealed record LabeledFile(string Path, int Label);
+
+/// <summary>A file that cannot be used, and why.</summary>
+public sealed record RejectedFile(string Path, string ClassName, RejectionKind Kind, string Reason);
+
+/// <summary>A usable file whose extension names another format than its content (reported, not refused).</summary>
+public sealed record MislabeledFile(string Path, ImageFormat ExtensionFormat, ImageFormat ContentFormat)
+{
+    public string Reason =>
+        $"extension says {ImageDecoder.Describe(ExtensionFormat)} but the content is {ImageDecoder.Describe(ContentFormat)}";
+}
+
+/// <summary>
+/// A data set on disk: one subfolder per class, exactly two classes, ordered by ordinal folder
+/// name as Keras orders them (so <c>happy</c> is 0 and <c>sad</c> is 1).
+/// </summary>
+public sealed class ImageFolder
+{
+    ImageFolder(string root, IReadOnlyList<string> classNames, IReadOnlyList<LabeledFile> files)
+    {
+        Root = root;
+        ClassNames = classNames;
+        Files = files;
+    }
+
+    public string Root { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Every regular, non-hidden file under the class folders, before any content check.</summary>
+    public IReadOnlyList<LabeledFile> Files { get; }
+
+    public static ImageFolder Open(string root)
+    {
+        if (!Directory.Exists(root))
+            throw new DataSetException($"data folder '{root}' does not exist");
+        var classNames = Directory.EnumerateDirectories(root)
+            .Select(System.IO.Path.GetFileName)
+            .OfType<string>()
+            .Where(name => !name.StartsWith('.'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (classNames.Count != 2)
+        {
+            var found = classNames.Count == 0 ? "none" : string.Join(", ", classNames);
+            throw new DataSetException($"data folder '{root}' must hold exactly two class folders (e.g. happy/ and sad/); found {classNames.Count}: {found}");
+        }
+
+        var files = new List<LabeledFile>();
+        for (var label = 0; label < classNames.Count; label++)
+        {
+            var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
+            files.AddRange(Directory.EnumerateFiles(System.IO.Path.Combine(root, classNames[label]), "*", options)
+                .Where(path => !System.IO.Path.GetFileName(path).StartsWith('.'))
+                .Order(StringComparer.Ordinal)
+                .Select(path => new LabeledFile(path, label)));
+        }
+        return new ImageFolder(root, classNames, files);
+    }
+
+    /// <summary>
+    /// Decodes every file once, in parallel, keeping the resized pixels of the good ones and the
+    /// reason for each bad one. Progress reports the number of files done.
+    /// </summary>
+    public ImageFolderLoad Load(int size = ImageDecoder.DefaultSize, ImageLimits? limits = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var results = new (DecodedImage? Image, RejectedFile? Rejected)[Files.Count];
+        var done = 0;
+        Parallel.For(0, Files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var file = Files[i];
+            try
+            {
+                results[i] = (ImageDecoder.Decode(file.Path, size, limits), null);
+            }
+            catch (ImageRejectedException e)
+            {
+                results[i] = (null, new RejectedFile(file.Path, ClassNames[file.Label], e.Kind, e.Message));
+            }
+            progress?.Report(Interlocked.Increment(ref done));
+        });
+
+        var images = new List<DecodedImage>();
+        var labels = new List<int>();
+        var paths = new List<string>();
+        var mislabeled = new List<MislabeledFile>();
+        for (var i = 0; i < Files.Count; i++)
+        {
+            if (results[i].Image is not { } image)
+                continue;
+            images.Add(image);
+            labels.Add(Files[i].Label);
+            paths.Add(Files[i].Path);
+            if (ImageSniffer.FromExtension(Files[i].Path) is { } claimed && claimed != image.Format)
+                mislabeled.Add(new MislabeledFile(Files[i].Path, claimed, image.Format));
+        }
+
+        return new ImageFolderLoad(
+            ImageSet.FromDecoded(ClassNames, images, labels, paths, size),
+            [.. results.Select(r => r.Rejected).OfType<RejectedFile>()],
+            mislabeled);
+    }
+}
+
+/// <summary>What <see cref="ImageFolder.Load"/> found: the usable images, the refused files, and the mislabeled ones.</summary>
+public sealed record ImageFolderLoad(ImageSet Images, IReadOnlyList<RejectedFile> Rejected, IReadOnlyList<MislabeledFile> Mislabeled);
+
+/// <summary>A data set that cannot be used as asked; its message is one line meant for people.</summary>
+public sealed class DataSetException(string message) : Exception(message);

@@ -1,0 +1,69 @@
+namespace HappySad.Training.Data;
+
+/// <summary>
+/// Decoded, resized images held as bytes (HWC RGB, <c>Size x Size</c>) with their labels: the
+/// per-run cache that lets every epoch reuse one decode. 256x256 costs 192 KB an image, so the
+/// 301 seed photos take 58 MB.
+/// </summary>
+public sealed class ImageSet
+{
+    readonly byte[][] _pixels;
+    readonly int[] _labels;
+    readonly string[] _paths;
+
+    ImageSet(IReadOnlyList<string> classNames, byte[][] pixels, int[] labels, string[] paths, int size)
+    {
+        ClassNames = classNames;
+        _pixels = pixels;
+        _labels = labels;
+        _paths = paths;
+        Size = size;
+    }
+
+    public IReadOnlyList<string> ClassNames { get; }
+    public int Size { get; }
+    public int Count => _labels.Length;
+    public IReadOnlyList<int> Labels => _labels;
+    public IReadOnlyList<string> Paths => _paths;
+
+    /// <summary>HWC RGB bytes of one image.</summary>
+    public ReadOnlySpan<byte> Pixels(int index) => _pixels[index];
+
+    public int CountOf(int label) => _labels.Count(l => l == label);
+
+    public static ImageSet FromDecoded(IReadOnlyList<string> classNames, IReadOnlyList<DecodedImage> images, IReadOnlyList<int> labels, IReadOnlyList<string> paths, int size)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(paths);
+        if (images.Count != labels.Count || images.Count != paths.Count)
+            throw new ArgumentException("images, labels and paths must have the same length");
+        if (images.Any(image => image.Size != size))
+            throw new ArgumentException($"every image must be {size}x{size}");
+        return new ImageSet(classNames, [.. images.Select(i => i.Rgb)], [.. labels], [.. paths], size);
+    }
+
+    /// <summary>
+    /// The same images relabelled for another class order, matching classes by name: how a folder
+    /// whose classes sort differently is evaluated against a model's classes.
+    /// </summary>
+    public ImageSet InClassOrder(IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        if (classNames.SequenceEqual(ClassNames, StringComparer.Ordinal))
+            return this;
+        var unknown = ClassNames.Where(name => !classNames.Contains(name, StringComparer.Ordinal)).ToList();
+        if (unknown.Count > 0)
+            throw new DataSetException($"class folder(s) {string.Join(", ", unknown)} are not classes of the model ({string.Join(", ", classNames)})");
+        var order = classNames.ToList();
+        var map = ClassNames.Select(name => order.IndexOf(name)).ToArray();
+        return new ImageSet(classNames, _pixels, [.. _labels.Select(l => map[l])], _paths, Size);
+    }
+
+    /// <summary>A view of some of the images, sharing their pixel buffers.</summary>
+    public ImageSet Subset(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        return new ImageSet(ClassNames, [.. indices.Select(i => _pixels[i])], [.. indices.Select(i => _labels[i])], [.. indices.Select(i => _paths[i])], Size);
+    }
+}

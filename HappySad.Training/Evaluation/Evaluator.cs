@@ -1,0 +1,44 @@
+using HappySad.Training.Data;
+using HappySad.Training.Prediction;
+using static TorchSharp.torch;
+
+namespace HappySad.Training.Evaluation;
+
+/// <summary>One image's verdict. <see cref="Probability"/> is the probability of the positive class (index 1).</summary>
+public sealed record ImagePrediction(string Path, int Actual, int Predicted, double Probability)
+{
+    public bool IsCorrect => Actual == Predicted;
+}
+
+public sealed record EvaluationResult(IReadOnlyList<string> ClassNames, BinaryMetrics Metrics, double Loss, IReadOnlyList<ImagePrediction> Predictions)
+{
+    public string PositiveClass => ClassNames[1];
+    public IEnumerable<ImagePrediction> Mistakes => Predictions.Where(p => !p.IsCorrect);
+}
+
+public static class Evaluator
+{
+    /// <summary>Evaluates on images already labelled in the model's class order (a split of the training data).</summary>
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, ImageSet images, Device device, double threshold = 0.5, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var result = Inference.Run(model, images, device, cancellationToken: cancellationToken);
+        var predictions = Enumerable.Range(0, images.Count)
+            .Select(i => new ImagePrediction(images.Paths[i], images.Labels[i], result.Probability(i) > threshold ? 1 : 0, result.Probability(i)))
+            .ToList();
+        var metrics = BinaryMetrics.FromLabels(images.Labels, [.. predictions.Select(p => p.Predicted)]);
+        return new EvaluationResult(images.ClassNames, metrics, images.Count == 0 ? 0 : result.Loss, predictions);
+    }
+
+    /// <summary>
+    /// Evaluates a saved model on a class-folder data set, matching folders to the model's classes
+    /// by name, not by position, so a folder set with other or extra names is refused, not misread.
+    /// </summary>
+    public static EvaluationResult Evaluate(ImageClassifier classifier, ImageFolderLoad data, double threshold = 0.5, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(data);
+        var images = data.Images.InClassOrder(classifier.Card.ClassNames);
+        return Evaluate(classifier.Module, images, classifier.Device, threshold, cancellationToken);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace HappySad.Training.Persistence;
+
+/// <summary>
+/// Everything needed to use a saved model correctly, stored beside its weights: which network,
+/// which classes in which order, how to prepare an image, how it was trained and how well it did.
+/// </summary>
+public sealed record ModelCard
+{
+    /// <summary>Bumped when weight names or the card's meaning change, so old files are refused clearly.</summary>
+    public const int CurrentFormatVersion = 1;
+
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+    public required string Architecture { get; init; }
+    public required IReadOnlyList<string> ClassNames { get; init; }
+    public long Parameters { get; init; }
+    public Preprocessing Preprocessing { get; init; } = new();
+    public TrainingSettings? Training { get; init; }
+    public ModelMetrics? Metrics { get; init; }
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The class a probability above the threshold means (index 1, <c>sad</c> for the notebook's data).</summary>
+    [JsonIgnore]
+    public string PositiveClass => ClassNames[1];
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+}
+
+/// <summary>How an image becomes network input; prediction applies exactly this.</summary>
+public sealed record Preprocessing
+{
+    public int InputSize { get; init; } = 256;
+    public string Resize { get; init; } = "bilinear, aspect ratio ignored";
+    public string ColorSpace { get; init; } = "rgb";
+    public string Scale { get; init; } = "0..1 (pixel / 255)";
+    public string Layout { get; init; } = "nchw";
+}
+
+public sealed record TrainingSettings
+{
+    public int Epochs { get; init; }
+    public int EpochsRun { get; init; }
+    public int BatchSize { get; init; }
+    public double LearningRate { get; init; }
+    public int Seed { get; init; }
+    public double ValidationFraction { get; init; }
+    public double TestFraction { get; init; }
+    public string? DataDirectory { get; init; }
+    public int TrainImages { get; init; }
+    public int ValidationImages { get; init; }
+    public int TestImages { get; init; }
+    public string Device { get; init; } = "cpu";
+    public double Seconds { get; init; }
+}
+
+public sealed record ModelMetrics
+{
+    public double Loss { get; init; }
+    public double Accuracy { get; init; }
+    public double? ValLoss { get; init; }
+    public double? ValAccuracy { get; init; }
+    public double? TestAccuracy { get; init; }
+    public double? TestPrecision { get; init; }
+    public double? TestRecall { get; init; }
+    public double? TestF1 { get; init; }
+    public double? TestBalancedAccuracy { get; init; }
+}
