@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using HappySad.Training.Data;
+using HappySad.Training.Models;
+using HappySad.Training.Native;
+using HappySad.Training.Persistence;
+using HappySad.Training.Prediction;
+using HappySad.Training.Training;
+using SkiaSharp;
+using TorchSharp;
+
+namespace HappySad.Web.Cli.Commands;
+
+/// <summary>
+/// Speed and memory of the core on this machine, as one JSON document. The targets it is read
+/// against live in the README; nothing here asserts them.
+/// </summary>
+internal static class BenchCommand
+{
+    /// <summary>Forward pass of the SeedCnn on one 256x256 image is 0.24 GFLOP; training costs about three of them.</summary>
+    const double TrainingGflopPerImage = 0.72;
+
+    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    {
+        var data = args.Required("data");
+        var epochs = args.Int("epochs", 2, min: 1);
+        TorchRuntime.EnsureInitialized();
+        var device = TorchDevices.Resolve(DevicePreference.Auto);
+
+        var folder = ImageFolder.Open(data);
+        folder.Load(cancellationToken: cli.CancellationToken); // warm the file cache and the JIT
+        var clock = Stopwatch.StartNew();
+        var load = folder.Load(cancellationToken: cli.CancellationToken);
+        var decodePerSecond = folder.Files.Count / clock.Elapsed.TotalSeconds;
+
+        var matmulGflops = MeasureMatmul(device);
+
+        using var model = ModelArchitectures.Create(SeedCnn.ArchitectureName, seed: 1);
+        var history = await new Trainer(device).FitAsync(model, load.Images, null, new FitOptions { Epochs = epochs, BatchSize = 32 }, cancellationToken: cli.CancellationToken);
+        // The first epoch pays for warming up allocators and kernels; the last is the steady state.
+        var trainingPerSecond = load.Images.Count / history.Last!.Seconds;
+        var trainingGflops = trainingPerSecond * TrainingGflopPerImage;
+
+        var card = new ModelCard { Architecture = SeedCnn.ArchitectureName, ClassNames = load.Images.ClassNames };
+        var (p50, p95) = MeasurePrediction(new ImageClassifier(model, card, device), folder.Files[0].Path);
+
+        await cli.WriteJsonAsync(new
+        {
+            device = device.type.ToString().ToLowerInvariant(),
+            processors = Environment.ProcessorCount,
+            torch_threads = torch.get_num_threads(),
+            images = load.Images.Count,
+            decode_images_per_second = Math.Round(decodePerSecond, 1),
+            training_images_per_second = Math.Round(trainingPerSecond, 1),
+            training_first_epoch_images_per_second = Math.Round(load.Images.Count / history.Epochs[0].Seconds, 1),
+            training_gflops = Math.Round(trainingGflops, 1),
+            matmul_gflops = Math.Round(matmulGflops, 1),
+            training_to_matmul_ratio = Math.Round(trainingGflops / matmulGflops, 3),
+            predict_1mp_jpeg_p50_ms = Math.Round(p50, 2),
+            predict_1mp_jpeg_p95_ms = Math.Round(p95, 2),
+            peak_working_set_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 0),
+            allocator_tuned = TorchRuntime.AllocatorTuned,
+        });
+        return 0;
+    }
+
+    /// <summary>Best of five 2048x2048 fp32 matrix products, after one warm-up.</summary>
+    static double MeasureMatmul(torch.Device device)
+    {
+        const int n = 2048;
+        using var a = torch.rand(n, n, device: device);
+        using var b = torch.rand(n, n, device: device);
+        torch.mm(a, b).Dispose();
+        var best = double.MaxValue;
+        for (var i = 0; i < 5; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (var c = torch.mm(a, b))
+                c.sum().item<float>(); // forces completion on asynchronous devices
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return 2.0 * n * n * n / best / 1e9;
+    }
+
+    /// <summary>End-to-end latency (decode, resize, forward) of one 1-megapixel JPEG made from a data set photo.</summary>
+    static (double P50, double P95) MeasurePrediction(ImageClassifier classifier, string sourcePhoto)
+    {
+        var jpeg = MakeJpeg(sourcePhoto, 1155, 866);
+        for (var i = 0; i < 20; i++)
+            classifier.Predict(jpeg);
+        var samples = new double[200];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            classifier.Predict(jpeg);
+            samples[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(samples);
+        return (samples[samples.Length / 2], samples[(int)(samples.Length * 0.95)]);
+    }
+
+    static byte[] MakeJpeg(string sourcePhoto, int width, int height)
+    {
+        using var source = SKBitmap.Decode(sourcePhoto);
+        using var resized = source.Resize(new SKImageInfo(width, height), new SKSamplingOptions(SKFilterMode.Linear));
+        using var image = SKImage.FromBitmap(resized);
+        using var encoded = image.Encode(SKEncodedImageFormat.Jpeg, 90);
+        return encoded.ToArray();
+    }
+}
