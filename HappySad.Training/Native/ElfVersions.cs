@@ -75,20 +75,29 @@ public sealed class ElfVersions
     public IReadOnlyList<string> RelocatedSymbolsUsingVersion(int versionIndex)
     {
         var symbols = DynamicSymbolsUsingVersion(versionIndex).ToDictionary(s => s.Index, s => s.Name);
-        var dynsymIndex = _sections.FindIndex(s => s.Type == ShtDynsym);
         var used = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (_, symbol) in Relocations())
+        {
+            if (symbols.TryGetValue(symbol, out var name))
+                used.Add(name);
+        }
+        return [.. used];
+    }
+
+    /// <summary>Every relocation against the dynamic symbol table: where its r_info lies, and its symbol index.</summary>
+    internal IEnumerable<(long InfoOffset, int Symbol)> Relocations()
+    {
+        var dynsymIndex = _sections.FindIndex(s => s.Type == ShtDynsym);
         foreach (var section in _sections.Where(s => (s.Type is ShtRela or ShtRel) && s.Link == dynsymIndex))
         {
             var entrySize = section.Type == ShtRela ? 24 : 16;
             for (long at = section.Offset; at + entrySize <= section.Offset + section.Size; at += entrySize)
-            {
-                var info = ReadUInt64(_image, at + 8);
-                if (symbols.TryGetValue((int)(info >> 32), out var name))
-                    used.Add(name);
-            }
+                yield return (at + 8, (int)(ReadUInt64(_image, at + 8) >> 32));
         }
-        return [.. used];
     }
+
+    internal int SymbolIndex(string name, int versionIndex) =>
+        DynamicSymbolsUsingVersion(versionIndex).First(s => s.Name == name).Index;
 
     IEnumerable<(int Index, string Name)> DynamicSymbolsUsingVersion(int versionIndex)
     {

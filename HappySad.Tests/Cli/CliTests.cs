@@ -1,0 +1,82 @@
+using System.Text.Json;
+using HappySad.Tests.Support;
+using HappySad.Web.Cli;
+using SkiaSharp;
+
+namespace HappySad.Tests.Cli;
+
+public class CliTests
+{
+    [Fact]
+    public async Task TrainEvaluatePredictRoundTripWithJson()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+        using var temp = new TempDirectory();
+        var model = temp.File("m.hsmodel");
+        var notAnImage = temp.File("notes.jpg");
+        File.WriteAllText(notAnImage, "hello");
+
+        var (trainCode, trainOut, _) = await Run("train", "--data", data.Path, "--epochs", "1", "--out", model, "--json");
+        var (evalCode, evalOut, _) = await Run("evaluate", "--model", model, "--data", data.Path, "--json");
+        var photo = Directory.EnumerateFiles(Path.Combine(data.Path, "happy")).First();
+        var (predictCode, predictOut, _) = await Run("predict", "--model", model, photo, notAnImage, "--json");
+
+        Assert.Equal(0, trainCode);
+        using var train = JsonDocument.Parse(trainOut);
+        Assert.Equal(1, train.RootElement.GetProperty("epochs").GetArrayLength());
+        Assert.True(File.Exists(model));
+
+        Assert.Equal(0, evalCode);
+        using var evaluation = JsonDocument.Parse(evalOut);
+        foreach (var key in new[] { "accuracy", "precision", "recall", "f1", "balanced_accuracy", "tp", "fp", "tn", "fn" })
+            Assert.True(evaluation.RootElement.TryGetProperty(key, out _), $"evaluate --json has {key}");
+        Assert.Equal(24, evaluation.RootElement.GetProperty("n").GetInt32());
+
+        Assert.Equal(1, predictCode); // one bad file makes the exit code non-zero, but the good one is answered
+        using var predictions = JsonDocument.Parse(predictOut);
+        var results = predictions.RootElement.EnumerateArray().ToList();
+        Assert.Contains(results[0].GetProperty("label").GetString(), new[] { "happy", "sad" });
+        Assert.Equal("file is text, not an image", results[1].GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData(2, "train", "--data")]
+    [InlineData(2, "train", "--data", "x", "--epochs", "0")]
+    [InlineData(2, "train", "--data", "x", "--lr", "fast")]
+    [InlineData(2, "evaluate", "--data", "x")]
+    [InlineData(2, "scan", "--data", "x", "--frobnicate")]
+    [InlineData(1, "train", "--data", "/no/such/folder")]
+    [InlineData(1, "evaluate", "--model", "/no/such.hsmodel", "--data", "x")]
+    public async Task BadArgumentsGiveOneLineErrorAndNonZeroExit(int expectedCode, params string[] args)
+    {
+        var (code, output, error) = await Run(args);
+
+        Assert.Equal(expectedCode, code);
+        Assert.Empty(output);
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task ScanReportsAndQuarantines()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("data/happy/a.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+        File.WriteAllBytes(temp.File("data/sad/b.png"), TestImages.Solid(40, 40, SKColors.Blue));
+        File.WriteAllBytes(temp.File("data/sad/broken.jpg"), []);
+
+        var (code, output, _) = await Run("scan", "--data", temp.File("data"), "--quarantine", temp.File("q"));
+
+        Assert.Equal(0, code);
+        Assert.Contains("3 files: 2 usable, 1 rejected", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(temp.File("q/sad/broken.jpg")));
+    }
+
+    static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliApp.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}

@@ -1,0 +1,78 @@
+using System.IO.Compression;
+using HappySad.Tests.Support;
+using HappySad.Training.Data;
+using HappySad.Training.Models;
+using HappySad.Training.Persistence;
+using HappySad.Training.Prediction;
+using SkiaSharp;
+using static TorchSharp.torch;
+
+namespace HappySad.Tests.Persistence;
+
+public class ModelStoreTests
+{
+    static readonly ModelCard Card = new() { Architecture = SeedCnn.ArchitectureName, ClassNames = ["happy", "sad"], Parameters = 3_696_625 };
+
+    [Fact]
+    public void LoadedModelPredictsExactlyWhatTheSavedOneDid()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("model.hsmodel");
+        using var original = new ImageClassifier(ModelArchitectures.Create(SeedCnn.ArchitectureName, seed: 3), Card, CPU);
+        var photos = Directory.EnumerateFiles(Path.Combine(SharedPhotos.Root, "sad")).Order(StringComparer.Ordinal).Take(4).ToList();
+
+        ModelStore.Save(path, original.Module, original.Card);
+        using var loaded = ModelStore.Load(path, CPU);
+
+        Assert.Equal(Card.ClassNames, loaded.Card.ClassNames);
+        Assert.Equal(3_696_625, loaded.Card.Parameters);
+        foreach (var photo in photos)
+            Assert.Equal(original.Predict(photo).ClassProbabilities["sad"], loaded.Predict(photo).ClassProbabilities["sad"]);
+    }
+
+    [Fact]
+    public void CardIsReadableJsonInsideTheFile()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("model.hsmodel");
+        using var model = ModelArchitectures.Create(SeedCnn.ArchitectureName);
+
+        ModelStore.Save(path, model, Card with { Metrics = new ModelMetrics { TestAccuracy = 0.84 } });
+
+        using var zip = ZipFile.OpenRead(path);
+        using var reader = new StreamReader(zip.GetEntry("model-card.json")!.Open());
+        var json = reader.ReadToEnd();
+        Assert.Contains("\"architecture\": \"seed-cnn\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"test_accuracy\": 0.84", json, StringComparison.Ordinal);
+        Assert.Contains("\"input_size\": 256", json, StringComparison.Ordinal);
+        Assert.Equal(0.84, ModelStore.ReadCard(path).Metrics!.TestAccuracy);
+    }
+
+    [Fact]
+    public void RefusesFilesThatAreNotModels()
+    {
+        using var temp = new TempDirectory();
+        var notZip = temp.File("photo.hsmodel");
+        File.WriteAllBytes(notZip, TestImages.Solid(40, 40, SKColors.Red));
+        var future = temp.File("future.hsmodel");
+        using (var model = ModelArchitectures.Create(SeedCnn.ArchitectureName))
+            ModelStore.Save(future, model, Card with { FormatVersion = ModelCard.CurrentFormatVersion + 1 });
+
+        Assert.Contains("not a HappySad model", Assert.Throws<ModelFormatException>(() => ModelStore.Load(notZip)).Message, StringComparison.Ordinal);
+        Assert.Contains("model format", Assert.Throws<ModelFormatException>(() => ModelStore.Load(future)).Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", Assert.Throws<ModelFormatException>(() => ModelStore.Load(temp.File("missing.hsmodel"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PredictionNamesTheClassAboveTheThresholdAsTheSecondClass()
+    {
+        using var classifier = new ImageClassifier(ModelArchitectures.Create(SeedCnn.ArchitectureName, seed: 2), Card, CPU);
+        var image = ImageDecoder.Decode(TestImages.Solid(64, 64, SKColors.Gray));
+
+        var p = classifier.Predict(image).ClassProbabilities["sad"];
+
+        Assert.Equal("sad", classifier.Predict(image, threshold: p - 1e-6).Label);
+        Assert.Equal("happy", classifier.Predict(image, threshold: p + 1e-6).Label);
+        Assert.Equal(1.0, classifier.Predict(image).ClassProbabilities.Values.Sum(), 9);
+    }
+}
