@@ -109,11 +109,12 @@ public static class LibStdCxxCompatibility
                 File.SetUnixFileMode(temporary, File.GetUnixFileMode(path));
             File.Move(temporary, path, overwrite: true);
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            File.Delete(temporary);
+            if (File.Exists(temporary))
+                File.Delete(temporary);
             throw new InvalidOperationException(
-                $"{path} must be patched to load on this system's older libstdc++, but its folder is not writable. " +
+                $"{path} must be patched to load on this system's older libstdc++, but its folder is not writable ({e.Message}). " +
                 "Run once as the owner of the application folder, or use a system with GCC 13's libstdc++.", e);
         }
     }
