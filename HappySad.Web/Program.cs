@@ -5,7 +5,7 @@ if (CliApp.IsCommand(args))
     return await CliApp.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddHappySadWeb();
+builder.AddHappySadWeb(args);
 
 var app = builder.Build();
 app.UseHappySadWeb();

@@ -21,6 +21,26 @@ internal static class TestImages
             }
         }, format);
 
+    /// <summary>
+    /// A distinct picture per seed: coloured blocks in a random layout, so perceptual hashes differ
+    /// between seeds while re-encodings of one seed stay close.
+    /// </summary>
+    public static byte[] Blocks(int seed, int width = 96, int height = 96, SKEncodedImageFormat format = SKEncodedImageFormat.Png, int quality = 95) =>
+        Draw(width, height, canvas =>
+        {
+            var random = new Random(seed);
+            using var paint = new SKPaint();
+            var cell = width / 6f;
+            for (var y = 0; y < 6; y++)
+            {
+                for (var x = 0; x < 6; x++)
+                {
+                    paint.Color = new SKColor((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256));
+                    canvas.DrawRect(x * cell, y * height / 6f, cell + 1, (height / 6f) + 1, paint);
+                }
+            }
+        }, format, quality: quality);
+
     public static byte[] Draw(int width, int height, Action<SKCanvas> draw, SKEncodedImageFormat format = SKEncodedImageFormat.Png, SKColorType colorType = SKColorType.Rgba8888, int quality = 95)
     {
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, colorType, colorType == SKColorType.Gray8 ? SKAlphaType.Opaque : SKAlphaType.Unpremul));

@@ -109,7 +109,7 @@ public static class ImageDecoder
     /// Decodes at the smallest scale the codec offers (JPEG: 1/2, 1/4, 1/8) that still covers the
     /// target on both sides, so a 12-megapixel photo costs a fraction of a full decode.
     /// </summary>
-    static SKBitmap DecodeScaled(SKCodec codec, int size, ImageFormat format)
+    internal static SKBitmap DecodeScaled(SKCodec codec, int size, ImageFormat format)
     {
         var full = codec.Info;
         var decodeSize = new SKSizeI(full.Width, full.Height);
@@ -169,7 +169,7 @@ public static class ImageDecoder
         _ => "not a supported image (JPEG, PNG, BMP, GIF or WebP)",
     };
 
-    internal static string Describe(ImageFormat format) => format switch
+    public static string Describe(ImageFormat format) => format switch
     {
         ImageFormat.Jpeg => "JPEG",
         ImageFormat.Png => "PNG",
@@ -182,7 +182,7 @@ public static class ImageDecoder
         _ => "unknown",
     };
 
-    internal static string FormatBytes(long bytes) => bytes switch
+    public static string FormatBytes(long bytes) => bytes switch
     {
         >= 1024 * 1024 => $"{bytes / (1024.0 * 1024.0):0.#} MB",
         >= 1024 => $"{bytes / 1024.0:0.#} KB",

@@ -21,6 +21,8 @@ internal static class CliApp
           evaluate  --model FILE --data DIR [--threshold X] [--json]
           predict   --model FILE IMAGE... [--threshold X] [--json]
           scan      --data DIR [--quarantine DIR] [--json]
+          import    --data DIR --name NAME [--data-dir DIR] [--json]
+                    (copies a class-folder data set into the dashboard's storage)
           bench     --data DIR [--epochs N]
           info      [--json]
           help
@@ -35,6 +37,7 @@ internal static class CliApp
         ["evaluate"] = EvaluateCommand.RunAsync,
         ["predict"] = PredictCommand.RunAsync,
         ["scan"] = ScanCommand.RunAsync,
+        ["import"] = ImportCommand.RunAsync,
         ["bench"] = BenchCommand.RunAsync,
         ["info"] = InfoCommand.RunAsync,
     };
@@ -45,6 +48,7 @@ internal static class CliApp
         ["evaluate"] = (["model", "data", "threshold"], ["json"]),
         ["predict"] = (["model", "threshold"], ["json"]),
         ["scan"] = (["data", "quarantine"], ["json"]),
+        ["import"] = (["data", "name", "data-dir"], ["json"]),
         ["bench"] = (["data", "epochs"], ["json"]),
         ["info"] = ([], ["json"]),
     };

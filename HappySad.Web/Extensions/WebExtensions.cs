@@ -1,5 +1,7 @@
 using HappySad.Training.Native;
+using HappySad.Web.Api;
 using HappySad.Web.Components;
+using HappySad.Web.Services;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 
@@ -7,11 +9,21 @@ namespace HappySad.Web.Extensions;
 
 public static class WebExtensions
 {
-    public static WebApplicationBuilder AddHappySadWeb(this WebApplicationBuilder builder)
+    /// <summary>Command-line switches that are shorthands for configuration keys.</summary>
+    public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>
+    {
+        ["--data-dir"] = $"{nameof(StorageOptions)}:{nameof(StorageOptions.DataDirectory)}",
+    };
+
+    public static WebApplicationBuilder AddHappySadWeb(this WebApplicationBuilder builder, string[] args)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings));
         // Before any request can touch TorchSharp: it does not retry a failed native load.
         TorchRuntime.EnsureInitialized();
+        builder.Services.AddHappySadStorage();
+        builder.Services.AddHostedService<StorageInitializer>();
+        builder.Services.AddProblemDetails();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         return builder;
@@ -30,6 +42,7 @@ public static class WebExtensions
             RequestPath = "/assets",
         });
         app.MapStaticAssets();
+        app.MapDataSetApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

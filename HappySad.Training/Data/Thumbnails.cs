@@ -1,0 +1,44 @@
+using SkiaSharp;
+
+namespace HappySad.Training.Data;
+
+/// <summary>
+/// Small JPEG previews re-encoded from the decoded pixels, so a browser never receives the bytes
+/// someone uploaded, only pixels we produced.
+/// </summary>
+public static class Thumbnails
+{
+    public const int DefaultSide = 160;
+
+    /// <summary>A JPEG whose longer side is <paramref name="maxSide"/> (never enlarged), aspect ratio kept.</summary>
+    public static byte[] Jpeg(string path, int maxSide = DefaultSide, int quality = 80, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        var length = new FileInfo(path).Length;
+        if (length > limits.MaxBytes)
+            throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is {ImageDecoder.FormatBytes(length)}, over the {ImageDecoder.FormatBytes(limits.MaxBytes)} limit");
+
+        using var data = SKData.Create(path)
+            ?? throw new ImageRejectedException(RejectionKind.Undecodable, "file could not be read");
+        using var codec = SKCodec.Create(data)
+            ?? throw new ImageRejectedException(RejectionKind.Undecodable, "not a decodable image");
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if ((long)width * height > limits.MaxPixels)
+            throw new ImageRejectedException(RejectionKind.TooLarge, $"image is {width}x{height}, over the pixel limit");
+
+        var scale = Math.Min(1.0, maxSide / (double)Math.Max(width, height));
+        var target = new SKSizeI(Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale)));
+
+        using var decoded = ImageDecoder.DecodeScaled(codec, Math.Min(target.Width, target.Height), ImageSniffer.Sniff(data.AsSpan()[..Math.Min((int)data.Size, ImageSniffer.HeaderLength)]));
+        using var resized = new SKBitmap(new SKImageInfo(target.Width, target.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        if (!decoded.ScalePixels(resized, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)))
+            throw new ImageRejectedException(RejectionKind.Undecodable, "image could not be resized");
+        // JPEG has no alpha: make every pixel opaque so transparent areas do not come out black by accident of premultiplication.
+        using var opaque = new SKBitmap(new SKImageInfo(target.Width, target.Height, SKColorType.Rgb888x, SKAlphaType.Opaque));
+        resized.CopyTo(opaque, SKColorType.Rgb888x);
+        using var image = SKImage.FromBitmap(opaque);
+        using var encoded = image.Encode(SKEncodedImageFormat.Jpeg, quality)
+            ?? throw new InvalidOperationException("JPEG encoding failed");
+        return encoded.ToArray();
+    }
+}

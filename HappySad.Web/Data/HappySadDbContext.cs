@@ -1,0 +1,27 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace HappySad.Web.Data;
+
+public sealed class HappySadDbContext(DbContextOptions<HappySadDbContext> options) : DbContext(options)
+{
+    public DbSet<DataSet> DataSets => Set<DataSet>();
+    public DbSet<Photo> Photos => Set<Photo>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(HappySadDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        // SQLite cannot order or compare DateTimeOffset columns; UTC ticks sort and compare correctly.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToUtcTicksConverter>();
+    }
+}
+
+/// <summary>Stores a <see cref="DateTimeOffset"/> as UTC ticks.</summary>
+public sealed class DateTimeOffsetToUtcTicksConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset, long>(
+    value => value.UtcTicks,
+    ticks => new DateTimeOffset(ticks, TimeSpan.Zero));

@@ -1,0 +1,26 @@
+using HappySad.Web.Data;
+using HappySad.Web.Services;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace HappySad.Web.Extensions;
+
+public static class StorageExtensions
+{
+    /// <summary>The database, the data directory and the data set services, for the web app and the command line alike.</summary>
+    public static IServiceCollection AddHappySadStorage(this IServiceCollection services)
+    {
+        services.AddOptions<StorageOptions>().BindConfiguration(nameof(StorageOptions));
+        services.AddOptions<UploadLimits>().BindConfiguration(nameof(UploadLimits));
+        services.AddSingleton<StoragePaths>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddDbContextFactory<HappySadDbContext>((provider, options) =>
+            options.UseSqlite($"Data Source={provider.GetRequiredService<StoragePaths>().DatabaseFile};Pooling=false"));
+        services.AddSingleton<DataSetService>();
+        services.AddSingleton<PhotoImporter>();
+        services.AddSingleton<DataSetScanner>();
+        services.AddSingleton<ThumbnailCache>();
+        services.AddSingleton<StorageReconciler>();
+        return services;
+    }
+}

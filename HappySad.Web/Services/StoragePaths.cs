@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Options;
+
+namespace HappySad.Web.Services;
+
+/// <summary>
+/// The layout of the data directory, in one place:
+/// <code>
+/// happysad.db
+/// datasets/{id}/{class}/{stored name}     photos in use
+/// datasets/{id}/.trash/{class}/...        photos in the trash
+/// datasets/{id}/.thumbs/{stored name}.jpg cached thumbnails
+/// datasets/{id}/.incoming/                uploads being written
+/// lost+found/                             files the database did not know, moved aside at start-up
+/// </code>
+/// Dot folders are invisible to <c>ImageFolder</c>, so a data set's folder is also a plain class-folder data set.
+/// </summary>
+public sealed class StoragePaths
+{
+    public StoragePaths(IOptions<StorageOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Root = Path.GetFullPath(options.Value.DataDirectory);
+        DatabaseFile = Path.Combine(Root, options.Value.DatabaseFileName);
+    }
+
+    public string Root { get; }
+    public string DatabaseFile { get; }
+    public string DataSetsRoot => Path.Combine(Root, "datasets");
+    public string LostAndFound => Path.Combine(Root, "lost+found");
+
+    public string DataSet(int dataSetId) => Path.Combine(DataSetsRoot, dataSetId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public string ClassFolder(int dataSetId, string className) => Path.Combine(DataSet(dataSetId), className);
+    public string TrashFolder(int dataSetId, string className) => Path.Combine(DataSet(dataSetId), ".trash", className);
+    public string Thumbnails(int dataSetId) => Path.Combine(DataSet(dataSetId), ".thumbs");
+    public string Incoming(int dataSetId) => Path.Combine(DataSet(dataSetId), ".incoming");
+
+    public string PhotoFile(int dataSetId, string className, string storedName, bool trashed) =>
+        Path.Combine(trashed ? TrashFolder(dataSetId, className) : ClassFolder(dataSetId, className), storedName);
+
+    public string PhotoFile(Data.Photo photo)
+    {
+        ArgumentNullException.ThrowIfNull(photo);
+        return PhotoFile(photo.DataSetId, photo.ClassName, photo.StoredName, photo.TrashedAt is not null);
+    }
+
+    public string ThumbnailFile(Data.Photo photo)
+    {
+        ArgumentNullException.ThrowIfNull(photo);
+        return Path.Combine(Thumbnails(photo.DataSetId), photo.StoredName + ".jpg");
+    }
+}
