@@ -19,6 +19,11 @@ public static class WebExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings));
+        // Outside Development, a build (not publish) output finds MudBlazor's and the framework's
+        // assets only through the static web assets manifest; without this they come back as empty
+        // 200 responses for browsers that accept compression. Published output has no manifest, so
+        // this is a no-op there.
+        builder.WebHost.UseStaticWebAssets();
         // Before any request can touch TorchSharp: it does not retry a failed native load.
         TorchRuntime.EnsureInitialized();
         builder.Services.AddHappySadStorage();

@@ -149,8 +149,11 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
             // Rows are gone; a file that fails to delete here is an orphan the next start moves to lost+found.
             foreach (var photo in trashed)
             {
-                File.Delete(paths.PhotoFile(photo));
-                File.Delete(paths.ThumbnailFile(photo));
+                foreach (var file in (string[])[paths.PhotoFile(photo), paths.ThumbnailFile(photo)])
+                {
+                    if (File.Exists(file))
+                        File.Delete(file);
+                }
             }
             logger.LogInformation("Emptied the trash of data set {DataSetId}: {Count} photos deleted", dataSetId, trashed.Count);
             return trashed.Count;

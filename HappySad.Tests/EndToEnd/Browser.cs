@@ -1,0 +1,64 @@
+using Microsoft.Playwright;
+
+namespace HappySad.Tests.EndToEnd;
+
+/// <summary>
+/// Debian's Chromium driven by Playwright (browser downloads do not work here; <c>.ci/run</c> installs
+/// <c>chromium</c> with apt). Screenshots go to <c>TestResults/e2e/</c> at the repository root, or to
+/// <c>$HAPPYSAD_ARTIFACTS</c>.
+/// </summary>
+internal sealed class Browser : IAsyncDisposable
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    readonly IPlaywright _playwright;
+
+    Browser(IPlaywright playwright, IBrowser browser)
+    {
+        _playwright = playwright;
+        Instance = browser;
+    }
+
+    public IBrowser Instance { get; }
+
+    public static string ArtifactsDirectory { get; } = FindArtifacts();
+
+    public static async Task<Browser> LaunchAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+            throw new InvalidOperationException($"{ChromiumPath} is missing: install it with 'apt-get install -y chromium' (.ci/run does)");
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+        return new Browser(playwright, browser);
+    }
+
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        Directory.CreateDirectory(ArtifactsDirectory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = true });
+    }
+
+    static string FindArtifacts()
+    {
+        if (Environment.GetEnvironmentVariable("HAPPYSAD_ARTIFACTS") is { Length: > 0 } configured)
+            return configured;
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "HappySad.Web.sln")))
+                return Path.Combine(directory.FullName, "TestResults", "e2e");
+        }
+        return Path.Combine(AppContext.BaseDirectory, "e2e");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Instance.DisposeAsync();
+        _playwright.Dispose();
+    }
+}

@@ -1,0 +1,125 @@
+using System.Text.RegularExpressions;
+using HappySad.Tests.Support;
+using Microsoft.Playwright;
+
+namespace HappySad.Tests.EndToEnd;
+
+/// <summary>Clicks through the data set pages of the real app in Chromium.</summary>
+[Collection(EndToEndTests.Name)]
+public sealed partial class DatasetsEndToEndTests
+{
+    static readonly string[] HappyPhotos = ["05-12-21-happy-people.jpg", "07-120104-happy_people_are_not_nice_people.jpg", "1-2.jpg", "1000_F_42220133_toAU6USGY9jVr2XJFLssfG00cSYIJ173.jpg", "11-Habits-of-Truly-Happy-People.jpg"];
+    static readonly string[] SadPhotos = ["0x0.jpg", "1000_F_58495935_Nr9VzQljLyN3RKKhGDGxQDBEkqIeLzrZ.jpg", "280-2804580_sad-people-png-sad-person-png-transparent-png.png", "405-4050267_sad-people-png-sad-person-transparent-background-png.png", "504212.jpg"];
+
+    [Fact]
+    public async Task CreateUploadScanTrashAndRestoreADataSet()
+    {
+        // Two slow cores in CI: give each expectation more than Playwright's default 5 s.
+        Assertions.SetDefaultExpectTimeout(20_000);
+        await using var app = await AppProcess.StartAsync();
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+
+        try
+        {
+            await WalkThroughAsync(page);
+        }
+        catch
+        {
+            await Browser.ScreenshotAsync(page, "failure");
+            throw new InvalidOperationException($"walk-through failed; see {Browser.ArtifactsDirectory}/failure.png. App log:\n{app.Log}");
+        }
+    }
+
+    static async Task WalkThroughAsync(IPage page)
+    {
+        var expect = Assertions.Expect(page.GetByTestId("dataset-title"));
+        using var bad = new TempDirectory();
+        var svg = bad.File("smile.jpg");
+        await File.WriteAllTextAsync(svg, "<svg xmlns='http://www.w3.org/2000/svg'><circle r='5'/></svg>");
+        var empty = bad.File("empty.png");
+        await File.WriteAllBytesAsync(empty, []);
+        // A JPEG named .png: accepted, and the scan should point it out.
+        var renamed = bad.File("renamed.png");
+        File.Copy(Path.Combine(SharedPhotos.Root, "happy", "170404-happy-workers-feature.jpg"), renamed);
+
+        // Create a data set from the list page.
+        await page.GotoAsync("/datasets");
+        await Assertions.Expect(page.GetByText("No data sets yet")).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "01-datasets-empty");
+        await page.GetByTestId("new-dataset").ClickAsync();
+        await page.GetByTestId("dataset-name").FillAsync("Faces");
+        await Browser.ScreenshotAsync(page, "02-create-dialog");
+        await page.GetByTestId("dataset-save").ClickAsync();
+        await expect.ToHaveTextAsync("Faces");
+
+        // Six happy photos and two bad files through the real file input, into "happy".
+        await page.GetByTestId("file-input").SetInputFilesAsync([.. HappyPhotos.Select(f => Path.Combine(SharedPhotos.Root, "happy", f)), renamed, svg, empty]);
+        var results = page.GetByTestId("upload-results");
+        await Assertions.Expect(results.GetByTestId("accepted-count")).ToHaveTextAsync("6 accepted");
+        await Assertions.Expect(results.GetByTestId("rejected-count")).ToHaveTextAsync("2 rejected");
+        await Assertions.Expect(results.GetByText("SVG vector images are not supported", new() { Exact = false })).ToBeVisibleAsync();
+        await Assertions.Expect(results.GetByText("file is empty (0 bytes)")).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "03-upload-results");
+
+        // Five sad photos, after choosing "sad" as the target class (and dismissing the last results).
+        await results.GetByRole(AriaRole.Button, new() { Name = "Dismiss" }).ClickAsync();
+        await Assertions.Expect(results).ToHaveCountAsync(0);
+        await page.GetByTestId("target-class").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "sad" }).ClickAsync();
+        await page.GetByTestId("file-input").SetInputFilesAsync([.. SadPhotos.Select(f => Path.Combine(SharedPhotos.Root, "sad", f))]);
+        await Assertions.Expect(results.GetByTestId("accepted-count")).ToHaveTextAsync("5 accepted");
+        await Assertions.Expect(CountOf(page, "happy")).ToHaveTextAsync("6");
+        await Assertions.Expect(CountOf(page, "sad")).ToHaveTextAsync("5");
+        await Assertions.Expect(page.GetByTestId("thumb")).ToHaveCountAsync(6);
+        await Browser.ScreenshotAsync(page, "04-dataset-with-photos");
+
+        // A scan finds the misleading name; select that row and send it to the trash.
+        await page.GetByTestId("scan-button").ClickAsync();
+        var finding = page.Locator("[data-testid=scan-panel] tr", new() { HasText = "renamed.png" });
+        await Assertions.Expect(finding.GetByTestId("scan-reason")).ToHaveTextAsync("named .png but the content is JPEG");
+        await finding.Locator("input[type=checkbox]").CheckAsync();
+        await Browser.ScreenshotAsync(page, "05-scan");
+        await page.GetByTestId("scan-trash").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("trash-count")).ToHaveTextAsync("1");
+        await Assertions.Expect(CountOf(page, "happy")).ToHaveTextAsync("5");
+
+        // Trash a photo from its dialog, then restore it from the trash tab.
+        await page.GetByTestId("thumb").First.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("full-image")).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "06-photo-dialog");
+        await page.GetByTestId("trash-photo").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("trash-count")).ToHaveTextAsync("2");
+        await Assertions.Expect(CountOf(page, "happy")).ToHaveTextAsync("4");
+
+        await page.GetByRole(AriaRole.Tab, new() { NameRegex = TrashTab() }).ClickAsync();
+        await page.GetByTestId("thumb").First.ClickAsync();
+        await Browser.ScreenshotAsync(page, "07-trash");
+        await page.GetByTestId("restore-photo").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("trash-count")).ToHaveTextAsync("1");
+        await Assertions.Expect(CountOf(page, "happy")).ToHaveTextAsync("5");
+
+        // The list page shows the counts too.
+        await page.GotoAsync("/datasets");
+        await Assertions.Expect(page.GetByTestId("datasets-table")).ToContainTextAsync("happy: 5");
+        await Assertions.Expect(page.GetByTestId("datasets-table")).ToContainTextAsync("sad: 5");
+        await Browser.ScreenshotAsync(page, "08-datasets-list");
+
+        // On a phone the same list still shows the data set and its counts.
+        await page.SetViewportSizeAsync(390, 844);
+        await Assertions.Expect(page.GetByTestId("datasets-table")).ToContainTextAsync("happy: 5");
+        await Browser.ScreenshotAsync(page, "09-datasets-phone");
+    }
+
+    static ILocator CountOf(IPage page, string className) =>
+        page.Locator($"[data-testid=class-count][data-class={className}] td").Nth(1);
+
+    [GeneratedRegex("^Trash")]
+    private static partial Regex TrashTab();
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EndToEndTests
+{
+    public const string Name = "End to end";
+}
