@@ -23,11 +23,12 @@ public sealed partial class DatasetsEndToEndTests
         try
         {
             await WalkThroughAsync(page);
+            await PhoneAndDarkModeAsync(browser.Instance, app.BaseAddress);
         }
-        catch
+        catch (Exception e)
         {
             await Browser.ScreenshotAsync(page, "failure");
-            throw new InvalidOperationException($"walk-through failed; see {Browser.ArtifactsDirectory}/failure.png. App log:\n{app.Log}");
+            throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
         }
     }
 
@@ -67,6 +68,7 @@ public sealed partial class DatasetsEndToEndTests
         await Assertions.Expect(results).ToHaveCountAsync(0);
         await page.GetByTestId("target-class").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "sad" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("target-class")).ToContainTextAsync("sad");
         await page.GetByTestId("file-input").SetInputFilesAsync([.. SadPhotos.Select(f => Path.Combine(SharedPhotos.Root, "sad", f))]);
         await Assertions.Expect(results.GetByTestId("accepted-count")).ToHaveTextAsync("5 accepted");
         await Assertions.Expect(CountOf(page, "happy")).ToHaveTextAsync("6");
@@ -105,10 +107,25 @@ public sealed partial class DatasetsEndToEndTests
         await Assertions.Expect(page.GetByTestId("datasets-table")).ToContainTextAsync("sad: 5");
         await Browser.ScreenshotAsync(page, "08-datasets-list");
 
-        // On a phone the same list still shows the data set and its counts.
-        await page.SetViewportSizeAsync(390, 844);
+    }
+
+    static async Task PhoneAndDarkModeAsync(IBrowser browser, Uri baseAddress)
+    {
+        // A phone-sized browser: the list still shows the data set and its counts.
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString(), ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/datasets");
         await Assertions.Expect(page.GetByTestId("datasets-table")).ToContainTextAsync("happy: 5");
         await Browser.ScreenshotAsync(page, "09-datasets-phone");
+
+        // Dark mode is remembered by the browser across a reload.
+        var light = await page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
+        await page.GetByTestId("theme-toggle").ClickAsync();
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId("datasets-table")).ToBeVisibleAsync();
+        await page.WaitForFunctionAsync("c => getComputedStyle(document.body).backgroundColor !== c", light);
+        Assert.Equal("true", await page.EvaluateAsync<string>("localStorage.getItem('happysad.darkMode')"));
+        await Browser.ScreenshotAsync(page, "10-datasets-phone-dark");
     }
 
     static ILocator CountOf(IPage page, string className) =>
