@@ -55,10 +55,16 @@ public static class ImageDecoder
     public static DecodedImage Decode(string path, int size = DefaultSize, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
+        RejectOversizedFile(path, limits);
+        return Decode(File.ReadAllBytes(path), size, limits);
+    }
+
+    /// <summary>Refuses a file over the byte limit before any of it is read.</summary>
+    internal static void RejectOversizedFile(string path, ImageLimits limits)
+    {
         var length = new FileInfo(path).Length;
         if (length > limits.MaxBytes)
             throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is {FormatBytes(length)}, over the {FormatBytes(limits.MaxBytes)} limit");
-        return Decode(File.ReadAllBytes(path), size, limits);
     }
 
     public static DecodedImage Decode(Stream stream, int size = DefaultSize, ImageLimits? limits = null)

@@ -14,9 +14,7 @@ public static class Thumbnails
     public static byte[] Jpeg(string path, int maxSide = DefaultSide, int quality = 80, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
-        var length = new FileInfo(path).Length;
-        if (length > limits.MaxBytes)
-            throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is {ImageDecoder.FormatBytes(length)}, over the {ImageDecoder.FormatBytes(limits.MaxBytes)} limit");
+        ImageDecoder.RejectOversizedFile(path, limits);
 
         using var data = SKData.Create(path)
             ?? throw new ImageRejectedException(RejectionKind.Undecodable, "file could not be read");

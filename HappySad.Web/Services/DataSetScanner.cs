@@ -41,7 +41,7 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
                 .OrderBy(p => p.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
 
             var findings = new List<ScanFinding>();
-            var imageLimits = new ImageLimits { MaxBytes = limits.Value.MaxImageBytes, MaxPixels = (long)(limits.Value.MaxMegapixels * 1_000_000) };
+            var imageLimits = limits.Value.ForImages();
             var done = 0;
             var results = new string?[photos.Count];
             await Parallel.ForAsync(0, photos.Count, new ParallelOptions { CancellationToken = cancellationToken }, (i, _) =>

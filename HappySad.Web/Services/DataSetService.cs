@@ -25,10 +25,7 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
         await using (context.ConfigureAwait(false))
         {
             var dataSets = await context.DataSets.AsNoTracking().OrderBy(d => d.Name).ToListAsync(cancellationToken).ConfigureAwait(false);
-            var counts = await context.Photos.AsNoTracking()
-                .GroupBy(p => new { p.DataSetId, p.ClassName, Trashed = p.TrashedAt != null, p.Status })
-                .Select(g => new PhotoCount(g.Key.DataSetId, g.Key.ClassName, g.Key.Trashed, g.Key.Status, g.Count(), g.Sum(p => p.ByteSize)))
-                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            var counts = await CountAsync(context.Photos, cancellationToken).ConfigureAwait(false);
             return [.. dataSets.Select(d => Summarise(d, counts.Where(c => c.DataSetId == d.Id)))];
         }
     }
@@ -41,11 +38,7 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
             var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken).ConfigureAwait(false);
             if (dataSet is null)
                 return null;
-            var counts = await context.Photos.AsNoTracking()
-                .Where(p => p.DataSetId == id)
-                .GroupBy(p => new { p.ClassName, Trashed = p.TrashedAt != null, p.Status })
-                .Select(g => new PhotoCount(id, g.Key.ClassName, g.Key.Trashed, g.Key.Status, g.Count(), g.Sum(p => p.ByteSize)))
-                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            var counts = await CountAsync(context.Photos.Where(p => p.DataSetId == id), cancellationToken).ConfigureAwait(false);
             return Summarise(dataSet, counts);
         }
     }
@@ -195,6 +188,13 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
             }
         }
     }
+
+    /// <summary>Photos and bytes per data set, class, trash state and status, counted by the database.</summary>
+    static Task<List<PhotoCount>> CountAsync(IQueryable<Photo> photos, CancellationToken cancellationToken) =>
+        photos.AsNoTracking()
+            .GroupBy(p => new { p.DataSetId, p.ClassName, Trashed = p.TrashedAt != null, p.Status })
+            .Select(g => new PhotoCount(g.Key.DataSetId, g.Key.ClassName, g.Key.Trashed, g.Key.Status, g.Count(), g.Sum(p => p.ByteSize)))
+            .ToListAsync(cancellationToken);
 
     static DataSetSummary Summarise(DataSet dataSet, IEnumerable<PhotoCount> counts)
     {

@@ -21,12 +21,6 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
 
     readonly UploadLimits _limits = limits.Value;
 
-    ImageLimits ImageLimits => new()
-    {
-        MaxBytes = _limits.MaxImageBytes,
-        MaxPixels = (long)(_limits.MaxMegapixels * 1_000_000),
-    };
-
     public static bool IsZip(string fileName) => fileName.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
@@ -156,7 +150,7 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
             DecodedImage inspected;
             try
             {
-                inspected = ImageDecoder.Decode(temporary, InspectSize, ImageLimits);
+                inspected = ImageDecoder.Decode(temporary, InspectSize, _limits.ForImages());
             }
             catch (ImageRejectedException e)
             {

@@ -19,4 +19,11 @@ public sealed class UploadLimits
 
     /// <summary>A whole upload request (many files or one zip) may not exceed this.</summary>
     public long MaxRequestBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>The per-image limits in the decoder's terms.</summary>
+    public HappySad.Training.Data.ImageLimits ForImages() => new()
+    {
+        MaxBytes = MaxImageBytes,
+        MaxPixels = (long)(MaxMegapixels * 1_000_000),
+    };
 }
