@@ -21,6 +21,7 @@ VOLUME /data
 WORKDIR /data
 USER app
 ENV ASPNETCORE_URLS=http://+:8080 \
-    ASPNETCORE_ENVIRONMENT=Production
+    ASPNETCORE_ENVIRONMENT=Production \
+    StorageOptions__DataDirectory=/data
 EXPOSE 8080
 ENTRYPOINT ["dotnet", "/app/HappySad.Web.dll"]
