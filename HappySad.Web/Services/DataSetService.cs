@@ -9,6 +9,9 @@ namespace HappySad.Web.Services;
 public sealed record DataSetSummary(int Id, string Name, IReadOnlyList<string> ClassNames, IReadOnlyList<int> ClassCounts, int TrashCount, int RejectedCount, long TotalBytes, DateTimeOffset CreatedAt)
 {
     public int PhotoCount => ClassCounts.Sum();
+
+    /// <summary>Every stored photo, in use, unusable or in the trash: what deleting the data set loses.</summary>
+    public int StoredPhotoCount => PhotoCount + RejectedCount + TrashCount;
 }
 
 public sealed record PhotoPage(IReadOnlyList<Photo> Photos, int Total);
