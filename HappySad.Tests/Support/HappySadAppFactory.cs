@@ -8,16 +8,17 @@ using Microsoft.Extensions.DependencyInjection;
 namespace HappySad.Tests.Support;
 
 /// <summary>The whole app in memory over a temporary data directory, deleted afterwards.</summary>
-internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
+/// <remarks>Pass <paramref name="dataDirectory"/> to reopen a data directory, as a restarted app does; the caller then owns it.</remarks>
+internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? settings = null, string? dataDirectory = null) : WebApplicationFactory<Program>
 {
-    readonly TempDirectory _data = new();
+    readonly TempDirectory? _data = dataDirectory is null ? new() : null;
 
-    public string DataDirectory => _data.Path;
+    public string DataDirectory => dataDirectory ?? _data!.Path;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("StorageOptions:DataDirectory", _data.Path);
+        builder.UseSetting("StorageOptions:DataDirectory", DataDirectory);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             builder.UseSetting(key, value);
     }
@@ -27,6 +28,30 @@ internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? se
     public async Task<int> CreateDataSetAsync(string name = "photos") =>
         (await Service<DataSetService>().CreateAsync(name)).Id;
 
+    /// <summary>A data set holding the first <paramref name="perClass"/> shared photos of each class.</summary>
+    public async Task<int> CreateDataSetFromSharedPhotosAsync(int perClass, string name = "photos")
+    {
+        var id = await CreateDataSetAsync(name);
+        using var subset = SharedPhotos.Subset(perClass);
+        await Service<PhotoImporter>().ImportFolderAsync(id, subset.Path);
+        return id;
+    }
+
+    /// <summary>Waits (on the notifier, not by polling) until the run has finished one way or another, and returns its record.</summary>
+    public async Task<TrainingRun> WaitForRunAsync(int runId, int timeoutSeconds = 180)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = Service<TrainingEvents>().Subscribe(runId, new TrainingObserver(onStatus: m =>
+        {
+            if (m.Status is not (RunStatus.Queued or RunStatus.Running))
+                finished.TrySetResult();
+            return Task.CompletedTask;
+        }));
+        var runs = Service<TrainingRunService>();
+        if ((await runs.GetAsync(runId))!.IsActive)
+            await finished.Task.WaitAsync(TimeSpan.FromSeconds(timeoutSeconds));
+        return (await runs.GetAsync(runId))!;
+    }
     /// <summary>Every photo row has its file where the row says, and every photo file has a row.</summary>
     public async Task AssertFilesAndRowsAgreeAsync()
     {
@@ -45,6 +70,6 @@ internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? se
     {
         base.Dispose(disposing);
         if (disposing)
-            _data.Dispose();
+            _data?.Dispose();
     }
 }

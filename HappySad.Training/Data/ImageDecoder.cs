@@ -12,6 +12,9 @@ public enum RejectionKind
     TooSmall,
     TooLarge,
     TooManyBytes,
+
+    /// <summary>The file was listed but is gone (moved or deleted while a run was preparing).</summary>
+    Missing,
 }
 
 public sealed class ImageRejectedException(RejectionKind kind, string message) : Exception(message)

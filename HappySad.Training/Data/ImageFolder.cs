@@ -64,20 +64,38 @@ public sealed class ImageFolder
     /// Decodes every file once, in parallel, keeping the resized pixels of the good ones and the
     /// reason for each bad one. Progress reports the number of files done.
     /// </summary>
-    public ImageFolderLoad Load(int size = ImageDecoder.DefaultSize, ImageLimits? limits = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public ImageFolderLoad Load(int size = ImageDecoder.DefaultSize, ImageLimits? limits = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default) =>
+        ImageFiles.Load(Files, ClassNames, size, limits, progress, cancellationToken);
+}
+
+/// <summary>Decodes a list of labelled files into an <see cref="ImageSet"/>, wherever the files live.</summary>
+public static class ImageFiles
+{
+    /// <summary>
+    /// Decodes every file once, in parallel, keeping the resized pixels of the good ones (in the
+    /// order given) and the reason for each bad one, a missing file included. Progress reports the
+    /// number of files done.
+    /// </summary>
+    public static ImageFolderLoad Load(IReadOnlyList<LabeledFile> files, IReadOnlyList<string> classNames, int size = ImageDecoder.DefaultSize, ImageLimits? limits = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
-        var results = new (DecodedImage? Image, RejectedFile? Rejected)[Files.Count];
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(classNames);
+        var results = new (DecodedImage? Image, RejectedFile? Rejected)[files.Count];
         var done = 0;
-        Parallel.For(0, Files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
-            var file = Files[i];
+            var file = files[i];
             try
             {
                 results[i] = (ImageDecoder.Decode(file.Path, size, limits), null);
             }
             catch (ImageRejectedException e)
             {
-                results[i] = (null, new RejectedFile(file.Path, ClassNames[file.Label], e.Kind, e.Message));
+                results[i] = (null, new RejectedFile(file.Path, classNames[file.Label], e.Kind, e.Message));
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                results[i] = (null, new RejectedFile(file.Path, classNames[file.Label], RejectionKind.Missing, "file no longer exists"));
             }
             progress?.Report(Interlocked.Increment(ref done));
         });
@@ -86,19 +104,19 @@ public sealed class ImageFolder
         var labels = new List<int>();
         var paths = new List<string>();
         var mislabeled = new List<MislabeledFile>();
-        for (var i = 0; i < Files.Count; i++)
+        for (var i = 0; i < files.Count; i++)
         {
             if (results[i].Image is not { } image)
                 continue;
             images.Add(image);
-            labels.Add(Files[i].Label);
-            paths.Add(Files[i].Path);
-            if (ImageSniffer.FromExtension(Files[i].Path) is { } claimed && claimed != image.Format)
-                mislabeled.Add(new MislabeledFile(Files[i].Path, claimed, image.Format));
+            labels.Add(files[i].Label);
+            paths.Add(files[i].Path);
+            if (ImageSniffer.FromExtension(files[i].Path) is { } claimed && claimed != image.Format)
+                mislabeled.Add(new MislabeledFile(files[i].Path, claimed, image.Format));
         }
 
         return new ImageFolderLoad(
-            ImageSet.FromDecoded(ClassNames, images, labels, paths, size),
+            ImageSet.FromDecoded(classNames, images, labels, paths, size),
             [.. results.Select(r => r.Rejected).OfType<RejectedFile>()],
             mislabeled);
     }

@@ -39,4 +39,28 @@ public static class Thumbnails
             ?? throw new InvalidOperationException("JPEG encoding failed");
         return encoded.ToArray();
     }
+
+    /// <summary>
+    /// A JPEG of already-decoded HWC RGB pixels (<paramref name="size"/> square), such as an image
+    /// of an <see cref="ImageSet"/>: what a model saw, not what is on disk now.
+    /// </summary>
+    public static byte[] Jpeg(ReadOnlySpan<byte> rgb, int size, int quality = 80)
+    {
+        if (size < 1 || rgb.Length != size * size * 3)
+            throw new ArgumentException($"expected {size}x{size} RGB pixels ({size * size * 3} bytes), got {rgb.Length} bytes", nameof(rgb));
+        using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgb888x, SKAlphaType.Opaque));
+        var pixels = new byte[size * size * 4];
+        for (int i = 0, j = 0; i < rgb.Length; i += 3, j += 4)
+        {
+            pixels[j] = rgb[i];
+            pixels[j + 1] = rgb[i + 1];
+            pixels[j + 2] = rgb[i + 2];
+            pixels[j + 3] = 255;
+        }
+        System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
+        using var image = SKImage.FromBitmap(bitmap);
+        using var encoded = image.Encode(SKEncodedImageFormat.Jpeg, quality)
+            ?? throw new InvalidOperationException("JPEG encoding failed");
+        return encoded.ToArray();
+    }
 }

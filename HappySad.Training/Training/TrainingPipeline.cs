@@ -26,6 +26,17 @@ public sealed record TrainingOutcome(ImageClassifier Classifier, TrainingHistory
 /// <summary>The notebook end to end on already-loaded images: split, build, fit, test, describe.</summary>
 public static class TrainingPipeline
 {
+    /// <summary>Refuses an image set with a class too small to split and learn from, naming the class.</summary>
+    public static void EnsureTrainable(ImageSet images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        for (var label = 0; label < images.ClassNames.Count; label++)
+        {
+            if (images.CountOf(label) < TrainingRequest.MinImagesPerClass)
+                throw new DataSetException($"class '{images.ClassNames[label]}' has {images.CountOf(label)} usable images; training needs at least {TrainingRequest.MinImagesPerClass} per class");
+        }
+    }
+
     public static async Task<TrainingOutcome> RunAsync(
         ImageSet images,
         TrainingRequest request,
@@ -37,11 +48,7 @@ public static class TrainingPipeline
         ArgumentNullException.ThrowIfNull(request);
         request.Fit.Validate();
         request.Split.Validate();
-        for (var label = 0; label < images.ClassNames.Count; label++)
-        {
-            if (images.CountOf(label) < TrainingRequest.MinImagesPerClass)
-                throw new DataSetException($"class '{images.ClassNames[label]}' has {images.CountOf(label)} usable images; training needs at least {TrainingRequest.MinImagesPerClass} per class");
-        }
+        EnsureTrainable(images);
 
         var device = TorchDevices.Resolve(request.Device);
         var split = DataSplit.Stratified(images.Labels, request.Split, request.Fit.Seed);

@@ -28,6 +28,7 @@ internal sealed class AppStorage : IAsyncDisposable
             .AddSingleton<IConfiguration>(configuration)
             .AddLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
             .AddHappySadStorage()
+            .AddHappySadRuns()
             .AddSingleton<StorageInitializer>()
             .BuildServiceProvider();
         await services.GetRequiredService<StorageInitializer>().StartAsync(cancellationToken).ConfigureAwait(false);

@@ -18,6 +18,8 @@ internal static class CliApp
 
           train     --data DIR [--epochs N] [--batch-size N] [--lr X] [--seed N] [--out FILE]
                     [--validation X] [--test X] [--device auto|cpu|cuda] [--json]
+                    [--record [--data-dir DIR]]  (records the run in the dashboard's database;
+                    it appears on the Runs page with its curves, snapshot and model)
           evaluate  --model FILE --data DIR [--threshold X] [--json]
           predict   --model FILE IMAGE... [--threshold X] [--json]
           scan      --data DIR [--quarantine DIR] [--json]
@@ -44,7 +46,7 @@ internal static class CliApp
 
     static readonly Dictionary<string, (string[] Options, string[] Flags)> Accepted = new(StringComparer.Ordinal)
     {
-        ["train"] = (["data", "epochs", "batch-size", "lr", "seed", "out", "validation", "test", "device"], ["json"]),
+        ["train"] = (["data", "epochs", "batch-size", "lr", "seed", "out", "validation", "test", "device", "data-dir"], ["json", "record"]),
         ["evaluate"] = (["model", "data", "threshold"], ["json"]),
         ["predict"] = (["model", "threshold"], ["json"]),
         ["scan"] = (["data", "quarantine"], ["json"]),

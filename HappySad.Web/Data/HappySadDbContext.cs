@@ -6,6 +6,9 @@ public sealed class HappySadDbContext(DbContextOptions<HappySadDbContext> option
 {
     public DbSet<DataSet> DataSets => Set<DataSet>();
     public DbSet<Photo> Photos => Set<Photo>();
+    public DbSet<TrainingRun> TrainingRuns => Set<TrainingRun>();
+    public DbSet<RunEpoch> RunEpochs => Set<RunEpoch>();
+    public DbSet<RunImage> RunImages => Set<RunImage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

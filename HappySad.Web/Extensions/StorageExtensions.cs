@@ -23,4 +23,15 @@ public static class StorageExtensions
         services.AddSingleton<StorageReconciler>();
         return services;
     }
+
+    /// <summary>Training runs: their records, the queue, the executor and the progress notifier. The worker that drains the queue is the web app's.</summary>
+    public static IServiceCollection AddHappySadRuns(this IServiceCollection services)
+    {
+        services.AddOptions<TrainingOptions>().BindConfiguration(nameof(TrainingOptions));
+        services.AddSingleton<TrainingEvents>();
+        services.AddSingleton<TrainingJobs>();
+        services.AddSingleton<RunExecutor>();
+        services.AddSingleton<TrainingRunService>();
+        return services;
+    }
 }

@@ -1,6 +1,7 @@
 using HappySad.Training.Native;
 using HappySad.Web.Api;
 using HappySad.Web.Components;
+using HappySad.Web.Hubs;
 using HappySad.Web.Services;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
@@ -28,10 +29,27 @@ public static class WebExtensions
         TorchRuntime.EnsureInitialized();
         builder.Services.AddHappySadStorage();
         builder.Services.AddHostedService<StorageInitializer>();
+        // After the storage initializer: hosted services start in order, and the worker's recovery needs the migrated database.
+        builder.Services.AddHappySadRuns();
+        builder.Services.AddHostedService<TrainingWorker>();
+        builder.Services.AddHostedService<TrainingHubRelay>();
+        builder.Services.AddSignalR().AddJsonProtocol(o => ConfigureHubJson(o.PayloadSerializerOptions));
         builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         return builder;
+    }
+
+    /// <summary>
+    /// Hub payloads use Keras's metric names (<c>val_loss</c>, <c>val_accuracy</c>), as the model card
+    /// and the command line's JSON do, and statuses as words. Clients use the same options.
+    /// </summary>
+    public static void ConfigureHubJson(System.Text.Json.JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+        options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
     }
 
     public static WebApplication UseHappySadWeb(this WebApplication app)
@@ -48,6 +66,8 @@ public static class WebExtensions
         });
         app.MapStaticAssets();
         app.MapDataSetApi();
+        app.MapRunApi();
+        app.MapHub<TrainingHub>(TrainingHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

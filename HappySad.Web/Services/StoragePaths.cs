@@ -10,6 +10,8 @@ namespace HappySad.Web.Services;
 /// datasets/{id}/.trash/{class}/...        photos in the trash
 /// datasets/{id}/.thumbs/{stored name}.jpg cached thumbnails
 /// datasets/{id}/.incoming/                uploads being written
+/// runs/{id}/model.hsmodel                 a succeeded run's model (weights + model card)
+/// runs/{id}/test/{run image id}.jpg       the test photos it got wrong, as the model saw them
 /// lost+found/                             files the database did not know, moved aside at start-up
 /// </code>
 /// Dot folders are invisible to <c>ImageFolder</c>, so a data set's folder is also a plain class-folder data set.
@@ -27,6 +29,16 @@ public sealed class StoragePaths
     public string DatabaseFile { get; }
     public string DataSetsRoot => Path.Combine(Root, "datasets");
     public string LostAndFound => Path.Combine(Root, "lost+found");
+    public string RunsRoot => Path.Combine(Root, "runs");
+
+    public string Run(int runId) => Path.Combine(RunsRoot, runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public string RunModel(int runId) => Path.Combine(Run(runId), "model" + HappySad.Training.Persistence.ModelStore.Extension);
+    public string RunTestImage(int runId, int runImageId) => Path.Combine(Run(runId), "test", runImageId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".jpg");
+
+    /// <summary>A path below the data directory as stored in the database: relative, with forward slashes.</summary>
+    public string Relative(string path) => Path.GetRelativePath(Root, path).Replace('\\', '/');
+
+    public string Absolute(string relativePath) => Path.GetFullPath(Path.Combine(Root, relativePath));
 
     public string DataSet(int dataSetId) => Path.Combine(DataSetsRoot, dataSetId.ToString(System.Globalization.CultureInfo.InvariantCulture));
     public string ClassFolder(int dataSetId, string className) => Path.Combine(DataSet(dataSetId), className);

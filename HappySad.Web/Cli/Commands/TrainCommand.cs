@@ -3,6 +3,8 @@ using HappySad.Training.Data;
 using HappySad.Training.Native;
 using HappySad.Training.Persistence;
 using HappySad.Training.Training;
+using HappySad.Web.Data;
+using HappySad.Web.Services;
 
 namespace HappySad.Web.Cli.Commands;
 
@@ -12,22 +14,20 @@ internal static class TrainCommand
     {
         var json = args.Flag("json");
         var data = args.Required("data");
-        var request = new TrainingRequest
+        var settings = new RunSettings
         {
-            Fit = new FitOptions
-            {
-                Epochs = args.Int("epochs", 20, min: 1),
-                BatchSize = args.Int("batch-size", 32, min: 1),
-                LearningRate = args.Double("lr", 1e-3, min: 1e-9, max: 10),
-                Seed = args.Int("seed", 42),
-            },
-            Split = new SplitFractions(args.Double("validation", 0.2, 0, 0.9), args.Double("test", 0.1, 0, 0.9)),
+            Epochs = args.Int("epochs", 20, min: 1),
+            BatchSize = args.Int("batch-size", 32, min: 1),
+            LearningRate = args.Double("lr", 1e-3, min: 1e-9, max: 10),
+            Seed = args.Int("seed", 42),
+            ValidationFraction = args.Double("validation", 0.2, 0, 0.9),
+            TestFraction = args.Double("test", 0.1, 0, 0.9),
             Device = TorchDevices.Parse(args.Optional("device") ?? "auto"),
         };
-        var output = args.Optional("out") ?? Path.Combine("models", $"happysad-{DateTime.Now:yyyyMMdd-HHmmss}{ModelStore.Extension}");
+        var request = settings.ToRequest();
         request.Split.Validate();
+        var output = args.Optional("out");
 
-        var load = cli.LoadFolder(data, quiet: json);
         var epochs = request.Fit.Epochs;
         var progress = new LambdaCallback(
             onEpochEnd: e =>
@@ -38,6 +38,13 @@ internal static class TrainCommand
             },
             onBatchEnd: b => cli.Progress.Report($"Epoch {b.Epoch}/{epochs}", b.Batch, b.BatchesPerEpoch, $"loss {b.Loss:0.0000}"));
 
+        if (args.Flag("record"))
+            return await RecordedAsync(cli, args, settings, data, output, progress);
+        if (args.Optional("data-dir") is not null)
+            throw new UsageException("--data-dir only applies with --record (the database to record the run in)");
+
+        output ??= Path.Combine("models", $"happysad-{DateTime.Now:yyyyMMdd-HHmmss}{ModelStore.Extension}");
+        var load = cli.LoadFolder(data, quiet: json);
         using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(load.Images, request, [progress], Path.GetFullPath(data), cli.CancellationToken));
         var (classifier, history, test, split) = outcome.Value;
         ModelStore.Save(output, classifier.Module, classifier.Card);
@@ -63,6 +70,69 @@ internal static class TrainCommand
             cli.Output.WriteLine($"Saved model to {output}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// <c>train --record</c>: the run is a row in the app's database (the same <c>--data-dir</c> as the
+    /// dashboard), executed by the dashboard's own executor, so it appears among the runs with its
+    /// curves, snapshot and model. Ctrl+C records it as Cancelled.
+    /// </summary>
+    static async Task<int> RecordedAsync(CliContext cli, CliArguments args, RunSettings settings, string data, string? output, ITrainingCallback progress)
+    {
+        var json = args.Flag("json");
+        // Checks the folder before a row is written for it.
+        ImageFolder.Open(data);
+        var storage = await AppStorage.OpenAsync(args.Optional("data-dir"), cli.CancellationToken);
+        await using (storage.ConfigureAwait(false))
+        {
+            var runs = storage.Get<TrainingRunService>();
+            var paths = storage.Get<StoragePaths>();
+            var run = await runs.RecordFolderRunAsync(settings, data, cli.CancellationToken);
+            if (!json)
+                cli.Output.WriteLine($"Recording as run {run.Id} in {paths.Root}");
+            cli.Progress.Report("Preparing photos", 0, 1, "");
+            var status = await storage.Get<RunExecutor>().ExecuteAsync(run.Id, data, [progress], cli.CancellationToken, CancellationToken.None);
+            cli.Progress.Clear();
+            var recorded = await runs.GetAsync(run.Id, CancellationToken.None) ?? throw new RunNotFoundException(run.Id);
+            switch (status)
+            {
+                case RunStatus.Cancelled:
+                    throw new OperationCanceledException(recorded.Message);
+                case not RunStatus.Succeeded:
+                    throw new DataSetException($"run {run.Id} {status.ToString().ToLowerInvariant()}: {recorded.Message}");
+            }
+
+            var model = paths.Absolute(recorded.ModelPath!);
+            if (output is not null)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+                File.Copy(model, output, overwrite: true);
+            }
+            if (json)
+            {
+                await cli.WriteJsonAsync(new
+                {
+                    run_id = recorded.Id,
+                    data_directory = paths.Root,
+                    model,
+                    copied_to = output is null ? null : Path.GetFullPath(output),
+                    classes = recorded.ClassNames,
+                    device = recorded.Device,
+                    snapshot = recorded.SnapshotHash,
+                    images = new { train = recorded.TrainImages, validation = recorded.ValidationImages, test = recorded.TestImages, skipped = recorded.SkippedImages },
+                    epochs = recorded.History.Select(e => new EpochMetrics(e.Epoch, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy, e.Seconds)),
+                    test = new { accuracy = recorded.TestAccuracy, precision = recorded.TestPrecision, recall = recorded.TestRecall, f1 = recorded.TestF1, balanced_accuracy = recorded.TestBalancedAccuracy },
+                });
+            }
+            else
+            {
+                cli.Output.WriteLine($"Split: train {recorded.TrainImages}, validation {recorded.ValidationImages}, test {recorded.TestImages} (seed {recorded.Seed}); device {recorded.Device}");
+                if (recorded.TestAccuracy is { } accuracy)
+                    cli.Output.WriteLine($"Test: accuracy {accuracy:0.000}, precision {recorded.TestPrecision:0.000}, recall {recorded.TestRecall:0.000}, F1 {recorded.TestF1:0.000}, balanced accuracy {recorded.TestBalancedAccuracy:0.000}");
+                cli.Output.WriteLine($"Saved model to {model}{(output is null ? "" : $" and {output}")}; run {recorded.Id} is on the dashboard's Runs page");
+            }
+            return 0;
+        }
     }
 
     internal static string FormatEpoch(EpochMetrics e, int epochs)

@@ -112,6 +112,221 @@ namespace HappySad.Web.Data.Migrations
                     b.ToTable("Photos");
                 });
 
+            modelBuilder.Entity("HappySad.Web.Data.RunEpoch", b =>
+                {
+                    b.Property<int>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Epoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Accuracy")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("Loss")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("Seconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("ValAccuracy")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("ValLoss")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("RunId", "Epoch");
+
+                    b.ToTable("RunEpochs");
+                });
+
+            modelBuilder.Entity("HappySad.Web.Data.RunImage", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Label")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("PhotoId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("Predicted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Probability")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Split")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "Split");
+
+                    b.ToTable("RunImages");
+                });
+
+            modelBuilder.Entity("HappySad.Web.Data.TrainingRun", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Architecture")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("BatchSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("BestEpoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("BestValAccuracy")
+                        .HasColumnType("REAL");
+
+                    b.PrimitiveCollection<string>("ClassNames")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DataName")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("DataSetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Device")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DevicePreference")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Epochs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("FalseNegatives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("FalsePositives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("LearningRate")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Message")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ModelBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ModelPath")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ModelSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("ProcessId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Seed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SkippedImages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SnapshotHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(12)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(12)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("TestAccuracy")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TestBalancedAccuracy")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TestF1")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("TestFraction")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("TestImages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("TestPrecision")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TestRecall")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("TrainImages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TrueNegatives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TruePositives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("ValidationFraction")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("ValidationImages")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DataSetId");
+
+                    b.HasIndex("Status");
+
+                    b.ToTable("TrainingRuns");
+                });
+
             modelBuilder.Entity("HappySad.Web.Data.Photo", b =>
                 {
                     b.HasOne("HappySad.Web.Data.DataSet", "DataSet")
@@ -123,9 +338,42 @@ namespace HappySad.Web.Data.Migrations
                     b.Navigation("DataSet");
                 });
 
+            modelBuilder.Entity("HappySad.Web.Data.RunEpoch", b =>
+                {
+                    b.HasOne("HappySad.Web.Data.TrainingRun", null)
+                        .WithMany("History")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HappySad.Web.Data.RunImage", b =>
+                {
+                    b.HasOne("HappySad.Web.Data.TrainingRun", null)
+                        .WithMany("Images")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HappySad.Web.Data.TrainingRun", b =>
+                {
+                    b.HasOne("HappySad.Web.Data.DataSet", null)
+                        .WithMany()
+                        .HasForeignKey("DataSetId")
+                        .OnDelete(DeleteBehavior.SetNull);
+                });
+
             modelBuilder.Entity("HappySad.Web.Data.DataSet", b =>
                 {
                     b.Navigation("Photos");
+                });
+
+            modelBuilder.Entity("HappySad.Web.Data.TrainingRun", b =>
+                {
+                    b.Navigation("History");
+
+                    b.Navigation("Images");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,149 @@
+using HappySad.Web.Data;
+using HappySad.Web.Services;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace HappySad.Web.Api;
+
+/// <summary>A run as the HTTP API shows it.</summary>
+public sealed record RunDocument(
+    int Id,
+    RunStatus Status,
+    RunSource Source,
+    string? Message,
+    int? DataSetId,
+    string DataName,
+    RunSettingsDocument Settings,
+    string? Device,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    SnapshotDocument Snapshot,
+    TestDocument? Test,
+    ModelDocument? Model,
+    IReadOnlyList<EpochCompletedMessage>? Epochs)
+{
+    public static RunDocument From(TrainingRun run, bool withEpochs)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return new RunDocument(
+            run.Id, run.Status, run.Source, run.Message, run.DataSetId, run.DataName,
+            new RunSettingsDocument(run.Architecture, run.Epochs, run.BatchSize, run.LearningRate, run.ValidationFraction, run.TestFraction, run.Seed, run.DevicePreference),
+            run.Device, run.CreatedAt, run.StartedAt, run.FinishedAt,
+            new SnapshotDocument(run.SnapshotHash, run.ClassNames, run.TrainImages, run.ValidationImages, run.TestImages, run.SkippedImages),
+            run.TestAccuracy is null ? null : new TestDocument(
+                run.TestAccuracy.Value, run.TestPrecision ?? 0, run.TestRecall ?? 0, run.TestF1 ?? 0, run.TestBalancedAccuracy ?? 0,
+                run.TruePositives ?? 0, run.FalsePositives ?? 0, run.TrueNegatives ?? 0, run.FalseNegatives ?? 0),
+            run.ModelPath is null ? null : new ModelDocument($"/api/runs/{run.Id}/model", run.ModelBytes ?? 0, run.ModelSha256 ?? ""),
+            withEpochs ? [.. run.History.Select(e => TrainingRunService.ToMessage(run, e))] : null);
+    }
+}
+
+public sealed record RunSettingsDocument(string Architecture, int Epochs, int BatchSize, double LearningRate, double ValidationFraction, double TestFraction, int Seed, string Device);
+
+public sealed record SnapshotDocument(string? Hash, IReadOnlyList<string> ClassNames, int TrainImages, int ValidationImages, int TestImages, int SkippedImages);
+
+/// <summary>Test metrics; the positive class is the second class name.</summary>
+public sealed record TestDocument(double Accuracy, double Precision, double Recall, double F1, double BalancedAccuracy, int TruePositives, int FalsePositives, int TrueNegatives, int FalseNegatives);
+
+public sealed record ModelDocument(string Download, long Bytes, string Sha256);
+
+/// <summary>Training runs over HTTP: launch, list, read, cancel, delete, download the model.</summary>
+public static class RunApi
+{
+    public static IEndpointRouteBuilder MapRunApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var api = app.MapGroup("/api/runs").WithTags("Training runs");
+        api.MapGet("/", ListRuns).WithName(nameof(ListRuns)).WithSummary("Every run, newest first");
+        api.MapPost("/", LaunchRun).WithName(nameof(LaunchRun)).WithSummary("Queue a run on a data set (settings default to the notebook's)");
+        api.MapGet("/{id:int}", GetRun).WithName(nameof(GetRun)).WithSummary("One run with its epochs");
+        api.MapPost("/{id:int}/cancel", CancelRun).WithName(nameof(CancelRun)).WithSummary("Cancel a queued run, or stop a running one within one batch");
+        api.MapDelete("/{id:int}", DeleteRun).WithName(nameof(DeleteRun)).WithSummary("Delete a finished run and its model file");
+        api.MapGet("/{id:int}/model", DownloadModel).WithName(nameof(DownloadModel)).WithSummary("The model file (.hsmodel: weights + model card)");
+        api.MapGet("/{id:int}/images/{imageId:int}", GetTestImage).WithName(nameof(GetTestImage)).WithSummary("A test photo the run got wrong, as the model saw it");
+        return app;
+    }
+
+    static async Task<Ok<IReadOnlyList<RunDocument>>> ListRuns(TrainingRunService runs, CancellationToken cancellationToken) =>
+        TypedResults.Ok<IReadOnlyList<RunDocument>>([.. (await runs.ListAsync(cancellationToken).ConfigureAwait(false)).Select(r => RunDocument.From(r, withEpochs: false))]);
+
+    static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(RunSettings settings, TrainingRunService runs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var run = await runs.LaunchAsync(settings, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Created($"/api/runs/{run.Id}", RunDocument.From(run, withEpochs: true));
+        }
+        catch (RunSettingsException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = [.. e.Problems] }, detail: e.Message);
+        }
+    }
+
+    static async Task<Results<Ok<RunDocument>, ProblemHttpResult>> GetRun(int id, TrainingRunService runs, CancellationToken cancellationToken) =>
+        await runs.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } run
+            ? TypedResults.Ok(RunDocument.From(run, withEpochs: true))
+            : NotFound($"run {id} does not exist");
+
+    static async Task<Results<Accepted<CancelDocument>, ProblemHttpResult>> CancelRun(int id, TrainingRunService runs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var outcome = await runs.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Accepted($"/api/runs/{id}", new CancelDocument(outcome));
+        }
+        catch (RunNotFoundException e)
+        {
+            return NotFound(e.Message);
+        }
+        catch (RunStateException e)
+        {
+            return Conflict(e.Message);
+        }
+    }
+
+    public sealed record CancelDocument(CancelOutcome Outcome);
+
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(int id, TrainingRunService runs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await runs.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+            return TypedResults.NoContent();
+        }
+        catch (RunNotFoundException e)
+        {
+            return NotFound(e.Message);
+        }
+        catch (RunStateException e)
+        {
+            return Conflict(e.Message);
+        }
+    }
+
+    static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> DownloadModel(int id, TrainingRunService runs, StoragePaths paths, CancellationToken cancellationToken)
+    {
+        var run = await runs.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (run is null)
+            return NotFound($"run {id} does not exist");
+        if (run.ModelPath is null)
+            return NotFound($"run {id} has no model ({run.Status.ToString().ToLowerInvariant()})");
+        var file = paths.Absolute(run.ModelPath);
+        return File.Exists(file)
+            ? TypedResults.PhysicalFile(file, "application/zip", $"happysad-run-{id}{HappySad.Training.Persistence.ModelStore.Extension}")
+            : NotFound($"the model file of run {id} is missing from the data directory");
+    }
+
+    static Results<PhysicalFileHttpResult, ProblemHttpResult> GetTestImage(int id, int imageId, StoragePaths paths, HttpContext http)
+    {
+        var file = paths.RunTestImage(id, imageId);
+        if (!File.Exists(file))
+            return NotFound($"run {id} has no stored test image {imageId}");
+        http.Response.Headers.CacheControl = "private, max-age=86400, immutable";
+        return TypedResults.PhysicalFile(file, "image/jpeg");
+    }
+
+    static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound);
+
+    static ProblemHttpResult Conflict(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict);
+}

@@ -1,0 +1,45 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace HappySad.Web.Data.Configurations;
+
+internal sealed class TrainingRunEntityTypeConfiguration : IEntityTypeConfiguration<TrainingRun>
+{
+    public void Configure(EntityTypeBuilder<TrainingRun> builder)
+    {
+        builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(12);
+        builder.Property(r => r.Source).HasConversion<string>().HasMaxLength(12);
+        builder.Property(r => r.DataName).HasMaxLength(1000);
+        builder.Property(r => r.Architecture).HasMaxLength(40);
+        builder.Property(r => r.DevicePreference).HasMaxLength(10);
+        builder.Property(r => r.Device).HasMaxLength(10);
+        builder.Property(r => r.SnapshotHash).HasMaxLength(64);
+        builder.Property(r => r.ModelPath).HasMaxLength(300);
+        builder.Property(r => r.ModelSha256).HasMaxLength(64);
+        builder.Ignore(r => r.IsActive);
+        builder.Ignore(r => r.Duration);
+        // A run outlives its data set: it keeps the name it was given and its snapshot.
+        builder.HasOne<DataSet>().WithMany().HasForeignKey(r => r.DataSetId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasMany(r => r.History).WithOne().HasForeignKey(e => e.RunId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasMany(r => r.Images).WithOne().HasForeignKey(i => i.RunId).OnDelete(DeleteBehavior.Cascade);
+        // The start-up recovery and the worker look runs up by status.
+        builder.HasIndex(r => r.Status);
+    }
+}
+
+internal sealed class RunEpochEntityTypeConfiguration : IEntityTypeConfiguration<RunEpoch>
+{
+    public void Configure(EntityTypeBuilder<RunEpoch> builder) => builder.HasKey(e => new { e.RunId, e.Epoch });
+}
+
+internal sealed class RunImageEntityTypeConfiguration : IEntityTypeConfiguration<RunImage>
+{
+    public void Configure(EntityTypeBuilder<RunImage> builder)
+    {
+        builder.Property(i => i.Path).HasMaxLength(1000);
+        builder.Property(i => i.Sha256).HasMaxLength(64);
+        builder.Property(i => i.Split).HasConversion<string>().HasMaxLength(10);
+        builder.Ignore(i => i.IsMistake);
+        builder.HasIndex(i => new { i.RunId, i.Split });
+    }
+}

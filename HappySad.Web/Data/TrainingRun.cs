@@ -1,0 +1,138 @@
+namespace HappySad.Web.Data;
+
+public enum RunStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+
+    /// <summary>The process stopped (shut down or crashed) while the run was training.</summary>
+    Interrupted,
+}
+
+public enum RunSource
+{
+    Dashboard,
+    CommandLine,
+}
+
+/// <summary>
+/// One training run: its settings as asked, the data it saw, its progress and its results. A row
+/// exists from the moment a run is asked for (Queued), so nothing asked for is ever lost.
+/// </summary>
+public sealed class TrainingRun
+{
+    public int Id { get; set; }
+    public RunSource Source { get; set; }
+    public RunStatus Status { get; set; }
+
+    /// <summary>The data set trained on; null for a folder trained from the command line or once the data set is deleted.</summary>
+    public int? DataSetId { get; set; }
+
+    /// <summary>The data set's name, or the folder's path, as it was when the run was asked for.</summary>
+    public required string DataName { get; set; }
+
+    // Settings, as asked.
+    public required string Architecture { get; set; }
+    public int Epochs { get; set; }
+    public int BatchSize { get; set; }
+    public double LearningRate { get; set; }
+    public double ValidationFraction { get; set; }
+    public double TestFraction { get; set; }
+    public int Seed { get; set; }
+    public required string DevicePreference { get; set; }
+
+    /// <summary>The device it actually ran on (<c>cpu</c>, <c>cuda</c>), known once it starts.</summary>
+    public string? Device { get; set; }
+
+    /// <summary>The process training it, so that a start-up can tell a command-line run still alive from an abandoned one.</summary>
+    public int? ProcessId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Why it failed, or a note on how it was cancelled or interrupted.</summary>
+    public string? Message { get; set; }
+
+    // The snapshot of the data, taken when the run starts (its images are in RunImages).
+    public List<string> ClassNames { get; set; } = [];
+
+    /// <summary>SHA-256 over the sorted class/content-hash pairs: equal for two runs exactly when they saw the same photos with the same labels.</summary>
+    public string? SnapshotHash { get; set; }
+
+    public int TrainImages { get; set; }
+    public int ValidationImages { get; set; }
+    public int TestImages { get; set; }
+
+    /// <summary>Photos listed when the run started that could not be used (gone or no longer decodable).</summary>
+    public int SkippedImages { get; set; }
+
+    // Results.
+    public double? BestValAccuracy { get; set; }
+    public int? BestEpoch { get; set; }
+    public double? TestAccuracy { get; set; }
+    public double? TestPrecision { get; set; }
+    public double? TestRecall { get; set; }
+    public double? TestF1 { get; set; }
+    public double? TestBalancedAccuracy { get; set; }
+    public int? TruePositives { get; set; }
+    public int? FalsePositives { get; set; }
+    public int? TrueNegatives { get; set; }
+    public int? FalseNegatives { get; set; }
+
+    /// <summary>Relative to the data directory.</summary>
+    public string? ModelPath { get; set; }
+    public long? ModelBytes { get; set; }
+    public string? ModelSha256 { get; set; }
+
+    public List<RunEpoch> History { get; set; } = [];
+    public List<RunImage> Images { get; set; } = [];
+
+    public bool IsActive => Status is RunStatus.Queued or RunStatus.Running;
+
+    public TimeSpan? Duration => StartedAt is { } started && FinishedAt is { } finished ? finished - started : null;
+}
+
+/// <summary>One finished epoch of a run, written as soon as the epoch ends.</summary>
+public sealed class RunEpoch
+{
+    public int RunId { get; set; }
+    public int Epoch { get; set; }
+    public double Loss { get; set; }
+    public double Accuracy { get; set; }
+    public double? ValLoss { get; set; }
+    public double? ValAccuracy { get; set; }
+    public double Seconds { get; set; }
+}
+
+public enum RunSplit
+{
+    Train,
+    Validation,
+    Test,
+}
+
+/// <summary>One image of a run's snapshot: which photo, its content hash, its label and split, and for the test split the model's verdict.</summary>
+public sealed class RunImage
+{
+    public int Id { get; set; }
+    public int RunId { get; set; }
+
+    /// <summary>The data set photo, when the run trained on a data set (the photo may since have been deleted).</summary>
+    public int? PhotoId { get; set; }
+
+    /// <summary>Relative to the data set or folder: <c>class/file</c>.</summary>
+    public required string Path { get; set; }
+    public required string Sha256 { get; set; }
+    public int Label { get; set; }
+    public RunSplit Split { get; set; }
+    public int? Predicted { get; set; }
+
+    /// <summary>The model's probability of the second class (index 1).</summary>
+    public double? Probability { get; set; }
+
+    public bool IsMistake => Predicted is { } predicted && predicted != Label;
+}

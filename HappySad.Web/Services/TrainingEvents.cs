@@ -1,0 +1,104 @@
+using HappySad.Web.Data;
+
+namespace HappySad.Web.Services;
+
+/// <summary>A run changed status. <see cref="Message"/> carries the error of a failed run or the note of a cancelled or interrupted one.</summary>
+public sealed record RunStatusMessage(int RunId, RunStatus Status, string? Message);
+
+/// <summary>A batch finished. Epoch and batch count from 1.</summary>
+public sealed record BatchProgressMessage(int RunId, int Epoch, int Epochs, int Batch, int BatchesPerEpoch, double Loss);
+
+/// <summary>An epoch finished, named as Keras logs it.</summary>
+public sealed record EpochCompletedMessage(int RunId, int Epoch, int Epochs, double Loss, double Accuracy, double? ValLoss, double? ValAccuracy, double Seconds);
+
+/// <summary>
+/// What a watcher of training runs hears: the methods of the SignalR hub's clients and of in-process
+/// subscribers alike.
+/// </summary>
+public interface ITrainingClient
+{
+    Task RunStatusChanged(RunStatusMessage message);
+    Task BatchProgress(BatchProgressMessage message);
+    Task EpochCompleted(EpochCompletedMessage message);
+}
+
+/// <summary>
+/// The one notifier for training progress in this process. Subscribers hear about one run or all
+/// runs until they dispose their subscription. Publishing never waits for a subscriber and never
+/// lets one subscriber's failure reach the trainer or the others.
+/// </summary>
+public sealed class TrainingEvents(ILogger<TrainingEvents> logger)
+{
+    /// <summary>The run id that means "every run".</summary>
+    const int AllRuns = 0;
+
+    readonly Lock _gate = new();
+    readonly List<(int RunId, ITrainingClient Client)> _subscribers = [];
+
+    public IDisposable Subscribe(int runId, ITrainingClient client)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(runId);
+        return Add(runId, client);
+    }
+
+    public IDisposable SubscribeAll(ITrainingClient client) => Add(AllRuns, client);
+
+    public void Publish(RunStatusMessage message) => Notify(message.RunId, client => client.RunStatusChanged(message));
+
+    public void Publish(BatchProgressMessage message) => Notify(message.RunId, client => client.BatchProgress(message));
+
+    public void Publish(EpochCompletedMessage message) => Notify(message.RunId, client => client.EpochCompleted(message));
+
+    Subscription Add(int runId, ITrainingClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var entry = (runId, client);
+        lock (_gate)
+            _subscribers.Add(entry);
+        return new Subscription(() =>
+        {
+            lock (_gate)
+                _subscribers.Remove(entry);
+        });
+    }
+
+    void Notify(int runId, Func<ITrainingClient, Task> send)
+    {
+        List<ITrainingClient> targets;
+        lock (_gate)
+            targets = [.. _subscribers.Where(s => s.RunId == runId || s.RunId == AllRuns).Select(s => s.Client)];
+        foreach (var target in targets)
+        {
+            try
+            {
+                var sent = send(target);
+                if (!sent.IsCompletedSuccessfully)
+                    _ = sent.ContinueWith(t => logger.LogWarning(t.Exception, "A training progress subscriber failed"), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+#pragma warning disable CA1031 // One broken subscriber must not stop a run or the other subscribers.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                logger.LogWarning(e, "A training progress subscriber failed");
+            }
+        }
+    }
+
+    sealed class Subscription(Action dispose) : IDisposable
+    {
+        Action? _dispose = dispose;
+
+        public void Dispose() => Interlocked.Exchange(ref _dispose, null)?.Invoke();
+    }
+}
+
+/// <summary>Adapts delegates to <see cref="ITrainingClient"/>, for components that want a hook or two.</summary>
+public sealed class TrainingObserver(
+    Func<RunStatusMessage, Task>? onStatus = null,
+    Func<BatchProgressMessage, Task>? onBatch = null,
+    Func<EpochCompletedMessage, Task>? onEpoch = null) : ITrainingClient
+{
+    public Task RunStatusChanged(RunStatusMessage message) => onStatus?.Invoke(message) ?? Task.CompletedTask;
+    public Task BatchProgress(BatchProgressMessage message) => onBatch?.Invoke(message) ?? Task.CompletedTask;
+    public Task EpochCompleted(EpochCompletedMessage message) => onEpoch?.Invoke(message) ?? Task.CompletedTask;
+}

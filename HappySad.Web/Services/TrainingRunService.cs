@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using HappySad.Training.Data;
+using HappySad.Training.Native;
+using HappySad.Training.Training;
+using HappySad.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappySad.Web.Services;
+
+public sealed class RunNotFoundException(int id) : Exception($"run {id} does not exist")
+{
+    public int Id { get; } = id;
+}
+
+/// <summary>An action that the run's status does not allow (deleting a running run, for one).</summary>
+public sealed class RunStateException(string message) : Exception(message);
+
+public enum CancelOutcome
+{
+    /// <summary>It was queued and will not start.</summary>
+    Cancelled,
+
+    /// <summary>It is training here; it stops within one batch and is then recorded as Cancelled.</summary>
+    Stopping,
+
+    /// <summary>It had already finished; nothing changed.</summary>
+    AlreadyFinished,
+}
+
+/// <summary>A run's status and the epochs it has finished: what a watcher that joins late needs to catch up.</summary>
+public sealed record RunStateMessage(int RunId, RunStatus Status, string? Message, int Epochs, IReadOnlyList<EpochCompletedMessage> History);
+
+/// <summary>Launching, listing, cancelling and deleting training runs; the worker executes them.</summary>
+public sealed class TrainingRunService(
+    IDbContextFactory<HappySadDbContext> contexts,
+    StoragePaths paths,
+    TrainingJobs queue,
+    TrainingEvents events,
+    TimeProvider clock,
+    ILogger<TrainingRunService> logger)
+{
+    /// <summary>Everything that stops these settings from working, as sentences; empty when a run can start.</summary>
+    public async Task<IReadOnlyList<string>> ProblemsAsync(RunSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var problems = settings.Problems(settings.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable).ToList();
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+        {
+            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == settings.DataSetId, cancellationToken).ConfigureAwait(false);
+            if (dataSet is null)
+            {
+                problems.Insert(0, settings.DataSetId == 0 ? "Choose a data set." : $"Data set {settings.DataSetId} does not exist.");
+                return problems;
+            }
+            var counts = await context.Photos
+                .Where(p => p.DataSetId == dataSet.Id && p.TrashedAt == null && p.Status == PhotoStatus.Ok)
+                .GroupBy(p => p.ClassName)
+                .Select(g => new { ClassName = g.Key, Count = g.Count() })
+                .ToDictionaryAsync(g => g.ClassName, g => g.Count, cancellationToken).ConfigureAwait(false);
+            foreach (var className in dataSet.ClassNames)
+            {
+                var count = counts.GetValueOrDefault(className);
+                if (count < TrainingRequest.MinImagesPerClass)
+                    problems.Add($"Class '{className}' of '{dataSet.Name}' has {count} usable photo{(count == 1 ? "" : "s")}; a run needs at least {TrainingRequest.MinImagesPerClass} per class.");
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>Records a run as Queued and hands it to the worker. Throws <see cref="RunSettingsException"/> when it cannot work.</summary>
+    public async Task<TrainingRun> LaunchAsync(RunSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var problems = await ProblemsAsync(settings, cancellationToken).ConfigureAwait(false);
+        if (problems.Count > 0)
+            throw new RunSettingsException(problems);
+        string name;
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+            name = await context.DataSets.Where(d => d.Id == settings.DataSetId).Select(d => d.Name).SingleAsync(cancellationToken).ConfigureAwait(false);
+        var run = await AddAsync(settings, RunSource.Dashboard, settings.DataSetId, name, cancellationToken).ConfigureAwait(false);
+        queue.Enqueue(run.Id);
+        logger.LogInformation("Run {RunId} queued on data set {DataSetId}", run.Id, settings.DataSetId);
+        return run;
+    }
+
+    /// <summary>Records a command-line run on a folder as Queued; the caller executes it with <see cref="RunExecutor"/>.</summary>
+    public async Task<TrainingRun> RecordFolderRunAsync(RunSettings settings, string folder, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var problems = settings.Problems(settings.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable);
+        if (problems.Count > 0)
+            throw new RunSettingsException(problems);
+        return await AddAsync(settings, RunSource.CommandLine, null, Path.GetFullPath(folder), cancellationToken).ConfigureAwait(false);
+    }
+
+    async Task<TrainingRun> AddAsync(RunSettings settings, RunSource source, int? dataSetId, string dataName, CancellationToken cancellationToken)
+    {
+        var run = new TrainingRun
+        {
+            Source = source,
+            Status = RunStatus.Queued,
+            DataSetId = dataSetId,
+            DataName = dataName,
+            Architecture = settings.Architecture,
+            Epochs = settings.Epochs,
+            BatchSize = settings.BatchSize,
+            LearningRate = settings.LearningRate,
+            ValidationFraction = settings.ValidationFraction,
+            TestFraction = settings.TestFraction,
+            Seed = settings.Seed,
+            DevicePreference = settings.Device.ToString().ToLowerInvariant(),
+            CreatedAt = clock.GetUtcNow(),
+            // A command-line run belongs to its process from the start: if that process dies before
+            // the run starts, the next start-up can tell.
+            ProcessId = source == RunSource.CommandLine ? Environment.ProcessId : null,
+        };
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+        {
+            context.TrainingRuns.Add(run);
+            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        events.Publish(new RunStatusMessage(run.Id, RunStatus.Queued, null));
+        return run;
+    }
+
+    /// <summary>Every run, newest first, without epochs or images.</summary>
+    public async Task<IReadOnlyList<TrainingRun>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+            return await context.TrainingRuns.AsNoTracking().OrderByDescending(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One run with its epochs in order; null when it does not exist.</summary>
+    public async Task<TrainingRun?> GetAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+        {
+            return await context.TrainingRuns.AsNoTracking()
+                .Include(r => r.History.OrderBy(e => e.Epoch))
+                .FirstOrDefaultAsync(r => r.Id == id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Several runs with their epochs, in the order asked; unknown ids are left out.</summary>
+    public async Task<IReadOnlyList<TrainingRun>> GetManyAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+        {
+            var runs = await context.TrainingRuns.AsNoTracking()
+                .Include(r => r.History.OrderBy(e => e.Epoch))
+                .Where(r => ids.Contains(r.Id))
+                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            return [.. ids.Select(id => runs.FirstOrDefault(r => r.Id == id)).OfType<TrainingRun>()];
+        }
+    }
+
+    public async Task<RunStateMessage?> StateAsync(int id, CancellationToken cancellationToken = default) =>
+        await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } run
+            ? new RunStateMessage(run.Id, run.Status, run.Message, run.Epochs, [.. run.History.Select(e => ToMessage(run, e))])
+            : null;
+
+    public static EpochCompletedMessage ToMessage(TrainingRun run, RunEpoch epoch)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(epoch);
+        return new(run.Id, epoch.Epoch, run.Epochs, epoch.Loss, epoch.Accuracy, epoch.ValLoss, epoch.ValAccuracy, epoch.Seconds);
+    }
+
+    /// <summary>The images of a run's snapshot, optionally of one split, in snapshot order.</summary>
+    public async Task<IReadOnlyList<RunImage>> ImagesAsync(int runId, RunSplit? split = null, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+        {
+            var query = context.RunImages.AsNoTracking().Where(i => i.RunId == runId);
+            if (split is { } only)
+                query = query.Where(i => i.Split == only);
+            return await query.OrderBy(i => i.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Cancels a queued run at once, or asks a running one to stop (it does within one batch). A run
+    /// training in another process (the command line) is stopped there, with Ctrl+C.
+    /// </summary>
+    public async Task<CancelOutcome> CancelAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+        {
+            var now = clock.GetUtcNow();
+            const string note = "Cancelled before it started.";
+            var cancelled = await context.TrainingRuns
+                .Where(r => r.Id == id && r.Status == RunStatus.Queued)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RunStatus.Cancelled).SetProperty(r => r.Message, note).SetProperty(r => r.FinishedAt, now), cancellationToken)
+                .ConfigureAwait(false);
+            if (cancelled > 0)
+            {
+                events.Publish(new RunStatusMessage(id, RunStatus.Cancelled, note));
+                return CancelOutcome.Cancelled;
+            }
+            var run = await context.TrainingRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken).ConfigureAwait(false)
+                ?? throw new RunNotFoundException(id);
+            if (run.Status != RunStatus.Running)
+                return CancelOutcome.AlreadyFinished;
+            if (queue.TryCancel(id))
+                return CancelOutcome.Stopping;
+            throw new RunStateException($"run {id} is training in another process (the command line, process {run.ProcessId}); stop it there with Ctrl+C");
+        }
+    }
+
+    /// <summary>Deletes a finished run, its model file and its test images. An active run must be cancelled first.</summary>
+    public async Task DeleteAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+        {
+            var run = await context.TrainingRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken).ConfigureAwait(false)
+                ?? throw new RunNotFoundException(id);
+            if (run.IsActive)
+                throw new RunStateException($"run {id} is {run.Status.ToString().ToLowerInvariant()}; cancel it before deleting it");
+            context.TrainingRuns.Remove(run);
+            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        var folder = paths.Run(id);
+        if (Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
+        logger.LogInformation("Deleted run {RunId}", id);
+    }
+
+    /// <summary>
+    /// At start-up: a run left Running by this app (or by a command-line process that is gone) was
+    /// cut off by a stop or crash, so it becomes Interrupted with a note; queued runs go back to the
+    /// worker in the order they were asked for. Returns the run ids queued again.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> RecoverAsync(CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+        {
+            var running = await context.TrainingRuns
+                .Where(r => r.Status == RunStatus.Running || (r.Status == RunStatus.Queued && r.Source == RunSource.CommandLine))
+                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var run in running.Where(r => r.Source == RunSource.Dashboard || !IsAlive(r.ProcessId)))
+            {
+                var epochs = await context.RunEpochs.CountAsync(e => e.RunId == run.Id, cancellationToken).ConfigureAwait(false);
+                run.Status = RunStatus.Interrupted;
+                run.FinishedAt = clock.GetUtcNow();
+                run.Message = $"The process training it stopped unexpectedly after {epochs} of {run.Epochs} epochs; the finished epochs are kept. Launch a new run to train again.";
+                logger.LogWarning("Run {RunId} was left running by a stopped process; marked interrupted", run.Id);
+            }
+            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            var queued = await context.TrainingRuns
+                .Where(r => r.Status == RunStatus.Queued && r.Source == RunSource.Dashboard)
+                .OrderBy(r => r.Id).Select(r => r.Id)
+                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            queued.ForEach(queue.Enqueue);
+            return queued;
+        }
+    }
+
+    static bool IsAlive(int? processId)
+    {
+        if (processId is not { } pid || pid == Environment.ProcessId)
+            return false;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace HappySad.Web.Services;
+
+/// <summary>
+/// The hosted service that trains: recovers what a previous process left behind, then takes queued
+/// runs one at a time and hands each to <see cref="RunExecutor"/>, which records everything.
+/// </summary>
+public sealed class TrainingWorker(TrainingJobs queue, TrainingRunService runs, RunExecutor executor, ILogger<TrainingWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var requeued = await runs.RecoverAsync(stoppingToken).ConfigureAwait(false);
+        if (requeued.Count > 0)
+            logger.LogInformation("Queued again after a restart: runs {RunIds}", requeued);
+        await foreach (var runId in queue.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            var cancel = queue.Claim(runId);
+            try
+            {
+                await executor.ExecuteAsync(runId, folder: null, [], cancel, stoppingToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                queue.Release(runId);
+            }
+        }
+    }
+}
