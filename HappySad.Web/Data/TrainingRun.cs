@@ -126,6 +126,9 @@ public sealed class RunImage
 
     /// <summary>Relative to the data set or folder: <c>class/file</c>.</summary>
     public required string Path { get; set; }
+
+    /// <summary>The name a person knows the photo by (the uploaded file's name), for display.</summary>
+    public required string Name { get; set; }
     public required string Sha256 { get; set; }
     public int Label { get; set; }
     public RunSplit Split { get; set; }

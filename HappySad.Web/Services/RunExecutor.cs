@@ -25,7 +25,7 @@ public sealed class RunExecutor(
     ILogger<RunExecutor> logger)
 {
     /// <summary>One image of a snapshot before decoding.</summary>
-    sealed record SnapshotEntry(int? PhotoId, string FullPath, string RelativePath, int Label, string Sha256);
+    sealed record SnapshotEntry(int? PhotoId, string FullPath, string RelativePath, string Name, int Label, string Sha256);
 
     /// <summary>
     /// Runs <paramref name="runId"/> if it is still queued. <paramref name="cancel"/> is a person's
@@ -157,7 +157,7 @@ public sealed class RunExecutor(
             var photos = await context.Photos.AsNoTracking()
                 .Where(p => p.DataSetId == dataSetId && p.TrashedAt == null && p.Status == PhotoStatus.Ok)
                 .OrderBy(p => p.Id)
-                .Select(p => new { p.Id, p.ClassName, p.StoredName, p.Sha256 })
+                .Select(p => new { p.Id, p.ClassName, p.StoredName, p.OriginalName, p.Sha256 })
                 .ToListAsync(cancellationToken).ConfigureAwait(false);
             var entries = photos
                 .Where(p => dataSet.ClassNames.Contains(p.ClassName))
@@ -165,6 +165,7 @@ public sealed class RunExecutor(
                     p.Id,
                     paths.PhotoFile(dataSetId, p.ClassName, p.StoredName, trashed: false),
                     $"{p.ClassName}/{p.StoredName}",
+                    p.OriginalName,
                     dataSet.ClassNames.IndexOf(p.ClassName),
                     p.Sha256))
                 .ToList();
@@ -182,7 +183,7 @@ public sealed class RunExecutor(
             cancellationToken.ThrowIfCancellationRequested();
             using var stream = File.OpenRead(file.Path);
             var hash = Convert.ToHexStringLower(SHA256.HashData(stream));
-            entries.Add(new SnapshotEntry(null, file.Path, Path.GetRelativePath(root, file.Path).Replace('\\', '/'), file.Label, hash));
+            entries.Add(new SnapshotEntry(null, file.Path, Path.GetRelativePath(root, file.Path).Replace('\\', '/'), Path.GetFileName(file.Path), file.Label, hash));
         }
         return (imageFolder.ClassNames, root, entries);
     }
@@ -204,7 +205,7 @@ public sealed class RunExecutor(
         var rows = Enumerable.Range(0, images.Count).Select(i =>
         {
             var entry = byPath[images.Paths[i]];
-            return new RunImage { RunId = run.Id, PhotoId = entry.PhotoId, Path = entry.RelativePath, Sha256 = entry.Sha256, Label = images.Labels[i], Split = splitOf[i] };
+            return new RunImage { RunId = run.Id, PhotoId = entry.PhotoId, Path = entry.RelativePath, Name = entry.Name, Sha256 = entry.Sha256, Label = images.Labels[i], Split = splitOf[i] };
         }).ToList();
         var hash = SnapshotHash(rows.Select(r => (classNames[r.Label], r.Sha256)));
 
@@ -219,6 +220,7 @@ public sealed class RunExecutor(
             tracked.ValidationImages = split.Validation.Count;
             tracked.TestImages = split.Test.Count;
             tracked.SkippedImages = skipped;
+            tracked.Device = HappySad.Training.Native.TorchDevices.Resolve(HappySad.Training.Native.TorchDevices.Parse(run.DevicePreference)).type.ToString().ToLowerInvariant();
             await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         }
         return rows;

@@ -37,6 +37,7 @@ internal sealed class RunImageEntityTypeConfiguration : IEntityTypeConfiguration
     public void Configure(EntityTypeBuilder<RunImage> builder)
     {
         builder.Property(i => i.Path).HasMaxLength(1000);
+        builder.Property(i => i.Name).HasMaxLength(255);
         builder.Property(i => i.Sha256).HasMaxLength(64);
         builder.Property(i => i.Split).HasConversion<string>().HasMaxLength(10);
         builder.Ignore(i => i.IsMistake);

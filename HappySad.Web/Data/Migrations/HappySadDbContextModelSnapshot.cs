@@ -149,6 +149,11 @@ namespace HappySad.Web.Data.Migrations
                     b.Property<int>("Label")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Path")
                         .IsRequired()
                         .HasMaxLength(1000)

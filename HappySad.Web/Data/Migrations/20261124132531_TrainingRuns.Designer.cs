@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace HappySad.Web.Data.Migrations
 {
     [DbContext(typeof(HappySadDbContext))]
-    [Migration("20261124131610_TrainingRuns")]
+    [Migration("20261124132531_TrainingRuns")]
     partial class TrainingRuns
     {
         /// <inheritdoc />
@@ -151,6 +151,11 @@ namespace HappySad.Web.Data.Migrations
 
                     b.Property<int>("Label")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Path")
                         .IsRequired()

@@ -98,6 +98,7 @@ namespace HappySad.Web.Data.Migrations
                     RunId = table.Column<int>(type: "INTEGER", nullable: false),
                     PhotoId = table.Column<int>(type: "INTEGER", nullable: true),
                     Path = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
                     Sha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     Label = table.Column<int>(type: "INTEGER", nullable: false),
                     Split = table.Column<string>(type: "TEXT", maxLength: 10, nullable: false),

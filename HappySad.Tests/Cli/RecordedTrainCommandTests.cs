@@ -1,0 +1,47 @@
+using HappySad.Tests.Support;
+using HappySad.Web.Cli;
+using HappySad.Web.Data;
+using HappySad.Web.Services;
+
+namespace HappySad.Tests.Cli;
+
+public class RecordedTrainCommandTests
+{
+    [Fact]
+    public async Task TrainWithRecordLeavesTheSameRecordAsTheDashboardInTheDataDirectory()
+    {
+        using var source = SharedPhotos.Subset(10);
+        using var data = new TempDirectory();
+        using var copy = new TempDirectory();
+        var copied = Path.Combine(copy.Path, "seed.hsmodel");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await CliApp.RunAsync(["train", "--record", "--data", source.Path, "--epochs", "2", "--batch-size", "8", "--data-dir", data.Path, "--out", copied], output, error);
+
+        Assert.True(code == 0, error.ToString());
+        Assert.Contains("Recording as run 1 in ", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Epoch 2/2", output.ToString(), StringComparison.Ordinal);
+        await using var storage = await AppStorage.OpenAsync(data.Path, CancellationToken.None);
+        var run = Assert.Single(await storage.Get<TrainingRunService>().ListAsync());
+        var recorded = (await storage.Get<TrainingRunService>().GetAsync(run.Id))!;
+        Assert.Equal((RunStatus.Succeeded, RunSource.CommandLine, Path.GetFullPath(source.Path)), (recorded.Status, recorded.Source, recorded.DataName));
+        Assert.Equal([1, 2], recorded.History.Select(e => e.Epoch));
+        Assert.Equal(20, (await storage.Get<TrainingRunService>().ImagesAsync(run.Id)).Count);
+        var model = storage.Get<StoragePaths>().Absolute(recorded.ModelPath!);
+        Assert.Equal(await File.ReadAllBytesAsync(model), await File.ReadAllBytesAsync(copied));
+    }
+
+    [Fact]
+    public async Task DataDirWithoutRecordIsAUsageError()
+    {
+        using var source = SharedPhotos.Subset(10);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await CliApp.RunAsync(["train", "--data", source.Path, "--data-dir", "x"], output, error);
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: --data-dir only applies with --record (the database to record the run in)", error.ToString().Trim());
+    }
+}

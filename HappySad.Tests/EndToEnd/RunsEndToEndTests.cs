@@ -1,0 +1,128 @@
+using System.Text.RegularExpressions;
+using HappySad.Tests.Support;
+using HappySad.Web.Cli;
+using Microsoft.Playwright;
+
+namespace HappySad.Tests.EndToEnd;
+
+/// <summary>Launches, watches and compares training runs in the real app, in Chromium.</summary>
+[Collection(EndToEndTests.Name)]
+public sealed partial class RunsEndToEndTests
+{
+    [Fact]
+    public async Task LaunchWatchAndCompareTwoRuns()
+    {
+        Assertions.SetDefaultExpectTimeout(20_000);
+        await using var app = await AppProcess.StartAsync();
+        // The notebook's photos, imported with the command line into the running app's data directory.
+        using (var output = new StringWriter())
+        using (var error = new StringWriter())
+        {
+            var code = await CliApp.RunAsync(["import", "--data", SharedPhotos.Root, "--name", "Notebook photos", "--data-dir", app.DataDirectory], output, error);
+            Assert.True(code == 0, error.ToString());
+        }
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+
+        try
+        {
+            var first = await LaunchAndWatchAsync(page);
+            var second = await TrainAgainAsync(page);
+            await CompareAsync(page, first, second);
+        }
+        catch (Exception e)
+        {
+            await Browser.ScreenshotAsync(page, "runs-failure");
+            throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
+        }
+    }
+
+    static async Task<string> LaunchAndWatchAsync(IPage page)
+    {
+        await page.GotoAsync("/datasets");
+        await page.GetByText("Notebook photos").ClickAsync();
+        await page.GetByTestId("train-dataset").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-epochs")).ToHaveValueAsync("20");
+        await Assertions.Expect(page.GetByTestId("cuda-unavailable")).ToBeVisibleAsync();
+
+        // Zero epochs is refused with a reason, and nothing is queued.
+        await SetAsync(page, "run-epochs", "0");
+        await page.GetByTestId("run-launch").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-problems")).ToContainTextAsync("Epochs must be between 1 and 1000 (got 0).");
+        await Browser.ScreenshotAsync(page, "runs-01-dialog-refuses");
+
+        await SetAsync(page, "run-epochs", "2");
+        await SetAsync(page, "run-batch-size", "8");
+        await page.GetByTestId("run-launch").ClickAsync();
+        await page.WaitForURLAsync(RunUrl());
+        var runUrl = new Uri(page.Url).AbsolutePath;
+
+        // Live: the progress bar moves, the charts gain points epoch by epoch, then the run succeeds.
+        await Assertions.Expect(page.GetByTestId("progress-bar")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Assertions.Expect(page.GetByTestId("progress-text")).ToContainTextAsync("Epoch 1 of 2");
+        await Browser.ScreenshotAsync(page, "runs-02-progress");
+        await Assertions.Expect(page.GetByTestId("loss-chart")).ToHaveAttributeAsync("data-points", "2", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("[data-testid=loss-chart] svg circle")).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("epoch-row")).ToHaveCountAsync(1);
+        await Browser.ScreenshotAsync(page, "runs-03-first-epoch");
+        await Assertions.Expect(page.GetByTestId("run-status")).ToHaveAttributeAsync("data-status", "Succeeded", new() { Timeout = 120_000 });
+        await Assertions.Expect(page.GetByTestId("loss-chart")).ToHaveAttributeAsync("data-points", "4");
+        await Assertions.Expect(page.GetByTestId("accuracy-chart")).ToHaveAttributeAsync("data-points", "4");
+        await Assertions.Expect(page.GetByTestId("epoch-row")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.GetByTestId("test-metrics")).ToContainTextAsync("Test (30 photos never trained on)");
+        await Assertions.Expect(page.GetByTestId("confusion-matrix")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("progress-bar")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("download-model")).ToHaveAttributeAsync("href", $"/api/runs/{runUrl.Split('/')[^1]}/model");
+        await Browser.ScreenshotAsync(page, "runs-04-succeeded");
+        return runUrl.Split('/')[^1];
+    }
+
+    static async Task<string> TrainAgainAsync(IPage page)
+    {
+        var previous = page.Url;
+        await page.GetByTestId("train-again").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-epochs")).ToHaveValueAsync("2");
+        await SetAsync(page, "run-learning-rate", "0.0005");
+        await page.GetByTestId("run-launch").ClickAsync();
+        await page.WaitForURLAsync(url => url != previous && RunUrl().IsMatch(url));
+        await Assertions.Expect(page.GetByTestId("run-status")).ToHaveAttributeAsync("data-status", "Succeeded", new() { Timeout = 120_000 });
+        return new Uri(page.Url).AbsolutePath.Split('/')[^1];
+    }
+
+    static async Task CompareAsync(IPage page, string first, string second)
+    {
+        await page.GotoAsync("/runs");
+        var grid = page.GetByTestId("runs-grid");
+        await Assertions.Expect(grid.GetByTestId("run-link")).ToHaveCountAsync(2);
+        await Assertions.Expect(grid.GetByTestId("run-status").First).ToHaveAttributeAsync("data-status", "Succeeded");
+        await Assertions.Expect(page.GetByTestId("compare-runs")).ToBeDisabledAsync();
+        var checkboxes = grid.Locator("tbody tr input[type=checkbox]");
+        await checkboxes.Nth(0).CheckAsync();
+        await checkboxes.Nth(1).CheckAsync();
+        await Browser.ScreenshotAsync(page, "runs-05-grid");
+        await page.GetByTestId("compare-runs").ClickAsync();
+
+        await page.WaitForURLAsync($"**/runs/compare?ids={first},{second}");
+        await Assertions.Expect(page.GetByTestId("same-data")).ToContainTextAsync("All 2 runs trained on the same data snapshot");
+        await Assertions.Expect(page.GetByTestId("compare-val-accuracy")).ToHaveAttributeAsync("data-points", "4");
+        var learningRate = page.Locator("[data-testid=compare-row][data-name='Learning rate'] td");
+        await Assertions.Expect(learningRate.Nth(1)).ToHaveTextAsync("0.001");
+        await Assertions.Expect(learningRate.Nth(2)).ToHaveTextAsync("0.0005");
+        await Assertions.Expect(learningRate.Nth(1)).ToHaveClassAsync("differs-cell");
+        // The better test accuracy is marked (both, if they tie).
+        await Assertions.Expect(page.Locator("[data-testid=compare-row][data-name='Test accuracy'] td[data-best=true]")).Not.ToHaveCountAsync(0);
+        await Browser.ScreenshotAsync(page, "runs-06-compare");
+    }
+
+    /// <summary>Types into a MudBlazor numeric field and leaves it, so its value is committed as a person's would be.</summary>
+    static async Task SetAsync(IPage page, string testId, string value)
+    {
+        var field = page.GetByTestId(testId);
+        await field.FillAsync(value);
+        await field.PressAsync("Tab");
+        await Assertions.Expect(field).ToHaveValueAsync(value);
+    }
+
+    [GeneratedRegex(@"/runs/\d+$")]
+    private static partial Regex RunUrl();
+}
