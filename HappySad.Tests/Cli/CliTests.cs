@@ -5,6 +5,7 @@ using SkiaSharp;
 
 namespace HappySad.Tests.Cli;
 
+[Collection(TorchTraining.Name)]
 public class CliTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using HappySad.Web.Services;
 
 namespace HappySad.Tests.Cli;
 
+[Collection(TorchTraining.Name)]
 public class RecordedTrainCommandTests
 {
     [Fact]

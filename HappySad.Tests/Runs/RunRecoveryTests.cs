@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace HappySad.Tests.Runs;
 
 /// <summary>What a stop or a crash in the middle of training leaves, and what the next start makes of it.</summary>
+[Collection(TorchTraining.Name)]
 public sealed class RunRecoveryTests
 {
     [Fact]

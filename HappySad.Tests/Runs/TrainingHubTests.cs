@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace HappySad.Tests.Runs;
 
 /// <summary>A plain SignalR client (not the Blazor pages) watching runs over <c>/hubs/training</c>.</summary>
+[Collection(TorchTraining.Name)]
 public sealed class TrainingHubTests : IDisposable
 {
     readonly HappySadAppFactory _app = new();

@@ -11,6 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace HappySad.Tests.Runs;
 
 /// <summary>The hosted worker end to end inside the app: launch, run, record, cancel, fail, delete.</summary>
+[Collection(TorchTraining.Name)]
 public sealed class TrainingRunTests : IDisposable
 {
     // Every batch reported, so tests can reason about batches.

@@ -18,6 +18,7 @@ public sealed class SubsetFixture : IDisposable
     public void Dispose() => _folder.Dispose();
 }
 
+[Collection(TorchTraining.Name)]
 public class TrainerTests(SubsetFixture data) : IClassFixture<SubsetFixture>
 {
     [Fact]

@@ -1,0 +1,13 @@
+namespace HappySad.Tests.Support;
+
+/// <summary>
+/// Test classes that train networks in this process. They run one at a time: libtorch's CPU kernels
+/// split work across one shared thread pool, and two trainings at once change how sums are split
+/// and so the last bits of the numbers, which a reproducibility test notices. (The app trains one
+/// run at a time for the same reason.)
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class TorchTraining
+{
+    public const string Name = "Training in this process";
+}
