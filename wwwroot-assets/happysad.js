@@ -95,6 +95,28 @@ window.happySad = (() => {
         return nested.flat();
     }
 
+    // Predictions: the same batched multipart posts, answered with one verdict per file in order;
+    // each verdict gets a local preview URL so the page shows the photo without sending it back.
+    async function predict(items, dotnet) {
+        items = items.filter(i => /\.(jpe?g|png|bmp|gif|webp)$/i.test(i.path) || (i.file.type || "").startsWith("image/") || items.length === 1);
+        if (!items.length) return;
+        const url = await dotnet.invokeMethodAsync("PredictUrl");
+        if (!url) return;
+        await dotnet.invokeMethodAsync("OnPredictStarted", items.length);
+        for (const batch of batches(items)) {
+            const verdicts = await post(url, batch, () => { });
+            const byName = new Map(batch.map(i => [i.file.name, i]));
+            const withPreview = verdicts.map((v, n) => {
+                const item = verdicts.length === batch.length ? batch[n] : byName.get(v.name);
+                return Object.assign({}, v, { name: item ? item.path : v.name, preview: item && !v.error ? URL.createObjectURL(item.file) : null });
+            });
+            await dotnet.invokeMethodAsync("OnPredicted", withPreview);
+        }
+        await dotnet.invokeMethodAsync("OnPredictFinished");
+    }
+
+    let camera = null;
+
     return {
         getDarkMode: () => {
             const stored = localStorage.getItem(themeKey);
@@ -122,6 +144,72 @@ window.happySad = (() => {
                     : Array.from(e.dataTransfer.files).map(file => ({ file, path: file.name }));
                 upload(items, dotnet);
             });
+        },
+
+        attachPredictor(dropZone, fileInput, folderInput, dotnet) {
+            const fromInput = input => {
+                const items = Array.from(input.files).map(file => ({ file, path: file.webkitRelativePath || file.name }));
+                input.value = "";
+                predict(items, dotnet);
+            };
+            fileInput.addEventListener("change", () => fromInput(fileInput));
+            folderInput.addEventListener("change", () => fromInput(folderInput));
+            dropZone.addEventListener("dragover", e => { e.preventDefault(); dropZone.classList.add("drop-active"); });
+            dropZone.addEventListener("dragleave", () => dropZone.classList.remove("drop-active"));
+            dropZone.addEventListener("drop", async e => {
+                e.preventDefault();
+                dropZone.classList.remove("drop-active");
+                const entries = Array.from(e.dataTransfer.items || []).map(i => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+                const items = entries.length
+                    ? (await Promise.all(entries.map(entry => entryFiles(entry, "")))).flat()
+                    : Array.from(e.dataTransfer.files).map(file => ({ file, path: file.name }));
+                predict(items, dotnet);
+            });
+            const onPaste = e => {
+                const files = Array.from((e.clipboardData && e.clipboardData.files) || []);
+                if (files.length) predict(files.map((file, n) => ({ file, path: file.name && file.name !== "image.png" ? file.name : `pasted-${Date.now()}-${n}.png` })), dotnet);
+            };
+            document.addEventListener("paste", onPaste);
+            return { dispose: () => document.removeEventListener("paste", onPaste) };
+        },
+
+        // The webcam: start shows it in the video element; capture predicts one frame as a JPEG.
+        async startCamera(video) {
+            if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
+                return "this browser offers no camera (a camera needs https or localhost)";
+            try {
+                camera = await navigator.mediaDevices.getUserMedia({ video: true });
+                video.srcObject = camera;
+                await video.play();
+                return null;
+            } catch (e) {
+                return `the camera could not start: ${e.message || e.name}`;
+            }
+        },
+        stopCamera(video) {
+            if (camera) camera.getTracks().forEach(t => t.stop());
+            camera = null;
+            if (video) video.srcObject = null;
+        },
+        async captureCamera(video, dotnet) {
+            const canvas = document.createElement("canvas");
+            canvas.width = video.videoWidth;
+            canvas.height = video.videoHeight;
+            canvas.getContext("2d").drawImage(video, 0, 0);
+            const blob = await new Promise(resolve => canvas.toBlob(resolve, "image/jpeg", 0.92));
+            const file = new File([blob], `camera-${new Date().toISOString().replace(/[:.]/g, "-")}.jpg`, { type: "image/jpeg" });
+            await predict([{ file, path: file.name }], dotnet);
+        },
+
+        download(fileName, text, type) {
+            const url = URL.createObjectURL(new Blob([text], { type: type || "text/csv" }));
+            const a = document.createElement("a");
+            a.href = url;
+            a.download = fileName;
+            document.body.appendChild(a);
+            a.click();
+            a.remove();
+            setTimeout(() => URL.revokeObjectURL(url), 1000);
         },
     };
 })();

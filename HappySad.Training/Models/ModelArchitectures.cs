@@ -16,6 +16,7 @@ public static class ModelArchitectures
     /// <summary>A freshly initialised network; <paramref name="seed"/> makes its initial weights reproducible.</summary>
     public static nn.Module<Tensor, Tensor> Create(string architecture, int? seed = null)
     {
+        Native.TorchRuntime.EnsureInitialized();
         lock (InitialisationLock)
         {
             if (seed is { } value)

@@ -32,6 +32,10 @@ public static class StorageExtensions
         services.AddSingleton<TrainingJobs>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<TrainingRunService>();
+        services.AddOptions<PredictionOptions>().BindConfiguration(nameof(PredictionOptions));
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<ModelCache>();
+        services.AddSingleton<PredictionService>();
         return services;
     }
 }

@@ -5,6 +5,7 @@ using HappySad.Web.Hubs;
 using HappySad.Web.Services;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
+using Scalar.AspNetCore;
 
 namespace HappySad.Web.Extensions;
 
@@ -35,6 +36,7 @@ public static class WebExtensions
         builder.Services.AddHostedService<TrainingHubRelay>();
         builder.Services.AddSignalR().AddJsonProtocol(o => ConfigureHubJson(o.PayloadSerializerOptions));
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
@@ -67,6 +69,10 @@ public static class WebExtensions
         app.MapStaticAssets();
         app.MapDataSetApi();
         app.MapRunApi();
+        app.MapModelApi();
+        app.MapOpenApi();
+        // A browsable page over the OpenAPI document, at /scalar.
+        app.MapScalarApiReference(options => options.WithTitle("HappySad API"));
         app.MapHub<TrainingHub>(TrainingHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -12,6 +12,7 @@ namespace HappySad.Web.Services;
 /// datasets/{id}/.incoming/                uploads being written
 /// runs/{id}/model.hsmodel                 a succeeded run's model (weights + model card)
 /// runs/{id}/test/{run image id}.jpg       the test photos it got wrong, as the model saw them
+/// models/{name}.hsmodel                   model files imported for prediction
 /// lost+found/                             files the database did not know, moved aside at start-up
 /// </code>
 /// Dot folders are invisible to <c>ImageFolder</c>, so a data set's folder is also a plain class-folder data set.
@@ -30,6 +31,7 @@ public sealed class StoragePaths
     public string DataSetsRoot => Path.Combine(Root, "datasets");
     public string LostAndFound => Path.Combine(Root, "lost+found");
     public string RunsRoot => Path.Combine(Root, "runs");
+    public string ModelsRoot => Path.Combine(Root, "models");
 
     public string Run(int runId) => Path.Combine(RunsRoot, runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
     public string RunModel(int runId) => Path.Combine(Run(runId), "model" + HappySad.Training.Persistence.ModelStore.Extension);

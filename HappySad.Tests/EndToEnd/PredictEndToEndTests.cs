@@ -1,0 +1,62 @@
+using HappySad.Tests.Support;
+using HappySad.Training.Models;
+using HappySad.Training.Persistence;
+using Microsoft.Playwright;
+
+namespace HappySad.Tests.EndToEnd;
+
+/// <summary>The Predict page in Chromium: two photos in, two labelled cards out, relabelled by the threshold.</summary>
+[Collection(EndToEndTests.Name)]
+public sealed class PredictEndToEndTests
+{
+    [Fact]
+    public async Task TwoPhotosGetLabelledCardsAndTheThresholdRelabelsThem()
+    {
+        Assertions.SetDefaultExpectTimeout(20_000);
+        await using var app = await AppProcess.StartAsync();
+        // A model file copied into the data directory's models/ folder is listed on the page.
+        using (var model = ModelArchitectures.Create(SeedCnn.ArchitectureName, seed: 3))
+            ModelStore.Save(Path.Combine(app.DataDirectory, "models", "seeded.hsmodel"), model, new ModelCard { Architecture = SeedCnn.ArchitectureName, ClassNames = ["happy", "sad"] });
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+
+        try
+        {
+            await page.GotoAsync("/predict");
+            await Assertions.Expect(page.GetByTestId("model-select")).ToContainTextAsync("seeded.hsmodel");
+            await page.GetByTestId("predict-file-input").SetInputFilesAsync([
+                Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"),
+                Path.Combine(SharedPhotos.Root, "sad", "0x0.jpg"),
+            ]);
+            var cards = page.GetByTestId("prediction-card");
+            await Assertions.Expect(cards).ToHaveCountAsync(2);
+            await Assertions.Expect(cards.GetByTestId("prediction-probability").First).ToContainTextAsync(" ms");
+            await Assertions.Expect(cards.Locator("img")).ToHaveCountAsync(2);
+            await Browser.ScreenshotAsync(page, "predict-01-cards");
+
+            // The threshold is for 'sad': near 0 everything is sad, near 1 everything is happy.
+            var slider = page.Locator("input[type=range]");
+            await slider.FillAsync("0.01");
+            await Assertions.Expect(page.GetByTestId("threshold-value")).ToHaveTextAsync("0.01");
+            await Assertions.Expect(page.GetByTestId("prediction-label")).ToHaveTextAsync(["sad", "sad"]);
+            await Assertions.Expect(page.GetByTestId("summary-sad")).ToHaveTextAsync("2");
+            await slider.FillAsync("0.99");
+            await Assertions.Expect(page.GetByTestId("prediction-label")).ToHaveTextAsync(["happy", "happy"]);
+            await Assertions.Expect(page.GetByTestId("summary-happy")).ToHaveTextAsync("2");
+            await Browser.ScreenshotAsync(page, "predict-02-threshold");
+
+            // A bad file gets its reason on its own card and the others stay.
+            using var bad = new TempDirectory();
+            var text = bad.File("notes.jpg");
+            await File.WriteAllTextAsync(text, "not a photo");
+            await page.GetByTestId("predict-file-input").SetInputFilesAsync([text]);
+            await Assertions.Expect(cards).ToHaveCountAsync(3);
+            await Assertions.Expect(page.GetByTestId("prediction-error")).ToHaveTextAsync("file is text, not an image");
+        }
+        catch (Exception e)
+        {
+            await Browser.ScreenshotAsync(page, "predict-failure");
+            throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
+        }
+    }
+}

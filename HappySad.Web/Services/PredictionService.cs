@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using HappySad.Training.Data;
+using Microsoft.Extensions.Options;
+
+namespace HappySad.Web.Services;
+
+/// <summary>One image's verdict, or why it has none. Probabilities are per class name.</summary>
+public sealed record ImageVerdict(
+    string Name,
+    string? Label,
+    double? Probability,
+    IReadOnlyDictionary<string, double>? Probabilities,
+    double Milliseconds,
+    string? Error,
+    RejectionKind? ErrorKind)
+{
+    public bool Ok => Error is null;
+}
+
+/// <summary>Decodes uploaded photos with the upload limits and labels them with a cached model.</summary>
+public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IOptions<UploadLimits> limits)
+{
+    /// <summary>Labels one image. A bad image gets a verdict with its reason, never an exception.</summary>
+    public async Task<ImageVerdict> PredictAsync(ModelInfo model, string name, Stream content, double threshold = 0.5, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(content);
+        var clock = Stopwatch.StartNew();
+        byte[] bytes;
+        try
+        {
+            bytes = await ReadLimitedAsync(content, limits.Value.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageRejectedException e)
+        {
+            return Refused(name, e, clock);
+        }
+        var file = catalog.FileOf(model);
+        return await Task.Run(() =>
+        {
+            try
+            {
+                return cache.Use(file, classifier =>
+                {
+                    var image = ImageDecoder.Decode(bytes, classifier.Card.Preprocessing.InputSize, limits.Value.ForImages());
+                    var prediction = classifier.Predict(image, threshold);
+                    return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, clock.Elapsed.TotalMilliseconds, null, null);
+                });
+            }
+            catch (ImageRejectedException e)
+            {
+                return Refused(name, e, clock);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    static ImageVerdict Refused(string name, ImageRejectedException e, Stopwatch clock) =>
+        new(name, null, null, null, clock.Elapsed.TotalMilliseconds, e.Message, e.Kind);
+
+    /// <summary>Reads at most <paramref name="max"/> bytes: a bigger upload is refused without being held in memory.</summary>
+    static async Task<byte[]> ReadLimitedAsync(Stream content, long max, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await content.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > max)
+                throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is over the {ImageDecoder.FormatBytes(max)} limit");
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}
