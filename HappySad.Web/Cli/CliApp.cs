@@ -26,6 +26,8 @@ internal static class CliApp
           import    --data DIR --name NAME [--data-dir DIR] [--json]
                     (copies a class-folder data set into the dashboard's storage)
           bench     --data DIR [--epochs N]
+          bench     --api URL --model ID --data DIR [--clients 8] [--seconds 20]
+                    (predict API latency and throughput against a running app)
           info      [--json]
           help
 
@@ -51,7 +53,7 @@ internal static class CliApp
         ["predict"] = (["model", "threshold"], ["json"]),
         ["scan"] = (["data", "quarantine"], ["json"]),
         ["import"] = (["data", "name", "data-dir"], ["json"]),
-        ["bench"] = (["data", "epochs"], ["json"]),
+        ["bench"] = (["data", "epochs", "api", "model", "clients", "seconds"], ["json"]),
         ["info"] = ([], ["json"]),
     };
 

@@ -40,12 +40,10 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
         {
             try
             {
-                return cache.Use(file, classifier =>
-                {
-                    var image = ImageDecoder.Decode(bytes, classifier.Card.Preprocessing.InputSize, limits.Value.ForImages());
-                    var prediction = classifier.Predict(image, threshold);
-                    return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, clock.Elapsed.TotalMilliseconds, null, null);
-                });
+                // Decoding runs outside the model's lock, so other requests' decoding overlaps this one's forward pass.
+                var image = ImageDecoder.Decode(bytes, cache.Use(file, classifier => classifier.Card.Preprocessing.InputSize), limits.Value.ForImages());
+                var prediction = cache.Use(file, classifier => classifier.Predict(image, threshold));
+                return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, clock.Elapsed.TotalMilliseconds, null, null);
             }
             catch (ImageRejectedException e)
             {

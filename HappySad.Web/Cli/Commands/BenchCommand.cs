@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using HappySad.Training.Data;
 using HappySad.Training.Models;
@@ -21,6 +22,8 @@ internal static class BenchCommand
 
     public static async Task<int> RunAsync(CliContext cli, CliArguments args)
     {
+        if (args.Optional("api") is { } api)
+            return await ApiAsync(cli, args, api);
         var data = args.Required("data");
         var epochs = args.Int("epochs", 2, min: 1);
         TorchRuntime.EnsureInitialized();
@@ -105,5 +108,78 @@ internal static class BenchCommand
         using var image = SKImage.FromBitmap(resized);
         using var encoded = image.Encode(SKEncodedImageFormat.Jpeg, 90);
         return encoded.ToArray();
+    }
+
+    /// <summary>
+    /// <c>bench --api URL --model ID --data DIR [--clients 8] [--seconds 20]</c>: end-to-end latency of
+    /// <c>POST /api/models/{id}/predict</c> with one 1-megapixel JPEG over loopback against a running
+    /// app (200 sequential requests after 20 warm-up ones), then throughput with concurrent clients.
+    /// </summary>
+    static async Task<int> ApiAsync(CliContext cli, CliArguments args, string api)
+    {
+        var model = args.Required("model");
+        var data = args.Required("data");
+        var clients = args.Int("clients", 8, min: 1);
+        var seconds = args.Int("seconds", 20, min: 1);
+        var source = ImageFolder.Open(data).Files[0].Path;
+        var jpeg = MakeJpeg(source, 1155, 866);
+        using var http = new HttpClient { BaseAddress = new Uri(api), Timeout = TimeSpan.FromSeconds(60) };
+        var url = $"api/models/{Uri.EscapeDataString(model)}/predict";
+
+        async Task<bool> PostAsync()
+        {
+            using var form = new MultipartFormDataContent();
+            var part = new ByteArrayContent(jpeg);
+            part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/jpeg");
+            form.Add(part, "files", "bench.jpg");
+            using var response = await http.PostAsync(url, form, cli.CancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            if (!await PostAsync())
+                throw new DataSetException($"POST {api}{url} failed; is the app running and is '{model}' a model id from GET /api/models?");
+        }
+        var samples = new double[200];
+        var errors = 0;
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            errors += await PostAsync() ? 0 : 1;
+            samples[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(samples);
+
+        var deadline = Stopwatch.StartNew();
+        var completed = 0;
+        var failed = 0;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            while (deadline.Elapsed.TotalSeconds < seconds)
+            {
+                try
+                {
+                    if (await PostAsync())
+                        Interlocked.Increment(ref completed);
+                    else
+                        Interlocked.Increment(ref failed);
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }));
+        var throughput = completed / deadline.Elapsed.TotalSeconds;
+
+        if (args.Flag("json"))
+        {
+            await cli.WriteJsonAsync(new { api_p50_ms = samples[100], api_p95_ms = samples[190], sequential_errors = errors, clients, seconds, predictions_per_second = throughput, concurrent_errors = failed });
+            return 0;
+        }
+        cli.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"API predict, 1 MP JPEG over loopback: p50 {samples[100]:0.00} ms, p95 {samples[190]:0.00} ms ({errors} errors in 200)"));
+        cli.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clients} concurrent clients for {seconds} s: {throughput:0.0} predictions/s, {failed} errors"));
+        return 0;
     }
 }
