@@ -115,6 +115,28 @@ window.happySad = (() => {
         await dotnet.invokeMethodAsync("OnPredictFinished");
     }
 
+    // Files chosen in either input or dropped (folders walked) go to handle as {file, path} items.
+    function wire(dropZone, fileInput, folderInput, handle) {
+        const fromInput = input => {
+            const items = Array.from(input.files).map(file => ({ file, path: file.webkitRelativePath || file.name }));
+            input.value = "";
+            handle(items);
+        };
+        fileInput.addEventListener("change", () => fromInput(fileInput));
+        folderInput.addEventListener("change", () => fromInput(folderInput));
+        dropZone.addEventListener("dragover", e => { e.preventDefault(); dropZone.classList.add("drop-active"); });
+        dropZone.addEventListener("dragleave", () => dropZone.classList.remove("drop-active"));
+        dropZone.addEventListener("drop", async e => {
+            e.preventDefault();
+            dropZone.classList.remove("drop-active");
+            const entries = Array.from(e.dataTransfer.items || []).map(i => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+            const items = entries.length
+                ? (await Promise.all(entries.map(entry => entryFiles(entry, "")))).flat()
+                : Array.from(e.dataTransfer.files).map(file => ({ file, path: file.name }));
+            handle(items);
+        });
+    }
+
     let camera = null;
 
     return {
@@ -126,45 +148,11 @@ window.happySad = (() => {
         prefersDark: () => window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches,
 
         attachUploader(dropZone, fileInput, folderInput, dotnet) {
-            const fromInput = input => {
-                const items = Array.from(input.files).map(file => ({ file, path: file.webkitRelativePath || file.name }));
-                input.value = "";
-                upload(items, dotnet);
-            };
-            fileInput.addEventListener("change", () => fromInput(fileInput));
-            folderInput.addEventListener("change", () => fromInput(folderInput));
-            dropZone.addEventListener("dragover", e => { e.preventDefault(); dropZone.classList.add("drop-active"); });
-            dropZone.addEventListener("dragleave", () => dropZone.classList.remove("drop-active"));
-            dropZone.addEventListener("drop", async e => {
-                e.preventDefault();
-                dropZone.classList.remove("drop-active");
-                const entries = Array.from(e.dataTransfer.items || []).map(i => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
-                const items = entries.length
-                    ? (await Promise.all(entries.map(entry => entryFiles(entry, "")))).flat()
-                    : Array.from(e.dataTransfer.files).map(file => ({ file, path: file.name }));
-                upload(items, dotnet);
-            });
+            wire(dropZone, fileInput, folderInput, items => upload(items, dotnet));
         },
 
         attachPredictor(dropZone, fileInput, folderInput, dotnet) {
-            const fromInput = input => {
-                const items = Array.from(input.files).map(file => ({ file, path: file.webkitRelativePath || file.name }));
-                input.value = "";
-                predict(items, dotnet);
-            };
-            fileInput.addEventListener("change", () => fromInput(fileInput));
-            folderInput.addEventListener("change", () => fromInput(folderInput));
-            dropZone.addEventListener("dragover", e => { e.preventDefault(); dropZone.classList.add("drop-active"); });
-            dropZone.addEventListener("dragleave", () => dropZone.classList.remove("drop-active"));
-            dropZone.addEventListener("drop", async e => {
-                e.preventDefault();
-                dropZone.classList.remove("drop-active");
-                const entries = Array.from(e.dataTransfer.items || []).map(i => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
-                const items = entries.length
-                    ? (await Promise.all(entries.map(entry => entryFiles(entry, "")))).flat()
-                    : Array.from(e.dataTransfer.files).map(file => ({ file, path: file.name }));
-                predict(items, dotnet);
-            });
+            wire(dropZone, fileInput, folderInput, items => predict(items, dotnet));
             const onPaste = e => {
                 const files = Array.from((e.clipboardData && e.clipboardData.files) || []);
                 if (files.length) predict(files.map((file, n) => ({ file, path: file.name && file.name !== "image.png" ? file.name : `pasted-${Date.now()}-${n}.png` })), dotnet);
