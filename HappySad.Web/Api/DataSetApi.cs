@@ -41,29 +41,19 @@ public static class DataSetApi
     {
         if (await dataSets.GetAsync(id, cancellationToken).ConfigureAwait(false) is null)
             return NotFound($"data set {id} does not exist");
-        if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var contentType)
-            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
-        {
+        if (MultipartFiles.Open(http, limits.Value.MaxRequestBytes) is not { } reader)
             return TypedResults.Problem("send the photos as multipart/form-data in a field named 'files'", statusCode: StatusCodes.Status400BadRequest);
-        }
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
-            sizeLimit.MaxRequestBodySize = limits.Value.MaxRequestBytes;
 
         var outcomes = new List<UploadOutcome>();
-        var reader = new MultipartReader(boundary, http.Request.Body);
         try
         {
-            while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+            // Folder uploads name files by their relative path ("sad/x.jpg"), which picks the class.
+            await foreach (var (fileName, body) in reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
-                    continue;
-                // Folder uploads name files by their relative path ("sad/x.jpg"), which picks the class.
-                var fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "unnamed";
                 if (PhotoImporter.IsZip(fileName))
-                    outcomes.AddRange(await importer.ImportZipAsync(id, fileName, section.Body, @class, cancellationToken).ConfigureAwait(false));
+                    outcomes.AddRange(await importer.ImportZipAsync(id, fileName, body, @class, cancellationToken).ConfigureAwait(false));
                 else
-                    outcomes.Add(await importer.ImportFileAsync(id, fileName, section.Body, @class, cancellationToken).ConfigureAwait(false));
+                    outcomes.Add(await importer.ImportFileAsync(id, fileName, body, @class, cancellationToken).ConfigureAwait(false));
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)

@@ -61,29 +61,20 @@ public static class ModelApi
         }
         if (threshold is < 0 or > 1 || (threshold is { } t && double.IsNaN(t)))
             return Problem("threshold must be between 0 and 1", StatusCodes.Status400BadRequest);
-        if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var contentType)
-            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
-        {
-            return Problem("send the images as multipart/form-data in a field named 'files'", StatusCodes.Status400BadRequest);
-        }
         var maxFiles = options.Value.MaxFilesPerRequest;
         var maxRequest = Math.Min(limits.Value.MaxRequestBytes, limits.Value.MaxImageBytes * maxFiles);
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
-            sizeLimit.MaxRequestBodySize = maxRequest;
+        if (MultipartFiles.Open(http, maxRequest) is not { } reader)
+            return Problem("send the images as multipart/form-data in a field named 'files'", StatusCodes.Status400BadRequest);
 
         var verdicts = new List<ImageVerdict>();
-        var reader = new MultipartReader(boundary, http.Request.Body);
         try
         {
-            while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+            await foreach (var (fileName, body) in reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
-                    continue;
                 if (verdicts.Count == maxFiles)
                     return Problem($"at most {maxFiles} images per request", StatusCodes.Status413PayloadTooLarge, verdicts);
-                var name = Path.GetFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "unnamed");
-                verdicts.Add(await predictions.PredictAsync(model, name, section.Body, threshold ?? 0.5, cancellationToken).ConfigureAwait(false));
+                var name = Path.GetFileName(fileName);
+                verdicts.Add(await predictions.PredictAsync(model, name, body, threshold ?? 0.5, cancellationToken).ConfigureAwait(false));
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
