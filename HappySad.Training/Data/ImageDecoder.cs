@@ -37,9 +37,14 @@ public sealed record ImageLimits
     public long MaxBytes { get; init; } = 25 * 1024 * 1024;
 }
 
-/// <summary>An image decoded and resized for the network: <c>Size x Size</c> RGB bytes, row-major (HWC).</summary>
+/// <summary>
+/// An image decoded and resized for the network: <c>Size x Size</c> RGB bytes, row-major (HWC).
+/// <see cref="Face"/> is the face it was cropped to, when it was prepared with a face crop and one was found.
+/// </summary>
 public sealed record DecodedImage(byte[] Rgb, int Size, ImageFormat Format, int SourceWidth, int SourceHeight)
 {
+    public Faces.FaceBox? Face { get; init; }
+
     public byte R(int x, int y) => Rgb[((y * Size) + x) * 3];
     public byte G(int x, int y) => Rgb[(((y * Size) + x) * 3) + 1];
     public byte B(int x, int y) => Rgb[(((y * Size) + x) * 3) + 2];
@@ -88,6 +93,17 @@ public static class ImageDecoder
 
     public static DecodedImage Decode(byte[] bytes, int size = DefaultSize, ImageLimits? limits = null)
     {
+        using var source = DecodeBitmap(bytes, size, limits);
+        return new DecodedImage(ResizeToRgb(source.Bitmap, size), size, source.Format, source.Width, source.Height);
+    }
+
+    /// <summary>
+    /// Checks <paramref name="bytes"/> against the limits and decodes them at the smallest scale that
+    /// still covers <paramref name="coverSize"/> on both sides (or full size): the shared first step of
+    /// every way an image is prepared.
+    /// </summary>
+    internal static SourceBitmap DecodeBitmap(byte[] bytes, int coverSize, ImageLimits? limits)
+    {
         ArgumentNullException.ThrowIfNull(bytes);
         limits ??= ImageLimits.Default;
         if (bytes.Length == 0)
@@ -109,9 +125,7 @@ public static class ImageDecoder
         if ((long)width * height > limits.MaxPixels)
             throw new ImageRejectedException(RejectionKind.TooLarge, $"image is {width}x{height} ({(long)width * height / 1_000_000.0:0.#} megapixels), over the {limits.MaxPixels / 1_000_000.0:0.#} megapixel limit");
 
-        using var decoded = DecodeScaled(codec, size, format);
-        var rgb = ResizeToRgb(decoded, size);
-        return new DecodedImage(rgb, size, format, width, height);
+        return new SourceBitmap(DecodeScaled(codec, coverSize, format), format, width, height);
     }
 
     /// <summary>
@@ -151,7 +165,7 @@ public static class ImageDecoder
         }
     }
 
-    static byte[] ResizeToRgb(SKBitmap source, int size)
+    internal static byte[] ResizeToRgb(SKBitmap source, int size)
     {
         using var resized = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (source.Width == size && source.Height == size)
@@ -159,8 +173,14 @@ public static class ImageDecoder
         else if (!source.ScalePixels(resized, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)))
             throw new ImageRejectedException(RejectionKind.Undecodable, "image could not be resized");
 
+        return ToRgb(resized);
+    }
+
+    /// <summary>Drops the alpha channel of an RGBA8888 bitmap: HWC RGB bytes.</summary>
+    internal static byte[] ToRgb(SKBitmap resized)
+    {
         var rgba = resized.GetPixelSpan();
-        var rgb = new byte[size * size * 3];
+        var rgb = new byte[resized.Width * resized.Height * 3];
         for (int src = 0, dst = 0; dst < rgb.Length; src += 4, dst += 3)
         {
             rgb[dst] = rgba[src];
@@ -197,4 +217,10 @@ public static class ImageDecoder
         >= 1024 => $"{bytes / 1024.0:0.#} KB",
         _ => $"{bytes} bytes",
     };
+}
+
+/// <summary>A decoded image at (about) its working resolution, before it is resized for a network.</summary>
+internal sealed record SourceBitmap(SKBitmap Bitmap, ImageFormat Format, int Width, int Height) : IDisposable
+{
+    public void Dispose() => Bitmap.Dispose();
 }

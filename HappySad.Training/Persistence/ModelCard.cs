@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HappySad.Training.Data;
 
 namespace HappySad.Training.Persistence;
 
@@ -42,6 +43,15 @@ public sealed record Preprocessing
     public string ColorSpace { get; init; } = "rgb";
     public string Scale { get; init; } = "0..1 (pixel / 255)";
     public string Layout { get; init; } = "nchw";
+
+    /// <summary>Whether photos are cropped to their largest face first (absent in cards written before face crops existed: none).</summary>
+    public CropMode Crop { get; init; } = CropMode.None;
+
+    /// <summary>How far the face crop reaches beyond the detector's box, as a fraction of the box on each side.</summary>
+    public double FaceMargin { get; init; }
+
+    /// <summary>The face detector a face crop uses, so a card says where its crops came from.</summary>
+    public string? FaceDetector { get; init; }
 }
 
 public sealed record TrainingSettings

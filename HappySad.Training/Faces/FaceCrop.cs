@@ -1,0 +1,49 @@
+using HappySad.Training.Data;
+using SkiaSharp;
+
+namespace HappySad.Training.Faces;
+
+/// <summary>
+/// Crops an image to its largest face the way face-api feeds its expression network: the detector's
+/// box (widened by a margin, clipped to the image) padded to a square with black, centred, then
+/// resized. With no face found, the whole image is resized instead, as a model without the crop would see it.
+/// </summary>
+public static class FaceCrop
+{
+    /// <summary>Decodes at a resolution that keeps small faces usable: both sides at least this (or the full image).</summary>
+    const int WorkingSize = 512;
+
+    public static DecodedImage Prepare(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetector? detector = null)
+    {
+        using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
+        var face = (detector ?? FaceDetector.Shared).Detect(source.Bitmap).MaxBy(f => f.Width * f.Height);
+        if (face is null)
+            return new DecodedImage(ImageDecoder.ResizeToRgb(source.Bitmap, size), size, source.Format, source.Width, source.Height);
+        return new DecodedImage(Crop(source.Bitmap, face, size, margin), size, source.Format, source.Width, source.Height) { Face = face };
+    }
+
+    /// <summary>The face region of <paramref name="image"/>, padded square and resized to <paramref name="size"/>: HWC RGB bytes.</summary>
+    public static byte[] Crop(SKBitmap image, FaceBox face, int size, double margin)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(face);
+        var left = Math.Clamp((face.X - (face.Width * margin)) * image.Width, 0, image.Width - 1);
+        var top = Math.Clamp((face.Y - (face.Height * margin)) * image.Height, 0, image.Height - 1);
+        var right = Math.Clamp((face.Right + (face.Width * margin)) * image.Width, left + 1, image.Width);
+        var bottom = Math.Clamp((face.Bottom + (face.Height * margin)) * image.Height, top + 1, image.Height);
+        var region = SKRectI.Round(new SKRect((float)left, (float)top, (float)right, (float)bottom));
+        region.Intersect(new SKRectI(0, 0, image.Width, image.Height));
+        if (region.Width < 1 || region.Height < 1)
+            region = new SKRectI(0, 0, image.Width, image.Height);
+
+        var scale = (float)size / Math.Max(region.Width, region.Height);
+        var (width, height) = (region.Width * scale, region.Height * scale);
+        var target = SKRect.Create((size - width) / 2, (size - height) / 2, width, height);
+        using var output = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        output.Erase(SKColors.Black);
+        using (var canvas = new SKCanvas(output))
+        using (var picture = SKImage.FromBitmap(image))
+            canvas.DrawImage(picture, SKRect.Create(region.Left, region.Top, region.Width, region.Height), target, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+        return ImageDecoder.ToRgb(output);
+    }
+}

@@ -1,0 +1,134 @@
+using HappySad.Training.Pretrained;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace HappySad.Training.Models.FaceApi;
+
+/// <summary>
+/// face-api's <c>FaceFeatureExtractor</c>, rebuilt from <c>src/faceFeatureExtractor/</c>: four dense
+/// blocks of separable convolutions (32, 64, 128, 256 channels, each halving the size) and a 7x7
+/// average pool. Input <c>[N, 3, 112, 112]</c> RGB in 0..1 (a face crop); output <c>[N, 256]</c>.
+/// </summary>
+public sealed class FaceFeatureExtractor : Module<Tensor, Tensor>
+{
+    public const int InputSize = 112;
+    public const int Features = 256;
+
+    static readonly float[] MeanRgb = [122.782f, 117.001f, 104.298f];
+
+    readonly DenseBlock dense0;
+    readonly DenseBlock dense1;
+    readonly DenseBlock dense2;
+    readonly DenseBlock dense3;
+    readonly Tensor mean;
+
+    public FaceFeatureExtractor(string name = "FaceFeatureExtractor") : base(name)
+    {
+        dense0 = new DenseBlock(nameof(dense0), 3, 32, isFirstLayer: true);
+        dense1 = new DenseBlock(nameof(dense1), 32, 64, isFirstLayer: false);
+        dense2 = new DenseBlock(nameof(dense2), 64, 128, isFirstLayer: false);
+        dense3 = new DenseBlock(nameof(dense3), 128, 256, isFirstLayer: false);
+        mean = tensor(MeanRgb.Select(m => m / 255f).ToArray(), [1, 3, 1, 1]);
+        RegisterComponents();
+    }
+
+    /// <summary>The last block, the one worth fine-tuning on a small data set.</summary>
+    public Module<Tensor, Tensor> LastBlock => dense3;
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = dense3.forward(dense2.forward(dense1.forward(dense0.forward(input.sub(mean)))));
+        return functional.avg_pool2d(x, 7, 2).flatten(1).MoveToOuterDisposeScope();
+    }
+
+    public void Load(TfjsWeights weights)
+    {
+        dense0.Load(weights, "dense0");
+        dense1.Load(weights, "dense1");
+        dense2.Load(weights, "dense2");
+        dense3.Load(weights, "dense3");
+    }
+
+    /// <summary><c>denseBlock4</c>: each separable convolution sees the sum of all earlier outputs.</summary>
+    sealed class DenseBlock : Module<Tensor, Tensor>
+    {
+        readonly Module<Tensor, Tensor> conv0;
+        readonly SeparableConv conv1;
+        readonly SeparableConv conv2;
+        readonly SeparableConv conv3;
+        readonly bool _isFirstLayer;
+
+        public DenseBlock(string name, long channelsIn, long channelsOut, bool isFirstLayer) : base(name)
+        {
+            _isFirstLayer = isFirstLayer;
+            conv0 = isFirstLayer
+                ? Conv2d(channelsIn, channelsOut, 3, stride: 2)
+                : new SeparableConv(nameof(conv0), channelsIn, channelsOut, 2, tfSamePadding: true);
+            conv1 = new SeparableConv(nameof(conv1), channelsOut, channelsOut, 1, tfSamePadding: true);
+            conv2 = new SeparableConv(nameof(conv2), channelsOut, channelsOut, 1, tfSamePadding: true);
+            conv3 = new SeparableConv(nameof(conv3), channelsOut, channelsOut, 1, tfSamePadding: true);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            using var scope = NewDisposeScope();
+            var out1 = functional.relu(conv0.forward(_isFirstLayer ? TfLayers.PadSame(input, 3, 2) : input));
+            var out2 = conv1.forward(out1);
+            var out3 = conv2.forward(functional.relu(out1 + out2));
+            var out4 = conv3.forward(functional.relu(out1 + (out2 + out3)));
+            return functional.relu(out1 + (out2 + (out3 + out4))).MoveToOuterDisposeScope();
+        }
+
+        public void Load(TfjsWeights weights, string prefix)
+        {
+            if (conv0 is SeparableConv separable)
+                separable.Load(weights, $"{prefix}/conv0");
+            else
+                TfLayers.LoadConv((Conv2d)conv0, weights, $"{prefix}/conv0/filters", $"{prefix}/conv0/bias");
+            conv1.Load(weights, $"{prefix}/conv1");
+            conv2.Load(weights, $"{prefix}/conv2");
+            conv3.Load(weights, $"{prefix}/conv3");
+        }
+    }
+}
+
+/// <summary>
+/// face-api's <c>FaceExpressionNet</c>: the feature extractor and one dense layer to seven expression
+/// logits, in <see cref="Expressions"/> order. The softmax is left to callers.
+/// </summary>
+public sealed class FaceExpressionNet : Module<Tensor, Tensor>
+{
+    /// <summary>Output order, from face-api's <c>src/faceExpressionNet/FaceExpressions.ts</c>.</summary>
+    public static readonly IReadOnlyList<string> Expressions = ["neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"];
+
+    readonly FaceFeatureExtractor extractor;
+    readonly Linear fc;
+
+    public FaceExpressionNet(string name = "FaceExpressionNet") : base(name)
+    {
+        extractor = new FaceFeatureExtractor(nameof(extractor));
+        fc = Linear(FaceFeatureExtractor.Features, Expressions.Count);
+        RegisterComponents();
+    }
+
+    public FaceFeatureExtractor Extractor => extractor;
+    public Linear Classifier => fc;
+
+    public static FaceExpressionNet FromPretrained(TfjsWeights weights)
+    {
+        var net = new FaceExpressionNet();
+        net.extractor.Load(weights);
+        TfLayers.LoadDense(net.fc, weights, "fc");
+        net.eval();
+        return net;
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var features = extractor.forward(input);
+        return fc.forward(features);
+    }
+}

@@ -1,0 +1,91 @@
+using HappySad.Training.Pretrained;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace HappySad.Training.Models.FaceApi;
+
+/// <summary>
+/// TensorFlow semantics that PyTorch lacks, for the face-api ports: TensorFlow's <c>same</c> padding
+/// puts the odd pixel after the image (PyTorch pads symmetrically), and its weights are stored
+/// HWIO where PyTorch wants OIHW.
+/// </summary>
+internal static class TfLayers
+{
+    /// <summary>Pads like TensorFlow's <c>padding: 'same'</c> for a square kernel and stride.</summary>
+    public static Tensor PadSame(Tensor input, long kernel, long stride)
+    {
+        var (height, width) = (input.shape[2], input.shape[3]);
+        var (padHeight, padWidth) = (SamePadding(height, kernel, stride), SamePadding(width, kernel, stride));
+        return padHeight == 0 && padWidth == 0
+            ? input.alias()
+            : functional.pad(input, [padWidth / 2, padWidth - (padWidth / 2), padHeight / 2, padHeight - (padHeight / 2)]);
+    }
+
+    static long SamePadding(long size, long kernel, long stride)
+    {
+        var output = (size + stride - 1) / stride;
+        return Math.Max(((output - 1) * stride) + kernel - size, 0);
+    }
+
+    /// <summary>Copies a TensorFlow conv kernel (HWIO) into a PyTorch convolution (OIHW), and its bias.</summary>
+    public static void LoadConv(Conv2d conv, TfjsWeights weights, string filters, string? bias)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        conv.weight!.copy_(weights.Tensor(filters).permute(3, 2, 0, 1));
+        if (bias is not null)
+            conv.bias!.copy_(weights.Tensor(bias));
+    }
+
+    /// <summary>Copies a TensorFlow depthwise kernel (H, W, C, 1) into a grouped PyTorch convolution (C, 1, H, W).</summary>
+    public static void LoadDepthwise(Conv2d conv, TfjsWeights weights, string filters)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        conv.weight!.copy_(weights.Tensor(filters).permute(2, 3, 0, 1));
+    }
+
+    /// <summary>Copies a TensorFlow dense layer (weights I x O) into a PyTorch linear layer (O x I).</summary>
+    public static void LoadDense(Linear linear, TfjsWeights weights, string prefix)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        linear.weight!.copy_(weights.Tensor($"{prefix}/weights").t());
+        linear.bias!.copy_(weights.Tensor($"{prefix}/bias"));
+    }
+}
+
+/// <summary>TensorFlow's <c>separableConv2d</c> plus bias: a 3x3 depthwise convolution, then a 1x1 pointwise one.</summary>
+internal sealed class SeparableConv : Module<Tensor, Tensor>
+{
+    readonly Conv2d depthwise;
+    readonly Conv2d pointwise;
+    readonly long _stride;
+    readonly bool _tfSamePadding;
+
+    /// <param name="tfSamePadding">TensorFlow <c>same</c> padding; otherwise one pixel each side, as tinyYolov2 pads explicitly.</param>
+    public SeparableConv(string name, long channelsIn, long channelsOut, long stride, bool tfSamePadding) : base(name)
+    {
+        _stride = stride;
+        _tfSamePadding = tfSamePadding;
+        depthwise = Conv2d(channelsIn, channelsIn, 3, stride: stride, padding: tfSamePadding ? 0 : 1, groups: channelsIn, bias: false);
+        pointwise = Conv2d(channelsIn, channelsOut, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        if (!_tfSamePadding)
+            return pointwise.forward(depthwise.forward(input));
+        using var padded = TfLayers.PadSame(input, 3, _stride);
+        using var spatial = depthwise.forward(padded);
+        return pointwise.forward(spatial);
+    }
+
+    public void Load(TfjsWeights weights, string prefix)
+    {
+        TfLayers.LoadDepthwise(depthwise, weights, $"{prefix}/depthwise_filter");
+        TfLayers.LoadConv(pointwise, weights, $"{prefix}/pointwise_filter", $"{prefix}/bias");
+    }
+}

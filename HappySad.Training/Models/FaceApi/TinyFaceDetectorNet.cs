@@ -1,0 +1,79 @@
+using HappySad.Training.Pretrained;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace HappySad.Training.Models.FaceApi;
+
+/// <summary>
+/// face-api's <c>TinyFaceDetector</c> (a Tiny-YOLOv2 with depthwise separable convolutions, 190 KB
+/// of weights) rebuilt in TorchSharp from its <c>src/tinyYolov2/TinyYolov2Base.ts</c>
+/// (<c>runMobilenet</c>). Input: <c>[N, 3, S, S]</c> RGB in 0..1 with S a multiple of 32; output: the
+/// raw grid <c>[N, 25, S/32, S/32]</c>, five anchors times (x, y, w, h, score) per cell.
+/// </summary>
+public sealed class TinyFaceDetectorNet : Module<Tensor, Tensor>
+{
+    /// <summary>The training images' mean, from face-api's <c>tinyFaceDetector/const.ts</c>.</summary>
+    static readonly float[] MeanRgb = [117.001f, 114.697f, 97.404f];
+
+    /// <summary>Anchor widths and heights in grid cells, from <c>tinyFaceDetector/const.ts</c>.</summary>
+    public static readonly (double Width, double Height)[] Anchors =
+    [
+        (1.603231, 2.094468), (6.041143, 7.080126), (2.882459, 3.518061), (4.266906, 5.178857), (9.041765, 10.66308),
+    ];
+
+    readonly Conv2d conv0;
+    readonly SeparableConv conv1;
+    readonly SeparableConv conv2;
+    readonly SeparableConv conv3;
+    readonly SeparableConv conv4;
+    readonly SeparableConv conv5;
+    readonly Conv2d conv8;
+    readonly Tensor mean;
+
+    public TinyFaceDetectorNet(string name = "TinyFaceDetector") : base(name)
+    {
+        conv0 = Conv2d(3, 16, 3);
+        conv1 = new SeparableConv(nameof(conv1), 16, 32, 1, tfSamePadding: false);
+        conv2 = new SeparableConv(nameof(conv2), 32, 64, 1, tfSamePadding: false);
+        conv3 = new SeparableConv(nameof(conv3), 64, 128, 1, tfSamePadding: false);
+        conv4 = new SeparableConv(nameof(conv4), 128, 256, 1, tfSamePadding: false);
+        conv5 = new SeparableConv(nameof(conv5), 256, 512, 1, tfSamePadding: false);
+        conv8 = Conv2d(512, 25, 1);
+        mean = tensor(MeanRgb.Select(m => m / 255f).ToArray(), [1, 3, 1, 1]);
+        RegisterComponents();
+    }
+
+    public static TinyFaceDetectorNet FromPretrained(TfjsWeights weights)
+    {
+        var net = new TinyFaceDetectorNet();
+        TfLayers.LoadConv(net.conv0, weights, "conv0/filters", "conv0/bias");
+        net.conv1.Load(weights, "conv1");
+        net.conv2.Load(weights, "conv2");
+        net.conv3.Load(weights, "conv3");
+        net.conv4.Load(weights, "conv4");
+        net.conv5.Load(weights, "conv5");
+        TfLayers.LoadConv(net.conv8, weights, "conv8/filters", "conv8/bias");
+        net.eval();
+        return net;
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = input.sub(mean);
+        x = Pool(Leaky(conv0.forward(x)));
+        x = Pool(Leaky(conv1.forward(x)));
+        x = Pool(Leaky(conv2.forward(x)));
+        x = Pool(Leaky(conv3.forward(x)));
+        x = Pool(Leaky(conv4.forward(x)));
+        // maxPool 2x2, stride 1, 'same': TensorFlow pads after the image only, and pooling ignores the pad.
+        x = functional.max_pool2d(functional.pad(Leaky(conv5.forward(x)), [0, 1, 0, 1], TorchSharp.PaddingModes.Replicate), 2, 1);
+        return conv8.forward(x).MoveToOuterDisposeScope();
+    }
+
+    static Tensor Leaky(Tensor x) => functional.leaky_relu(x, 0.1);
+
+    /// <summary>maxPool 2x2, stride 2, 'same': ceil mode takes the odd last pixel alone, as TensorFlow does.</summary>
+    static Tensor Pool(Tensor x) => functional.max_pool2d(x, 2, 2, ceil_mode: true);
+}

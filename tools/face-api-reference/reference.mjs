@@ -1,0 +1,86 @@
+// Generates reference outputs of the ORIGINAL @vladmandic/face-api@1.7.15 implementation
+// (faceExpressionNet + tinyFaceDetector) for the TorchSharp port tests.
+//
+// Usage (from this folder):
+//   npm ci
+//   node reference.mjs > ../../HappySad.Tests/Reference/face-api-reference.json
+//
+// Inference runs on the tfjs WebAssembly backend via face-api's own node-wasm bundle,
+// weights are loaded by face-api's own loader (NeuralNetwork.loadFromDisk -> tf.io.weightsLoaderFactory).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
+const tf = faceapi.tf;
+
+const log = (...args) => console.error('[face-api-reference]', ...args); // stdout is reserved for JSON
+
+// Backend: WebAssembly (tfjs-backend-wasm locates its .wasm binaries next to its own dist files in Node).
+if (!(await tf.setBackend('wasm'))) throw new Error('could not initialise the tfjs wasm backend');
+await tf.ready();
+if (tf.getBackend() !== 'wasm') throw new Error(`expected wasm backend, got ${tf.getBackend()}`);
+
+const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+await faceapi.nets.faceExpressionNet.loadFromDisk(modelDir);
+await faceapi.nets.tinyFaceDetector.loadFromDisk(modelDir);
+
+// ---- fixed inputs (NHWC float32, 0..255) ----
+const generators = {
+  ramp: (x, y, c) => (x * 7 + y * 13 + c * 29) % 256,
+  waves: (x, y, c) => 127.5 + 127.5 * Math.sin(x * 0.11 + c * 1.3) * Math.cos(y * 0.07 - c * 0.5),
+  checker: (x, y, c) => (((Math.floor(x / 8) + Math.floor(y / 8)) % 2 === 0) ? 230 : 20) - c * 10,
+};
+
+function makeInput(name, size) {
+  const f = generators[name];
+  const data = new Float32Array(size * size * 3);
+  let i = 0;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) data[i++] = f(x, y, c); // double -> float32 on store
+    }
+  }
+  return tf.tensor4d(data, [1, size, size, 3], 'float32');
+}
+
+const toArray = (t) => Array.from(t.dataSync()); // float32 values -> JS numbers (exact)
+
+const inputs = {};
+for (const name of Object.keys(generators)) {
+  // a) face expression net, 112x112 (no padding / no resize inside toBatchTensor)
+  const exprTensor = makeInput(name, 112);
+  const exprInput = await faceapi.toNetInput(exprTensor);
+  const net = faceapi.nets.faceExpressionNet;
+  const featuresT = net.faceFeatureExtractor.forwardInput(exprInput);
+  const logitsT = net.runNet(exprInput);
+  const probsT = net.forwardInput(exprInput);
+  if (featuresT.shape.join() !== '1,1,1,256') throw new Error(`unexpected feature shape ${featuresT.shape}`);
+  const expression = { features: toArray(featuresT), logits: toArray(logitsT), probabilities: toArray(probsT) };
+  tf.dispose([featuresT, logitsT, probsT, exprTensor]);
+
+  // b) tiny face detector, 416x416, raw head output
+  const detTensor = makeInput(name, 416);
+  const detInput = await faceapi.toNetInput(detTensor);
+  const rawT = faceapi.nets.tinyFaceDetector.forwardInput(detInput, 416);
+  const detector = { shape: rawT.shape, raw: toArray(rawT) };
+  tf.dispose([rawT, detTensor]);
+
+  inputs[name] = { expression, detector };
+  log(name, 'logits', expression.logits.slice(0, 5), 'raw min/max', Math.min(...detector.raw), Math.max(...detector.raw));
+}
+
+const result = {
+  package: `@vladmandic/face-api@${faceapi.version}`,
+  backend: tf.getBackend(),
+  tfjs: tf.version.tfjs,
+  expression_order: [...faceapi.FACE_EXPRESSION_LABELS],
+  inputs,
+};
+// pretty-print objects, but keep each numeric array on a single line
+const json = JSON.stringify(result, null, 2).replace(/\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]/g, (m, body) => `[${body.split(/,\s*/).join(',')}]`);
+process.stdout.write(`${json}\n`);
+log('tfjs versions', JSON.stringify(tf.version), 'face-api', faceapi.version, 'backend', tf.getBackend(), 'numTensors', tf.memory().numTensors);
