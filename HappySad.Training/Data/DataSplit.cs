@@ -46,6 +46,34 @@ public sealed record DataSplit(IReadOnlyList<int> Train, IReadOnlyList<int> Vali
         return new DataSplit(Sorted(train), Sorted(validation), Sorted(test));
     }
 
+    /// <summary>
+    /// Stratified k-fold: each class is shuffled (seeded) and dealt round-robin into <paramref name="folds"/>
+    /// folds, so every fold has the class balance of the whole and every image is in exactly one fold.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<int>> StratifiedFolds(IReadOnlyList<int> labels, int folds, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (folds < 2)
+            throw new ArgumentException($"cross-validation needs at least 2 folds (got {folds})");
+        foreach (var label in labels.Distinct())
+        {
+            if (labels.Count(l => l == label) < folds)
+                throw new DataSetException($"class {label} has {labels.Count(l => l == label)} images, fewer than the {folds} folds");
+        }
+        var random = new Random(seed);
+        var result = Enumerable.Range(0, folds).Select(_ => new List<int>()).ToArray();
+        var dealt = 0;
+        foreach (var label in labels.Distinct().Order())
+        {
+            var members = Enumerable.Range(0, labels.Count).Where(i => labels[i] == label).ToArray();
+            random.Shuffle(members);
+            // Continue dealing where the last class stopped, so fold sizes differ by at most one overall.
+            foreach (var member in members)
+                result[dealt++ % folds].Add(member);
+        }
+        return [.. result.Select(Sorted)];
+    }
+
     static int HeldOut(int n, double fraction)
     {
         if (fraction <= 0)

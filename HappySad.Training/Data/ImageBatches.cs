@@ -16,7 +16,13 @@ public static class ImageBatches
         var buffer = new byte[indices.Length * imageBytes];
         for (var i = 0; i < indices.Length; i++)
             images.Pixels(indices[i]).CopyTo(buffer.AsSpan(i * imageBytes, imageBytes));
-        using var hwc = tensor(buffer, [indices.Length, images.Size, images.Size, 3], ScalarType.Byte);
+        return FromBytes(buffer, indices.Length, images.Size, device);
+    }
+
+    /// <summary><paramref name="count"/> HWC RGB images of <paramref name="size"/> squared, as one NCHW 0..1 tensor.</summary>
+    public static Tensor FromBytes(byte[] buffer, int count, int size, Device device)
+    {
+        using var hwc = tensor(buffer, [count, size, size, 3], ScalarType.Byte);
         using var onDevice = hwc.to(device);
         using var chw = onDevice.permute(0, 3, 1, 2);
         return chw.to_type(ScalarType.Float32).div_(255f).contiguous();

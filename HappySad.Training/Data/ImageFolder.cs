@@ -65,7 +65,11 @@ public sealed class ImageFolder
     /// reason for each bad one. Progress reports the number of files done.
     /// </summary>
     public ImageFolderLoad Load(int size = ImageDecoder.DefaultSize, ImageLimits? limits = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default) =>
-        ImageFiles.Load(Files, ClassNames, size, limits, progress, cancellationToken);
+        ImageFiles.Load(Files, ClassNames, new ImagePreparation(size), limits, progress, cancellationToken);
+
+    /// <summary>As <see cref="Load(int, ImageLimits?, IProgress{int}?, CancellationToken)"/>, preparing each image for a particular model (a face crop, its input size).</summary>
+    public ImageFolderLoad Load(ImagePreparation preparation, ImageLimits? limits = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default) =>
+        ImageFiles.Load(Files, ClassNames, preparation, limits, progress, cancellationToken);
 }
 
 /// <summary>Decodes a list of labelled files into an <see cref="ImageSet"/>, wherever the files live.</summary>
@@ -76,8 +80,12 @@ public static class ImageFiles
     /// order given) and the reason for each bad one, a missing file included. Progress reports the
     /// number of files done.
     /// </summary>
-    public static ImageFolderLoad Load(IReadOnlyList<LabeledFile> files, IReadOnlyList<string> classNames, int size = ImageDecoder.DefaultSize, ImageLimits? limits = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public static ImageFolderLoad Load(IReadOnlyList<LabeledFile> files, IReadOnlyList<string> classNames, int size = ImageDecoder.DefaultSize, ImageLimits? limits = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(files, classNames, new ImagePreparation(size), limits, progress, cancellationToken);
+
+    public static ImageFolderLoad Load(IReadOnlyList<LabeledFile> files, IReadOnlyList<string> classNames, ImagePreparation preparation, ImageLimits? limits = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(preparation);
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(classNames);
         var results = new (DecodedImage? Image, RejectedFile? Rejected)[files.Count];
@@ -87,7 +95,7 @@ public static class ImageFiles
             var file = files[i];
             try
             {
-                results[i] = (ImageDecoder.Decode(file.Path, size, limits), null);
+                results[i] = (preparation.Prepare(file.Path, limits), null);
             }
             catch (ImageRejectedException e)
             {
@@ -116,14 +124,21 @@ public static class ImageFiles
         }
 
         return new ImageFolderLoad(
-            ImageSet.FromDecoded(classNames, images, labels, paths, size),
+            ImageSet.FromDecoded(classNames, images, labels, paths, preparation.InputSize),
             [.. results.Select(r => r.Rejected).OfType<RejectedFile>()],
-            mislabeled);
+            mislabeled)
+        {
+            FacesFound = preparation.Crop == CropMode.Face ? images.Count(i => i.Face is not null) : null,
+        };
     }
 }
 
 /// <summary>What <see cref="ImageFolder.Load"/> found: the usable images, the refused files, and the mislabeled ones.</summary>
-public sealed record ImageFolderLoad(ImageSet Images, IReadOnlyList<RejectedFile> Rejected, IReadOnlyList<MislabeledFile> Mislabeled);
+public sealed record ImageFolderLoad(ImageSet Images, IReadOnlyList<RejectedFile> Rejected, IReadOnlyList<MislabeledFile> Mislabeled)
+{
+    /// <summary>With a face crop: how many images had a face (the rest are used whole). Null without one.</summary>
+    public int? FacesFound { get; init; }
+}
 
 /// <summary>A data set that cannot be used as asked; its message is one line meant for people.</summary>
 public sealed class DataSetException(string message) : Exception(message);

@@ -39,6 +39,8 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(data);
         var images = data.Images.InClassOrder(classifier.Card.ClassNames);
+        if (images.Size != classifier.Card.Preprocessing.InputSize)
+            throw new ArgumentException($"the model takes {classifier.Card.Preprocessing.InputSize}x{classifier.Card.Preprocessing.InputSize} images, but these were prepared at {images.Size}x{images.Size}");
         return Evaluate(classifier.Module, images, classifier.Device, threshold, cancellationToken);
     }
 }

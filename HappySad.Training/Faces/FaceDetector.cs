@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using HappySad.Training.Models.FaceApi;
 using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
@@ -9,7 +10,10 @@ namespace HappySad.Training.Faces;
 /// <summary>A face found in an image, in fractions of the image's width and height (0..1), with the detector's confidence.</summary>
 public sealed record FaceBox(double X, double Y, double Width, double Height, double Score)
 {
+    [JsonIgnore]
     public double Right => X + Width;
+
+    [JsonIgnore]
     public double Bottom => Y + Height;
 
     public double IntersectionOverUnion(FaceBox other)

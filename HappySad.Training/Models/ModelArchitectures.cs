@@ -1,6 +1,17 @@
+using HappySad.Training.Data;
 using static TorchSharp.torch;
 
 namespace HappySad.Training.Models;
+
+/// <summary>A kind of network a person can pick, with the input it expects.</summary>
+/// <param name="Name">The name model cards, the command line and the API use.</param>
+/// <param name="DefaultCrop">How photos are cropped unless a run asks otherwise.</param>
+public sealed record ModelType(string Name, string DisplayName, string Description, int InputSize, CropMode DefaultCrop, bool Pretrained);
+
+/// <summary>Options that shape a network apart from its weights.</summary>
+/// <param name="Dropout">Dropout before the output layer (ignored by the notebook's network, which has none).</param>
+/// <param name="FineTune">For pretrained networks: also train the last pretrained block, not only the head.</param>
+public sealed record ModelOptions(double Dropout = 0.3, bool FineTune = false);
 
 /// <summary>Builds a network from the architecture name a model card records.</summary>
 public static class ModelArchitectures
@@ -11,21 +22,53 @@ public static class ModelArchitectures
     /// </summary>
     static readonly Lock InitialisationLock = new();
 
-    public static IReadOnlyList<string> Names { get; } = [SeedCnn.ArchitectureName];
+    public static IReadOnlyList<ModelType> Types { get; } =
+    [
+        new(SeedCnn.ArchitectureName, "Notebook CNN", "The notebook's network, unchanged: Conv 16-32-16, Dense 256, 3.7 M parameters, 256x256 whole photos.", SeedCnn.InputSize, CropMode.None, Pretrained: false),
+        new(CompactCnn.ArchitectureName, "Compact CNN", "Four convolutions with batch normalisation, global average pooling and dropout; 0.1 M parameters, 128x128.", CompactCnn.InputSize, CropMode.None, Pretrained: false),
+        new(FaceExpressionClassifier.ArchitectureName, "Face expression (transfer)", "face-api's pretrained face-expression network, frozen, with a head trained on your photos; 112x112 face crops.", FaceExpressionClassifier.InputSize, CropMode.Face, Pretrained: true),
+    ];
 
-    /// <summary>A freshly initialised network; <paramref name="seed"/> makes its initial weights reproducible.</summary>
-    public static nn.Module<Tensor, Tensor> Create(string architecture, int? seed = null)
+    public static IReadOnlyList<string> Names { get; } = [.. Types.Select(t => t.Name)];
+
+    public static ModelType Describe(string architecture) =>
+        Types.FirstOrDefault(t => t.Name == architecture)
+        ?? throw new ArgumentException($"unknown model architecture '{architecture}' (known: {string.Join(", ", Names)})");
+
+    /// <summary>
+    /// A network ready to train: freshly initialised (<paramref name="seed"/> makes that reproducible),
+    /// with pretrained parts loaded when <paramref name="pretrained"/> is set. Loading a saved model
+    /// passes false: its file holds every weight.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> Create(string architecture, int? seed = null, ModelOptions? options = null, bool pretrained = true)
     {
         Native.TorchRuntime.EnsureInitialized();
+        options ??= new ModelOptions();
+        var type = Describe(architecture);
+        nn.Module<Tensor, Tensor> model;
         lock (InitialisationLock)
         {
             if (seed is { } value)
                 manual_seed(value);
-            return architecture switch
+            model = type.Name switch
             {
                 SeedCnn.ArchitectureName => new SeedCnn(),
-                _ => throw new ArgumentException($"unknown model architecture '{architecture}' (known: {string.Join(", ", Names)})"),
+                CompactCnn.ArchitectureName => new CompactCnn(dropoutRate: options.Dropout),
+                _ => new FaceExpressionClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
             };
         }
+        if (pretrained && model is FaceExpressionClassifier transfer)
+        {
+            try
+            {
+                transfer.LoadPretrained();
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+        return model;
     }
 }

@@ -69,6 +69,18 @@ public sealed record TrainingSettings
     public int TestImages { get; init; }
     public string Device { get; init; } = "cpu";
     public double Seconds { get; init; }
+    public string? Preset { get; init; }
+    public AugmentOptions? Augmentation { get; init; }
+    public double WeightDecay { get; init; }
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>The epoch whose weights were kept, when early stopping rolled back to it.</summary>
+    public int? RestoredEpoch { get; init; }
+
+    public Training.LearningRateSchedule Schedule { get; init; }
+    public double? Dropout { get; init; }
+    public bool FineTune { get; init; }
+    public long? TrainableParameters { get; init; }
 }
 
 public sealed record ModelMetrics

@@ -61,7 +61,7 @@ public static class ModelStore
         using var zip = OpenArchive(path);
         var card = ReadCard(zip, path);
         var weights = zip.GetEntry(WeightsEntry) ?? throw new ModelFormatException($"'{path}' has no {WeightsEntry}: not a HappySad model file");
-        var model = ModelArchitectures.Create(card.Architecture);
+        var model = ModelArchitectures.Create(card.Architecture, pretrained: false);
         try
         {
             // The zip stream cannot seek; TorchSharp reads sequentially, but buffer to be safe and fast.

@@ -5,8 +5,11 @@ using static TorchSharp.torch;
 
 namespace HappySad.Training.Prediction;
 
-/// <summary>A verdict on one image: the label, the probability of that label, and of each class.</summary>
-public sealed record Prediction(string Label, double Probability, IReadOnlyDictionary<string, double> ClassProbabilities);
+/// <summary>
+/// A verdict on one image: the label, the probability of that label, and of each class. <see cref="Face"/>
+/// is the face the model looked at, for face-cropping models that found one; null means the whole image.
+/// </summary>
+public sealed record Prediction(string Label, double Probability, IReadOnlyDictionary<string, double> ClassProbabilities, Faces.FaceBox? Face = null);
 
 /// <summary>
 /// A trained model ready to label images, with the card that says how to prepare them. Forward
@@ -18,9 +21,11 @@ public sealed class ImageClassifier(nn.Module<Tensor, Tensor> module, ModelCard 
     public ModelCard Card { get; } = card;
     public Device Device { get; } = device;
 
-    public Prediction Predict(string path, double threshold = 0.5) => Predict(ImageDecoder.Decode(path, Card.Preprocessing.InputSize), threshold);
-    public Prediction Predict(Stream stream, double threshold = 0.5) => Predict(ImageDecoder.Decode(stream, Card.Preprocessing.InputSize), threshold);
-    public Prediction Predict(byte[] bytes, double threshold = 0.5) => Predict(ImageDecoder.Decode(bytes, Card.Preprocessing.InputSize), threshold);
+    /// <summary>How this model wants photos prepared: what its card says.</summary>
+    public ImagePreparation Preparation { get; } = ImagePreparation.From(card.Preprocessing);
+
+    public Prediction Predict(string path, double threshold = 0.5) => Predict(Preparation.Prepare(path), threshold);
+    public Prediction Predict(byte[] bytes, double threshold = 0.5) => Predict(Preparation.Prepare(bytes), threshold);
 
     public Prediction Predict(DecodedImage image, double threshold = 0.5) => PredictMany([image], threshold)[0];
 
@@ -30,7 +35,7 @@ public sealed class ImageClassifier(nn.Module<Tensor, Tensor> module, ModelCard 
         ArgumentNullException.ThrowIfNull(images);
         var set = ImageSet.FromDecoded(Card.ClassNames, images, [.. images.Select(_ => 0)], [.. images.Select(_ => string.Empty)], Card.Preprocessing.InputSize);
         var result = Inference.Run(Module, set, Device);
-        return [.. Enumerable.Range(0, images.Count).Select(i => ToPrediction(result.Probability(i), threshold))];
+        return [.. Enumerable.Range(0, images.Count).Select(i => ToPrediction(result.Probability(i), threshold) with { Face = images[i].Face })];
     }
 
     Prediction ToPrediction(double positive, double threshold)

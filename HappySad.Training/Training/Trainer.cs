@@ -60,9 +60,21 @@ public sealed class Trainer
     {
         manual_seed(options.Seed);
         var shuffle = new Random(options.Seed);
+        // Augmentation draws from its own generator, so turning it on does not change the batch order.
+        var augment = options.Augmentation is { } augmentation ? new BatchAugmenter(augmentation, options.Seed) : null;
         model.to(_device);
-        using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
-        var context = new TrainingContext(options);
+        // Frozen (pretrained) parameters stay out of the optimizer: no moments kept, no decay applied.
+        var trainable = model.parameters().Where(p => p.requires_grad).ToList();
+        using optim.Optimizer optimizer = options.WeightDecay > 0
+            ? optim.AdamW(trainable, options.LearningRate, weight_decay: options.WeightDecay)
+            : optim.Adam(trainable, options.LearningRate);
+        var schedule = options.Schedule == LearningRateSchedule.Cosine
+            ? optim.lr_scheduler.CosineAnnealingLR(optimizer, options.Epochs, options.LearningRate / 100)
+            : null;
+        using var earlyStopping = options.EarlyStoppingPatience > 0 ? new EarlyStopping(options.EarlyStoppingPatience) : null;
+        if (earlyStopping is not null)
+            callbacks = [earlyStopping, .. callbacks];
+        var context = new TrainingContext(options, model);
         var epochs = new List<EpochMetrics>();
         var batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         callbacks.ForEach(c => c.OnTrainBegin(context));
@@ -83,7 +95,7 @@ public sealed class Trainer
                 {
                     using var scope = NewDisposeScope();
                     var chunk = indices.AsSpan(start, Math.Min(MicroBatch, indices.Length - start));
-                    var inputs = ImageBatches.Inputs(train, chunk, _device);
+                    var inputs = augment is null ? ImageBatches.Inputs(train, chunk, _device) : augment.Inputs(train, chunk, _device);
                     var targets = ImageBatches.Targets(train, chunk, _device);
                     var logits = model.forward(inputs);
                     // Summed per chunk and divided by the whole batch: the gradients add up to the batch mean's.
@@ -109,10 +121,26 @@ public sealed class Trainer
                 clock.Elapsed.TotalSeconds);
             epochs.Add(metrics);
             callbacks.ForEach(c => c.OnEpochEnd(metrics, context));
+            schedule?.step();
         }
 
         var history = new TrainingHistory(epochs, StoppedEarly: epochs.Count < options.Epochs);
         callbacks.ForEach(c => c.OnTrainEnd(history, context));
-        return history;
+        return history with { RestoredEpoch = context.RestoredEpoch };
+    }
+}
+
+/// <summary>Augmented copies of a chunk's images, drawn from a seeded generator so a fit stays reproducible.</summary>
+internal sealed class BatchAugmenter(AugmentOptions options, int seed)
+{
+    readonly Random _random = new(HashCode.Combine(seed, "augment"));
+
+    public Tensor Inputs(ImageSet images, ReadOnlySpan<int> indices, Device device)
+    {
+        var imageBytes = images.Size * images.Size * 3;
+        var buffer = new byte[indices.Length * imageBytes];
+        for (var i = 0; i < indices.Length; i++)
+            Augmenter.Apply(images.Pixels(indices[i]), buffer.AsSpan(i * imageBytes, imageBytes), images.Size, AugmentParameters.Draw(options, _random));
+        return ImageBatches.FromBytes(buffer, indices.Length, images.Size, device);
     }
 }

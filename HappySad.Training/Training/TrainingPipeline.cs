@@ -18,6 +18,25 @@ public sealed record TrainingRequest
     public SplitFractions Split { get; init; } = SplitFractions.Notebook;
     public DevicePreference Device { get; init; } = DevicePreference.Auto;
     public string Architecture { get; init; } = SeedCnn.ArchitectureName;
+    public ModelOptions Model { get; init; } = new();
+
+    /// <summary>Null: the model type's own default (a face crop for face models, none otherwise).</summary>
+    public CropMode? Crop { get; init; }
+
+    public double FaceMargin { get; init; }
+
+    /// <summary>The preset this request came from, if any, recorded in the model card.</summary>
+    public string? Preset { get; init; }
+
+    /// <summary>How photos must be prepared for this request's model: load the training images with it.</summary>
+    public ImagePreparation Preparation
+    {
+        get
+        {
+            var type = ModelArchitectures.Describe(Architecture);
+            return new ImagePreparation(type.InputSize, Crop ?? type.DefaultCrop, FaceMargin);
+        }
+    }
 }
 
 /// <summary>A trained model, how it got there, and how it did on the held-out test split.</summary>
@@ -26,6 +45,9 @@ public sealed record TrainingOutcome(ImageClassifier Classifier, TrainingHistory
 /// <summary>The notebook end to end on already-loaded images: split, build, fit, test, describe.</summary>
 public static class TrainingPipeline
 {
+    /// <summary>What a face-cropping model card names as its detector.</summary>
+    public const string FaceDetectorName = "tiny-face-detector (" + Pretrained.FaceApiPackage.Label + "), score > 0.5, largest face";
+
     /// <summary>Refuses an image set with a class too small to split and learn from, naming the class.</summary>
     public static void EnsureTrainable(ImageSet images)
     {
@@ -49,11 +71,14 @@ public static class TrainingPipeline
         request.Fit.Validate();
         request.Split.Validate();
         EnsureTrainable(images);
+        var preparation = request.Preparation;
+        if (images.Size != preparation.InputSize)
+            throw new ArgumentException($"a {request.Architecture} model takes {preparation.InputSize}x{preparation.InputSize} images, but these were prepared at {images.Size}x{images.Size}");
 
         var device = TorchDevices.Resolve(request.Device);
         var split = DataSplit.Stratified(images.Labels, request.Split, request.Fit.Seed);
         var (train, validation, test) = (images.Subset(split.Train), images.Subset(split.Validation), images.Subset(split.Test));
-        var model = ModelArchitectures.Create(request.Architecture, request.Fit.Seed);
+        var model = ModelArchitectures.Create(request.Architecture, request.Fit.Seed, request.Model);
         try
         {
             var clock = Stopwatch.StartNew();
@@ -65,7 +90,13 @@ public static class TrainingPipeline
                 Architecture = request.Architecture,
                 ClassNames = images.ClassNames,
                 Parameters = model.parameters().Sum(p => p.numel()),
-                Preprocessing = new Preprocessing { InputSize = images.Size },
+                Preprocessing = new Preprocessing
+                {
+                    InputSize = images.Size,
+                    Crop = preparation.Crop,
+                    FaceMargin = preparation.FaceMargin,
+                    FaceDetector = preparation.Crop == CropMode.Face ? FaceDetectorName : null,
+                },
                 Training = new TrainingSettings
                 {
                     Epochs = request.Fit.Epochs,
@@ -81,6 +112,15 @@ public static class TrainingPipeline
                     TestImages = test.Count,
                     Device = device.type.ToString().ToLowerInvariant(),
                     Seconds = seconds,
+                    Preset = request.Preset,
+                    Augmentation = request.Fit.Augmentation,
+                    WeightDecay = request.Fit.WeightDecay,
+                    EarlyStoppingPatience = request.Fit.EarlyStoppingPatience,
+                    RestoredEpoch = history.RestoredEpoch,
+                    Schedule = request.Fit.Schedule,
+                    Dropout = request.Model.Dropout,
+                    FineTune = request.Model.FineTune,
+                    TrainableParameters = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()),
                 },
                 Metrics = new ModelMetrics
                 {

@@ -1,4 +1,17 @@
+using HappySad.Training.Data;
+using static TorchSharp.torch;
+
 namespace HappySad.Training.Training;
+
+/// <summary>How the learning rate moves over a fit.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The same rate every epoch (the notebook).</summary>
+    Constant,
+
+    /// <summary>Cosine annealing from the rate down to 1% of it at the last epoch.</summary>
+    Cosine,
+}
 
 /// <summary>Settings of one fit, with the notebook's values as defaults.</summary>
 public sealed record FitOptions
@@ -10,8 +23,24 @@ public sealed record FitOptions
     /// <summary>Seeds the per-epoch shuffle and torch's generator: the same seed gives the same numbers on CPU.</summary>
     public int Seed { get; init; } = 42;
 
+    /// <summary>Random changes to training images each epoch; null trains on the images as they are (the notebook).</summary>
+    public AugmentOptions? Augmentation { get; init; }
+
+    /// <summary>Decoupled weight decay (AdamW) when above 0; 0 keeps plain Adam (the notebook).</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Stops after this many epochs without a lower validation loss and restores the best epoch's weights; 0 turns it off.</summary>
+    public int EarlyStoppingPatience { get; init; }
+
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
     public void Validate()
     {
+        Augmentation?.Validate();
+        if (WeightDecay is < 0 or > 1 || double.IsNaN(WeightDecay))
+            throw new ArgumentException($"weight decay must be between 0 and 1 (got {WeightDecay})");
+        if (EarlyStoppingPatience < 0)
+            throw new ArgumentException($"early-stopping patience must be 0 (off) or more (got {EarlyStoppingPatience})");
         if (Epochs < 1)
             throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
         if (BatchSize < 1)
@@ -27,8 +56,11 @@ public sealed record EpochMetrics(int Epoch, double Loss, double Accuracy, doubl
 /// <summary>One finished batch, for progress bars. <see cref="Epoch"/> and <see cref="Batch"/> count from 1.</summary>
 public sealed record BatchProgress(int Epoch, int Batch, int BatchesPerEpoch, double Loss);
 
-/// <summary>The epochs a fit ran, in order.</summary>
-public sealed record TrainingHistory(IReadOnlyList<EpochMetrics> Epochs, bool StoppedEarly)
+/// <summary>
+/// The epochs a fit ran, in order. <see cref="RestoredEpoch"/> is the epoch whose weights the model
+/// ended with, when early stopping rolled back to it.
+/// </summary>
+public sealed record TrainingHistory(IReadOnlyList<EpochMetrics> Epochs, bool StoppedEarly, int? RestoredEpoch = null)
 {
     public EpochMetrics? Last => Epochs.Count == 0 ? null : Epochs[^1];
 
@@ -37,9 +69,15 @@ public sealed record TrainingHistory(IReadOnlyList<EpochMetrics> Epochs, bool St
 }
 
 /// <summary>What callbacks may read and change while a fit runs.</summary>
-public sealed class TrainingContext(FitOptions options)
+public sealed class TrainingContext(FitOptions options, nn.Module<Tensor, Tensor> model)
 {
     public FitOptions Options { get; } = options;
+
+    /// <summary>The network being fitted, for callbacks that keep or restore weights.</summary>
+    public nn.Module<Tensor, Tensor> Model { get; } = model;
+
+    /// <summary>Set by a callback that put back an earlier epoch's weights.</summary>
+    public int? RestoredEpoch { get; set; }
 
     /// <summary>Set by a callback (such as early stopping) to end the fit after the current epoch.</summary>
     public bool StopTraining { get; set; }

@@ -27,7 +27,8 @@ public sealed record RunDocument(
         ArgumentNullException.ThrowIfNull(run);
         return new RunDocument(
             run.Id, run.Status, run.Source, run.Message, run.DataSetId, run.DataName,
-            new RunSettingsDocument(run.Architecture, run.Epochs, run.BatchSize, run.LearningRate, run.ValidationFraction, run.TestFraction, run.Seed, run.DevicePreference),
+            new RunSettingsDocument(run.Architecture, run.Epochs, run.BatchSize, run.LearningRate, run.ValidationFraction, run.TestFraction, run.Seed, run.DevicePreference,
+                run.Preset, run.Crop, run.Augment, run.WeightDecay, run.Dropout, run.Patience, run.Schedule, run.FineTune),
             run.Device, run.CreatedAt, run.StartedAt, run.FinishedAt,
             new SnapshotDocument(run.SnapshotHash, run.ClassNames, run.TrainImages, run.ValidationImages, run.TestImages, run.SkippedImages),
             run.TestAccuracy is null ? null : new TestDocument(
@@ -38,7 +39,9 @@ public sealed record RunDocument(
     }
 }
 
-public sealed record RunSettingsDocument(string Architecture, int Epochs, int BatchSize, double LearningRate, double ValidationFraction, double TestFraction, int Seed, string Device);
+public sealed record RunSettingsDocument(
+    string Architecture, int Epochs, int BatchSize, double LearningRate, double ValidationFraction, double TestFraction, int Seed, string Device,
+    string? Preset, string? Crop, bool Augment, double WeightDecay, double Dropout, int Patience, string Schedule, bool FineTune);
 
 public sealed record SnapshotDocument(string? Hash, IReadOnlyList<string> ClassNames, int TrainImages, int ValidationImages, int TestImages, int SkippedImages);
 
@@ -67,10 +70,17 @@ public static class RunApi
     static async Task<Ok<IReadOnlyList<RunDocument>>> ListRuns(TrainingRunService runs, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<RunDocument>>([.. (await runs.ListAsync(cancellationToken).ConfigureAwait(false)).Select(r => RunDocument.From(r, withEpochs: false))]);
 
+    /// <summary>With <c>preset</c> set, the preset's model and training options replace any given ones.</summary>
     static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(RunSettings settings, TrainingRunService runs, CancellationToken cancellationToken)
     {
         try
         {
+            if (settings.Preset is { } preset)
+            {
+                settings = RunSettings.Presets.Contains(preset)
+                    ? settings.WithPreset(preset)
+                    : throw new RunSettingsException([$"Unknown preset '{preset}' (known: {string.Join(", ", RunSettings.Presets)})."]);
+            }
             var run = await runs.LaunchAsync(settings, cancellationToken).ConfigureAwait(false);
             return TypedResults.Created($"/api/runs/{run.Id}", RunDocument.From(run, withEpochs: true));
         }

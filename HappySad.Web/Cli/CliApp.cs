@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HappySad.Training.Data;
 using HappySad.Training.Persistence;
+using HappySad.Training.Pretrained;
 using HappySad.Web.Cli.Commands;
 
 namespace HappySad.Web.Cli;
@@ -18,8 +19,13 @@ internal static class CliApp
 
           train     --data DIR [--epochs N] [--batch-size N] [--lr X] [--seed N] [--out FILE]
                     [--validation X] [--test X] [--device auto|cpu|cuda] [--json]
+                    [--preset notebook|best] [--model seed-cnn|compact-cnn|face-expression]
+                    [--crop none|face] [--augment] [--weight-decay X] [--dropout X]
+                    [--patience N] [--schedule constant|cosine] [--fine-tune]
                     [--record [--data-dir DIR]]  (records the run in the dashboard's database;
                     it appears on the Runs page with its curves, snapshot and model)
+          crossval  --data DIR [--folds 5] [the train options above]
+                    (stratified k-fold cross-validation: mean and spread of balanced accuracy)
           evaluate  --model FILE --data DIR [--threshold X] [--json]
           predict   --model FILE IMAGE... [--threshold X] [--json]
           scan      --data DIR [--quarantine DIR] [--json]
@@ -38,6 +44,7 @@ internal static class CliApp
     static readonly Dictionary<string, Func<CliContext, CliArguments, Task<int>>> Commands = new(StringComparer.Ordinal)
     {
         ["train"] = TrainCommand.RunAsync,
+        ["crossval"] = CrossValidateCommand.RunAsync,
         ["evaluate"] = EvaluateCommand.RunAsync,
         ["predict"] = PredictCommand.RunAsync,
         ["scan"] = ScanCommand.RunAsync,
@@ -48,7 +55,8 @@ internal static class CliApp
 
     static readonly Dictionary<string, (string[] Options, string[] Flags)> Accepted = new(StringComparer.Ordinal)
     {
-        ["train"] = (["data", "epochs", "batch-size", "lr", "seed", "out", "validation", "test", "device", "data-dir"], ["json", "record"]),
+        ["train"] = ([.. TrainCommand.SettingOptions, "data", "out", "data-dir"], [.. TrainCommand.SettingFlags, "json", "record"]),
+        ["crossval"] = ([.. TrainCommand.SettingOptions, "data", "folds"], [.. TrainCommand.SettingFlags, "json"]),
         ["evaluate"] = (["model", "data", "threshold"], ["json"]),
         ["predict"] = (["model", "threshold"], ["json"]),
         ["scan"] = (["data", "quarantine"], ["json"]),
@@ -94,7 +102,7 @@ internal static class CliApp
             await error.WriteLineAsync("cancelled").ConfigureAwait(false);
             return 130;
         }
-        catch (Exception e) when (e is DataSetException or ModelFormatException or ImageRejectedException or ArgumentException
+        catch (Exception e) when (e is DataSetException or ModelFormatException or ImageRejectedException or ArgumentException or PretrainedUnavailableException
                                       or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync($"error: {OneLine(e.Message)}").ConfigureAwait(false);
@@ -125,15 +133,17 @@ internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsolePr
     public Task WriteJsonAsync<T>(T document) => Output.WriteLineAsync(JsonSerializer.Serialize(document, Json));
 
     /// <summary>Loads a class-folder data set with a progress bar and a one-line summary.</summary>
-    public ImageFolderLoad LoadFolder(string directory, bool quiet)
+    public ImageFolderLoad LoadFolder(string directory, bool quiet, ImagePreparation? preparation = null)
     {
         var folder = ImageFolder.Open(directory);
-        var load = folder.Load(progress: new InlineProgress<int>(n => Progress.Report("Loading", n, folder.Files.Count)), cancellationToken: CancellationToken);
+        var load = folder.Load(preparation ?? ImagePreparation.Notebook, progress: new InlineProgress<int>(n => Progress.Report("Loading", n, folder.Files.Count)), cancellationToken: CancellationToken);
         Progress.Clear();
         if (!quiet)
         {
             var counts = string.Join(", ", load.Images.ClassNames.Select((name, label) => $"{name} {load.Images.CountOf(label)}"));
             Output.WriteLine($"Loaded {load.Images.Count} images from {directory} ({counts}); {load.Rejected.Count} rejected, {load.Mislabeled.Count} with a misleading extension");
+            if (load.FacesFound is { } faces)
+                Output.WriteLine($"Face crop: a face was found in {faces} of {load.Images.Count} images; the others are used whole");
             foreach (var rejected in load.Rejected)
                 Output.WriteLine($"  rejected {rejected.Path}: {rejected.Reason}");
         }

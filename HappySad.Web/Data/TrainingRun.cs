@@ -44,6 +44,24 @@ public sealed class TrainingRun
     public int Seed { get; set; }
     public required string DevicePreference { get; set; }
 
+    /// <summary>The preset the settings came from (<c>best</c>), or null for hand-picked ones.</summary>
+    public string? Preset { get; set; }
+
+    /// <summary><c>face</c> or <c>none</c>; null: the model type's default.</summary>
+    public string? Crop { get; set; }
+
+    public bool Augment { get; set; }
+    public double WeightDecay { get; set; }
+    public double Dropout { get; set; } = 0.3;
+
+    /// <summary>Early-stopping patience in epochs; 0 is off.</summary>
+    public int Patience { get; set; }
+
+    /// <summary><c>constant</c> or <c>cosine</c>.</summary>
+    public string Schedule { get; set; } = "constant";
+
+    public bool FineTune { get; set; }
+
     /// <summary>The device it actually ran on (<c>cpu</c>, <c>cuda</c>), known once it starts.</summary>
     public string? Device { get; set; }
 
@@ -70,9 +88,15 @@ public sealed class TrainingRun
     /// <summary>Photos listed when the run started that could not be used (gone or no longer decodable).</summary>
     public int SkippedImages { get; set; }
 
+    /// <summary>With a face crop: how many of the run's photos had a face (the rest were used whole).</summary>
+    public int? FacesFound { get; set; }
+
     // Results.
     public double? BestValAccuracy { get; set; }
     public int? BestEpoch { get; set; }
+
+    /// <summary>The epoch whose weights the model kept, when early stopping rolled back to it.</summary>
+    public int? RestoredEpoch { get; set; }
     public double? TestAccuracy { get; set; }
     public double? TestPrecision { get; set; }
     public double? TestRecall { get; set; }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using HappySad.Training.Data;
+using HappySad.Training.Faces;
+using HappySad.Training.Pretrained;
 using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Services;
@@ -15,6 +17,17 @@ public sealed record ImageVerdict(
     RejectionKind? ErrorKind)
 {
     public bool Ok => Error is null;
+
+    /// <summary>The face the model looked at (fractions of the photo's width and height), for face-cropping models that found one.</summary>
+    public FaceBox? Face { get; init; }
+
+    /// <summary>What the model looked at: <c>face</c>, <c>whole image</c>, or <c>whole image (no face found)</c>.</summary>
+    public string? Region { get; init; }
+
+    /// <summary>The photo's size in pixels, for drawing <see cref="Face"/> over it.</summary>
+    public int? Width { get; init; }
+
+    public int? Height { get; init; }
 }
 
 /// <summary>Decodes uploaded photos with the upload limits and labels them with a cached model.</summary>
@@ -40,14 +53,26 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
         {
             try
             {
-                // Decoding runs outside the model's lock, so other requests' decoding overlaps this one's forward pass.
-                var image = ImageDecoder.Decode(bytes, cache.Use(file, classifier => classifier.Card.Preprocessing.InputSize), limits.Value.ForImages());
+                // Decoding (and face detection) runs outside the model's lock, so other requests'
+                // preparation overlaps this one's forward pass.
+                var preparation = cache.Use(file, classifier => classifier.Preparation);
+                var image = preparation.Prepare(bytes, limits.Value.ForImages());
                 var prediction = cache.Use(file, classifier => classifier.Predict(image, threshold));
-                return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, clock.Elapsed.TotalMilliseconds, null, null);
+                return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, clock.Elapsed.TotalMilliseconds, null, null)
+                {
+                    Face = prediction.Face,
+                    Region = prediction.Face is not null ? "face" : preparation.Crop == CropMode.Face ? "whole image (no face found)" : "whole image",
+                    Width = image.SourceWidth,
+                    Height = image.SourceHeight,
+                };
             }
             catch (ImageRejectedException e)
             {
                 return Refused(name, e, clock);
+            }
+            catch (PretrainedUnavailableException e)
+            {
+                return new ImageVerdict(name, null, null, null, clock.Elapsed.TotalMilliseconds, e.Message, null);
             }
         }, cancellationToken).ConfigureAwait(false);
     }

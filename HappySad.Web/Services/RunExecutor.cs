@@ -111,19 +111,20 @@ public sealed class RunExecutor(
             ? SnapshotFolder(folder ?? throw new InvalidOperationException($"run {runId} trains on a folder, but no folder was given"), cancellationToken)
             : await SnapshotDataSetAsync(run, cancellationToken).ConfigureAwait(false);
 
-        // Decoded once, now: from here on the run holds its own pixels, whatever happens to the files.
+        // Decoded (and face-cropped, if asked) once, now: from here on the run holds its own pixels,
+        // whatever happens to the files.
+        var request = ToSettings(run).ToRequest();
         var load = await Task.Run(
-            () => ImageFiles.Load([.. entries.Select(e => new LabeledFile(e.FullPath, e.Label))], classNames, cancellationToken: cancellationToken),
+            () => ImageFiles.Load([.. entries.Select(e => new LabeledFile(e.FullPath, e.Label))], classNames, request.Preparation, cancellationToken: cancellationToken),
             cancellationToken).ConfigureAwait(false);
         var images = load.Images;
         foreach (var rejected in load.Rejected)
             logger.LogWarning("Run {RunId} skips {Path}: {Reason}", runId, rejected.Path, rejected.Reason);
         TrainingPipeline.EnsureTrainable(images);
 
-        var request = ToSettings(run).ToRequest();
         var split = DataSplit.Stratified(images.Labels, request.Split, request.Fit.Seed);
         var byPath = entries.ToDictionary(e => e.FullPath, StringComparer.Ordinal);
-        var rows = await RecordSnapshotAsync(run, classNames, images, split, byPath, load.Rejected.Count, cancellationToken).ConfigureAwait(false);
+        var rows = await RecordSnapshotAsync(run, classNames, images, split, byPath, load, cancellationToken).ConfigureAwait(false);
 
         var outcome = await TrainingPipeline.RunAsync(images, request, callbacks, dataDirectory, cancellationToken).ConfigureAwait(false);
         using var classifier = outcome.Classifier;
@@ -143,6 +144,14 @@ public sealed class RunExecutor(
         Seed = run.Seed,
         Device = HappySad.Training.Native.TorchDevices.Parse(run.DevicePreference),
         Architecture = run.Architecture,
+        Preset = run.Preset,
+        Crop = run.Crop is { } crop ? Enum.Parse<CropMode>(crop, ignoreCase: true) : null,
+        Augment = run.Augment,
+        WeightDecay = run.WeightDecay,
+        Dropout = run.Dropout,
+        Patience = run.Patience,
+        Schedule = Enum.Parse<LearningRateSchedule>(run.Schedule, ignoreCase: true),
+        FineTune = run.FineTune,
     };
 
     async Task<(IReadOnlyList<string> ClassNames, string Directory, List<SnapshotEntry> Entries)> SnapshotDataSetAsync(TrainingRun run, CancellationToken cancellationToken)
@@ -195,7 +204,7 @@ public sealed class RunExecutor(
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(lines))));
     }
 
-    async Task<List<RunImage>> RecordSnapshotAsync(TrainingRun run, IReadOnlyList<string> classNames, ImageSet images, DataSplit split, Dictionary<string, SnapshotEntry> byPath, int skipped, CancellationToken cancellationToken)
+    async Task<List<RunImage>> RecordSnapshotAsync(TrainingRun run, IReadOnlyList<string> classNames, ImageSet images, DataSplit split, Dictionary<string, SnapshotEntry> byPath, ImageFolderLoad load, CancellationToken cancellationToken)
     {
         var splitOf = new RunSplit[images.Count];
         foreach (var i in split.Validation)
@@ -219,7 +228,8 @@ public sealed class RunExecutor(
             tracked.TrainImages = split.Train.Count;
             tracked.ValidationImages = split.Validation.Count;
             tracked.TestImages = split.Test.Count;
-            tracked.SkippedImages = skipped;
+            tracked.SkippedImages = load.Rejected.Count;
+            tracked.FacesFound = load.FacesFound;
             tracked.Device = HappySad.Training.Native.TorchDevices.Resolve(HappySad.Training.Native.TorchDevices.Parse(run.DevicePreference)).type.ToString().ToLowerInvariant();
             await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -251,6 +261,7 @@ public sealed class RunExecutor(
             run.Device = outcome.Classifier.Card.Training?.Device;
             run.BestValAccuracy = best?.ValAccuracy;
             run.BestEpoch = best?.Epoch;
+            run.RestoredEpoch = outcome.History.RestoredEpoch;
             run.TestAccuracy = hasTest ? metrics.Accuracy : null;
             run.TestPrecision = hasTest ? metrics.Precision : null;
             run.TestRecall = hasTest ? metrics.Recall : null;

@@ -23,6 +23,49 @@ public sealed class RunSettings
     public DevicePreference Device { get; set; } = DevicePreference.Auto;
     public string Architecture { get; set; } = SeedCnn.ArchitectureName;
 
+    /// <summary>The preset these settings started from (<see cref="BestPreset"/>), or null for hand-picked ones.</summary>
+    public string? Preset { get; set; }
+
+    /// <summary>Null: the model type's default (face crop for face models, whole photo otherwise).</summary>
+    public CropMode? Crop { get; set; }
+
+    public bool Augment { get; set; }
+    public double WeightDecay { get; set; }
+    public double Dropout { get; set; } = 0.3;
+
+    /// <summary>Early stopping: epochs without a better validation loss before stopping; 0 is off.</summary>
+    public int Patience { get; set; }
+
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Constant;
+    public bool FineTune { get; set; }
+
+    public const string NotebookPreset = "notebook";
+    public const string BestPreset = "best";
+    public static IReadOnlyList<string> Presets { get; } = [NotebookPreset, BestPreset];
+
+    /// <summary>
+    /// Sets the model and training options of a preset, keeping the data set, split, seed and device.
+    /// <c>best</c> is the pipeline chosen by 5-fold cross-validation on the seed photos (README,
+    /// "Choosing a model"): the pretrained face-expression network on face crops, a head trained
+    /// with light augmentation, weight decay, a cosine schedule and early stopping.
+    /// </summary>
+    public RunSettings WithPreset(string preset)
+    {
+        var notebook = new RunSettings();
+        var result = Clone();
+        (result.Epochs, result.BatchSize, result.LearningRate, result.Architecture, result.Crop, result.Augment,
+            result.WeightDecay, result.Dropout, result.Patience, result.Schedule, result.FineTune) = preset switch
+        {
+            NotebookPreset => (notebook.Epochs, notebook.BatchSize, notebook.LearningRate, notebook.Architecture, (CropMode?)null, false,
+                0.0, notebook.Dropout, 0, LearningRateSchedule.Constant, false),
+            BestPreset => (40, 16, 3e-3, FaceExpressionClassifier.ArchitectureName, CropMode.Face, true,
+                1e-3, 0.3, 8, LearningRateSchedule.Cosine, false),
+            _ => throw new ArgumentException($"unknown preset '{preset}' (known: {string.Join(", ", Presets)})"),
+        };
+        result.Preset = preset == NotebookPreset ? null : preset;
+        return result;
+    }
+
     /// <summary>Everything wrong with the settings themselves, as sentences; empty when they can work. The data set is checked by <see cref="TrainingRunService"/>.</summary>
     public IReadOnlyList<string> Problems(bool cudaAvailable)
     {
@@ -41,6 +84,16 @@ public sealed class RunSettings
             problems.Add(Invariant($"Validation and test together take {ValidationFraction + TestFraction:0.##} of the photos; leave at least 10% for training."));
         if (!ModelArchitectures.Names.Contains(Architecture))
             problems.Add($"Unknown model '{Architecture}' (known: {string.Join(", ", ModelArchitectures.Names)}).");
+        else if (FineTune && !ModelArchitectures.Describe(Architecture).Pretrained)
+            problems.Add($"Fine-tuning applies to pretrained models only; '{Architecture}' is trained from scratch.");
+        if (WeightDecay is < 0 or > 1 || double.IsNaN(WeightDecay))
+            problems.Add(Invariant($"Weight decay must be between 0 and 1 (got {WeightDecay})."));
+        if (Dropout is < 0 or > 0.9 || double.IsNaN(Dropout))
+            problems.Add(Invariant($"Dropout must be between 0 and 0.9 (got {Dropout})."));
+        if (Patience is < 0 or > MaxEpochs)
+            problems.Add(Invariant($"Early-stopping patience must be between 0 (off) and {MaxEpochs} (got {Patience})."));
+        if (Patience > 0 && ValidationFraction <= 0)
+            problems.Add("Early stopping watches the validation loss; set a validation fraction above 0 or patience to 0.");
         if (Device == DevicePreference.Cuda && !cudaAvailable)
             problems.Add(CudaUnavailable);
         return problems;
@@ -49,12 +102,37 @@ public sealed class RunSettings
     public const string CudaUnavailable =
         "CUDA is not available here: this build uses the CPU libtorch (build with -p:TorchBackend=cuda for a GPU build) or no NVIDIA GPU is visible.";
 
+    /// <summary>
+    /// The preset these settings still follow: <see cref="Preset"/> when no model or training option
+    /// was changed after choosing it, else null, so a record never claims a preset it did not use.
+    /// </summary>
+    public string? EffectivePreset =>
+        Preset is { } preset && Presets.Contains(preset) && WithPreset(preset) is var reference
+        && (reference.Epochs, reference.BatchSize, reference.LearningRate, reference.Architecture, reference.Crop, reference.Augment,
+            reference.WeightDecay, reference.Dropout, reference.Patience, reference.Schedule, reference.FineTune)
+        == (Epochs, BatchSize, LearningRate, Architecture, Crop, Augment, WeightDecay, Dropout, Patience, Schedule, FineTune)
+            ? preset
+            : null;
+
     public TrainingRequest ToRequest() => new()
     {
-        Fit = new FitOptions { Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Seed = Seed },
+        Fit = new FitOptions
+        {
+            Epochs = Epochs,
+            BatchSize = BatchSize,
+            LearningRate = LearningRate,
+            Seed = Seed,
+            Augmentation = Augment ? AugmentOptions.Standard : null,
+            WeightDecay = WeightDecay,
+            EarlyStoppingPatience = Patience,
+            Schedule = Schedule,
+        },
         Split = new SplitFractions(ValidationFraction, TestFraction),
         Device = Device,
         Architecture = Architecture,
+        Model = new ModelOptions(Dropout, FineTune),
+        Crop = Crop,
+        Preset = EffectivePreset,
     };
 
     public RunSettings Clone() => (RunSettings)MemberwiseClone();

@@ -111,6 +111,14 @@ public sealed class TrainingRunService(
             TestFraction = settings.TestFraction,
             Seed = settings.Seed,
             DevicePreference = settings.Device.ToString().ToLowerInvariant(),
+            Preset = settings.EffectivePreset,
+            Crop = settings.Crop?.ToString().ToLowerInvariant(),
+            Augment = settings.Augment,
+            WeightDecay = settings.WeightDecay,
+            Dropout = settings.Dropout,
+            Patience = settings.Patience,
+            Schedule = settings.Schedule.ToString().ToLowerInvariant(),
+            FineTune = settings.FineTune,
             CreatedAt = clock.GetUtcNow(),
             // A command-line run belongs to its process from the start: if that process dies before
             // the run starts, the next start-up can tell.

@@ -10,7 +10,7 @@ internal static class EvaluateCommand
         var json = args.Flag("json");
         var threshold = args.Double("threshold", 0.5, 0, 1);
         using var classifier = ModelStore.Load(args.Required("model"));
-        var load = cli.LoadFolder(args.Required("data"), quiet: json);
+        var load = cli.LoadFolder(args.Required("data"), quiet: json, classifier.Preparation);
         var result = Evaluator.Evaluate(classifier, load, threshold, cli.CancellationToken);
         var m = result.Metrics;
         if (json)

@@ -10,22 +10,52 @@ namespace HappySad.Web.Cli.Commands;
 
 internal static class TrainCommand
 {
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    /// <summary>The options that describe a run, shared by <c>train</c> and <c>crossval</c>.</summary>
+    internal static readonly string[] SettingOptions =
+        ["epochs", "batch-size", "lr", "seed", "validation", "test", "device", "preset", "model", "crop", "weight-decay", "dropout", "patience", "schedule"];
+
+    internal static readonly string[] SettingFlags = ["augment", "fine-tune"];
+
+    /// <summary>A preset first (the notebook's unless <c>--preset</c> says otherwise), then each explicit option over it.</summary>
+    internal static RunSettings ReadSettings(CliArguments args)
     {
-        var json = args.Flag("json");
-        var data = args.Required("data");
+        var preset = new RunSettings().WithPreset(args.Optional("preset") ?? RunSettings.NotebookPreset);
         var settings = new RunSettings
         {
-            Epochs = args.Int("epochs", 20, min: 1),
-            BatchSize = args.Int("batch-size", 32, min: 1),
-            LearningRate = args.Double("lr", 1e-3, min: 1e-9, max: 10),
+            Epochs = args.Int("epochs", preset.Epochs, min: 1),
+            BatchSize = args.Int("batch-size", preset.BatchSize, min: 1),
+            LearningRate = args.Double("lr", preset.LearningRate, min: 1e-9, max: 10),
             Seed = args.Int("seed", 42),
             ValidationFraction = args.Double("validation", 0.2, 0, 0.9),
             TestFraction = args.Double("test", 0.1, 0, 0.9),
             Device = TorchDevices.Parse(args.Optional("device") ?? "auto"),
+            Preset = preset.Preset,
+            Architecture = args.Optional("model") ?? preset.Architecture,
+            Crop = args.Optional("crop") is { } crop ? ParseEnum<CropMode>("crop", crop) : preset.Crop,
+            Augment = args.Flag("augment") || preset.Augment,
+            WeightDecay = args.Double("weight-decay", preset.WeightDecay, 0, 1),
+            Dropout = args.Double("dropout", preset.Dropout, 0, 0.9),
+            Patience = args.Int("patience", preset.Patience, min: 0),
+            Schedule = args.Optional("schedule") is { } schedule ? ParseEnum<LearningRateSchedule>("schedule", schedule) : preset.Schedule,
+            FineTune = args.Flag("fine-tune") || preset.FineTune,
         };
+        var problems = settings.Problems(TorchDevices.CudaAvailable);
+        if (problems.Count > 0)
+            throw new UsageException(string.Join(" ", problems));
+        return settings;
+    }
+
+    static T ParseEnum<T>(string option, string value) where T : struct, Enum =>
+        Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new UsageException($"--{option} must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))} (got '{value}')");
+
+    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    {
+        var json = args.Flag("json");
+        var data = args.Required("data");
+        var settings = ReadSettings(args);
         var request = settings.ToRequest();
-        request.Split.Validate();
         var output = args.Optional("out");
 
         var epochs = request.Fit.Epochs;
@@ -44,7 +74,7 @@ internal static class TrainCommand
             throw new UsageException("--data-dir only applies with --record (the database to record the run in)");
 
         output ??= Path.Combine("models", $"happysad-{DateTime.Now:yyyyMMdd-HHmmss}{ModelStore.Extension}");
-        var load = cli.LoadFolder(data, quiet: json);
+        var load = cli.LoadFolder(data, quiet: json, request.Preparation);
         using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(load.Images, request, [progress], Path.GetFullPath(data), cli.CancellationToken));
         var (classifier, history, test, split) = outcome.Value;
         ModelStore.Save(output, classifier.Module, classifier.Card);
@@ -66,6 +96,8 @@ internal static class TrainCommand
         else
         {
             cli.Output.WriteLine($"Split: train {split.Train.Count}, validation {split.Validation.Count}, test {split.Test.Count} (seed {request.Fit.Seed}); device {classifier.Card.Training!.Device}");
+            if (history.RestoredEpoch is { } restored)
+                cli.Output.WriteLine($"Early stopping: stopped after epoch {history.Epochs.Count}, kept the weights of epoch {restored} (lowest validation loss)");
             cli.Output.WriteLine($"Test ({m.Count} images, positive class '{test.PositiveClass}'): accuracy {m.Accuracy:0.000}, precision {m.Precision:0.000}, recall {m.Recall:0.000}, F1 {m.F1:0.000}, balanced accuracy {m.BalancedAccuracy:0.000}");
             cli.Output.WriteLine($"Saved model to {output}");
         }

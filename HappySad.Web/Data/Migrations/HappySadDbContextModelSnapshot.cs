@@ -199,6 +199,9 @@ namespace HappySad.Web.Data.Migrations
                         .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Augment")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("BatchSize")
                         .HasColumnType("INTEGER");
 
@@ -214,6 +217,10 @@ namespace HappySad.Web.Data.Migrations
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Crop")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("DataName")
                         .IsRequired()
@@ -232,13 +239,24 @@ namespace HappySad.Web.Data.Migrations
                         .HasMaxLength(10)
                         .HasColumnType("TEXT");
 
+                    b.Property<double>("Dropout")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("REAL")
+                        .HasDefaultValue(0.29999999999999999);
+
                     b.Property<int>("Epochs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("FacesFound")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("FalseNegatives")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("FalsePositives")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("FineTune")
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("FinishedAt")
@@ -261,8 +279,25 @@ namespace HappySad.Web.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Patience")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Preset")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("ProcessId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int?>("RestoredEpoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Schedule")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("constant");
 
                     b.Property<int>("Seed")
                         .HasColumnType("INTEGER");
@@ -322,6 +357,9 @@ namespace HappySad.Web.Data.Migrations
 
                     b.Property<int>("ValidationImages")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double>("WeightDecay")
+                        .HasColumnType("REAL");
 
                     b.HasKey("Id");
 

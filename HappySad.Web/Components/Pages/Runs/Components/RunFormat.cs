@@ -14,6 +14,37 @@ public static class RunFormat
         { } d => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, d.TotalSeconds):0} s"),
     };
 
+    /// <summary>The model type as people read it ("Face expression (transfer)").</summary>
+    public static string Model(TrainingRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Architecture)?.DisplayName ?? run.Architecture;
+    }
+
+    /// <summary>What a run did against overfitting, in one line: "face crop · augment · weight decay 0.001 · …", or "none".</summary>
+    public static string Recipe(TrainingRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var type = HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Architecture);
+        var crop = run.Crop ?? type?.DefaultCrop.ToString().ToLowerInvariant() ?? "none";
+        var parts = new List<string>();
+        if (crop == "face")
+            parts.Add(run.FacesFound is { } faces ? string.Create(CultureInfo.InvariantCulture, $"face crop ({faces} of {run.TrainImages + run.ValidationImages + run.TestImages} had a face)") : "face crop");
+        if (run.Augment)
+            parts.Add("augment");
+        if (run.WeightDecay > 0)
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"weight decay {run.WeightDecay:0.#####}"));
+        if (run.Architecture != HappySad.Training.Models.SeedCnn.ArchitectureName)
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"dropout {run.Dropout:0.##}"));
+        if (run.Patience > 0)
+            parts.Add(run.RestoredEpoch is { } kept ? $"early stopping {run.Patience} (kept epoch {kept})" : $"early stopping {run.Patience}");
+        if (run.Schedule != "constant")
+            parts.Add($"{run.Schedule} schedule");
+        if (run.FineTune)
+            parts.Add("fine-tune");
+        return parts.Count == 0 ? "none" : string.Join(" · ", parts);
+    }
+
     public static string ToDisplay(this RunSource source) => source switch
     {
         RunSource.CommandLine => "command line",

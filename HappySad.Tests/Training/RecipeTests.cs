@@ -1,0 +1,128 @@
+using HappySad.Tests.Support;
+using HappySad.Training.Data;
+using HappySad.Training.Models;
+using HappySad.Training.Native;
+using HappySad.Training.Persistence;
+using HappySad.Training.Training;
+using static TorchSharp.torch;
+
+namespace HappySad.Tests.Training;
+
+public sealed class EarlyStoppingTests
+{
+    [Fact]
+    public void StopsAfterPatienceAndPutsBackTheBestEpochsWeights()
+    {
+        TorchRuntime.EnsureInitialized();
+        using var model = nn.Sequential(nn.Linear(3, 1));
+        var context = new TrainingContext(new FitOptions(), model);
+        using var stopping = new EarlyStopping(patience: 2);
+        var weight = model.parameters().First();
+        void SetWeights(float value)
+        {
+            using var noGrad = no_grad();
+            weight.fill_(value);
+        }
+        EpochMetrics Epoch(int n, double valLoss) => new(n, 0.5, 0.5, valLoss, 0.5, 1);
+
+        stopping.OnTrainBegin(context);
+        SetWeights(1);
+        stopping.OnEpochEnd(Epoch(1, 0.9), context);
+        SetWeights(2);
+        stopping.OnEpochEnd(Epoch(2, 0.6), context);
+        SetWeights(3);
+        stopping.OnEpochEnd(Epoch(3, 0.7), context);
+        Assert.False(context.StopTraining);
+        SetWeights(4);
+        stopping.OnEpochEnd(Epoch(4, 0.8), context);
+        Assert.True(context.StopTraining);
+
+        stopping.OnTrainEnd(new TrainingHistory([Epoch(1, 0.9), Epoch(2, 0.6), Epoch(3, 0.7), Epoch(4, 0.8)], StoppedEarly: true), context);
+
+        Assert.Equal(2, context.RestoredEpoch);
+        Assert.All(weight.data<float>().ToArray(), v => Assert.Equal(2f, v));
+    }
+}
+
+public sealed class StratifiedFoldTests
+{
+    [Fact]
+    public void EveryImageIsTestedOnceAndEachFoldKeepsTheClassBalance()
+    {
+        var labels = Enumerable.Range(0, 301).Select(i => i < 151 ? 0 : 1).ToArray();
+        var folds = DataSplit.StratifiedFolds(labels, 5, seed: 42);
+
+        Assert.Equal(5, folds.Count);
+        Assert.Equal(Enumerable.Range(0, 301), folds.SelectMany(f => f).Order());
+        Assert.All(folds, f =>
+        {
+            Assert.InRange(f.Count, 60, 61);
+            Assert.InRange(f.Count(i => labels[i] == 0), 30, 31);
+        });
+        Assert.Equal(folds, DataSplit.StratifiedFolds(labels, 5, seed: 42));
+        Assert.NotEqual(folds, DataSplit.StratifiedFolds(labels, 5, seed: 7));
+    }
+
+    [Fact]
+    public void RefusesMoreFoldsThanAClassHasImages()
+    {
+        var e = Assert.Throws<DataSetException>(() => DataSplit.StratifiedFolds([0, 0, 0, 1, 1, 1, 1, 1], 4, 1));
+        Assert.Contains("fewer than the 4 folds", e.Message);
+    }
+}
+
+/// <summary>Each model type trained with its pipeline, saved, reloaded: the reloaded model predicts exactly the same.</summary>
+[Collection(TorchTraining.Name)]
+public sealed class RecipeRoundTripTests
+{
+    [Theory]
+    [InlineData(FaceExpressionClassifier.ArchitectureName)]
+    [InlineData(CompactCnn.ArchitectureName)]
+    public async Task AModelTrainedWithAPipelineReloadsAndPredictsIdentically(string architecture)
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+        var request = new TrainingRequest
+        {
+            Architecture = architecture,
+            Fit = new FitOptions { Epochs = 3, BatchSize = 8, LearningRate = 3e-3, Augmentation = AugmentOptions.Standard, WeightDecay = 1e-3, EarlyStoppingPatience = 2, Schedule = LearningRateSchedule.Cosine },
+            Model = new ModelOptions(Dropout: 0.3),
+            Device = DevicePreference.Cpu,
+            Preset = "test",
+        };
+        var load = ImageFolder.Open(data.Path).Load(request.Preparation);
+        var outcome = await TrainingPipeline.RunAsync(load.Images, request);
+        using var trained = outcome.Classifier;
+        var file = data.File("model" + ModelStore.Extension);
+        ModelStore.Save(file, trained.Module, trained.Card);
+
+        using var reloaded = ModelStore.Load(file, CPU);
+
+        var type = ModelArchitectures.Describe(architecture);
+        Assert.Equal(type.DefaultCrop, reloaded.Card.Preprocessing.Crop);
+        Assert.Equal(type.InputSize, reloaded.Card.Preprocessing.InputSize);
+        Assert.Equal(AugmentOptions.Standard, reloaded.Card.Training!.Augmentation);
+        Assert.Equal(LearningRateSchedule.Cosine, reloaded.Card.Training.Schedule);
+        Assert.Equal("test", reloaded.Card.Training.Preset);
+        var photos = Directory.EnumerateFiles(data.Path, "*", SearchOption.AllDirectories).Where(p => !p.EndsWith(ModelStore.Extension, StringComparison.Ordinal)).Order().Take(8).ToList();
+        foreach (var photo in photos)
+        {
+            var before = trained.Predict(photo);
+            var after = reloaded.Predict(photo);
+            Assert.Equal(before.ClassProbabilities["sad"], after.ClassProbabilities["sad"]);
+            Assert.Equal(before.Face, after.Face);
+        }
+        if (type.DefaultCrop == CropMode.Face)
+            Assert.Contains(photos, p => reloaded.Predict(p).Face is not null);
+    }
+
+    [Fact]
+    public void TheTransferModelTrainsOnlyItsHead()
+    {
+        using var model = ModelArchitectures.Create(FaceExpressionClassifier.ArchitectureName, seed: 1);
+        var trainable = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+        Assert.Equal(256 + 7 + 1, trainable);
+
+        using var tuned = ModelArchitectures.Create(FaceExpressionClassifier.ArchitectureName, seed: 1, new ModelOptions(FineTune: true));
+        Assert.True(tuned.parameters().Where(p => p.requires_grad).Sum(p => p.numel()) > 100_000);
+    }
+}
