@@ -40,7 +40,54 @@ public class CliTests
         Assert.Equal("file is text, not an image", results[1].GetProperty("error").GetString());
     }
 
+    [Fact]
+    public async Task TrainWithTheBestPresetRecordsItsPipelineInTheModelCard()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+        using var temp = new TempDirectory();
+        var model = temp.File("best.hsmodel");
+
+        var (code, output, error) = await Run("train", "--data", data.Path, "--preset", "best", "--out", model, "--json");
+
+        Assert.True(code == 0, error);
+        using var document = JsonDocument.Parse(output);
+        var card = HappySad.Training.Persistence.ModelStore.ReadCard(model);
+        Assert.Equal("face-expression", card.Architecture);
+        Assert.Equal(HappySad.Training.Data.CropMode.Face, card.Preprocessing.Crop);
+        Assert.Equal(112, card.Preprocessing.InputSize);
+        Assert.Equal("best", card.Training!.Preset);
+        Assert.NotNull(card.Training.Augmentation);
+        Assert.Equal(HappySad.Training.Training.LearningRateSchedule.Cosine, card.Training.Schedule);
+        Assert.True(card.Training.EarlyStoppingPatience > 0);
+        Assert.Equal(card.Training.EpochsRun, document.RootElement.GetProperty("epochs").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task CrossValidationPrintsEveryFoldAndTheMeanAndSpread()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+
+        var (code, output, error) = await Run("crossval", "--data", data.Path, "--folds", "3", "--epochs", "2", "--model", "compact-cnn", "--augment", "--json");
+
+        Assert.True(code == 0, error);
+        using var document = JsonDocument.Parse(output);
+        var root = document.RootElement;
+        var folds = root.GetProperty("folds").EnumerateArray().ToList();
+        Assert.Equal(3, folds.Count);
+        Assert.Equal(24, folds.Sum(f => f.GetProperty("n").GetInt32()));
+        var mean = root.GetProperty("balanced_accuracy").GetProperty("mean").GetDouble();
+        Assert.Equal(folds.Average(f => f.GetProperty("balanced_accuracy").GetDouble()), mean, 9);
+        Assert.True(root.GetProperty("balanced_accuracy").GetProperty("sd").GetDouble() >= 0);
+        Assert.True(root.GetProperty("seconds_per_epoch").GetDouble() > 0);
+        Assert.True(root.GetProperty("latency_ms").GetProperty("p50").GetDouble() > 0);
+    }
+
     [Theory]
+    [InlineData(2, "train", "--data", "x", "--model", "resnet-1000")]
+    [InlineData(2, "train", "--data", "x", "--crop", "sideways")]
+    [InlineData(2, "train", "--data", "x", "--preset", "fastest")]
+    [InlineData(2, "train", "--data", "x", "--patience", "5", "--validation", "0")]
+    [InlineData(2, "crossval", "--data", "x", "--folds", "1")]
     [InlineData(2, "train", "--data")]
     [InlineData(2, "train", "--data", "x", "--epochs", "0")]
     [InlineData(2, "train", "--data", "x", "--lr", "fast")]

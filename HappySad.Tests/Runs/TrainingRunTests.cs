@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -199,6 +200,42 @@ public sealed class TrainingRunTests : IDisposable
         var response = await client.PostAsJsonAsync("/api/runs", new { dataSetId = 999, epochs = 2 });
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("Data set 999 does not exist.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheBestPresetTrainsTheFaceModelRecordsItsRecipeAndPredictsOnTheFace()
+    {
+        var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(12);
+        using var client = _app.CreateClient();
+
+        var unknown = await client.PostAsJsonAsync("/api/runs", new { dataSetId, preset = "fastest" });
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("Unknown preset 'fastest'", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var response = await client.PostAsJsonAsync("/api/runs", new { dataSetId, preset = "best" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var launched = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var settings = launched.GetProperty("settings");
+        Assert.Equal("face-expression", settings.GetProperty("architecture").GetString());
+        Assert.Equal("best", settings.GetProperty("preset").GetString());
+        Assert.Equal("face", settings.GetProperty("crop").GetString());
+        Assert.True(settings.GetProperty("augment").GetBoolean());
+
+        var run = await _app.WaitForRunAsync(launched.GetProperty("id").GetInt32());
+        Assert.True(run.Status == RunStatus.Succeeded, run.Message);
+        Assert.InRange(run.FacesFound!.Value, 1, 23);
+        Assert.Contains(run.Patience, new[] { 8 });
+        Assert.True(run.History.Count <= run.Epochs);
+        if (run.History.Count < run.Epochs)
+            Assert.NotNull(run.RestoredEpoch);
+
+        var portrait = await File.ReadAllBytesAsync(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"));
+        var predicted = await client.PostAsync($"/api/models/run-{run.Id}/predict", Multipart.Files(("portrait.jpg", portrait)));
+        var verdict = (await predicted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("files")[0];
+        Assert.Equal("face", verdict.GetProperty("region").GetString());
+        var face = verdict.GetProperty("face");
+        Assert.InRange(face.GetProperty("width").GetDouble(), 0.05, 0.9);
+        Assert.True(verdict.GetProperty("width").GetInt32() > 0);
     }
 
     [Fact]

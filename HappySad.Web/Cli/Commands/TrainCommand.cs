@@ -19,7 +19,10 @@ internal static class TrainCommand
     /// <summary>A preset first (the notebook's unless <c>--preset</c> says otherwise), then each explicit option over it.</summary>
     internal static RunSettings ReadSettings(CliArguments args)
     {
-        var preset = new RunSettings().WithPreset(args.Optional("preset") ?? RunSettings.NotebookPreset);
+        var presetName = args.Optional("preset") ?? RunSettings.NotebookPreset;
+        if (!RunSettings.Presets.Contains(presetName))
+            throw new UsageException($"--preset must be one of {string.Join(", ", RunSettings.Presets)} (got '{presetName}')");
+        var preset = new RunSettings().WithPreset(presetName);
         var settings = new RunSettings
         {
             Epochs = args.Int("epochs", preset.Epochs, min: 1),
