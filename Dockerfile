@@ -22,6 +22,7 @@ WORKDIR /data
 USER app
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \
-    StorageOptions__DataDirectory=/data
+    StorageOptions__DataDirectory=/data \
+    HAPPYSAD_PRETRAINED_DIR=/data/pretrained
 EXPOSE 8080
 ENTRYPOINT ["dotnet", "/app/HappySad.Web.dll"]

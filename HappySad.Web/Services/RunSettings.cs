@@ -45,9 +45,10 @@ public sealed class RunSettings
 
     /// <summary>
     /// Sets the model and training options of a preset, keeping the data set, split, seed and device.
-    /// <c>best</c> is the pipeline chosen by 5-fold cross-validation on the seed photos (README,
-    /// "Choosing a model"): the pretrained face-expression network on face crops, a head trained
-    /// with light augmentation, weight decay, a cosine schedule and early stopping.
+    /// <c>best</c> is our recommendation for photos unlike the training ones: the pretrained
+    /// face-expression network on face crops, a head trained with light augmentation, weight decay,
+    /// a cosine schedule and early stopping. Cross-validation on the seed photos alone does not
+    /// favour it (README, "Choosing a model" has the numbers and the reasoning).
     /// </summary>
     public RunSettings WithPreset(string preset)
     {
