@@ -108,12 +108,15 @@ public sealed class RunSettings
     /// was changed after choosing it, else null, so a record never claims a preset it did not use.
     /// </summary>
     public string? EffectivePreset =>
-        Preset is { } preset && Presets.Contains(preset) && WithPreset(preset) is var reference
-        && (reference.Epochs, reference.BatchSize, reference.LearningRate, reference.Architecture, reference.Crop, reference.Augment,
-            reference.WeightDecay, reference.Dropout, reference.Patience, reference.Schedule, reference.FineTune)
-        == (Epochs, BatchSize, LearningRate, Architecture, Crop, Augment, WeightDecay, Dropout, Patience, Schedule, FineTune)
-            ? preset
-            : null;
+        Preset is { } preset && Presets.Contains(preset) && SameRecipe(WithPreset(preset)) ? preset : null;
+
+    /// <summary>Whether the model and training options (everything a preset sets) equal <paramref name="other"/>'s.</summary>
+    public bool SameRecipe(RunSettings other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return (other.Epochs, other.BatchSize, other.LearningRate, other.Architecture, other.Crop, other.Augment, other.WeightDecay, other.Dropout, other.Patience, other.Schedule, other.FineTune)
+            == (Epochs, BatchSize, LearningRate, Architecture, Crop, Augment, WeightDecay, Dropout, Patience, Schedule, FineTune);
+    }
 
     public TrainingRequest ToRequest() => new()
     {
