@@ -52,11 +52,13 @@ public class CliTests
         Assert.True(code == 0, error);
         using var document = JsonDocument.Parse(output);
         var card = HappySad.Training.Persistence.ModelStore.ReadCard(model);
-        Assert.Equal("face-expression", card.Architecture);
-        Assert.Equal(HappySad.Training.Data.CropMode.Face, card.Preprocessing.Crop);
+        Assert.Equal("face-and-whole", card.Architecture);
+        Assert.Equal(HappySad.Training.Data.CropMode.FaceAndWhole, card.Preprocessing.Crop);
+        Assert.NotNull(card.Preprocessing.FaceDetector);
         Assert.Equal(112, card.Preprocessing.InputSize);
         Assert.Equal("best", card.Training!.Preset);
-        Assert.NotNull(card.Training.Augmentation);
+        Assert.Null(card.Training.Augmentation);
+        Assert.Equal(1e-2, card.Training.WeightDecay);
         Assert.Equal(HappySad.Training.Training.LearningRateSchedule.Cosine, card.Training.Schedule);
         Assert.True(card.Training.EarlyStoppingPatience > 0);
         Assert.Equal(card.Training.EpochsRun, document.RootElement.GetProperty("epochs").GetArrayLength());
@@ -85,6 +87,8 @@ public class CliTests
     [Theory]
     [InlineData(2, "train", "--data", "x", "--model", "resnet-1000")]
     [InlineData(2, "train", "--data", "x", "--crop", "sideways")]
+    [InlineData(2, "train", "--data", "x", "--crop", "face-and-whole")]
+    [InlineData(2, "train", "--data", "x", "--model", "face-and-whole", "--crop", "face")]
     [InlineData(2, "train", "--data", "x", "--preset", "fastest")]
     [InlineData(2, "train", "--data", "x", "--patience", "5", "--validation", "0")]
     [InlineData(2, "crossval", "--data", "x", "--folds", "1")]

@@ -182,4 +182,27 @@ public sealed class AugmentedTrainingTests
         Assert.True(history.Last!.ValAccuracy == 1.0, string.Join("; ", history.Epochs.Select(e => $"{e.Loss:0.000}/{e.ValLoss:0.000}/{e.ValAccuracy:0.00}")));
         Assert.True(history.Last.Loss < history.Epochs[0].Loss, "the loss falls with augmentation on");
     }
+
+    [Fact]
+    public void EachViewOfATwoViewImageIsAugmentedOnItsOwnAndABlackViewStaysBlack()
+    {
+        TorchRuntime.EnsureInitialized();
+        // Top view black (no face), bottom view a gradient: augmenting must not bleed one into the other.
+        var rgb = new byte[2 * 16 * 16 * 3];
+        for (var p = 16 * 16 * 3; p < rgb.Length; p++)
+            rgb[p] = (byte)(40 + (p % 150));
+        var image = new DecodedImage(rgb, 16, ImageFormat.Png, 16, 32) { Views = 2 };
+        var set = ImageSet.FromDecoded(["happy", "sad"], [image, image], [0, 1], ["a", "b"], 16);
+
+        using var batch = new BatchAugmenter(AugmentOptions.Standard, 1).Inputs(set, [0, 1], CPU);
+
+        Assert.Equal(new long[] { 2, 3, 32, 16 }, batch.shape);
+        using var top = batch.narrow(2, 0, 16);
+        using var bottom = batch.narrow(2, 16, 16);
+        Assert.Equal(0f, top.abs().max().item<float>());
+        Assert.True(bottom.min().item<float>() > 0.05f, "the photo view keeps its content");
+        using var plain = ImageBatches.Inputs(set, [0, 1], CPU);
+        Assert.Equal(new long[] { 2, 3, 32, 16 }, plain.shape);
+        Assert.False(plain.allclose(batch), "the photo view is augmented");
+    }
 }

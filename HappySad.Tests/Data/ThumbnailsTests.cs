@@ -42,4 +42,18 @@ public class ThumbnailsTests
 
         Assert.Equal((64, 48), (thumbnail.Width, thumbnail.Height));
     }
+
+    [Fact]
+    public void ATwoViewImageBecomesOneTallJpegWithItsViewsInOrder()
+    {
+        // What a face-and-whole model saw: a black face view (no face) above a white photo view.
+        var rgb = new byte[2 * 16 * 16 * 3];
+        Array.Fill(rgb, (byte)255, 16 * 16 * 3, 16 * 16 * 3);
+
+        using var picture = SKBitmap.Decode(Thumbnails.Jpeg(rgb, 16, 32));
+
+        Assert.Equal((16, 32), (picture.Width, picture.Height));
+        Assert.True(picture.GetPixel(8, 4).Red < 20, $"top should be black, was {picture.GetPixel(8, 4)}");
+        Assert.True(picture.GetPixel(8, 28).Red > 235, $"bottom should be white, was {picture.GetPixel(8, 28)}");
+    }
 }

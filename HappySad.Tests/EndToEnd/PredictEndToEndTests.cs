@@ -59,4 +59,48 @@ public sealed class PredictEndToEndTests
             throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
         }
     }
+
+    [Fact]
+    public async Task AFaceModelShowsTheFaceItLookedAt()
+    {
+        Assertions.SetDefaultExpectTimeout(20_000);
+        await using var app = await AppProcess.StartAsync();
+        // Untrained head, real pretrained face network: what is checked is the preparation, not the verdict.
+        using (var model = ModelArchitectures.Create(FaceAndWholeClassifier.ArchitectureName, seed: 3))
+        {
+            ModelStore.Save(Path.Combine(app.DataDirectory, "models", "faces.hsmodel"), model, new ModelCard
+            {
+                Architecture = FaceAndWholeClassifier.ArchitectureName,
+                ClassNames = ["happy", "sad"],
+                Preprocessing = new Preprocessing { InputSize = FaceAndWholeClassifier.InputSize, Crop = HappySad.Training.Data.CropMode.FaceAndWhole },
+            });
+        }
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+
+        try
+        {
+            await page.GotoAsync("/predict");
+            await Assertions.Expect(page.GetByTestId("model-select")).ToContainTextAsync("faces.hsmodel");
+            using var temp = new TempDirectory();
+            var noFace = temp.File("pattern.png");
+            await File.WriteAllBytesAsync(noFace, TestImages.Quadrants(300));
+            await page.GetByTestId("predict-file-input").SetInputFilesAsync([Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"), noFace]);
+
+            var cards = page.GetByTestId("prediction-card");
+            await Assertions.Expect(cards).ToHaveCountAsync(2);
+            await Assertions.Expect(page.GetByTestId("prediction-region")).ToHaveTextAsync(["looked at: face and whole image", "looked at: whole image (no face found)"]);
+            // The portrait's card draws the box over the photo; the pattern's shows the plain photo.
+            await Assertions.Expect(page.GetByTestId("prediction-face")).ToHaveCountAsync(1);
+            var box = page.Locator("[data-testid=prediction-face] rect.face-box");
+            Assert.True(double.Parse(await box.GetAttributeAsync("width") ?? "0", System.Globalization.CultureInfo.InvariantCulture) > 10);
+            await Assertions.Expect(cards.Nth(1).Locator("img")).ToHaveCountAsync(1);
+            await Browser.ScreenshotAsync(page, "predict-03-face-box");
+        }
+        catch (Exception e)
+        {
+            await Browser.ScreenshotAsync(page, "predict-face-failure");
+            throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
+        }
+    }
 }

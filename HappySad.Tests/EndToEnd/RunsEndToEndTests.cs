@@ -29,6 +29,7 @@ public sealed partial class RunsEndToEndTests
             var first = await LaunchAndWatchAsync(page);
             var second = await TrainAgainAsync(page);
             await CompareAsync(page, first, second);
+            await BestAccuracyPresetAsync(page);
         }
         catch (Exception e)
         {
@@ -112,6 +113,30 @@ public sealed partial class RunsEndToEndTests
         // The better test accuracy is marked (both, if they tie).
         await Assertions.Expect(page.Locator("[data-testid=compare-row][data-name='Test accuracy'] td[data-best=true]")).Not.ToHaveCountAsync(0);
         await Browser.ScreenshotAsync(page, "runs-06-compare");
+    }
+
+    /// <summary>"Best accuracy" fills in the recommended recipe; the run records it and says what it looked at.</summary>
+    static async Task BestAccuracyPresetAsync(IPage page)
+    {
+        await page.GotoAsync("/datasets");
+        await page.GetByText("Notebook photos").ClickAsync();
+        await page.GetByTestId("train-dataset").ClickAsync();
+        await page.GetByTestId("preset-best").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-epochs")).ToHaveValueAsync("40");
+        await Assertions.Expect(page.GetByTestId("run-batch-size")).ToHaveValueAsync("16");
+        await Assertions.Expect(page.GetByTestId("run-model")).ToHaveValueAsync("Face and whole photo (transfer)");
+        await page.GetByTestId("run-advanced").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-crop")).ToHaveValueAsync("Model default (face-and-whole)");
+        await Browser.ScreenshotAsync(page, "runs-07-best-preset");
+
+        // Fewer epochs than the preset's: the run no longer claims the preset, but keeps its recipe.
+        await SetAsync(page, "run-epochs", "2");
+        await page.GetByTestId("run-launch").ClickAsync();
+        await page.WaitForURLAsync(RunUrl());
+        await Assertions.Expect(page.GetByTestId("run-status")).ToHaveAttributeAsync("data-status", "Succeeded", new() { Timeout = 180_000 });
+        await Assertions.Expect(page.GetByTestId("run-recipe")).ToContainTextAsync("face crop + whole photo (");
+        await Assertions.Expect(page.GetByTestId("run-recipe")).ToContainTextAsync("weight decay 0.01");
+        await Browser.ScreenshotAsync(page, "runs-08-best-run");
     }
 
     /// <summary>Types into a MudBlazor numeric field and leaves it, so its value is committed as a person's would be.</summary>

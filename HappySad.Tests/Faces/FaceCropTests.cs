@@ -58,6 +58,33 @@ public sealed class FaceCropTests
     }
 
     [Fact]
+    public void FaceAndWholeStacksTheFaceCropAboveTheWholePhoto()
+    {
+        var bytes = File.ReadAllBytes(Portrait);
+        var image = new ImagePreparation(112, CropMode.FaceAndWhole).Prepare(bytes);
+        var faceOnly = new ImagePreparation(112, CropMode.Face).Prepare(bytes);
+
+        Assert.Equal(2, image.Views);
+        Assert.Equal(2 * 112 * 112 * 3, image.Rgb.Length);
+        Assert.Equal(faceOnly.Face, image.Face);
+        Assert.Equal(faceOnly.Rgb, image.Rgb[..(112 * 112 * 3)]);
+        // The whole view is resized from the same decode the detector saw (FaceCrop.WorkingSize a side at least).
+        using var decoded = ImageDecoder.DecodeBitmap(bytes, FaceCrop.WorkingSize, null);
+        Assert.Equal(ImageDecoder.ResizeToRgb(decoded.Bitmap, 112), image.Rgb[(112 * 112 * 3)..]);
+    }
+
+    [Fact]
+    public void FaceAndWholeLeavesTheFaceViewBlackWhenThereIsNoFace()
+    {
+        var bytes = TestImages.Quadrants(300);
+        var image = new ImagePreparation(112, CropMode.FaceAndWhole).Prepare(bytes);
+
+        Assert.Null(image.Face);
+        Assert.All(image.Rgb[..(112 * 112 * 3)], b => Assert.Equal(0, b));
+        Assert.Equal(ImageDecoder.Decode(bytes, 112).Rgb, image.Rgb[(112 * 112 * 3)..]);
+    }
+
+    [Fact]
     public void CropPadsATallFaceToASquareWithBlackSides()
     {
         // A 200x200 white image with a red 40x80 block: crop exactly the block.

@@ -216,10 +216,11 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var launched = await response.Content.ReadFromJsonAsync<JsonElement>();
         var settings = launched.GetProperty("settings");
-        Assert.Equal("face-expression", settings.GetProperty("architecture").GetString());
+        Assert.Equal("face-and-whole", settings.GetProperty("architecture").GetString());
         Assert.Equal("best", settings.GetProperty("preset").GetString());
-        Assert.Equal("face", settings.GetProperty("crop").GetString());
-        Assert.True(settings.GetProperty("augment").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, settings.GetProperty("crop").ValueKind); // the model's own: face-and-whole
+        Assert.False(settings.GetProperty("augment").GetBoolean());
+        Assert.Equal(1e-2, settings.GetProperty("weightDecay").GetDouble());
 
         var run = await _app.WaitForRunAsync(launched.GetProperty("id").GetInt32());
         Assert.True(run.Status == RunStatus.Succeeded, run.Message);
@@ -232,10 +233,28 @@ public sealed class TrainingRunTests : IDisposable
         var portrait = await File.ReadAllBytesAsync(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"));
         var predicted = await client.PostAsync($"/api/models/run-{run.Id}/predict", Multipart.Files(("portrait.jpg", portrait)));
         var verdict = (await predicted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("files")[0];
-        Assert.Equal("face", verdict.GetProperty("region").GetString());
+        Assert.Equal("face and whole image", verdict.GetProperty("region").GetString());
         var face = verdict.GetProperty("face");
         Assert.InRange(face.GetProperty("width").GetDouble(), 0.05, 0.9);
         Assert.True(verdict.GetProperty("width").GetInt32() > 0);
+    }
+
+    [Fact]
+    public async Task ACropTheModelCannotTakeIsRefusedAndTheCommandLineSpellingIsAccepted()
+    {
+        var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10);
+        using var client = _app.CreateClient();
+
+        var refused = await client.PostAsJsonAsync("/api/runs", new { dataSetId, architecture = "seed-cnn", crop = "face-and-whole" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("The seed-cnn model takes one view of a photo", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var accepted = await client.PostAsJsonAsync("/api/runs", new { dataSetId, architecture = "face-and-whole", crop = "face-and-whole", epochs = 1 });
+        Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
+        var launched = await accepted.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("face-and-whole", launched.GetProperty("settings").GetProperty("crop").GetString());
+        var run = await _app.WaitForRunAsync(launched.GetProperty("id").GetInt32());
+        Assert.True(run.Status == RunStatus.Succeeded, run.Message);
     }
 
     [Fact]

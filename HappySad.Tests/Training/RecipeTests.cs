@@ -77,6 +77,7 @@ public sealed class RecipeRoundTripTests
 {
     [Theory]
     [InlineData(FaceExpressionClassifier.ArchitectureName)]
+    [InlineData(FaceAndWholeClassifier.ArchitectureName)]
     [InlineData(CompactCnn.ArchitectureName)]
     public async Task AModelTrainedWithAPipelineReloadsAndPredictsIdentically(string architecture)
     {
@@ -111,7 +112,7 @@ public sealed class RecipeRoundTripTests
             Assert.Equal(before.ClassProbabilities["sad"], after.ClassProbabilities["sad"]);
             Assert.Equal(before.Face, after.Face);
         }
-        if (type.DefaultCrop == CropMode.Face)
+        if (type.DefaultCrop != CropMode.None)
             Assert.Contains(photos, p => reloaded.Predict(p).Face is not null);
     }
 
@@ -124,5 +125,41 @@ public sealed class RecipeRoundTripTests
 
         using var tuned = ModelArchitectures.Create(FaceExpressionClassifier.ArchitectureName, seed: 1, new ModelOptions(FineTune: true));
         Assert.True(tuned.parameters().Where(p => p.requires_grad).Sum(p => p.numel()) > 100_000);
+
+        using var both = ModelArchitectures.Create(FaceAndWholeClassifier.ArchitectureName, seed: 1);
+        Assert.Equal((2 * (256 + 7)) + 1 + 1, both.parameters().Where(p => p.requires_grad).Sum(p => p.numel()));
+    }
+
+    /// <summary>
+    /// An all-black face view is the "no face" marker: the head's face weights must not reach the
+    /// output then, and must when there is a face.
+    /// </summary>
+    [Fact]
+    public void TheFaceAndWholeModelIgnoresItsFaceReadingWhenThereIsNoFace()
+    {
+        using var model = ModelArchitectures.Create(FaceAndWholeClassifier.ArchitectureName, seed: 1);
+        model.eval();
+        var noFace = new ImagePreparation(112, CropMode.FaceAndWhole).Prepare(TestImages.Quadrants(300));
+        var withFace = new ImagePreparation(112, CropMode.FaceAndWhole).Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg")));
+        Assert.Null(noFace.Face);
+        Assert.NotNull(withFace.Face);
+        float Output(DecodedImage image)
+        {
+            using var noGrad = no_grad();
+            using var input = ImageBatches.FromBytes(image.Rgb, 1, 112, CPU, views: 2);
+            using var output = model.forward(input);
+            return output.item<float>();
+        }
+        var (noFaceBefore, withFaceBefore) = (Output(noFace), Output(withFace));
+
+        using (no_grad())
+        {
+            // Columns 0..262 of the head read the face; 263 is the "face found" flag; the rest read the whole photo.
+            var head = model.named_parameters().Single(p => p.name == "head.weight").parameter;
+            head.narrow(1, 0, 263).add_(1.0f);
+        }
+
+        Assert.Equal(noFaceBefore, Output(noFace));
+        Assert.NotEqual(withFaceBefore, Output(withFace));
     }
 }

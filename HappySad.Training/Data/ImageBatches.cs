@@ -6,23 +6,26 @@ namespace HappySad.Training.Data;
 public static class ImageBatches
 {
     /// <summary>
-    /// Stacks the images at <paramref name="indices"/> into one <c>[N, 3, Size, Size]</c> tensor.
+    /// Stacks the images at <paramref name="indices"/> into one <c>[N, 3, Views x Size, Size]</c> tensor.
     /// The bytes travel as uint8 (a quarter of the float size) and are converted where they land.
     /// </summary>
     public static Tensor Inputs(ImageSet images, ReadOnlySpan<int> indices, Device device)
     {
         ArgumentNullException.ThrowIfNull(images);
-        var imageBytes = images.Size * images.Size * 3;
+        var imageBytes = images.ImageBytes;
         var buffer = new byte[indices.Length * imageBytes];
         for (var i = 0; i < indices.Length; i++)
             images.Pixels(indices[i]).CopyTo(buffer.AsSpan(i * imageBytes, imageBytes));
-        return FromBytes(buffer, indices.Length, images.Size, device);
+        return FromBytes(buffer, indices.Length, images.Size, device, images.Views);
     }
 
-    /// <summary><paramref name="count"/> HWC RGB images of <paramref name="size"/> squared, as one NCHW 0..1 tensor.</summary>
-    public static Tensor FromBytes(byte[] buffer, int count, int size, Device device)
+    /// <summary>
+    /// <paramref name="count"/> HWC RGB images of <paramref name="views"/> squares of <paramref name="size"/>
+    /// stacked vertically, as one NCHW 0..1 tensor.
+    /// </summary>
+    public static Tensor FromBytes(byte[] buffer, int count, int size, Device device, int views = 1)
     {
-        using var hwc = tensor(buffer, [count, size, size, 3], ScalarType.Byte);
+        using var hwc = tensor(buffer, [count, (long)views * size, size, 3], ScalarType.Byte);
         using var onDevice = hwc.to(device);
         using var chw = onDevice.permute(0, 3, 1, 2);
         return chw.to_type(ScalarType.Float32).div_(255f).contiguous();

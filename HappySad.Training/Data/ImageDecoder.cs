@@ -38,12 +38,16 @@ public sealed record ImageLimits
 }
 
 /// <summary>
-/// An image decoded and resized for the network: <c>Size x Size</c> RGB bytes, row-major (HWC).
+/// An image decoded and resized for the network: <c>Size x Size</c> RGB bytes, row-major (HWC), or
+/// <see cref="Views"/> such squares stacked top to bottom (a face crop above the whole photo).
 /// <see cref="Face"/> is the face it was cropped to, when it was prepared with a face crop and one was found.
 /// </summary>
 public sealed record DecodedImage(byte[] Rgb, int Size, ImageFormat Format, int SourceWidth, int SourceHeight)
 {
     public Faces.FaceBox? Face { get; init; }
+
+    /// <summary>How many <c>Size x Size</c> views <see cref="Rgb"/> holds, stacked vertically.</summary>
+    public int Views { get; init; } = 1;
 
     public byte R(int x, int y) => Rgb[((y * Size) + x) * 3];
     public byte G(int x, int y) => Rgb[(((y * Size) + x) * 3) + 1];

@@ -128,7 +128,8 @@ public static class ImageFiles
             [.. results.Select(r => r.Rejected).OfType<RejectedFile>()],
             mislabeled)
         {
-            FacesFound = preparation.Crop == CropMode.Face ? images.Count(i => i.Face is not null) : null,
+            FacesFound = preparation.DetectsFaces ? images.Count(i => i.Face is not null) : null,
+            Faces = preparation.DetectsFaces ? [.. images.Select(i => i.Face)] : [],
         };
     }
 }
@@ -138,6 +139,9 @@ public sealed record ImageFolderLoad(ImageSet Images, IReadOnlyList<RejectedFile
 {
     /// <summary>With a face crop: how many images had a face (the rest are used whole). Null without one.</summary>
     public int? FacesFound { get; init; }
+
+    /// <summary>With a face crop: the face each image was cropped to, in <see cref="Images"/>' order (null: none found). Empty without one.</summary>
+    public IReadOnlyList<Faces.FaceBox?> Faces { get; init; } = [];
 }
 
 /// <summary>A data set that cannot be used as asked; its message is one line meant for people.</summary>

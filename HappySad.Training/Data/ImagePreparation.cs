@@ -11,6 +11,27 @@ public enum CropMode
 
     /// <summary>The largest face found, or the whole photo when there is none.</summary>
     Face,
+
+    /// <summary>
+    /// Two views stacked top to bottom: the largest face (all black when none is found) above the
+    /// whole photo, so a model can read the expression and still see photos without a face.
+    /// </summary>
+    FaceAndWhole,
+}
+
+/// <summary>Crop modes as the command line, API and model card spell them: none, face, face-and-whole.</summary>
+public static class CropNames
+{
+    public static string Of(CropMode crop) => crop switch
+    {
+        CropMode.FaceAndWhole => "face-and-whole",
+        _ => crop.ToString().ToLowerInvariant(),
+    };
+
+    public static CropMode? Parse(string value) =>
+        Enum.GetValues<CropMode>().Select(c => (CropMode?)c).FirstOrDefault(c => string.Equals(Of(c!.Value), value.Trim(), StringComparison.OrdinalIgnoreCase));
+
+    public static IReadOnlyList<string> All { get; } = [.. Enum.GetValues<CropMode>().Select(Of)];
 }
 
 /// <summary>
@@ -22,6 +43,14 @@ public sealed record ImagePreparation(int InputSize, CropMode Crop = CropMode.No
 {
     public static ImagePreparation Notebook { get; } = new(ImageDecoder.DefaultSize);
 
+    /// <summary>Square views each prepared image holds: two for <see cref="CropMode.FaceAndWhole"/>, else one.</summary>
+    public int Views => ViewsOf(Crop);
+
+    /// <summary>Whether preparing looks for faces.</summary>
+    public bool DetectsFaces => Crop is CropMode.Face or CropMode.FaceAndWhole;
+
+    public static int ViewsOf(CropMode crop) => crop == CropMode.FaceAndWhole ? 2 : 1;
+
     public static ImagePreparation From(Preprocessing preprocessing)
     {
         ArgumentNullException.ThrowIfNull(preprocessing);
@@ -31,6 +60,7 @@ public sealed record ImagePreparation(int InputSize, CropMode Crop = CropMode.No
     public DecodedImage Prepare(byte[] bytes, ImageLimits? limits = null) => Crop switch
     {
         CropMode.Face => FaceCrop.Prepare(bytes, InputSize, FaceMargin, limits),
+        CropMode.FaceAndWhole => FaceCrop.PrepareWithWhole(bytes, InputSize, FaceMargin, limits),
         _ => ImageDecoder.Decode(bytes, InputSize, limits),
     };
 

@@ -1,9 +1,9 @@
 namespace HappySad.Training.Data;
 
 /// <summary>
-/// Decoded, resized images held as bytes (HWC RGB, <c>Size x Size</c>) with their labels: the
-/// per-run cache that lets every epoch reuse one decode. 256x256 costs 192 KB an image, so the
-/// 301 seed photos take 58 MB.
+/// Decoded, resized images held as bytes (HWC RGB, <c>Size x Size</c>, or <see cref="Views"/> such
+/// squares stacked vertically) with their labels: the per-run cache that lets every epoch reuse one
+/// decode. 256x256 costs 192 KB an image, so the 301 seed photos take 58 MB.
 /// </summary>
 public sealed class ImageSet
 {
@@ -11,22 +11,29 @@ public sealed class ImageSet
     readonly int[] _labels;
     readonly string[] _paths;
 
-    ImageSet(IReadOnlyList<string> classNames, byte[][] pixels, int[] labels, string[] paths, int size)
+    ImageSet(IReadOnlyList<string> classNames, byte[][] pixels, int[] labels, string[] paths, int size, int views)
     {
         ClassNames = classNames;
         _pixels = pixels;
         _labels = labels;
         _paths = paths;
         Size = size;
+        Views = views;
     }
 
     public IReadOnlyList<string> ClassNames { get; }
     public int Size { get; }
+
+    /// <summary>Square views per image, stacked top to bottom: 1, or 2 for a face crop above the whole photo.</summary>
+    public int Views { get; }
+
+    /// <summary>Bytes of one image: <c>Views x Size x Size x 3</c>.</summary>
+    public int ImageBytes => Views * Size * Size * 3;
     public int Count => _labels.Length;
     public IReadOnlyList<int> Labels => _labels;
     public IReadOnlyList<string> Paths => _paths;
 
-    /// <summary>HWC RGB bytes of one image.</summary>
+    /// <summary>HWC RGB bytes of one image (its views one after another).</summary>
     public ReadOnlySpan<byte> Pixels(int index) => _pixels[index];
 
     public int CountOf(int label) => _labels.Count(l => l == label);
@@ -40,7 +47,10 @@ public sealed class ImageSet
             throw new ArgumentException("images, labels and paths must have the same length");
         if (images.Any(image => image.Size != size))
             throw new ArgumentException($"every image must be {size}x{size}");
-        return new ImageSet(classNames, [.. images.Select(i => i.Rgb)], [.. labels], [.. paths], size);
+        var views = images.Count > 0 ? images[0].Views : 1;
+        if (images.Any(image => image.Views != views || image.Rgb.Length != views * size * size * 3))
+            throw new ArgumentException($"every image must hold {views} view(s) of {size}x{size} RGB");
+        return new ImageSet(classNames, [.. images.Select(i => i.Rgb)], [.. labels], [.. paths], size, views);
     }
 
     /// <summary>
@@ -57,13 +67,13 @@ public sealed class ImageSet
             throw new DataSetException($"class folder(s) {string.Join(", ", unknown)} are not classes of the model ({string.Join(", ", classNames)})");
         var order = classNames.ToList();
         var map = ClassNames.Select(name => order.IndexOf(name)).ToArray();
-        return new ImageSet(classNames, _pixels, [.. _labels.Select(l => map[l])], _paths, Size);
+        return new ImageSet(classNames, _pixels, [.. _labels.Select(l => map[l])], _paths, Size, Views);
     }
 
     /// <summary>A view of some of the images, sharing their pixel buffers.</summary>
     public ImageSet Subset(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        return new ImageSet(ClassNames, [.. indices.Select(i => _pixels[i])], [.. indices.Select(i => _labels[i])], [.. indices.Select(i => _paths[i])], Size);
+        return new ImageSet(ClassNames, [.. indices.Select(i => _pixels[i])], [.. indices.Select(i => _labels[i])], [.. indices.Select(i => _paths[i])], Size, Views);
     }
 }

@@ -44,12 +44,15 @@ public static class Thumbnails
     /// A JPEG of already-decoded HWC RGB pixels (<paramref name="size"/> square), such as an image
     /// of an <see cref="ImageSet"/>: what a model saw, not what is on disk now.
     /// </summary>
-    public static byte[] Jpeg(ReadOnlySpan<byte> rgb, int size, int quality = 80)
+    public static byte[] Jpeg(ReadOnlySpan<byte> rgb, int size) => Jpeg(rgb, size, size);
+
+    /// <summary>A JPEG of HWC RGB pixels <paramref name="width"/> wide and <paramref name="height"/> tall (a multi-view image's views stacked).</summary>
+    public static byte[] Jpeg(ReadOnlySpan<byte> rgb, int width, int height, int quality = 80)
     {
-        if (size < 1 || rgb.Length != size * size * 3)
-            throw new ArgumentException($"expected {size}x{size} RGB pixels ({size * size * 3} bytes), got {rgb.Length} bytes", nameof(rgb));
-        using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgb888x, SKAlphaType.Opaque));
-        var pixels = new byte[size * size * 4];
+        if (width < 1 || height < 1 || rgb.Length != width * height * 3)
+            throw new ArgumentException($"expected {width}x{height} RGB pixels ({width * height * 3} bytes), got {rgb.Length} bytes", nameof(rgb));
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgb888x, SKAlphaType.Opaque));
+        var pixels = new byte[width * height * 4];
         for (int i = 0, j = 0; i < rgb.Length; i += 3, j += 4)
         {
             pixels[j] = rgb[i];

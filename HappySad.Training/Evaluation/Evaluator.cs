@@ -39,8 +39,9 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(data);
         var images = data.Images.InClassOrder(classifier.Card.ClassNames);
-        if (images.Size != classifier.Card.Preprocessing.InputSize)
-            throw new ArgumentException($"the model takes {classifier.Card.Preprocessing.InputSize}x{classifier.Card.Preprocessing.InputSize} images, but these were prepared at {images.Size}x{images.Size}");
+        var preparation = classifier.Preparation;
+        if (images.Size != preparation.InputSize || images.Views != preparation.Views)
+            throw new ArgumentException($"the model takes {preparation.Views} view(s) of {preparation.InputSize}x{preparation.InputSize}, but these were prepared as {images.Views} of {images.Size}x{images.Size}");
         return Evaluate(classifier.Module, images, classifier.Device, threshold, cancellationToken);
     }
 }

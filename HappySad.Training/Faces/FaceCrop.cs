@@ -11,16 +11,35 @@ namespace HappySad.Training.Faces;
 public static class FaceCrop
 {
     /// <summary>Decodes at a resolution that keeps small faces usable: both sides at least this (or the full image).</summary>
-    const int WorkingSize = 512;
+    internal const int WorkingSize = 512;
 
     public static DecodedImage Prepare(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetector? detector = null)
     {
         using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
-        var face = (detector ?? FaceDetector.Shared).Detect(source.Bitmap).MaxBy(f => f.Width * f.Height);
+        var face = LargestFace(source.Bitmap, detector);
         if (face is null)
             return new DecodedImage(ImageDecoder.ResizeToRgb(source.Bitmap, size), size, source.Format, source.Width, source.Height);
         return new DecodedImage(Crop(source.Bitmap, face, size, margin), size, source.Format, source.Width, source.Height) { Face = face };
     }
+
+    /// <summary>
+    /// Two views stacked vertically (<see cref="CropMode.FaceAndWhole"/>): the largest face as
+    /// <see cref="Prepare"/> crops it, or all black when there is none, above the whole image resized.
+    /// </summary>
+    public static DecodedImage PrepareWithWhole(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetector? detector = null)
+    {
+        using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
+        var face = LargestFace(source.Bitmap, detector);
+        var viewBytes = size * size * 3;
+        var rgb = new byte[2 * viewBytes];
+        if (face is not null)
+            Crop(source.Bitmap, face, size, margin).CopyTo(rgb, 0);
+        ImageDecoder.ResizeToRgb(source.Bitmap, size).CopyTo(rgb, viewBytes);
+        return new DecodedImage(rgb, size, source.Format, source.Width, source.Height) { Face = face, Views = 2 };
+    }
+
+    static FaceBox? LargestFace(SKBitmap image, FaceDetector? detector) =>
+        (detector ?? FaceDetector.Shared).Detect(image).MaxBy(f => f.Width * f.Height);
 
     /// <summary>The face region of <paramref name="image"/>, padded square and resized to <paramref name="size"/>: HWC RGB bytes.</summary>
     public static byte[] Crop(SKBitmap image, FaceBox face, int size, double margin)

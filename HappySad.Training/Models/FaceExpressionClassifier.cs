@@ -13,7 +13,7 @@ namespace HappySad.Training.Models;
 /// crop. Fine-tuning unfreezes the extractor's last dense block as well.
 /// </summary>
 /// <remarks>The frozen weights are saved with the model, so a saved file needs no download to predict.</remarks>
-public sealed class FaceExpressionClassifier : Module<Tensor, Tensor>
+public sealed class FaceExpressionClassifier : Module<Tensor, Tensor>, IPretrainedModel
 {
     public const string ArchitectureName = "face-expression";
     public const int InputSize = FaceFeatureExtractor.InputSize;
@@ -28,6 +28,15 @@ public sealed class FaceExpressionClassifier : Module<Tensor, Tensor>
         dropout = Dropout(dropoutRate);
         head = Linear(FaceFeatureExtractor.Features + FaceExpressionNet.Expressions.Count, 1);
         RegisterComponents();
+        Freeze(expression, fineTune);
+    }
+
+    /// <summary>Fills the frozen part with face-api's weights (fetched on first use).</summary>
+    public void LoadPretrained() => LoadPretrained(expression);
+
+    /// <summary>Freezes the pretrained network; fine-tuning leaves its extractor's last dense block trainable.</summary>
+    internal static void Freeze(FaceExpressionNet expression, bool fineTune)
+    {
         foreach (var parameter in expression.parameters())
             parameter.requires_grad = false;
         if (fineTune)
@@ -37,8 +46,7 @@ public sealed class FaceExpressionClassifier : Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>Fills the frozen part with face-api's weights (fetched on first use).</summary>
-    public void LoadPretrained()
+    internal static void LoadPretrained(FaceExpressionNet expression)
     {
         var pretrained = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression)));
         using (pretrained)

@@ -6,7 +6,26 @@ namespace HappySad.Training.Models;
 /// <summary>A kind of network a person can pick, with the input it expects.</summary>
 /// <param name="Name">The name model cards, the command line and the API use.</param>
 /// <param name="DefaultCrop">How photos are cropped unless a run asks otherwise.</param>
-public sealed record ModelType(string Name, string DisplayName, string Description, int InputSize, CropMode DefaultCrop, bool Pretrained);
+public sealed record ModelType(string Name, string DisplayName, string Description, int InputSize, CropMode DefaultCrop, bool Pretrained)
+{
+    /// <summary>Square views the network reads per photo; a run's crop must give this many.</summary>
+    public int Views => ImagePreparation.ViewsOf(DefaultCrop);
+
+    /// <summary>The crops this network can take: those giving as many views as its default.</summary>
+    public IReadOnlyList<CropMode> Crops => [.. Enum.GetValues<CropMode>().Where(c => ImagePreparation.ViewsOf(c) == Views)];
+
+    /// <summary>Why <paramref name="crop"/> cannot feed this network, or null when it can.</summary>
+    public string? CropProblem(CropMode crop) => Crops.Contains(crop)
+        ? null
+        : $"The {Name} model takes {(Views == 2 ? "a face and the whole photo (crop face-and-whole)" : "one view of a photo (crop none or face)")}; crop '{CropNames.Of(crop)}' does not give that.";
+}
+
+/// <summary>A network with parts trained elsewhere, filled in when it is created for training.</summary>
+public interface IPretrainedModel
+{
+    /// <summary>Loads the pretrained weights (fetching them on first use).</summary>
+    void LoadPretrained();
+}
 
 /// <summary>Options that shape a network apart from its weights.</summary>
 /// <param name="Dropout">Dropout before the output layer (ignored by the notebook's network, which has none).</param>
@@ -27,6 +46,7 @@ public static class ModelArchitectures
         new(SeedCnn.ArchitectureName, "Notebook CNN", "The notebook's network, unchanged: Conv 16-32-16, Dense 256, 3.7 M parameters, 256x256 whole photos.", SeedCnn.InputSize, CropMode.None, Pretrained: false),
         new(CompactCnn.ArchitectureName, "Compact CNN", "Four convolutions with batch normalisation, global average pooling and dropout; 0.1 M parameters, 128x128.", CompactCnn.InputSize, CropMode.None, Pretrained: false),
         new(FaceExpressionClassifier.ArchitectureName, "Face expression (transfer)", "face-api's pretrained face-expression network, frozen, with a head trained on your photos; 112x112 face crops.", FaceExpressionClassifier.InputSize, CropMode.Face, Pretrained: true),
+        new(FaceAndWholeClassifier.ArchitectureName, "Face and whole photo (transfer)", "face-api's pretrained face-expression network, frozen, reads the largest face and the whole photo; a head trained on your photos combines both. 112x112 views.", FaceAndWholeClassifier.InputSize, CropMode.FaceAndWhole, Pretrained: true),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. Types.Select(t => t.Name)];
@@ -54,10 +74,11 @@ public static class ModelArchitectures
             {
                 SeedCnn.ArchitectureName => new SeedCnn(),
                 CompactCnn.ArchitectureName => new CompactCnn(dropoutRate: options.Dropout),
-                _ => new FaceExpressionClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
+                FaceExpressionClassifier.ArchitectureName => new FaceExpressionClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
+                _ => new FaceAndWholeClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
             };
         }
-        if (pretrained && model is FaceExpressionClassifier transfer)
+        if (pretrained && model is IPretrainedModel transfer)
         {
             try
             {

@@ -130,17 +130,27 @@ public sealed class Trainer
     }
 }
 
-/// <summary>Augmented copies of a chunk's images, drawn from a seeded generator so a fit stays reproducible.</summary>
+/// <summary>
+/// Augmented copies of a chunk's images, drawn from a seeded generator so a fit stays reproducible.
+/// Each view of a multi-view image (face crop, whole photo) gets its own draw.
+/// </summary>
 internal sealed class BatchAugmenter(AugmentOptions options, int seed)
 {
     readonly Random _random = new(HashCode.Combine(seed, "augment"));
 
     public Tensor Inputs(ImageSet images, ReadOnlySpan<int> indices, Device device)
     {
-        var imageBytes = images.Size * images.Size * 3;
-        var buffer = new byte[indices.Length * imageBytes];
+        var viewBytes = images.Size * images.Size * 3;
+        var buffer = new byte[indices.Length * images.ImageBytes];
         for (var i = 0; i < indices.Length; i++)
-            Augmenter.Apply(images.Pixels(indices[i]), buffer.AsSpan(i * imageBytes, imageBytes), images.Size, AugmentParameters.Draw(options, _random));
-        return ImageBatches.FromBytes(buffer, indices.Length, images.Size, device);
+        {
+            var pixels = images.Pixels(indices[i]);
+            for (var view = 0; view < images.Views; view++)
+            {
+                var at = view * viewBytes;
+                Augmenter.Apply(pixels.Slice(at, viewBytes), buffer.AsSpan((i * images.ImageBytes) + at, viewBytes), images.Size, AugmentParameters.Draw(options, _random));
+            }
+        }
+        return ImageBatches.FromBytes(buffer, indices.Length, images.Size, device, images.Views);
     }
 }

@@ -29,12 +29,16 @@ public sealed record TrainingRequest
     public string? Preset { get; init; }
 
     /// <summary>How photos must be prepared for this request's model: load the training images with it.</summary>
+    /// <exception cref="ArgumentException">The crop does not give the views the model reads.</exception>
     public ImagePreparation Preparation
     {
         get
         {
             var type = ModelArchitectures.Describe(Architecture);
-            return new ImagePreparation(type.InputSize, Crop ?? type.DefaultCrop, FaceMargin);
+            var crop = Crop ?? type.DefaultCrop;
+            if (type.CropProblem(crop) is { } problem)
+                throw new ArgumentException(problem);
+            return new ImagePreparation(type.InputSize, crop, FaceMargin);
         }
     }
 }
@@ -72,8 +76,8 @@ public static class TrainingPipeline
         request.Split.Validate();
         EnsureTrainable(images);
         var preparation = request.Preparation;
-        if (images.Size != preparation.InputSize)
-            throw new ArgumentException($"a {request.Architecture} model takes {preparation.InputSize}x{preparation.InputSize} images, but these were prepared at {images.Size}x{images.Size}");
+        if (images.Size != preparation.InputSize || images.Views != preparation.Views)
+            throw new ArgumentException($"a {request.Architecture} model takes {preparation.Views} view(s) of {preparation.InputSize}x{preparation.InputSize}, but these were prepared as {images.Views} of {images.Size}x{images.Size}");
 
         var device = TorchDevices.Resolve(request.Device);
         var split = DataSplit.Stratified(images.Labels, request.Split, request.Fit.Seed);
@@ -95,7 +99,7 @@ public static class TrainingPipeline
                     InputSize = images.Size,
                     Crop = preparation.Crop,
                     FaceMargin = preparation.FaceMargin,
-                    FaceDetector = preparation.Crop == CropMode.Face ? FaceDetectorName : null,
+                    FaceDetector = preparation.DetectsFaces ? FaceDetectorName : null,
                 },
                 Training = new TrainingSettings
                 {

@@ -19,8 +19,8 @@ internal static class CliApp
 
           train     --data DIR [--epochs N] [--batch-size N] [--lr X] [--seed N] [--out FILE]
                     [--validation X] [--test X] [--device auto|cpu|cuda] [--json]
-                    [--preset notebook|best] [--model seed-cnn|compact-cnn|face-expression]
-                    [--crop none|face] [--augment] [--weight-decay X] [--dropout X]
+                    [--preset notebook|best] [--model seed-cnn|compact-cnn|face-expression|face-and-whole]
+                    [--crop none|face|face-and-whole] [--augment] [--weight-decay X] [--dropout X]
                     [--patience N] [--schedule constant|cosine] [--fine-tune]
                     [--record [--data-dir DIR]]  (records the run in the dashboard's database;
                     it appears on the Runs page with its curves, snapshot and model)
@@ -143,7 +143,9 @@ internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsolePr
             var counts = string.Join(", ", load.Images.ClassNames.Select((name, label) => $"{name} {load.Images.CountOf(label)}"));
             Output.WriteLine($"Loaded {load.Images.Count} images from {directory} ({counts}); {load.Rejected.Count} rejected, {load.Mislabeled.Count} with a misleading extension");
             if (load.FacesFound is { } faces)
-                Output.WriteLine($"Face crop: a face was found in {faces} of {load.Images.Count} images; the others are used whole");
+                Output.WriteLine(load.Images.Views == 2
+                    ? $"Face crop: a face was found in {faces} of {load.Images.Count} images; the others are read from the whole photo alone"
+                    : $"Face crop: a face was found in {faces} of {load.Images.Count} images; the others are used whole");
             foreach (var rejected in load.Rejected)
                 Output.WriteLine($"  rejected {rejected.Path}: {rejected.Reason}");
         }

@@ -37,7 +37,12 @@ public static class WebExtensions
         builder.Services.AddSignalR().AddJsonProtocol(o => ConfigureHubJson(o.PayloadSerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            // Crops as the command line spells them (face-and-whole), ahead of the general enum converter.
+            o.SerializerOptions.Converters.Add(new CropModeJsonConverter());
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        });
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         return builder;

@@ -145,7 +145,7 @@ public sealed class RunExecutor(
         Device = HappySad.Training.Native.TorchDevices.Parse(run.DevicePreference),
         Architecture = run.Architecture,
         Preset = run.Preset,
-        Crop = run.Crop is { } crop ? Enum.Parse<CropMode>(crop, ignoreCase: true) : null,
+        Crop = run.Crop is { } crop ? CropNames.Parse(crop) ?? throw new InvalidOperationException($"run {run.Id} has an unknown crop '{crop}'") : null,
         Augment = run.Augment,
         WeightDecay = run.WeightDecay,
         Dropout = run.Dropout,
@@ -285,7 +285,7 @@ public sealed class RunExecutor(
         {
             var file = paths.RunTestImage(runId, rowByPath[mistake.Path].Id);
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            await File.WriteAllBytesAsync(file, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size)).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(file, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size, images.Size * images.Views)).ConfigureAwait(false);
         }
         events.Publish(new RunStatusMessage(runId, RunStatus.Succeeded, null));
     }

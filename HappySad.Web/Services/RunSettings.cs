@@ -46,9 +46,9 @@ public sealed class RunSettings
     /// <summary>
     /// Sets the model and training options of a preset, keeping the data set, split, seed and device.
     /// <c>best</c> is our recommendation for photos unlike the training ones: the pretrained
-    /// face-expression network on face crops, a head trained with light augmentation, weight decay,
-    /// a cosine schedule and early stopping. Cross-validation on the seed photos alone does not
-    /// favour it (README, "Choosing a model" has the numbers and the reasoning).
+    /// face-expression network reading the largest face and the whole photo, a head trained with
+    /// weight decay, a cosine schedule and early stopping. No augmentation: on frozen features it
+    /// lowered every cross-validation fold (README, "Choosing a model" has the numbers and the reasoning).
     /// </summary>
     public RunSettings WithPreset(string preset)
     {
@@ -59,8 +59,8 @@ public sealed class RunSettings
         {
             NotebookPreset => (notebook.Epochs, notebook.BatchSize, notebook.LearningRate, notebook.Architecture, (CropMode?)null, false,
                 0.0, notebook.Dropout, 0, LearningRateSchedule.Constant, false),
-            BestPreset => (40, 16, 3e-3, FaceExpressionClassifier.ArchitectureName, CropMode.Face, true,
-                1e-3, 0.3, 8, LearningRateSchedule.Cosine, false),
+            BestPreset => (40, 16, 3e-3, FaceAndWholeClassifier.ArchitectureName, (CropMode?)null, false,
+                1e-2, 0.3, 8, LearningRateSchedule.Cosine, false),
             _ => throw new ArgumentException($"unknown preset '{preset}' (known: {string.Join(", ", Presets)})"),
         };
         result.Preset = preset == NotebookPreset ? null : preset;
@@ -85,8 +85,14 @@ public sealed class RunSettings
             problems.Add(Invariant($"Validation and test together take {ValidationFraction + TestFraction:0.##} of the photos; leave at least 10% for training."));
         if (!ModelArchitectures.Names.Contains(Architecture))
             problems.Add($"Unknown model '{Architecture}' (known: {string.Join(", ", ModelArchitectures.Names)}).");
-        else if (FineTune && !ModelArchitectures.Describe(Architecture).Pretrained)
-            problems.Add($"Fine-tuning applies to pretrained models only; '{Architecture}' is trained from scratch.");
+        else
+        {
+            var type = ModelArchitectures.Describe(Architecture);
+            if (FineTune && !type.Pretrained)
+                problems.Add($"Fine-tuning applies to pretrained models only; '{Architecture}' is trained from scratch.");
+            if (Crop is { } crop && type.CropProblem(crop) is { } cropProblem)
+                problems.Add(cropProblem);
+        }
         if (WeightDecay is < 0 or > 1 || double.IsNaN(WeightDecay))
             problems.Add(Invariant($"Weight decay must be between 0 and 1 (got {WeightDecay})."));
         if (Dropout is < 0 or > 0.9 || double.IsNaN(Dropout))

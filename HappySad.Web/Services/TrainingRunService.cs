@@ -112,7 +112,7 @@ public sealed class TrainingRunService(
             Seed = settings.Seed,
             DevicePreference = settings.Device.ToString().ToLowerInvariant(),
             Preset = settings.EffectivePreset,
-            Crop = settings.Crop?.ToString().ToLowerInvariant(),
+            Crop = settings.Crop is { } crop ? CropNames.Of(crop) : null,
             Augment = settings.Augment,
             WeightDecay = settings.WeightDecay,
             Dropout = settings.Dropout,

@@ -34,7 +34,9 @@ internal static class TrainCommand
             Device = TorchDevices.Parse(args.Optional("device") ?? "auto"),
             Preset = preset.Preset,
             Architecture = args.Optional("model") ?? preset.Architecture,
-            Crop = args.Optional("crop") is { } crop ? ParseEnum<CropMode>("crop", crop) : preset.Crop,
+            Crop = args.Optional("crop") is { } crop
+                ? CropNames.Parse(crop) ?? throw new UsageException($"--crop must be one of {string.Join(", ", CropNames.All)} (got '{crop}')")
+                : preset.Crop,
             Augment = args.Flag("augment") || preset.Augment,
             WeightDecay = args.Double("weight-decay", preset.WeightDecay, 0, 1),
             Dropout = args.Double("dropout", preset.Dropout, 0, 0.9),

@@ -12,7 +12,7 @@ internal sealed class TrainingRunEntityTypeConfiguration : IEntityTypeConfigurat
         builder.Property(r => r.DataName).HasMaxLength(1000);
         builder.Property(r => r.Architecture).HasMaxLength(40);
         builder.Property(r => r.Preset).HasMaxLength(20);
-        builder.Property(r => r.Crop).HasMaxLength(10);
+        builder.Property(r => r.Crop).HasMaxLength(20);
         builder.Property(r => r.Schedule).HasMaxLength(20).HasDefaultValue("constant");
         builder.Property(r => r.Dropout).HasDefaultValue(0.3);
         builder.Property(r => r.DevicePreference).HasMaxLength(10);

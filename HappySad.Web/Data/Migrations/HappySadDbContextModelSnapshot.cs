@@ -219,7 +219,7 @@ namespace HappySad.Web.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Crop")
-                        .HasMaxLength(10)
+                        .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("DataName")

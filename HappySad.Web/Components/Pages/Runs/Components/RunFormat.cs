@@ -26,10 +26,11 @@ public static class RunFormat
     {
         ArgumentNullException.ThrowIfNull(run);
         var type = HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Architecture);
-        var crop = run.Crop ?? type?.DefaultCrop.ToString().ToLowerInvariant() ?? "none";
+        var crop = run.Crop ?? (type is null ? "none" : HappySad.Training.Data.CropNames.Of(type.DefaultCrop));
         var parts = new List<string>();
-        if (crop == "face")
-            parts.Add(run.FacesFound is { } faces ? string.Create(CultureInfo.InvariantCulture, $"face crop ({faces} of {run.TrainImages + run.ValidationImages + run.TestImages} had a face)") : "face crop");
+        var cropName = crop switch { "face" => "face crop", "face-and-whole" => "face crop + whole photo", _ => null };
+        if (cropName is not null)
+            parts.Add(run.FacesFound is { } faces ? string.Create(CultureInfo.InvariantCulture, $"{cropName} ({faces} of {run.TrainImages + run.ValidationImages + run.TestImages} had a face)") : cropName);
         if (run.Augment)
             parts.Add("augment");
         if (run.WeightDecay > 0)
