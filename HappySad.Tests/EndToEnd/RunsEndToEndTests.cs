@@ -124,9 +124,9 @@ public sealed partial class RunsEndToEndTests
         await page.GetByTestId("preset-best").ClickAsync();
         await Assertions.Expect(page.GetByTestId("run-epochs")).ToHaveValueAsync("40");
         await Assertions.Expect(page.GetByTestId("run-batch-size")).ToHaveValueAsync("16");
-        await Assertions.Expect(page.GetByTestId("run-model")).ToHaveValueAsync("Face and whole photo (transfer)");
+        await Assertions.Expect(page.GetByTestId("run-model")).ToContainTextAsync("Face and whole photo (transfer)");
         await page.GetByTestId("run-advanced").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("run-crop")).ToHaveValueAsync("Model default (face-and-whole)");
+        await Assertions.Expect(page.GetByTestId("run-crop")).ToContainTextAsync("Model default (face-and-whole)");
         await Browser.ScreenshotAsync(page, "runs-07-best-preset");
 
         // Fewer epochs than the preset's: the run no longer claims the preset, but keeps its recipe.
@@ -136,6 +136,8 @@ public sealed partial class RunsEndToEndTests
         await Assertions.Expect(page.GetByTestId("run-status")).ToHaveAttributeAsync("data-status", "Succeeded", new() { Timeout = 180_000 });
         await Assertions.Expect(page.GetByTestId("run-recipe")).ToContainTextAsync("face crop + whole photo (");
         await Assertions.Expect(page.GetByTestId("run-recipe")).ToContainTextAsync("weight decay 0.01");
+        // Its test mistakes are shown as it saw them, two views each, and the page says so.
+        await Assertions.Expect(page.GetByTestId("mistakes-views")).ToContainTextAsync("the face it found on top");
         await Browser.ScreenshotAsync(page, "runs-08-best-run");
     }
 

@@ -64,8 +64,8 @@ public sealed class FaceDetector : IDisposable
         }
     }
 
-    /// <summary>Every face scoring over <paramref name="scoreThreshold"/>, most confident first.</summary>
-    public IReadOnlyList<FaceBox> Detect(SKBitmap image, double scoreThreshold = ScoreThreshold)
+    /// <summary>Every face found, most confident first.</summary>
+    public IReadOnlyList<FaceBox> Detect(SKBitmap image)
     {
         ArgumentNullException.ThrowIfNull(image);
         var scale = (double)InputSize / Math.Max(image.Width, image.Height);
@@ -99,7 +99,7 @@ public sealed class FaceDetector : IDisposable
             cells = (int)output.shape[2];
             grid = output.permute(0, 2, 3, 1).contiguous().data<float>().ToArray();
         }
-        return Decode(grid, cells, (double)InputSize / width, (double)InputSize / height, scoreThreshold);
+        return Decode(grid, cells, (double)InputSize / width, (double)InputSize / height, ScoreThreshold);
     }
 
     /// <summary>Boxes from the raw NHWC grid (cells x cells x 25), relative to the unpadded image, after non-maximum suppression.</summary>

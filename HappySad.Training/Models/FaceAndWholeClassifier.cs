@@ -16,7 +16,7 @@ namespace HappySad.Training.Models;
 /// <remarks>
 /// The face reading carries what transfers to photos from elsewhere (the expression), the whole
 /// photo what a face crop cannot see: cartoons, silhouettes, crowds. Cross-validated on the seed
-/// photos, either alone scores lower than both together (README, "Choosing a model").
+/// photos it scores above the face-only model (README, "Choosing a model").
 /// </remarks>
 public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrainedModel
 {

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HappySad.Training.Data;
-using HappySad.Training.Models;
 
 namespace HappySad.Web.Api;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using HappySad.Training.Data;
 using HappySad.Web.Data;
 
 namespace HappySad.Web.Components.Pages.Runs.Components;
@@ -21,14 +22,24 @@ public static class RunFormat
         return HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Architecture)?.DisplayName ?? run.Architecture;
     }
 
+    /// <summary>Whether the run's model read two views of each photo (face above whole), as its test thumbnails show.</summary>
+    public static bool ReadsTwoViews(TrainingRun run) => CropOf(run) is { } crop && ImagePreparation.ViewsOf(crop) == 2;
+
+    /// <summary>The crop the run asked for, else its model's default; null for an unknown model.</summary>
+    static CropMode? CropOf(TrainingRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return run.Crop is { } name
+            ? CropNames.Parse(name)
+            : HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Architecture)?.DefaultCrop;
+    }
+
     /// <summary>What a run did against overfitting, in one line: "face crop · augment · weight decay 0.001 · …", or "none".</summary>
     public static string Recipe(TrainingRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var type = HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Architecture);
-        var crop = run.Crop ?? (type is null ? "none" : HappySad.Training.Data.CropNames.Of(type.DefaultCrop));
         var parts = new List<string>();
-        var cropName = crop switch { "face" => "face crop", "face-and-whole" => "face crop + whole photo", _ => null };
+        var cropName = CropOf(run) switch { CropMode.Face => "face crop", CropMode.FaceAndWhole => "face crop + whole photo", _ => null };
         if (cropName is not null)
             parts.Add(run.FacesFound is { } faces ? string.Create(CultureInfo.InvariantCulture, $"{cropName} ({faces} of {run.TrainImages + run.ValidationImages + run.TestImages} had a face)") : cropName);
         if (run.Augment)
