@@ -44,6 +44,17 @@ internal sealed class Browser : IAsyncDisposable
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = true });
     }
 
+    /// <summary>
+    /// Chooses files in a file input once the page has wired it: the pages keep their inputs disabled
+    /// until the script that sends the files is attached, and a choice made earlier would be lost.
+    /// </summary>
+    public static async Task ChooseFilesAsync(ILocator input, IEnumerable<string> files)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        await Assertions.Expect(input).ToBeEnabledAsync();
+        await input.SetInputFilesAsync(files);
+    }
+
     static string FindArtifacts()
     {
         if (Environment.GetEnvironmentVariable("HAPPYSAD_ARTIFACTS") is { Length: > 0 } configured)

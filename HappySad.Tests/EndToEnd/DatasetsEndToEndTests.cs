@@ -55,7 +55,7 @@ public sealed partial class DatasetsEndToEndTests
         await expect.ToHaveTextAsync("Faces");
 
         // Six happy photos and two bad files through the real file input, into "happy".
-        await page.GetByTestId("file-input").SetInputFilesAsync([.. HappyPhotos.Select(f => Path.Combine(SharedPhotos.Root, "happy", f)), renamed, svg, empty]);
+        await Browser.ChooseFilesAsync(page.GetByTestId("file-input"), [.. HappyPhotos.Select(f => Path.Combine(SharedPhotos.Root, "happy", f)), renamed, svg, empty]);
         var results = page.GetByTestId("upload-results");
         await Assertions.Expect(results.GetByTestId("accepted-count")).ToHaveTextAsync("6 accepted");
         await Assertions.Expect(results.GetByTestId("rejected-count")).ToHaveTextAsync("2 rejected");
@@ -69,7 +69,7 @@ public sealed partial class DatasetsEndToEndTests
         await page.GetByTestId("target-class").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "sad" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("target-class")).ToContainTextAsync("sad");
-        await page.GetByTestId("file-input").SetInputFilesAsync([.. SadPhotos.Select(f => Path.Combine(SharedPhotos.Root, "sad", f))]);
+        await Browser.ChooseFilesAsync(page.GetByTestId("file-input"), [.. SadPhotos.Select(f => Path.Combine(SharedPhotos.Root, "sad", f))]);
         await Assertions.Expect(results.GetByTestId("accepted-count")).ToHaveTextAsync("5 accepted");
         await Assertions.Expect(CountOf(page, "happy")).ToHaveTextAsync("6");
         await Assertions.Expect(CountOf(page, "sad")).ToHaveTextAsync("5");
@@ -95,6 +95,8 @@ public sealed partial class DatasetsEndToEndTests
         await Assertions.Expect(CountOf(page, "happy")).ToHaveTextAsync("4");
 
         await page.GetByRole(AriaRole.Tab, new() { NameRegex = TrashTab() }).ClickAsync();
+        // Wait for the trash panel itself: until it renders, the first thumbnail is still a happy one.
+        await Assertions.Expect(page.GetByTestId("empty-trash")).ToBeVisibleAsync();
         await page.GetByTestId("thumb").First.ClickAsync();
         await Browser.ScreenshotAsync(page, "07-trash");
         await page.GetByTestId("restore-photo").ClickAsync();

@@ -24,7 +24,7 @@ public sealed class PredictEndToEndTests
         {
             await page.GotoAsync("/predict");
             await Assertions.Expect(page.GetByTestId("model-select")).ToContainTextAsync("seeded.hsmodel");
-            await page.GetByTestId("predict-file-input").SetInputFilesAsync([
+            await Browser.ChooseFilesAsync(page.GetByTestId("predict-file-input"), [
                 Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"),
                 Path.Combine(SharedPhotos.Root, "sad", "0x0.jpg"),
             ]);
@@ -49,7 +49,7 @@ public sealed class PredictEndToEndTests
             using var bad = new TempDirectory();
             var text = bad.File("notes.jpg");
             await File.WriteAllTextAsync(text, "not a photo");
-            await page.GetByTestId("predict-file-input").SetInputFilesAsync([text]);
+            await Browser.ChooseFilesAsync(page.GetByTestId("predict-file-input"), [text]);
             await Assertions.Expect(cards).ToHaveCountAsync(3);
             await Assertions.Expect(page.GetByTestId("prediction-error")).ToHaveTextAsync("file is text, not an image");
         }
@@ -85,7 +85,7 @@ public sealed class PredictEndToEndTests
             using var temp = new TempDirectory();
             var noFace = temp.File("pattern.png");
             await File.WriteAllBytesAsync(noFace, TestImages.Quadrants(300));
-            await page.GetByTestId("predict-file-input").SetInputFilesAsync([Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"), noFace]);
+            await Browser.ChooseFilesAsync(page.GetByTestId("predict-file-input"), [Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"), noFace]);
 
             var cards = page.GetByTestId("prediction-card");
             await Assertions.Expect(cards).ToHaveCountAsync(2);
