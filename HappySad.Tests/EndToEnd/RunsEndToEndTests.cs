@@ -86,8 +86,14 @@ public sealed partial class RunsEndToEndTests
         await SetAsync(page, "run-learning-rate", "0.0005");
         await page.GetByTestId("run-launch").ClickAsync();
         await page.WaitForURLAsync(url => url != previous && RunUrl().IsMatch(url));
+        var id = new Uri(page.Url).AbsolutePath.Split('/')[^1];
+        // The same page component shows the new run: wait for it, not the previous run's status.
+        await Assertions.Expect(page.GetByTestId("run-title")).ToHaveTextAsync($"Run {id}");
         await Assertions.Expect(page.GetByTestId("run-status")).ToHaveAttributeAsync("data-status", "Succeeded", new() { Timeout = 120_000 });
-        return new Uri(page.Url).AbsolutePath.Split('/')[^1];
+        // Its own two epochs, not the previous run's merged in.
+        await Assertions.Expect(page.GetByTestId("epoch-row")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.GetByTestId("run-settings")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"Learning rate\s*0\.0005"));
+        return id;
     }
 
     static async Task CompareAsync(IPage page, string first, string second)
