@@ -84,6 +84,34 @@ public class CliTests
         Assert.True(root.GetProperty("latency_ms").GetProperty("p50").GetDouble() > 0);
     }
 
+    /// <summary>
+    /// With face detection, crossval splits its pooled result by whether a face was found. The
+    /// face-and-whole model gives faces face-api's own verdict once training has set the sign of its
+    /// face scale, so on the photos with a face it must score exactly what the untrained baseline does.
+    /// </summary>
+    [Fact]
+    public async Task CrossValidationOfTheFaceModelReportsPhotosWithAndWithoutAFace()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+
+        var (code, output, error) = await Run("crossval", "--data", data.Path, "--folds", "3", "--preset", "best", "--epochs", "3", "--json");
+
+        Assert.True(code == 0, error);
+        using var document = JsonDocument.Parse(output);
+        var root = document.RootElement;
+        var byFace = root.GetProperty("by_face");
+        var withFace = byFace.GetProperty("with_face");
+        var withoutFace = byFace.GetProperty("without_face");
+        var found = root.GetProperty("faces_found").GetInt32();
+        Assert.InRange(found, 1, 23);
+        Assert.Equal(found, withFace.GetProperty("n").GetInt32());
+        Assert.Equal(24 - found, withoutFace.GetProperty("n").GetInt32());
+        var baseline = root.GetProperty("pretrained_baseline");
+        Assert.Equal(found, baseline.GetProperty("faces").GetInt32());
+        Assert.Equal(baseline.GetProperty("accuracy").GetDouble(), withFace.GetProperty("accuracy").GetDouble(), 9);
+        Assert.Equal(baseline.GetProperty("balanced_accuracy").GetDouble(), withFace.GetProperty("balanced_accuracy").GetDouble(), 9);
+    }
+
     [Theory]
     [InlineData(2, "train", "--data", "x", "--model", "resnet-1000")]
     [InlineData(2, "train", "--data", "x", "--crop", "sideways")]

@@ -89,7 +89,7 @@ public sealed class PredictEndToEndTests
 
             var cards = page.GetByTestId("prediction-card");
             await Assertions.Expect(cards).ToHaveCountAsync(2);
-            await Assertions.Expect(page.GetByTestId("prediction-region")).ToHaveTextAsync(["looked at: face and whole image", "looked at: whole image (no face found)"]);
+            await Assertions.Expect(page.GetByTestId("prediction-region")).ToHaveTextAsync(["looked at: face", "looked at: whole image (no face found)"]);
             // The portrait's card draws the box over the photo; the pattern's shows the plain photo.
             await Assertions.Expect(page.GetByTestId("prediction-face")).ToHaveCountAsync(1);
             var box = page.Locator("[data-testid=prediction-face] rect.face-box");

@@ -1,9 +1,12 @@
 using HappySad.Tests.Support;
 using HappySad.Training.Data;
 using HappySad.Training.Models;
+using HappySad.Training.Models.FaceApi;
 using HappySad.Training.Native;
 using HappySad.Training.Persistence;
+using HappySad.Training.Pretrained;
 using HappySad.Training.Training;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace HappySad.Tests.Training;
@@ -126,16 +129,18 @@ public sealed class RecipeRoundTripTests
         using var tuned = ModelArchitectures.Create(FaceExpressionClassifier.ArchitectureName, seed: 1, new ModelOptions(FineTune: true));
         Assert.True(tuned.parameters().Where(p => p.requires_grad).Sum(p => p.numel()) > 100_000);
 
+        // One scale for face-api's own verdict on a face, and a linear head on the whole photo's reading.
         using var both = ModelArchitectures.Create(FaceAndWholeClassifier.ArchitectureName, seed: 1);
-        Assert.Equal((2 * (256 + 7)) + 1 + 1, both.parameters().Where(p => p.requires_grad).Sum(p => p.numel()));
+        Assert.Equal(1 + 256 + 7 + 1, both.parameters().Where(p => p.requires_grad).Sum(p => p.numel()));
     }
 
     /// <summary>
-    /// An all-black face view is the "no face" marker: the head's face weights must not reach the
-    /// output then, and must when there is a face.
+    /// The face-and-whole model routes on the "no face" marker (an all-black face view): with a face
+    /// the output is face-api's happy log-odds times the face scale, and the whole-photo head does not
+    /// reach it; without one, only the whole-photo head does.
     /// </summary>
     [Fact]
-    public void TheFaceAndWholeModelIgnoresItsFaceReadingWhenThereIsNoFace()
+    public void TheFaceAndWholeModelReadsAFaceWithFaceApiAndTheRestWithItsHead()
     {
         using var model = ModelArchitectures.Create(FaceAndWholeClassifier.ArchitectureName, seed: 1);
         model.eval();
@@ -150,16 +155,34 @@ public sealed class RecipeRoundTripTests
             using var output = model.forward(input);
             return output.item<float>();
         }
-        var (noFaceBefore, withFaceBefore) = (Output(noFace), Output(withFace));
+        Parameter Named(string name) => model.named_parameters().Single(p => p.name == name).parameter;
 
+        // Untrained, the face scale is zero: no opinion on a face, whatever the whole photo says.
+        Assert.Equal(0f, Output(withFace));
+        var noFaceBefore = Output(noFace);
+        Assert.NotEqual(0f, noFaceBefore);
+
+        // A scale of -1 on a face gives log(p_not_happy / p_happy) of face-api's own reading: sad when it is not happy.
+        using (no_grad())
+            Named("faceScale").fill_(-1f);
+        float expected;
+        using (var pretrained = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression))))
         using (no_grad())
         {
-            // Columns 0..262 of the head read the face; 263 is the "face found" flag; the rest read the whole photo.
-            var head = model.named_parameters().Single(p => p.name == "head.weight").parameter;
-            head.narrow(1, 0, 263).add_(1.0f);
+            pretrained.eval();
+            using var face = ImageBatches.FromBytes(withFace.Rgb, 1, 112, CPU, views: 2).narrow(2, 0, 112);
+            // log(p_not_happy / p_happy) from the raw logits, in doubles: a very happy face has p_happy = 1 in floats.
+            var logits = pretrained.forward(face).data<float>().Select(v => (double)v).ToArray();
+            var others = Math.Log(logits.Where((_, i) => i != 1).Sum(Math.Exp));
+            expected = (float)(others - logits[1]);
         }
-
+        Assert.Equal(expected, Output(withFace), 1e-3f);
         Assert.Equal(noFaceBefore, Output(noFace));
-        Assert.NotEqual(withFaceBefore, Output(withFace));
+
+        // The whole-photo head reaches only photos without a face.
+        using (no_grad())
+            Named("wholeHead.weight").add_(1.0f);
+        Assert.Equal(expected, Output(withFace), 1e-3f);
+        Assert.NotEqual(noFaceBefore, Output(noFace));
     }
 }

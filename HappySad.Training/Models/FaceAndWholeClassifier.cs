@@ -6,33 +6,40 @@ using static TorchSharp.torch.nn;
 namespace HappySad.Training.Models;
 
 /// <summary>
-/// Transfer learning on two views of a photo (<see cref="Data.CropMode.FaceAndWhole"/>): face-api's
-/// pretrained, frozen expression network reads the largest face and, separately, the whole photo;
-/// a head learns our two classes from both readings (256 features plus 7 expression logits each)
-/// and a flag saying whether there was a face. Input: <c>[N, 3, 224, 112]</c>, the 112x112 face
-/// crop above the 112x112 whole photo; an all-black face view means no face was found, and its
-/// reading is then zeroed, so the head relies on the whole photo alone.
+/// Transfer learning on two views of a photo (<see cref="Data.CropMode.FaceAndWhole"/>), routed by
+/// whether a face was found. face-api's pretrained, frozen expression network reads both views.
+/// With a face, the verdict is that network's own: the log-odds of "happy" against its six other
+/// expressions, times one learnt scale whose sign ties "happy" to our class order (the threshold
+/// stays where face-api puts it). Without one, a linear head reads the whole photo (256 features
+/// plus 7 expression logits). Input: <c>[N, 3, 224, 112]</c>, the 112x112 face crop above the
+/// 112x112 whole photo; an all-black face view means no face was found.
 /// </summary>
 /// <remarks>
-/// The face reading carries what transfers to photos from elsewhere (the expression), the whole
-/// photo what a face crop cannot see: cartoons, silhouettes, crowds. Cross-validated on the seed
-/// photos it scores above the face-only model (README, "Choosing a model").
+/// Why route rather than mix: a head trained on both readings learns this data set's colours and
+/// styles from the whole photo along with the face, and on photos from elsewhere those cues are
+/// what fails. Routed, a face's verdict is what face-api learnt from many faces, fitted to nothing
+/// here, and the whole-photo head only covers what has no face (cartoons, silhouettes, crowds). On
+/// the seed photos both designs cross-validate the same; README, "Choosing a model", has the numbers.
 /// </remarks>
 public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrainedModel
 {
     public const string ArchitectureName = "face-and-whole";
     public const int InputSize = FaceFeatureExtractor.InputSize;
     static readonly int Reading = FaceFeatureExtractor.Features + FaceExpressionNet.Expressions.Count;
+    static readonly long Happy = FaceExpressionNet.Expressions.ToList().IndexOf("happy");
 
     readonly FaceExpressionNet expression;
+    readonly Parameter faceScale;
     readonly Dropout dropout;
-    readonly Linear head;
+    readonly Linear wholeHead;
 
     public FaceAndWholeClassifier(string name = "FaceAndWholeClassifier", double dropoutRate = 0.3, bool fineTune = false) : base(name)
     {
         expression = new FaceExpressionNet(nameof(expression));
+        // Zero: no opinion on faces until training shows which of our classes "happy" is.
+        faceScale = Parameter(zeros(1));
         dropout = Dropout(dropoutRate);
-        head = Linear((2 * Reading) + 1, 1);
+        wholeHead = Linear(Reading, 1);
         RegisterComponents();
         FaceExpressionClassifier.Freeze(expression, fineTune);
     }
@@ -45,15 +52,18 @@ public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrained
         using var scope = NewDisposeScope();
         var face = input.narrow(2, 0, InputSize);
         var whole = input.narrow(2, InputSize, InputSize);
-        // A face view that is black everywhere is the "no face" marker; its reading must not count.
+        // A face view that is black everywhere is the "no face" marker.
         var found = face.flatten(1).amax([1], keepdim: true).gt(0).to_type(ScalarType.Float32);
-        var features = cat([Read(face).mul(found), found, Read(whole)], 1);
-        return head.forward(dropout.forward(features)).MoveToOuterDisposeScope();
+        var faceLogit = HappyLogOdds(expression.Classifier.forward(expression.Extractor.forward(face))).mul(faceScale);
+        var wholeFeatures = expression.Extractor.forward(whole);
+        var wholeLogit = wholeHead.forward(dropout.forward(cat([wholeFeatures, expression.Classifier.forward(wholeFeatures)], 1)));
+        return found.mul(faceLogit).add(found.neg().add(1).mul(wholeLogit)).MoveToOuterDisposeScope();
     }
 
-    Tensor Read(Tensor view)
+    /// <summary>log(p / (1 - p)) for p = softmax(logits)[happy], computed without forming p.</summary>
+    static Tensor HappyLogOdds(Tensor logits)
     {
-        var features = expression.Extractor.forward(view);
-        return cat([features, expression.Classifier.forward(features)], 1);
+        var others = cat([logits.narrow(1, 0, Happy), logits.narrow(1, Happy + 1, logits.shape[1] - Happy - 1)], 1);
+        return logits.narrow(1, Happy, 1).sub(others.logsumexp(1, keepdim: true));
     }
 }

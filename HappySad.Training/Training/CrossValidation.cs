@@ -5,8 +5,15 @@ using HappySad.Training.Native;
 
 namespace HappySad.Training.Training;
 
-/// <summary>One fold: the model trained on the other folds, tested on this one.</summary>
-public sealed record FoldResult(int Fold, BinaryMetrics Metrics, int EpochsRun, int? RestoredEpoch, double SecondsPerEpoch);
+/// <summary>
+/// One fold: the model trained on the other folds, tested on this one. <see cref="Tested"/> are the
+/// test photos' indices in the cross-validated set, in the order of <see cref="Predictions"/>.
+/// </summary>
+public sealed record FoldResult(int Fold, BinaryMetrics Metrics, int EpochsRun, int? RestoredEpoch, double SecondsPerEpoch)
+{
+    public IReadOnlyList<int> Tested { get; init; } = [];
+    public IReadOnlyList<ImagePrediction> Predictions { get; init; } = [];
+}
 
 /// <summary>Every fold's result, and the mean and spread (sample standard deviation) of balanced accuracy.</summary>
 public sealed record CrossValidationResult(IReadOnlyList<FoldResult> Folds)
@@ -26,6 +33,17 @@ public sealed record CrossValidationResult(IReadOnlyList<FoldResult> Folds)
 
     public double MeanAccuracy => Folds.Average(f => f.Metrics.Accuracy);
     public double MeanSecondsPerEpoch => Folds.Average(f => f.SecondsPerEpoch);
+
+    /// <summary>
+    /// Metrics over every fold's test predictions pooled (each photo is tested exactly once), for the
+    /// photos <paramref name="include"/> picks by index: "those with a face", say.
+    /// </summary>
+    public BinaryMetrics Pooled(Func<int, bool> include)
+    {
+        ArgumentNullException.ThrowIfNull(include);
+        var picked = Folds.SelectMany(f => f.Tested.Zip(f.Predictions)).Where(p => include(p.First)).Select(p => p.Second).ToList();
+        return BinaryMetrics.FromLabels([.. picked.Select(p => p.Actual)], [.. picked.Select(p => p.Predicted)]);
+    }
 }
 
 /// <summary>
@@ -67,7 +85,11 @@ public static class CrossValidation
                 callbacks?.Invoke(fold + 1),
                 cancellationToken).ConfigureAwait(false);
             var evaluation = Evaluator.Evaluate(model, images.Subset(test), device, cancellationToken: cancellationToken);
-            results.Add(new FoldResult(fold + 1, evaluation.Metrics, history.Epochs.Count, history.RestoredEpoch, history.Epochs.Average(e => e.Seconds)));
+            results.Add(new FoldResult(fold + 1, evaluation.Metrics, history.Epochs.Count, history.RestoredEpoch, history.Epochs.Average(e => e.Seconds))
+            {
+                Tested = test,
+                Predictions = evaluation.Predictions,
+            });
         }
         return new CrossValidationResult(results);
     }

@@ -61,13 +61,10 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
                 return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, clock.Elapsed.TotalMilliseconds, null, null)
                 {
                     Face = prediction.Face,
-                    Region = (prediction.Face is not null, preparation.Crop) switch
-                    {
-                        (true, CropMode.FaceAndWhole) => "face and whole image",
-                        (true, _) => "face",
-                        (false, CropMode.None) => "whole image",
-                        _ => "whole image (no face found)",
-                    },
+                    // A face model reads only the face when it finds one (face-and-whole reads the whole photo only without).
+                    Region = prediction.Face is not null ? "face"
+                        : preparation.Crop == CropMode.None ? "whole image"
+                        : "whole image (no face found)",
                     Width = image.SourceWidth,
                     Height = image.SourceHeight,
                 };

@@ -46,9 +46,10 @@ public sealed class RunSettings
     /// <summary>
     /// Sets the model and training options of a preset, keeping the data set, split, seed and device.
     /// <c>best</c> is our recommendation for photos unlike the training ones: the pretrained
-    /// face-expression network reading the largest face and the whole photo, a head trained with
-    /// weight decay, a cosine schedule and early stopping. No augmentation: on frozen features it
-    /// lowered every cross-validation fold (README, "Choosing a model" has the numbers and the reasoning).
+    /// face-expression network giving its own verdict on the largest face, and a head trained with
+    /// weight decay, a cosine schedule and early stopping reading photos without a face. No
+    /// augmentation: on frozen features it lowered every cross-validation fold (README, "Choosing a
+    /// model" has the numbers and the reasoning).
     /// </summary>
     public RunSettings WithPreset(string preset)
     {

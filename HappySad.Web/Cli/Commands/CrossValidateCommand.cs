@@ -16,7 +16,8 @@ namespace HappySad.Web.Cli.Commands;
 /// honest way to compare recipes on a small data set. Also times one-photo prediction with the
 /// recipe's preprocessing, so a report has accuracy, training cost and latency side by side.
 /// With a face crop it also reports <see cref="PretrainedBaseline"/>: the pretrained expression
-/// network's own verdict on the photos with a face, before any training.
+/// network's own verdict on the photos with a face, before any training, and the recipe's pooled
+/// result on the photos with a face and on those without.
 /// </summary>
 internal static class CrossValidateCommand
 {
@@ -42,6 +43,10 @@ internal static class CrossValidateCommand
         cli.Progress.Clear();
         var latency = MeasureLatency(load, request, cli.CancellationToken);
         var baseline = PretrainedBaseline.Evaluate(load.Images, load.Faces, cli.CancellationToken);
+        // With face detection, how the recipe did on photos with a face and on those without, pooled over folds.
+        var byFace = load.FacesFound is > 0 && load.FacesFound < load.Images.Count
+            ? (With: result.Pooled(i => load.Faces[i] is not null), Without: result.Pooled(i => load.Faces[i] is null))
+            : ((BinaryMetrics With, BinaryMetrics Without)?)null;
 
         if (json)
         {
@@ -67,6 +72,11 @@ internal static class CrossValidateCommand
                 images = load.Images.Count,
                 latency_ms = new { p50 = latency.P50, p95 = latency.P95, samples = latency.Samples },
                 pretrained_baseline = baseline is null ? null : new { faces = baseline.Count, balanced_accuracy = baseline.BalancedAccuracy, accuracy = baseline.Accuracy },
+                by_face = byFace is not { } split ? null : new
+                {
+                    with_face = new { n = split.With.Count, balanced_accuracy = split.With.BalancedAccuracy, accuracy = split.With.Accuracy },
+                    without_face = new { n = split.Without.Count, balanced_accuracy = split.Without.BalancedAccuracy, accuracy = split.Without.Accuracy },
+                },
             });
             return 0;
         }
@@ -78,6 +88,8 @@ internal static class CrossValidateCommand
             cli.Output.WriteLine(Invariant($"  fold {f.Fold}: balanced accuracy {f.Metrics.BalancedAccuracy:0.000}, accuracy {f.Metrics.Accuracy:0.000} (n = {f.Metrics.Count}), {f.EpochsRun} epochs{kept}, {f.SecondsPerEpoch:0.00} s/epoch"));
         }
         cli.Output.WriteLine(Invariant($"Balanced accuracy {result.MeanBalancedAccuracy:0.000} ± {result.StdBalancedAccuracy:0.000} (mean ± sd over {folds} folds); accuracy {result.MeanAccuracy:0.000}; {result.MeanSecondsPerEpoch:0.00} s per epoch"));
+        if (byFace is { } faces)
+            cli.Output.WriteLine(Invariant($"Pooled over folds: photos with a face (n = {faces.With.Count}) balanced accuracy {faces.With.BalancedAccuracy:0.000}; without (n = {faces.Without.Count}) {faces.Without.BalancedAccuracy:0.000}"));
         if (baseline is not null)
             cli.Output.WriteLine(Invariant($"Untrained baseline: face-api's expression network alone (happy when its happy probability is over 0.5) on the {baseline.Count} photos with a face: balanced accuracy {baseline.BalancedAccuracy:0.000}, accuracy {baseline.Accuracy:0.000}"));
         cli.Output.WriteLine(Invariant($"Prediction latency, one photo from its bytes (decode{(request.Preparation.DetectsFaces ? " + face detection + crop" : "")} + network): p50 {latency.P50:0.0} ms, p95 {latency.P95:0.0} ms over {latency.Samples} photos"));
