@@ -31,7 +31,6 @@ public static class PretrainedBaseline
 
         using var net = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression)));
         net.eval();
-        var happyExpression = FaceExpressionNet.Expressions.ToList().IndexOf("happy");
         var viewBytes = images.Size * images.Size * 3;
         var predicted = new List<int>();
         foreach (var chunk in withFace.Chunk(32))
@@ -42,9 +41,8 @@ public static class PretrainedBaseline
                 images.Pixels(chunk[i])[..viewBytes].CopyTo(buffer.AsSpan(i * viewBytes, viewBytes));
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var probabilities = nn.functional.softmax(net.forward(ImageBatches.FromBytes(buffer, chunk.Length, images.Size, CPU)), 1);
-            var happiness = probabilities.select(1, happyExpression).data<float>().ToArray();
-            predicted.AddRange(happiness.Select(p => p > 0.5f ? happy : sad));
+            var happiness = FaceExpressionNet.HappyLogOdds(net.forward(ImageBatches.FromBytes(buffer, chunk.Length, images.Size, CPU))).data<float>().ToArray();
+            predicted.AddRange(happiness.Select(z => z > 0 ? happy : sad));
         }
         return BinaryMetrics.FromLabels([.. withFace.Select(i => images.Labels[i])], predicted);
     }

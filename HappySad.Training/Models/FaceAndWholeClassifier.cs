@@ -26,7 +26,6 @@ public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrained
     public const string ArchitectureName = "face-and-whole";
     public const int InputSize = FaceFeatureExtractor.InputSize;
     static readonly int Reading = FaceFeatureExtractor.Features + FaceExpressionNet.Expressions.Count;
-    static readonly long Happy = FaceExpressionNet.Expressions.ToList().IndexOf("happy");
 
     readonly FaceExpressionNet expression;
     readonly Parameter faceScale;
@@ -54,16 +53,9 @@ public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrained
         var whole = input.narrow(2, InputSize, InputSize);
         // A face view that is black everywhere is the "no face" marker.
         var found = face.flatten(1).amax([1], keepdim: true).gt(0).to_type(ScalarType.Float32);
-        var faceLogit = HappyLogOdds(expression.Classifier.forward(expression.Extractor.forward(face))).mul(faceScale);
+        var faceLogit = FaceExpressionNet.HappyLogOdds(expression.forward(face)).mul(faceScale);
         var wholeFeatures = expression.Extractor.forward(whole);
         var wholeLogit = wholeHead.forward(dropout.forward(cat([wholeFeatures, expression.Classifier.forward(wholeFeatures)], 1)));
         return found.mul(faceLogit).add(found.neg().add(1).mul(wholeLogit)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>log(p / (1 - p)) for p = softmax(logits)[happy], computed without forming p.</summary>
-    static Tensor HappyLogOdds(Tensor logits)
-    {
-        var others = cat([logits.narrow(1, 0, Happy), logits.narrow(1, Happy + 1, logits.shape[1] - Happy - 1)], 1);
-        return logits.narrow(1, Happy, 1).sub(others.logsumexp(1, keepdim: true));
     }
 }

@@ -104,6 +104,8 @@ public sealed class FaceExpressionNet : Module<Tensor, Tensor>
     /// <summary>Output order, from face-api's <c>src/faceExpressionNet/FaceExpressions.ts</c>.</summary>
     public static readonly IReadOnlyList<string> Expressions = ["neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"];
 
+    static readonly long Happy = Expressions.ToList().IndexOf("happy");
+
     readonly FaceFeatureExtractor extractor;
     readonly Linear fc;
 
@@ -130,5 +132,17 @@ public sealed class FaceExpressionNet : Module<Tensor, Tensor>
     {
         using var features = extractor.forward(input);
         return fc.forward(features);
+    }
+
+    /// <summary>
+    /// The network's own happy verdict from its <c>[N, 7]</c> logits, as <c>[N, 1]</c> log-odds
+    /// log(p / (1 - p)) for p = softmax(logits)[happy], computed without forming p: positive exactly
+    /// when p is over one half.
+    /// </summary>
+    public static Tensor HappyLogOdds(Tensor logits)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        var others = cat([logits.narrow(1, 0, Happy), logits.narrow(1, Happy + 1, logits.shape[1] - Happy - 1)], 1);
+        return logits.narrow(1, Happy, 1).sub(others.logsumexp(1, keepdim: true));
     }
 }
