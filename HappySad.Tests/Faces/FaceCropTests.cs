@@ -39,8 +39,8 @@ public sealed class FaceCropTests
             canvas.DrawImage(picture, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
         }
 
-        var face = FaceDetector.Shared.Detect(original).MaxBy(f => f.Width * f.Height)!;
-        var mirror = FaceDetector.Shared.Detect(mirrored).MaxBy(f => f.Width * f.Height)!;
+        var face = FaceDetection.Default.Find(original).MaxBy(f => f.Area)!;
+        var mirror = FaceDetection.Default.Find(mirrored).MaxBy(f => f.Area)!;
 
         Assert.InRange(mirror.X - (1 - face.Right), -0.03, 0.03);
         Assert.InRange(mirror.Y - face.Y, -0.03, 0.03);
@@ -118,7 +118,7 @@ public sealed class FaceCropTests
         Cell(0, 0, 2, 1);
         Cell(1, 1, 0, 2);
 
-        var boxes = FaceDetector.Decode(grid, 2, 1, 1, 0.5);
+        var boxes = FaceDetector.Suppress(TinyFaceDetector.Decode(grid, 2, 1, 1, 0.5), 0.4);
 
         Assert.Equal(2, boxes.Count);
         Assert.True(boxes[0].Score > boxes[1].Score);

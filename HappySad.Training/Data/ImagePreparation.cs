@@ -39,7 +39,7 @@ public static class CropNames
 /// <see cref="InputSize"/>. Training and prediction both go through this, built from the model card,
 /// so a model always sees photos prepared the way it was trained.
 /// </summary>
-public sealed record ImagePreparation(int InputSize, CropMode Crop = CropMode.None, double FaceMargin = 0)
+public sealed record ImagePreparation(int InputSize, CropMode Crop = CropMode.None, double FaceMargin = 0, FaceDetection? Detection = null)
 {
     public static ImagePreparation Notebook { get; } = new(ImageDecoder.DefaultSize);
 
@@ -49,18 +49,23 @@ public sealed record ImagePreparation(int InputSize, CropMode Crop = CropMode.No
     /// <summary>Whether preparing looks for faces.</summary>
     public bool DetectsFaces => Crop is CropMode.Face or CropMode.FaceAndWhole;
 
+    /// <summary>How faces are found: <see cref="Detection"/>, or <see cref="FaceDetection.Default"/> when it is not set.</summary>
+    public FaceDetection FaceDetection => Detection ?? FaceDetection.Default;
+
     public static int ViewsOf(CropMode crop) => crop == CropMode.FaceAndWhole ? 2 : 1;
 
     public static ImagePreparation From(Preprocessing preprocessing)
     {
         ArgumentNullException.ThrowIfNull(preprocessing);
-        return new ImagePreparation(preprocessing.InputSize, preprocessing.Crop, preprocessing.FaceMargin);
+        // Cards from before the detector was recorded were all made with the tiny detector's one look.
+        var detection = preprocessing.Crop == CropMode.None ? null : preprocessing.FaceDetection ?? FaceDetection.Legacy;
+        return new ImagePreparation(preprocessing.InputSize, preprocessing.Crop, preprocessing.FaceMargin, detection);
     }
 
     public DecodedImage Prepare(byte[] bytes, ImageLimits? limits = null) => Crop switch
     {
-        CropMode.Face => FaceCrop.Prepare(bytes, InputSize, FaceMargin, limits),
-        CropMode.FaceAndWhole => FaceCrop.PrepareWithWhole(bytes, InputSize, FaceMargin, limits),
+        CropMode.Face => FaceCrop.Prepare(bytes, InputSize, FaceMargin, limits, Detection),
+        CropMode.FaceAndWhole => FaceCrop.PrepareWithWhole(bytes, InputSize, FaceMargin, limits, Detection),
         _ => ImageDecoder.Decode(bytes, InputSize, limits),
     };
 

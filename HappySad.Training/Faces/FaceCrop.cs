@@ -13,10 +13,10 @@ public static class FaceCrop
     /// <summary>Decodes at a resolution that keeps small faces usable: both sides at least this (or the full image).</summary>
     internal const int WorkingSize = 512;
 
-    public static DecodedImage Prepare(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetector? detector = null)
+    public static DecodedImage Prepare(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetection? detection = null)
     {
         using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
-        var face = LargestFace(source.Bitmap, detector);
+        var face = LargestFace(source.Bitmap, detection);
         if (face is null)
             return new DecodedImage(ImageDecoder.ResizeToRgb(source.Bitmap, size), size, source.Format, source.Width, source.Height);
         return new DecodedImage(Crop(source.Bitmap, face, size, margin), size, source.Format, source.Width, source.Height) { Face = face };
@@ -26,10 +26,10 @@ public static class FaceCrop
     /// Two views stacked vertically (<see cref="CropMode.FaceAndWhole"/>): the largest face as
     /// <see cref="Prepare"/> crops it, or all black when there is none, above the whole image resized.
     /// </summary>
-    public static DecodedImage PrepareWithWhole(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetector? detector = null)
+    public static DecodedImage PrepareWithWhole(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetection? detection = null)
     {
         using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
-        var face = LargestFace(source.Bitmap, detector);
+        var face = LargestFace(source.Bitmap, detection);
         var viewBytes = size * size * 3;
         var rgb = new byte[2 * viewBytes];
         if (face is not null)
@@ -38,8 +38,8 @@ public static class FaceCrop
         return new DecodedImage(rgb, size, source.Format, source.Width, source.Height) { Face = face, Views = 2 };
     }
 
-    static FaceBox? LargestFace(SKBitmap image, FaceDetector? detector) =>
-        (detector ?? FaceDetector.Shared).Detect(image).MaxBy(f => f.Width * f.Height);
+    static FaceBox? LargestFace(SKBitmap image, FaceDetection? detection) =>
+        (detection ?? FaceDetection.Default).Find(image).MaxBy(f => f.Area);
 
     /// <summary>The face region of <paramref name="image"/>, padded square and resized to <paramref name="size"/>: HWC RGB bytes.</summary>
     public static byte[] Crop(SKBitmap image, FaceBox face, int size, double margin)

@@ -1,77 +1,65 @@
-using System.Text.Json.Serialization;
-using HappySad.Training.Models.FaceApi;
 using HappySad.Training.Native;
-using HappySad.Training.Pretrained;
 using SkiaSharp;
 using static TorchSharp.torch;
 
 namespace HappySad.Training.Faces;
 
-/// <summary>A face found in an image, in fractions of the image's width and height (0..1), with the detector's confidence.</summary>
-public sealed record FaceBox(double X, double Y, double Width, double Height, double Score)
+/// <summary>The face detectors we port from face-api, by the name model cards record.</summary>
+public enum FaceDetectorKind
 {
-    [JsonIgnore]
-    public double Right => X + Width;
+    /// <summary>face-api's <c>TinyFaceDetector</c> at 416 px: fast, but finds about half the faces in web photos.</summary>
+    TinyFaceDetector,
 
-    [JsonIgnore]
-    public double Bottom => Y + Height;
-
-    public double IntersectionOverUnion(FaceBox other)
-    {
-        var width = Math.Max(0, Math.Min(Right, other.Right) - Math.Max(X, other.X));
-        var height = Math.Max(0, Math.Min(Bottom, other.Bottom) - Math.Max(Y, other.Y));
-        var intersection = width * height;
-        return intersection / ((Width * Height) + (other.Width * other.Height) - intersection);
-    }
+    /// <summary>face-api's <c>SsdMobilenetv1</c> at 512 px: slower, and finds far more faces.</summary>
+    SsdMobilenetV1,
 }
 
 /// <summary>
-/// Finds faces with the ported face-api <see cref="TinyFaceDetectorNet"/>, decoding its grid and
-/// suppressing overlaps exactly as face-api's <c>TinyYolov2Base.detect</c> does: the image is scaled
-/// so its longer side is <see cref="InputSize"/>, padded after its shorter side, and boxes scoring
-/// over <see cref="ScoreThreshold"/> survive non-maximum suppression at IoU <see cref="IouThreshold"/>.
+/// A ported face-api detector: the image is scaled so its longer side is <see cref="InputSize"/>
+/// and placed top left on a black square (face-api pads after the image), the network runs once,
+/// and its boxes, relative to the unpadded image, go through non-maximum suppression.
 /// </summary>
-public sealed class FaceDetector : IDisposable
+public abstract class FaceDetector : IDisposable
 {
-    public const int InputSize = 416;
-    public const double ScoreThreshold = 0.5;
-    public const double IouThreshold = 0.4;
-
     static readonly Lock SharedLock = new();
-    static FaceDetector? s_shared;
+    static readonly Dictionary<FaceDetectorKind, FaceDetector> SharedDetectors = [];
 
-    readonly TinyFaceDetectorNet _net;
-
-    /// <summary>One forward pass at a time: the network is small, and callers decode images in parallel.</summary>
+    /// <summary>One forward pass at a time: callers decode images in parallel, and libtorch uses every core for one pass.</summary>
     readonly Lock _inference = new();
 
-    public FaceDetector(TinyFaceDetectorNet net) => _net = net;
+    public abstract FaceDetectorKind Kind { get; }
+    public abstract int InputSize { get; }
 
-    /// <summary>The process-wide detector, built from the pretrained weights on first use (fetching them if needed).</summary>
-    public static FaceDetector Shared
+    /// <summary>Overlap above which the weaker of two boxes is dropped.</summary>
+    public abstract double IouThreshold { get; }
+
+    /// <summary>The process-wide detector of a kind, built from the pretrained weights on first use (fetching them if needed).</summary>
+    public static FaceDetector Shared(FaceDetectorKind kind)
     {
-        get
+        lock (SharedLock)
         {
-            lock (SharedLock)
+            if (!SharedDetectors.TryGetValue(kind, out var detector))
             {
-                if (s_shared is null)
+                TorchRuntime.EnsureInitialized();
+                detector = kind switch
                 {
-                    TorchRuntime.EnsureInitialized();
-                    s_shared = new FaceDetector(TinyFaceDetectorNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.TinyFaceDetector))));
-                }
-                return s_shared;
+                    FaceDetectorKind.TinyFaceDetector => TinyFaceDetector.FromPretrained(),
+                    _ => SsdFaceDetector.FromPretrained(),
+                };
+                SharedDetectors[kind] = detector;
             }
+            return detector;
         }
     }
 
-    /// <summary>Every face found, most confident first.</summary>
-    public IReadOnlyList<FaceBox> Detect(SKBitmap image)
+    /// <summary>Every face scoring over <paramref name="minScore"/>, most confident first.</summary>
+    public IReadOnlyList<FaceBox> Detect(SKBitmap image, double minScore)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var scale = (double)InputSize / Math.Max(image.Width, image.Height);
-        var (width, height) = ((int)Math.Round(image.Width * scale), (int)Math.Round(image.Height * scale));
-        // Scaled into the top-left corner of a black square, as face-api pads after the image.
-        var pixels = new byte[InputSize * InputSize * 3];
+        var size = InputSize;
+        var scale = (double)size / Math.Max(image.Width, image.Height);
+        var (width, height) = (Math.Max(1, (int)Math.Round(image.Width * scale)), Math.Max(1, (int)Math.Round(image.Height * scale)));
+        var pixels = new byte[size * size * 3];
         using (var resized = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul)))
         {
             if (!image.ScalePixels(resized, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)))
@@ -79,7 +67,7 @@ public sealed class FaceDetector : IDisposable
             var rgba = resized.GetPixelSpan();
             for (var y = 0; y < height; y++)
             {
-                for (int x = 0, src = y * width * 4, dst = y * InputSize * 3; x < width; x++, src += 4, dst += 3)
+                for (int x = 0, src = y * width * 4, dst = y * size * 3; x < width; x++, src += 4, dst += 3)
                 {
                     pixels[dst] = rgba[src];
                     pixels[dst + 1] = rgba[src + 1];
@@ -88,54 +76,50 @@ public sealed class FaceDetector : IDisposable
             }
         }
 
-        float[] grid;
-        int cells;
+        using var scope = NewDisposeScope();
+        var input = tensor(pixels, [1, size, size, 3], ScalarType.Byte).permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(255f);
+        return Detect(input, minScore, (double)size / width, (double)size / height);
+    }
+
+    /// <summary>
+    /// The faces in an already scaled and padded input (<c>[1, 3, InputSize, InputSize]</c>, 0..1),
+    /// where the image covers <c>1 / correction</c> of each side; boxes are relative to the image.
+    /// </summary>
+    public IReadOnlyList<FaceBox> Detect(Tensor input, double minScore, double correctionX, double correctionY)
+    {
+        ArgumentNullException.ThrowIfNull(input);
         lock (_inference)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var input = tensor(pixels, [1, InputSize, InputSize, 3], ScalarType.Byte).permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(255f);
-            var output = _net.forward(input);
-            cells = (int)output.shape[2];
-            grid = output.permute(0, 2, 3, 1).contiguous().data<float>().ToArray();
+            return Faces(input, minScore, correctionX, correctionY);
         }
-        return Decode(grid, cells, (double)InputSize / width, (double)InputSize / height, ScoreThreshold);
     }
 
-    /// <summary>Boxes from the raw NHWC grid (cells x cells x 25), relative to the unpadded image, after non-maximum suppression.</summary>
-    internal static IReadOnlyList<FaceBox> Decode(ReadOnlySpan<float> grid, int cells, double correctionX, double correctionY, double scoreThreshold)
-    {
-        var anchors = TinyFaceDetectorNet.Anchors;
-        var candidates = new List<FaceBox>();
-        for (var row = 0; row < cells; row++)
-        {
-            for (var col = 0; col < cells; col++)
-            {
-                for (var anchor = 0; anchor < anchors.Length; anchor++)
-                {
-                    var at = (((row * cells) + col) * anchors.Length * 5) + (anchor * 5);
-                    var score = Sigmoid(grid[at + 4]);
-                    if (score <= scoreThreshold)
-                        continue;
-                    var centreX = (col + Sigmoid(grid[at])) / cells * correctionX;
-                    var centreY = (row + Sigmoid(grid[at + 1])) / cells * correctionY;
-                    var width = Math.Exp(grid[at + 2]) * anchors[anchor].Width / cells * correctionX;
-                    var height = Math.Exp(grid[at + 3]) * anchors[anchor].Height / cells * correctionY;
-                    candidates.Add(new FaceBox(centreX - (width / 2), centreY - (height / 2), width, height, score));
-                }
-            }
-        }
+    /// <summary>
+    /// The faces over <paramref name="minScore"/> after suppression, from one forward pass on
+    /// <paramref name="input"/> (<c>[1, 3, InputSize, InputSize]</c>), most confident first, scaled by
+    /// the corrections so they are relative to the unpadded image.
+    /// </summary>
+    protected abstract IReadOnlyList<FaceBox> Faces(Tensor input, double minScore, double correctionX, double correctionY);
 
+    /// <summary>Greedy non-maximum suppression, as both of face-api's detectors do it: the most confident box wins.</summary>
+    internal static IReadOnlyList<FaceBox> Suppress(IEnumerable<FaceBox> candidates, double iouThreshold)
+    {
         var kept = new List<FaceBox>();
         foreach (var box in candidates.OrderByDescending(b => b.Score))
         {
-            if (kept.All(k => k.IntersectionOverUnion(box) <= IouThreshold))
+            if (kept.All(k => k.IntersectionOverUnion(box) <= iouThreshold))
                 kept.Add(box);
         }
         return kept;
     }
 
-    static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
 
-    public void Dispose() => _net.Dispose();
+    protected abstract void Dispose(bool disposing);
 }

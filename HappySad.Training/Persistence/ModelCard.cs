@@ -50,8 +50,11 @@ public sealed record Preprocessing
     /// <summary>How far the face crop reaches beyond the detector's box, as a fraction of the box on each side.</summary>
     public double FaceMargin { get; init; }
 
-    /// <summary>The face detector a face crop uses, so a card says where its crops came from.</summary>
+    /// <summary>The face detector a face crop uses, in words, so a card says where its crops came from.</summary>
     public string? FaceDetector { get; init; }
+
+    /// <summary>The face detector and its settings, which prediction uses; absent in older cards, whose face crops used <see cref="Faces.FaceDetection.Legacy"/>.</summary>
+    public Faces.FaceDetection? FaceDetection { get; init; }
 }
 
 public sealed record TrainingSettings

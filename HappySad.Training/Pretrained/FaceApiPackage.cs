@@ -29,8 +29,12 @@ public static class FaceApiPackage
     const string Integrity = "sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDXFnvrdHTXDw==";
 
     public const string TinyFaceDetector = "tiny_face_detector_model";
+    public const string SsdMobilenetV1 = "ssd_mobilenetv1_model";
     public const string FaceExpression = "face_expression_model";
-    static readonly string[] Models = [TinyFaceDetector, FaceExpression];
+    static readonly string[] Models = [TinyFaceDetector, SsdMobilenetV1, FaceExpression];
+
+    /// <summary>The package's demo photos (people, MIT like the rest), which the port tests detect faces in.</summary>
+    public static IReadOnlyList<string> SampleNames { get; } = [.. Enumerable.Range(1, 6).Select(i => $"sample{i}.jpg")];
 
     static readonly Lock FetchLock = new();
 
@@ -48,7 +52,14 @@ public static class FaceApiPackage
             : Environment.GetEnvironmentVariable("npm_config_registry") is { Length: > 0 } npm ? npm
             : "https://registry.npmjs.org/").TrimEnd('/');
 
-    public static bool IsAvailable => Models.All(m => File.Exists(ManifestPath(m)));
+    public static bool IsAvailable => Models.All(m => File.Exists(ManifestPath(m))) && SampleNames.All(s => File.Exists(Path.Combine(Directory, s)));
+
+    /// <summary>One of <see cref="SampleNames"/>, fetching the package first if this machine has not yet.</summary>
+    public static string Sample(string name)
+    {
+        Ensure();
+        return Path.Combine(Directory, name);
+    }
 
     /// <summary>The weights manifest of one model, fetching the package first if this machine has not yet.</summary>
     public static string Manifest(string model)
@@ -92,6 +103,7 @@ public static class FaceApiPackage
             throw new PretrainedUnavailableException($"the {Label} tarball from {url} does not match the registry's published SHA-512; refusing to use it");
 
         var wanted = Models.SelectMany(m => (string[])[$"package/model/{m}-weights_manifest.json", $"package/model/{m}.bin"])
+            .Concat(SampleNames.Select(s => $"package/demo/{s}"))
             .Append("package/LICENSE")
             .ToHashSet(StringComparer.Ordinal);
         System.IO.Directory.CreateDirectory(CacheRoot);

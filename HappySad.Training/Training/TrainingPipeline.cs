@@ -25,6 +25,9 @@ public sealed record TrainingRequest
 
     public double FaceMargin { get; init; }
 
+    /// <summary>How face crops find faces (ignored without a face crop).</summary>
+    public Faces.FaceDetection FaceDetection { get; init; } = Faces.FaceDetection.Default;
+
     /// <summary>The preset this request came from, if any, recorded in the model card.</summary>
     public string? Preset { get; init; }
 
@@ -38,7 +41,7 @@ public sealed record TrainingRequest
             var crop = Crop ?? type.DefaultCrop;
             if (type.CropProblem(crop) is { } problem)
                 throw new ArgumentException(problem);
-            return new ImagePreparation(type.InputSize, crop, FaceMargin);
+            return new ImagePreparation(type.InputSize, crop, FaceMargin, crop == CropMode.None ? null : FaceDetection);
         }
     }
 }
@@ -49,9 +52,6 @@ public sealed record TrainingOutcome(ImageClassifier Classifier, TrainingHistory
 /// <summary>The notebook end to end on already-loaded images: split, build, fit, test, describe.</summary>
 public static class TrainingPipeline
 {
-    /// <summary>What a face-cropping model card names as its detector.</summary>
-    public const string FaceDetectorName = "tiny-face-detector (" + Pretrained.FaceApiPackage.Label + "), score > 0.5, largest face";
-
     /// <summary>Refuses an image set with a class too small to split and learn from, naming the class.</summary>
     public static void EnsureTrainable(ImageSet images)
     {
@@ -99,7 +99,8 @@ public static class TrainingPipeline
                     InputSize = images.Size,
                     Crop = preparation.Crop,
                     FaceMargin = preparation.FaceMargin,
-                    FaceDetector = preparation.DetectsFaces ? FaceDetectorName : null,
+                    FaceDetector = preparation.DetectsFaces ? preparation.FaceDetection.Describe() : null,
+                    FaceDetection = preparation.DetectsFaces ? preparation.FaceDetection : null,
                 },
                 Training = new TrainingSettings
                 {

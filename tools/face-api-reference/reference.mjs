@@ -1,5 +1,5 @@
 // Generates reference outputs of the ORIGINAL @vladmandic/face-api@1.7.15 implementation
-// (faceExpressionNet + tinyFaceDetector) for the TorchSharp port tests.
+// (faceExpressionNet, tinyFaceDetector, ssdMobilenetv1) for the TorchSharp port tests.
 //
 // Usage (from this folder):
 //   npm ci
@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,6 +28,8 @@ if (tf.getBackend() !== 'wasm') throw new Error(`expected wasm backend, got ${tf
 const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 await faceapi.nets.faceExpressionNet.loadFromDisk(modelDir);
 await faceapi.nets.tinyFaceDetector.loadFromDisk(modelDir);
+await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
+const jpeg = require('jpeg-js');
 
 // ---- fixed inputs (NHWC float32, 0..255) ----
 const generators = {
@@ -46,6 +49,8 @@ function makeInput(name, size) {
   }
   return tf.tensor4d(data, [1, size, size, 3], 'float32');
 }
+
+const SSD_STRIDE = 7;
 
 const toArray = (t) => Array.from(t.dataSync()); // float32 values -> JS numbers (exact)
 
@@ -69,8 +74,45 @@ for (const name of Object.keys(generators)) {
   const detector = { shape: rawT.shape, raw: toArray(rawT) };
   tf.dispose([rawT, detTensor]);
 
-  inputs[name] = { expression, detector };
+  // c) SSD MobileNet v1, 512x512: decoded boxes [ymin, xmin, ymax, xmax] and face scores of every
+  // SSD_STRIDE-th of its 5118 anchors (all of them would be 2 MB of JSON; the sample still covers
+  // every feature map and every anchor shape, since the stride is prime to the anchor counts).
+  const ssdTensor = makeInput(name, 512);
+  const ssdInput = await faceapi.toNetInput(ssdTensor);
+  const { boxes: ssdBoxes, scores: ssdScores } = faceapi.nets.ssdMobilenetv1.forwardInput(ssdInput);
+  const allBoxes = ssdBoxes[0].arraySync();
+  const allScores = Array.from(ssdScores[0].dataSync());
+  const anchors = [];
+  for (let a = 0; a < allScores.length; a += SSD_STRIDE) anchors.push(a);
+  const ssd = {
+    anchor_count: allScores.length,
+    anchor_stride: SSD_STRIDE,
+    boxes: anchors.flatMap((a) => allBoxes[a]),
+    scores: anchors.map((a) => allScores[a]),
+  };
+  tf.dispose([...ssdBoxes, ...ssdScores, ssdTensor]);
+
+  inputs[name] = { expression, detector, ssd };
   log(name, 'logits', expression.logits.slice(0, 5), 'raw min/max', Math.min(...detector.raw), Math.max(...detector.raw));
+}
+
+// ---- the package's own sample photos through the whole SSD detection (decode, pad, resize, NMS) ----
+// Decoded with jpeg-js here and with SkiaSharp in the port, so pixels may differ by a level or two:
+// the port test compares these boxes with a looser tolerance than the network outputs above.
+const sampleDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
+const samples = {};
+for (const file of fs.readdirSync(sampleDir).filter((f) => /^sample\d\.jpg$/.test(f)).sort()) {
+  const { width, height, data } = jpeg.decode(fs.readFileSync(path.join(sampleDir, file)), { useTArray: true, formatAsRGBA: false });
+  const image = tf.tensor3d(data, [height, width, 3], 'int32');
+  const found = await faceapi.nets.ssdMobilenetv1.locateFaces(image, { minConfidence: 0.3, maxResults: 100 });
+  samples[file] = {
+    width,
+    height,
+    min_confidence: 0.3,
+    faces: found.map((d) => ({ score: d.score, x: d.relativeBox.x, y: d.relativeBox.y, width: d.relativeBox.width, height: d.relativeBox.height })),
+  };
+  tf.dispose(image);
+  log(file, `${width}x${height}`, 'faces', found.length, found.map((d) => d.score.toFixed(3)).join(' '));
 }
 
 const result = {
@@ -79,6 +121,7 @@ const result = {
   tfjs: tf.version.tfjs,
   expression_order: [...faceapi.FACE_EXPRESSION_LABELS],
   inputs,
+  samples,
 };
 // pretty-print objects, but keep each numeric array on a single line
 const json = JSON.stringify(result, null, 2).replace(/\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]/g, (m, body) => `[${body.split(/,\s*/).join(',')}]`);

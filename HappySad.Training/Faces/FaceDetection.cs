@@ -1,0 +1,144 @@
+using SkiaSharp;
+
+namespace HappySad.Training.Faces;
+
+/// <summary>
+/// How a model looks for faces, recorded in its card so prediction finds the faces training found:
+/// which detector, from what score a box counts, and whether to look again, differently, when the
+/// first look finds nothing.
+/// </summary>
+public sealed record FaceDetection
+{
+    /// <summary>What new face models use: the SSD detector at score 0.3, looking again when it finds nothing.</summary>
+    public static FaceDetection Default { get; } = new();
+
+    /// <summary>What face models were built with before the card recorded this: the tiny detector, score 0.5, one look.</summary>
+    public static FaceDetection Legacy { get; } = new() { Detector = FaceDetectorKind.TinyFaceDetector, MinScore = 0.5, ExtraPasses = false };
+
+    public FaceDetectorKind Detector { get; init; } = FaceDetectorKind.SsdMobilenetV1;
+
+    /// <summary>A box counts as a face when the detector scores it above this.</summary>
+    public double MinScore { get; init; } = 0.3;
+
+    /// <summary>
+    /// When the first look finds no face, look again at the photo zoomed out (faces that fill the
+    /// frame), turned 25 degrees either way (tilted heads), and in overlapping halves at twice the
+    /// resolution (small faces). Photos with a face found at once cost nothing more.
+    /// </summary>
+    public bool ExtraPasses { get; init; } = true;
+
+    /// <summary>One line for model cards and reports.</summary>
+    public string Describe() =>
+        $"{(Detector == FaceDetectorKind.SsdMobilenetV1 ? "ssd-mobilenet-v1" : "tiny-face-detector")} ({Pretrained.FaceApiPackage.Label}), " +
+        $"score > {MinScore:0.##}{(ExtraPasses ? ", zoomed out, turned and tiled when nothing is found" : "")}, largest face";
+
+    /// <summary>Every face found, most confident first, in fractions of <paramref name="image"/>.</summary>
+    public IReadOnlyList<FaceBox> Find(SKBitmap image, FaceDetector? detector = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        detector ??= FaceDetector.Shared(Detector);
+        var faces = detector.Detect(image, MinScore);
+        if (faces.Count > 0 || !ExtraPasses)
+            return faces;
+        foreach (var pass in Passes)
+        {
+            faces = pass(image, detector, MinScore);
+            if (faces.Count > 0)
+                return faces;
+        }
+        return [];
+    }
+
+    static readonly Func<SKBitmap, FaceDetector, double, IReadOnlyList<FaceBox>>[] Passes =
+    [
+        (image, detector, minScore) => ZoomedOut(image, detector, minScore, 1.6),
+        (image, detector, minScore) => Turned(image, detector, minScore, 25),
+        (image, detector, minScore) => Turned(image, detector, minScore, -25),
+        Tiled,
+    ];
+
+    /// <summary>The photo in the middle of a larger grey canvas: a face that fills the frame becomes one of the sizes the detector knows.</summary>
+    static IReadOnlyList<FaceBox> ZoomedOut(SKBitmap image, FaceDetector detector, double minScore, double factor)
+    {
+        var (width, height) = ((int)(image.Width * factor), (int)(image.Height * factor));
+        var (left, top) = ((width - image.Width) / 2, (height - image.Height) / 2);
+        using var canvasBitmap = Canvas(width, height, canvas => Draw(canvas, image, left, top));
+        return [.. detector.Detect(canvasBitmap, minScore)
+            .Select(f => Clip(new FaceBox(((f.X * width) - left) / image.Width, ((f.Y * height) - top) / image.Height, f.Width * width / image.Width, f.Height * height / image.Height, f.Score)))
+            .OfType<FaceBox>()];
+    }
+
+    /// <summary>The photo turned about its centre: a tilted head becomes upright. Boxes come back as the upright box around the turned one.</summary>
+    static List<FaceBox> Turned(SKBitmap image, FaceDetector detector, double minScore, float degrees)
+    {
+        var (width, height) = (image.Width, image.Height);
+        using var turned = Canvas(width, height, canvas =>
+        {
+            canvas.RotateDegrees(degrees, width / 2f, height / 2f);
+            Draw(canvas, image, 0, 0);
+        });
+        var back = SKMatrix.CreateRotationDegrees(-degrees, width / 2f, height / 2f);
+        var faces = new List<FaceBox>();
+        foreach (var f in detector.Detect(turned, minScore))
+        {
+            var corners = back.MapPoints(
+            [
+                new SKPoint((float)(f.X * width), (float)(f.Y * height)), new SKPoint((float)(f.Right * width), (float)(f.Y * height)),
+                new SKPoint((float)(f.X * width), (float)(f.Bottom * height)), new SKPoint((float)(f.Right * width), (float)(f.Bottom * height)),
+            ]);
+            var (x0, x1) = (corners.Min(p => p.X) / width, corners.Max(p => p.X) / width);
+            var (y0, y1) = (corners.Min(p => p.Y) / height, corners.Max(p => p.Y) / height);
+            if (Clip(new FaceBox(x0, y0, x1 - x0, y1 - y0, f.Score)) is { } box)
+                faces.Add(box);
+        }
+        return faces;
+    }
+
+    /// <summary>Two overlapping halves along the longer side, each seen at the detector's full size: faces too small in the whole photo.</summary>
+    static IReadOnlyList<FaceBox> Tiled(SKBitmap image, FaceDetector detector, double minScore)
+    {
+        var horizontal = image.Width >= image.Height;
+        var length = horizontal ? image.Width : image.Height;
+        var tile = (int)(length * 0.6);
+        var faces = new List<FaceBox>();
+        foreach (var offset in (int[])[0, length - tile])
+        {
+            var region = horizontal ? new SKRectI(offset, 0, offset + tile, image.Height) : new SKRectI(0, offset, image.Width, offset + tile);
+            using var part = new SKBitmap();
+            if (!image.ExtractSubset(part, region))
+                continue;
+            foreach (var f in detector.Detect(part, minScore))
+            {
+                var box = horizontal
+                    ? new FaceBox(((f.X * tile) + offset) / image.Width, f.Y, f.Width * tile / image.Width, f.Height, f.Score)
+                    : new FaceBox(f.X, ((f.Y * tile) + offset) / image.Height, f.Width, f.Height * tile / image.Height, f.Score);
+                faces.Add(box);
+            }
+        }
+        return FaceDetector.Suppress(faces, detector.IouThreshold);
+    }
+
+    static SKBitmap Canvas(int width, int height, Action<SKCanvas> draw)
+    {
+        var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using var canvas = new SKCanvas(bitmap);
+        canvas.Clear(new SKColor(128, 128, 128));
+        draw(canvas);
+        return bitmap;
+    }
+
+    static void Draw(SKCanvas canvas, SKBitmap image, float left, float top)
+    {
+        using var picture = SKImage.FromBitmap(image);
+        using var paint = new SKPaint { IsAntialias = true };
+        canvas.DrawImage(picture, left, top, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None), paint);
+    }
+
+    /// <summary>The part of a box inside the image, or null when too little is left to be a face.</summary>
+    static FaceBox? Clip(FaceBox box)
+    {
+        var (x0, y0) = (Math.Max(0, box.X), Math.Max(0, box.Y));
+        var (x1, y1) = (Math.Min(1, box.Right), Math.Min(1, box.Bottom));
+        return x1 - x0 < 0.01 || y1 - y0 < 0.01 ? null : box with { X = x0, Y = y0, Width = x1 - x0, Height = y1 - y0 };
+    }
+}
