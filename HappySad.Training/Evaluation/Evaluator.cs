@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace HappySad.Training.Evaluation;
 
 /// <summary>One image's verdict. <see cref="Probability"/> is the probability of the positive class (index 1).</summary>
-public sealed record ImagePrediction(string Path, int Actual, int Predicted, double Probability)
+public sealed record ImagePrediction(string Path, int Actual, int Predicted, double Probability, string Region = ImageRegion.WholeImage)
 {
     public bool IsCorrect => Actual == Predicted;
 }
@@ -14,6 +14,16 @@ public sealed record EvaluationResult(IReadOnlyList<string> ClassNames, BinaryMe
 {
     public string PositiveClass => ClassNames[1];
     public IEnumerable<ImagePrediction> Mistakes => Predictions.Where(p => !p.IsCorrect);
+
+    /// <summary>The metrics of each region the model read (<see cref="ImageRegion"/>), in that class's order.</summary>
+    public IReadOnlyDictionary<string, BinaryMetrics> ByRegion =>
+        ImageRegion.All
+            .Where(region => Predictions.Any(p => p.Region == region))
+            .ToDictionary(region => region, region =>
+            {
+                var inRegion = Predictions.Where(p => p.Region == region).ToList();
+                return BinaryMetrics.FromLabels([.. inRegion.Select(p => p.Actual)], [.. inRegion.Select(p => p.Predicted)]);
+            });
 }
 
 public static class Evaluator
@@ -42,6 +52,12 @@ public static class Evaluator
         var preparation = classifier.Preparation;
         if (images.Size != preparation.InputSize || images.Views != preparation.Views)
             throw new ArgumentException($"the model takes {preparation.Views} view(s) of {preparation.InputSize}x{preparation.InputSize}, but these were prepared as {images.Views} of {images.Size}x{images.Size}");
-        return Evaluate(classifier.Module, images, classifier.Device, threshold, cancellationToken);
+        var result = Evaluate(classifier.Module, images, classifier.Device, threshold, cancellationToken);
+        if (!preparation.DetectsFaces)
+            return result;
+        return result with
+        {
+            Predictions = [.. result.Predictions.Select((p, i) => p with { Region = ImageRegion.Of(preparation, i < data.Faces.Count ? data.Faces[i] : null) })],
+        };
     }
 }

@@ -9,7 +9,41 @@ namespace HappySad.Training.Prediction;
 /// A verdict on one image: the label, the probability of that label, and of each class. <see cref="Face"/>
 /// is the face the model looked at, for face-cropping models that found one; null means the whole image.
 /// </summary>
-public sealed record Prediction(string Label, double Probability, IReadOnlyDictionary<string, double> ClassProbabilities, Faces.FaceBox? Face = null);
+public sealed record Prediction(string Label, double Probability, IReadOnlyDictionary<string, double> ClassProbabilities, Faces.FaceBox? Face = null)
+{
+    /// <summary>What the model read: one of <see cref="ImageRegion"/>'s names.</summary>
+    public string Region { get; init; } = ImageRegion.WholeImage;
+
+    /// <summary>
+    /// Whether the verdict is too close to call: the shown label's probability is under
+    /// <see cref="ImageRegion.ConfidentProbability"/>, so the model leans rather than knows.
+    /// </summary>
+    public bool LowConfidence => Probability < ImageRegion.ConfidentProbability;
+}
+
+/// <summary>What part of a photo a model read to reach its verdict, by the names every output uses.</summary>
+public static class ImageRegion
+{
+    /// <summary>A face-cropping model found a face and read it.</summary>
+    public const string Face = "face";
+
+    /// <summary>A model that always reads the whole photo.</summary>
+    public const string WholeImage = "whole image";
+
+    /// <summary>A face-cropping model found no face and read the whole photo instead.</summary>
+    public const string NoFaceFound = "whole image (no face found)";
+
+    public static IReadOnlyList<string> All { get; } = [Face, NoFaceFound, WholeImage];
+
+    /// <summary>Below this probability for the shown label, pages and reports call a verdict low-confidence.</summary>
+    public const double ConfidentProbability = 0.65;
+
+    public static string Of(ImagePreparation preparation, Faces.FaceBox? face)
+    {
+        ArgumentNullException.ThrowIfNull(preparation);
+        return face is not null ? Face : preparation.DetectsFaces ? NoFaceFound : WholeImage;
+    }
+}
 
 /// <summary>
 /// A trained model ready to label images, with the card that says how to prepare them. Forward
@@ -35,7 +69,11 @@ public sealed class ImageClassifier(nn.Module<Tensor, Tensor> module, ModelCard 
         ArgumentNullException.ThrowIfNull(images);
         var set = ImageSet.FromDecoded(Card.ClassNames, images, [.. images.Select(_ => 0)], [.. images.Select(_ => string.Empty)], Card.Preprocessing.InputSize);
         var result = Inference.Run(Module, set, Device);
-        return [.. Enumerable.Range(0, images.Count).Select(i => ToPrediction(result.Probability(i), threshold) with { Face = images[i].Face })];
+        return [.. Enumerable.Range(0, images.Count).Select(i => ToPrediction(result.Probability(i), threshold) with
+        {
+            Face = images[i].Face,
+            Region = ImageRegion.Of(Preparation, images[i].Face),
+        })];
     }
 
     Prediction ToPrediction(double positive, double threshold)

@@ -29,6 +29,9 @@ internal static class CliApp
           evaluate  --model FILE --data DIR [--threshold X] [--json]
           predict   --model FILE IMAGE... [--threshold X] [--json]
           scan      --data DIR [--quarantine DIR] [--json]
+          faces     --data DIR [--labels FILE] [--json]
+                    (each face detector setting: faces found, time per photo; with a labels
+                    file of file,label,faces,note rows, recall and false detections)
           import    --data DIR --name NAME [--data-dir DIR] [--json]
                     (copies a class-folder data set into the dashboard's storage)
           bench     --data DIR [--epochs N]
@@ -48,6 +51,7 @@ internal static class CliApp
         ["evaluate"] = EvaluateCommand.RunAsync,
         ["predict"] = PredictCommand.RunAsync,
         ["scan"] = ScanCommand.RunAsync,
+        ["faces"] = FacesCommand.RunAsync,
         ["import"] = ImportCommand.RunAsync,
         ["bench"] = BenchCommand.RunAsync,
         ["info"] = InfoCommand.RunAsync,
@@ -60,6 +64,7 @@ internal static class CliApp
         ["evaluate"] = (["model", "data", "threshold"], ["json"]),
         ["predict"] = (["model", "threshold"], ["json"]),
         ["scan"] = (["data", "quarantine"], ["json"]),
+        ["faces"] = (["data", "labels"], ["json"]),
         ["import"] = (["data", "name", "data-dir"], ["json"]),
         ["bench"] = (["data", "epochs", "api", "model", "clients", "seconds"], ["json"]),
         ["info"] = ([], ["json"]),

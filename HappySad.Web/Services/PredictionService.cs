@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HappySad.Training.Data;
 using HappySad.Training.Faces;
+using HappySad.Training.Prediction;
 using HappySad.Training.Pretrained;
 using Microsoft.Extensions.Options;
 
@@ -21,8 +22,11 @@ public sealed record ImageVerdict(
     /// <summary>The face the model looked at (fractions of the photo's width and height), for face-cropping models that found one.</summary>
     public FaceBox? Face { get; init; }
 
-    /// <summary>What the model looked at: <c>face</c>, <c>whole image</c>, or <c>whole image (no face found)</c>.</summary>
+    /// <summary>What the model looked at: one of <see cref="ImageRegion"/>'s names.</summary>
     public string? Region { get; init; }
+
+    /// <summary>The verdict is too close to call (<see cref="Prediction.LowConfidence"/>).</summary>
+    public bool LowConfidence { get; init; }
 
     /// <summary>The photo's size in pixels, for drawing <see cref="Face"/> over it.</summary>
     public int? Width { get; init; }
@@ -61,10 +65,8 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
                 return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, clock.Elapsed.TotalMilliseconds, null, null)
                 {
                     Face = prediction.Face,
-                    // A face model reads only the face when it finds one (face-and-whole reads the whole photo only without).
-                    Region = prediction.Face is not null ? "face"
-                        : preparation.Crop == CropMode.None ? "whole image"
-                        : "whole image (no face found)",
+                    Region = prediction.Region,
+                    LowConfidence = prediction.LowConfidence,
                     Width = image.SourceWidth,
                     Height = image.SourceHeight,
                 };

@@ -15,12 +15,19 @@ internal static class EvaluateCommand
         var m = result.Metrics;
         if (json)
         {
-            await cli.WriteJsonAsync(MetricsDocument(m));
+            var document = MetricsDocument(m);
+            document["by_region"] = result.ByRegion.ToDictionary(r => r.Key, r => (object)MetricsDocument(r.Value));
+            await cli.WriteJsonAsync(document);
             return 0;
         }
         cli.Output.WriteLine($"Positive class: {result.PositiveClass}; threshold {threshold}");
         cli.Output.WriteLine($"accuracy {m.Accuracy:0.000}  precision {m.Precision:0.000}  recall {m.Recall:0.000}  F1 {m.F1:0.000}  balanced accuracy {m.BalancedAccuracy:0.000}  (n = {m.Count})");
         cli.Output.WriteLine($"confusion: tp {m.TruePositives}  fp {m.FalsePositives}  tn {m.TrueNegatives}  fn {m.FalseNegatives}");
+        if (classifier.Preparation.DetectsFaces)
+        {
+            foreach (var (region, r) in result.ByRegion)
+                cli.Output.WriteLine($"  {region}: balanced accuracy {r.BalancedAccuracy:0.000}, accuracy {r.Accuracy:0.000} (n = {r.Count}; tp {r.TruePositives}  fp {r.FalsePositives}  tn {r.TrueNegatives}  fn {r.FalseNegatives})");
+        }
         foreach (var mistake in result.Mistakes)
             cli.Output.WriteLine($"  wrong: {mistake.Path} is {result.ClassNames[mistake.Actual]}, predicted {result.ClassNames[mistake.Predicted]} (p({result.PositiveClass}) = {mistake.Probability:0.000})");
         return 0;

@@ -21,9 +21,23 @@ internal static class PredictCommand
             try
             {
                 var prediction = classifier.Predict(path, threshold);
-                results.Add(new() { ["path"] = path, ["label"] = prediction.Label, ["probability"] = prediction.Probability, ["probabilities"] = prediction.ClassProbabilities });
+                var result = new Dictionary<string, object>
+                {
+                    ["path"] = path,
+                    ["label"] = prediction.Label,
+                    ["probability"] = prediction.Probability,
+                    ["probabilities"] = prediction.ClassProbabilities,
+                    ["low_confidence"] = prediction.LowConfidence,
+                    ["region"] = prediction.Region,
+                };
+                if (prediction.Face is { } face)
+                    result["face"] = face;
+                results.Add(result);
                 if (!json)
-                    cli.Output.WriteLine($"{path}: {prediction.Label} ({prediction.Probability:P1})");
+                {
+                    var doubt = prediction.LowConfidence ? ", low confidence" : "";
+                    cli.Output.WriteLine($"{path}: {prediction.Label} ({prediction.Probability:P1}{doubt}; looked at: {prediction.Region})");
+                }
             }
             catch (Exception e) when (e is ImageRejectedException or IOException or UnauthorizedAccessException)
             {
