@@ -37,6 +37,8 @@ public class CliTests
         using var predictions = JsonDocument.Parse(predictOut);
         var results = predictions.RootElement.EnumerateArray().ToList();
         Assert.Contains(results[0].GetProperty("label").GetString(), new[] { "happy", "sad" });
+        Assert.Equal("whole image", results[0].GetProperty("region").GetString());
+        Assert.False(results[0].TryGetProperty("face", out _));
         Assert.Equal("file is text, not an image", results[1].GetProperty("error").GetString());
     }
 
@@ -52,16 +54,36 @@ public class CliTests
         Assert.True(code == 0, error);
         using var document = JsonDocument.Parse(output);
         var card = HappySad.Training.Persistence.ModelStore.ReadCard(model);
-        Assert.Equal("face-and-whole", card.Architecture);
+        Assert.Equal("face-verdict", card.Architecture);
         Assert.Equal(HappySad.Training.Data.CropMode.FaceAndWhole, card.Preprocessing.Crop);
-        Assert.NotNull(card.Preprocessing.FaceDetector);
+        Assert.Equal(HappySad.Training.Faces.FaceDetection.Default, card.Preprocessing.FaceDetection);
+        Assert.StartsWith("ssd-mobilenet-v1", card.Preprocessing.FaceDetector, StringComparison.Ordinal);
         Assert.Equal(112, card.Preprocessing.InputSize);
         Assert.Equal("best", card.Training!.Preset);
         Assert.Null(card.Training.Augmentation);
-        Assert.Equal(1e-2, card.Training.WeightDecay);
+        Assert.Equal(5, card.Training.TrainableParameters);
         Assert.Equal(HappySad.Training.Training.LearningRateSchedule.Cosine, card.Training.Schedule);
         Assert.True(card.Training.EarlyStoppingPatience > 0);
         Assert.Equal(card.Training.EpochsRun, document.RootElement.GetProperty("epochs").GetArrayLength());
+
+        // evaluate --json says how it did where it read a face and where it had none; predict --json what it read.
+        var (evalCode, evalOut, evalError) = await Run("evaluate", "--model", model, "--data", data.Path, "--json");
+        Assert.True(evalCode == 0, evalError);
+        using var evaluation = JsonDocument.Parse(evalOut);
+        var byRegion = evaluation.RootElement.GetProperty("by_region");
+        Assert.True(byRegion.TryGetProperty("face", out var faces));
+        Assert.Equal(evaluation.RootElement.GetProperty("n").GetInt32(), byRegion.EnumerateObject().Sum(r => r.Value.GetProperty("n").GetInt32()));
+        foreach (var key in new[] { "balanced_accuracy", "tp", "fp", "tn", "fn" })
+            Assert.True(faces.TryGetProperty(key, out _), $"by_region.face has {key}");
+
+        var portrait = Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg");
+        var (predictCode, predictOut, predictError) = await Run("predict", "--model", model, portrait, "--json");
+        Assert.True(predictCode == 0, predictError);
+        using var predictions = JsonDocument.Parse(predictOut);
+        var verdict = predictions.RootElement[0];
+        Assert.Equal("face", verdict.GetProperty("region").GetString());
+        Assert.InRange(verdict.GetProperty("face").GetProperty("width").GetDouble(), 0.05, 0.9);
+        Assert.Equal(verdict.GetProperty("probability").GetDouble() < 0.65, verdict.GetProperty("low_confidence").GetBoolean());
     }
 
     [Fact]

@@ -43,7 +43,12 @@ public sealed partial class RunsEndToEndTests
         await page.GotoAsync("/datasets");
         await page.GetByText("Notebook photos").ClickAsync();
         await page.GetByTestId("train-dataset").ClickAsync();
+        // The dialog opens on "Best accuracy"; the notebook's recipe is one click away.
+        await Assertions.Expect(page.GetByTestId("run-epochs")).ToHaveValueAsync("40");
+        await Assertions.Expect(page.GetByTestId("preset-best-caption")).ToBeVisibleAsync();
+        await page.GetByTestId("preset-notebook").ClickAsync();
         await Assertions.Expect(page.GetByTestId("run-epochs")).ToHaveValueAsync("20");
+        await Assertions.Expect(page.GetByTestId("run-model")).ToContainTextAsync("Notebook CNN");
         await Assertions.Expect(page.GetByTestId("cuda-unavailable")).ToBeVisibleAsync();
 
         // Zero epochs is refused with a reason, and nothing is queued.
@@ -127,10 +132,12 @@ public sealed partial class RunsEndToEndTests
         await page.GotoAsync("/datasets");
         await page.GetByText("Notebook photos").ClickAsync();
         await page.GetByTestId("train-dataset").ClickAsync();
+        await page.GetByTestId("preset-notebook").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-epochs")).ToHaveValueAsync("20");
         await page.GetByTestId("preset-best").ClickAsync();
         await Assertions.Expect(page.GetByTestId("run-epochs")).ToHaveValueAsync("40");
         await Assertions.Expect(page.GetByTestId("run-batch-size")).ToHaveValueAsync("16");
-        await Assertions.Expect(page.GetByTestId("run-model")).ToContainTextAsync("Face and whole photo (transfer)");
+        await Assertions.Expect(page.GetByTestId("run-model")).ToContainTextAsync("Face verdict (transfer)");
         await page.GetByTestId("run-advanced").ClickAsync();
         await Assertions.Expect(page.GetByTestId("run-crop")).ToContainTextAsync("Model default (face-and-whole)");
         await Browser.ScreenshotAsync(page, "runs-07-best-preset");
@@ -141,7 +148,7 @@ public sealed partial class RunsEndToEndTests
         await page.WaitForURLAsync(RunUrl());
         await Assertions.Expect(page.GetByTestId("run-status")).ToHaveAttributeAsync("data-status", "Succeeded", new() { Timeout = 180_000 });
         await Assertions.Expect(page.GetByTestId("run-recipe")).ToContainTextAsync("face crop + whole photo (");
-        await Assertions.Expect(page.GetByTestId("run-recipe")).ToContainTextAsync("weight decay 0.01");
+        await Assertions.Expect(page.GetByTestId("run-recipe")).ToContainTextAsync("cosine");
         // Its test mistakes are shown as it saw them, two views each, and the page says so.
         await Assertions.Expect(page.GetByTestId("mistakes-views")).ToContainTextAsync("the face it found on top");
         await Browser.ScreenshotAsync(page, "runs-08-best-run");

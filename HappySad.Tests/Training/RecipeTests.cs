@@ -81,6 +81,7 @@ public sealed class RecipeRoundTripTests
     [Theory]
     [InlineData(FaceExpressionClassifier.ArchitectureName)]
     [InlineData(FaceAndWholeClassifier.ArchitectureName)]
+    [InlineData(FaceVerdictClassifier.ArchitectureName)]
     [InlineData(CompactCnn.ArchitectureName)]
     public async Task AModelTrainedWithAPipelineReloadsAndPredictsIdentically(string architecture)
     {
@@ -184,5 +185,75 @@ public sealed class RecipeRoundTripTests
             Named("wholeHead.weight").add_(1.0f);
         Assert.Equal(expected, Output(withFace), 1e-3f);
         Assert.NotEqual(noFaceBefore, Output(noFace));
+    }
+
+    /// <summary>
+    /// The face-verdict model: untrained it has no opinion at all; with a face its output is the
+    /// scaled and shifted mean of face-api's happy log-odds on the face and its mirror image, and
+    /// the colour head does not reach it; without one, only the colour head does.
+    /// </summary>
+    [Fact]
+    public void TheFaceVerdictModelReadsAFaceWithFaceApiAndTheRestByItsColours()
+    {
+        using var model = ModelArchitectures.Create(FaceVerdictClassifier.ArchitectureName, seed: 1);
+        model.eval();
+        Assert.Equal(5, model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()));
+        var preparation = new ImagePreparation(112, CropMode.FaceAndWhole);
+        var noFace = preparation.Prepare(TestImages.Quadrants(300));
+        var withFace = preparation.Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg")));
+        Assert.Null(noFace.Face);
+        Assert.NotNull(withFace.Face);
+        float Output(DecodedImage image)
+        {
+            using var noGrad = no_grad();
+            using var input = ImageBatches.FromBytes(image.Rgb, 1, 112, CPU, views: 2);
+            using var output = model.forward(input);
+            return output.item<float>();
+        }
+        Parameter Named(string name) => model.named_parameters().Single(p => p.name == name).parameter;
+
+        Assert.Equal(0f, Output(withFace));
+        Assert.Equal(0f, Output(noFace));
+
+        using (no_grad())
+        {
+            Named("faceScale").fill_(-1f);
+            Named("faceBias").fill_(0.5f);
+        }
+        double expected;
+        using (var pretrained = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression))))
+        using (no_grad())
+        {
+            pretrained.eval();
+            using var face = ImageBatches.FromBytes(withFace.Rgb, 1, 112, CPU, views: 2).narrow(2, 0, 112);
+            double HappyLogOdds(Tensor view)
+            {
+                var logits = pretrained.forward(view).data<float>().Select(v => (double)v).ToArray();
+                return logits[1] - Math.Log(logits.Where((_, i) => i != 1).Sum(Math.Exp));
+            }
+            expected = (-(HappyLogOdds(face) + HappyLogOdds(face.flip(3))) / 2) + 0.5;
+        }
+        Assert.Equal(expected, Output(withFace), 1e-3);
+        Assert.Equal(0f, Output(noFace));
+
+        using (no_grad())
+            Named("colourHead.weight").fill_(1f);
+        Assert.Equal(expected, Output(withFace), 1e-3);
+        Assert.NotEqual(0f, Output(noFace));
+    }
+
+    [Fact]
+    public void ColourCuesAreMeanLumaAndMeanSaturation()
+    {
+        TorchRuntime.EnsureInitialized();
+        using var scope = NewDisposeScope();
+        // Mid grey: luma 0.5, no saturation. Pure red: luma 0.299, full saturation. Black: no saturation, not a division by zero.
+        var grey = full(1, 3, 4, 4, 0.5f);
+        var red = cat([ones(1, 1, 4, 4), zeros(1, 2, 4, 4)], 1);
+        var black = zeros(1, 3, 4, 4);
+
+        var cues = FaceVerdictClassifier.ColourCues(cat([grey, red, black], 0)).data<float>().ToArray();
+
+        Assert.Equal([0.5f, 0f, 0.299f, 1f, 0f, 0f], cues, (a, b) => Math.Abs(a - b) < 1e-5);
     }
 }

@@ -101,8 +101,9 @@ public static class FaceDetectionReport
         FaceDetection.Legacy,
         new() { MinScore = 0.5, ExtraPasses = false },
         new() { MinScore = 0.3, ExtraPasses = false },
-        new() { MinScore = 0.3, ExtraPasses = true },
-        new() { MinScore = 0.2, ExtraPasses = true },
+        new() { MinScore = 0.4, ExtraPasses = false },
+        new() { MinScore = 0.3, ExtraPasses = true, ExtraPassMinScore = 0.3, TileMinScore = 0.3 },
+        FaceDetection.Default,
     ];
 
     public static IReadOnlyList<DetectorScore> Measure(

@@ -46,6 +46,7 @@ public static class ModelArchitectures
         new(SeedCnn.ArchitectureName, "Notebook CNN", "The notebook's network, unchanged: Conv 16-32-16, Dense 256, 3.7 M parameters, 256x256 whole photos.", SeedCnn.InputSize, CropMode.None, Pretrained: false),
         new(CompactCnn.ArchitectureName, "Compact CNN", "Four convolutions with batch normalisation, global average pooling and dropout; 0.1 M parameters, 128x128.", CompactCnn.InputSize, CropMode.None, Pretrained: false),
         new(FaceExpressionClassifier.ArchitectureName, "Face expression (transfer)", "face-api's pretrained face-expression network, frozen, with a head trained on your photos; 112x112 face crops.", FaceExpressionClassifier.InputSize, CropMode.Face, Pretrained: true),
+        new(FaceVerdictClassifier.ArchitectureName, "Face verdict (transfer)", "face-api's pretrained face-expression network, frozen, reads the largest face and its mirror image; without a face, the photo's brightness and colour decide. Five numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, Pretrained: true),
         new(FaceAndWholeClassifier.ArchitectureName, "Face and whole photo (transfer)", "face-api's pretrained face-expression network, frozen, gives its own verdict on the largest face; a head trained on your photos reads the photos without a face whole. 112x112 views.", FaceAndWholeClassifier.InputSize, CropMode.FaceAndWhole, Pretrained: true),
     ];
 
@@ -75,7 +76,8 @@ public static class ModelArchitectures
                 SeedCnn.ArchitectureName => new SeedCnn(),
                 CompactCnn.ArchitectureName => new CompactCnn(dropoutRate: options.Dropout),
                 FaceExpressionClassifier.ArchitectureName => new FaceExpressionClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
-                _ => new FaceAndWholeClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
+                FaceAndWholeClassifier.ArchitectureName => new FaceAndWholeClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
+                _ => new FaceVerdictClassifier(fineTune: options.FineTune),
             };
         }
         if (pretrained && model is IPretrainedModel transfer)

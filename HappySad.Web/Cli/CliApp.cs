@@ -19,7 +19,7 @@ internal static class CliApp
 
           train     --data DIR [--epochs N] [--batch-size N] [--lr X] [--seed N] [--out FILE]
                     [--validation X] [--test X] [--device auto|cpu|cuda] [--json]
-                    [--preset notebook|best] [--model seed-cnn|compact-cnn|face-expression|face-and-whole]
+                    [--preset notebook|best] [--model seed-cnn|compact-cnn|face-expression|face-verdict|face-and-whole]
                     [--crop none|face|face-and-whole] [--augment] [--weight-decay X] [--dropout X]
                     [--patience N] [--schedule constant|cosine] [--fine-tune]
                     [--record [--data-dir DIR]]  (records the run in the dashboard's database;

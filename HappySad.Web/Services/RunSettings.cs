@@ -46,10 +46,9 @@ public sealed class RunSettings
     /// <summary>
     /// Sets the model and training options of a preset, keeping the data set, split, seed and device.
     /// <c>best</c> is our recommendation for photos unlike the training ones: the pretrained
-    /// face-expression network giving its own verdict on the largest face, and a head trained with
-    /// weight decay, a cosine schedule and early stopping reading photos without a face. No
-    /// augmentation: on frozen features it lowered every cross-validation fold (README, "Choosing a
-    /// model" has the numbers and the reasoning).
+    /// face-expression network's own verdict on the largest face (found by the SSD detector), the
+    /// photo's brightness and colour without one, five numbers learnt with a cosine schedule and
+    /// early stopping (README, "Choosing a model" has the numbers and the reasoning).
     /// </summary>
     public RunSettings WithPreset(string preset)
     {
@@ -60,8 +59,8 @@ public sealed class RunSettings
         {
             NotebookPreset => (notebook.Epochs, notebook.BatchSize, notebook.LearningRate, notebook.Architecture, (CropMode?)null, false,
                 0.0, notebook.Dropout, 0, LearningRateSchedule.Constant, false),
-            BestPreset => (40, 16, 3e-3, FaceAndWholeClassifier.ArchitectureName, (CropMode?)null, false,
-                1e-2, 0.3, 8, LearningRateSchedule.Cosine, false),
+            BestPreset => (40, 16, 1e-2, FaceVerdictClassifier.ArchitectureName, (CropMode?)null, false,
+                0.0, 0.3, 8, LearningRateSchedule.Cosine, false),
             _ => throw new ArgumentException($"unknown preset '{preset}' (known: {string.Join(", ", Presets)})"),
         };
         result.Preset = preset == NotebookPreset ? null : preset;

@@ -46,7 +46,7 @@ public static class RunFormat
             parts.Add("augment");
         if (run.WeightDecay > 0)
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"weight decay {run.WeightDecay:0.#####}"));
-        if (run.Architecture != HappySad.Training.Models.SeedCnn.ArchitectureName)
+        if (run.Architecture is not (HappySad.Training.Models.SeedCnn.ArchitectureName or HappySad.Training.Models.FaceVerdictClassifier.ArchitectureName))
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"dropout {run.Dropout:0.##}"));
         if (run.Patience > 0)
             parts.Add(run.RestoredEpoch is { } kept ? $"early stopping {run.Patience} (kept epoch {kept})" : $"early stopping {run.Patience}");
