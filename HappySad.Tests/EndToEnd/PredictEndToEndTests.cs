@@ -65,14 +65,20 @@ public sealed class PredictEndToEndTests
     {
         Assertions.SetDefaultExpectTimeout(20_000);
         await using var app = await AppProcess.StartAsync();
-        // Untrained head, real pretrained face network: what is checked is the preparation, not the verdict.
-        using (var model = ModelArchitectures.Create(FaceAndWholeClassifier.ArchitectureName, seed: 3))
+        // The best preset's model untrained, real pretrained face network: what is checked is the
+        // preparation, and that a verdict with no opinion (50%) is shown as low-confidence.
+        using (var model = ModelArchitectures.Create(FaceVerdictClassifier.ArchitectureName, seed: 3))
         {
             ModelStore.Save(Path.Combine(app.DataDirectory, "models", "faces.hsmodel"), model, new ModelCard
             {
-                Architecture = FaceAndWholeClassifier.ArchitectureName,
+                Architecture = FaceVerdictClassifier.ArchitectureName,
                 ClassNames = ["happy", "sad"],
-                Preprocessing = new Preprocessing { InputSize = FaceAndWholeClassifier.InputSize, Crop = HappySad.Training.Data.CropMode.FaceAndWhole },
+                Preprocessing = new Preprocessing
+                {
+                    InputSize = FaceVerdictClassifier.InputSize,
+                    Crop = HappySad.Training.Data.CropMode.FaceAndWhole,
+                    FaceDetection = HappySad.Training.Faces.FaceDetection.Default,
+                },
             });
         }
         await using var browser = await Browser.LaunchAsync();
@@ -95,6 +101,8 @@ public sealed class PredictEndToEndTests
             var box = page.Locator("[data-testid=prediction-face] rect.face-box");
             Assert.True(double.Parse(await box.GetAttributeAsync("width") ?? "0", System.Globalization.CultureInfo.InvariantCulture) > 10);
             await Assertions.Expect(cards.Nth(1).Locator("img")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.GetByTestId("prediction-low-confidence")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.GetByTestId("low-confidence-count")).ToHaveTextAsync("2 low confidence");
             await Browser.ScreenshotAsync(page, "predict-03-face-box");
         }
         catch (Exception e)

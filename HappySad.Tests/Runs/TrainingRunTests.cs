@@ -216,11 +216,11 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var launched = await response.Content.ReadFromJsonAsync<JsonElement>();
         var settings = launched.GetProperty("settings");
-        Assert.Equal("face-and-whole", settings.GetProperty("architecture").GetString());
+        Assert.Equal("face-verdict", settings.GetProperty("architecture").GetString());
         Assert.Equal("best", settings.GetProperty("preset").GetString());
         Assert.Equal(JsonValueKind.Null, settings.GetProperty("crop").ValueKind); // the model's own: face-and-whole
         Assert.False(settings.GetProperty("augment").GetBoolean());
-        Assert.Equal(1e-2, settings.GetProperty("weightDecay").GetDouble());
+        Assert.Equal(1e-2, settings.GetProperty("learningRate").GetDouble());
 
         var run = await _app.WaitForRunAsync(launched.GetProperty("id").GetInt32());
         Assert.True(run.Status == RunStatus.Succeeded, run.Message);

@@ -70,7 +70,7 @@ public sealed record FaceDetection
         var (left, top) = ((width - image.Width) / 2, (height - image.Height) / 2);
         using var canvasBitmap = Canvas(width, height, canvas => Draw(canvas, image, left, top));
         return [.. detector.Detect(canvasBitmap, minScore)
-            .Select(f => Clip(new FaceBox(((f.X * width) - left) / image.Width, ((f.Y * height) - top) / image.Height, f.Width * width / image.Width, f.Height * height / image.Height, f.Score)))
+            .Select(f => FaceDetector.ClipToImage(new FaceBox(((f.X * width) - left) / image.Width, ((f.Y * height) - top) / image.Height, f.Width * width / image.Width, f.Height * height / image.Height, f.Score)))
             .OfType<FaceBox>()];
     }
 
@@ -94,7 +94,7 @@ public sealed record FaceDetection
             ]);
             var (x0, x1) = (corners.Min(p => p.X) / width, corners.Max(p => p.X) / width);
             var (y0, y1) = (corners.Min(p => p.Y) / height, corners.Max(p => p.Y) / height);
-            if (Clip(new FaceBox(x0, y0, x1 - x0, y1 - y0, f.Score)) is { } box)
+            if (FaceDetector.ClipToImage(new FaceBox(x0, y0, x1 - x0, y1 - y0, f.Score)) is { } box)
                 faces.Add(box);
         }
         return faces;
@@ -138,13 +138,5 @@ public sealed record FaceDetection
         using var picture = SKImage.FromBitmap(image);
         using var paint = new SKPaint { IsAntialias = true };
         canvas.DrawImage(picture, left, top, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None), paint);
-    }
-
-    /// <summary>The part of a box inside the image, or null when too little is left to be a face.</summary>
-    static FaceBox? Clip(FaceBox box)
-    {
-        var (x0, y0) = (Math.Max(0, box.X), Math.Max(0, box.Y));
-        var (x1, y1) = (Math.Min(1, box.Right), Math.Min(1, box.Bottom));
-        return x1 - x0 < 0.01 || y1 - y0 < 0.01 ? null : box with { X = x0, Y = y0, Width = x1 - x0, Height = y1 - y0 };
     }
 }

@@ -78,7 +78,16 @@ public abstract class FaceDetector : IDisposable
 
         using var scope = NewDisposeScope();
         var input = tensor(pixels, [1, size, size, 3], ScalarType.Byte).permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(255f);
-        return Detect(input, minScore, (double)size / width, (double)size / height);
+        // face-api's boxes may reach into the padding past the photo's edge; ours stop at it.
+        return [.. Detect(input, minScore, (double)size / width, (double)size / height).Select(ClipToImage).OfType<FaceBox>()];
+    }
+
+    /// <summary>The part of a box inside the image, or null when too little of it is left to be a face.</summary>
+    internal static FaceBox? ClipToImage(FaceBox box)
+    {
+        var (x0, y0) = (Math.Max(0, box.X), Math.Max(0, box.Y));
+        var (x1, y1) = (Math.Min(1, box.Right), Math.Min(1, box.Bottom));
+        return x1 - x0 < 0.01 || y1 - y0 < 0.01 ? null : box with { X = x0, Y = y0, Width = x1 - x0, Height = y1 - y0 };
     }
 
     /// <summary>
