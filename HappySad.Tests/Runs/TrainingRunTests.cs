@@ -237,6 +237,7 @@ public sealed class TrainingRunTests : IDisposable
         var face = verdict.GetProperty("face");
         Assert.InRange(face.GetProperty("width").GetDouble(), 0.05, 0.9);
         Assert.True(verdict.GetProperty("width").GetInt32() > 0);
+        Assert.Equal(verdict.GetProperty("probability").GetDouble() < 0.65, verdict.GetProperty("lowConfidence").GetBoolean());
     }
 
     [Fact]

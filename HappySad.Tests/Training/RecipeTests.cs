@@ -145,17 +145,8 @@ public sealed class RecipeRoundTripTests
     {
         using var model = ModelArchitectures.Create(FaceAndWholeClassifier.ArchitectureName, seed: 1);
         model.eval();
-        var noFace = new ImagePreparation(112, CropMode.FaceAndWhole).Prepare(TestImages.Quadrants(300));
-        var withFace = new ImagePreparation(112, CropMode.FaceAndWhole).Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg")));
-        Assert.Null(noFace.Face);
-        Assert.NotNull(withFace.Face);
-        float Output(DecodedImage image)
-        {
-            using var noGrad = no_grad();
-            using var input = ImageBatches.FromBytes(image.Rgb, 1, 112, CPU, views: 2);
-            using var output = model.forward(input);
-            return output.item<float>();
-        }
+        var (withFace, noFace) = TwoViewPhotos();
+        float Output(DecodedImage image) => OutputOf(model, image);
         Parameter Named(string name) => model.named_parameters().Single(p => p.name == name).parameter;
 
         // Untrained, the face scale is zero: no opinion on a face, whatever the whole photo says.
@@ -166,17 +157,8 @@ public sealed class RecipeRoundTripTests
         // A scale of -1 on a face gives log(p_not_happy / p_happy) of face-api's own reading: sad when it is not happy.
         using (no_grad())
             Named("faceScale").fill_(-1f);
-        float expected;
-        using (var pretrained = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression))))
-        using (no_grad())
-        {
-            pretrained.eval();
-            using var face = ImageBatches.FromBytes(withFace.Rgb, 1, 112, CPU, views: 2).narrow(2, 0, 112);
-            // log(p_not_happy / p_happy) from the raw logits, in doubles: a very happy face has p_happy = 1 in floats.
-            var logits = pretrained.forward(face).data<float>().Select(v => (double)v).ToArray();
-            var others = Math.Log(logits.Where((_, i) => i != 1).Sum(Math.Exp));
-            expected = (float)(others - logits[1]);
-        }
+        // log(p_not_happy / p_happy) of face-api's own reading: minus its happy log-odds.
+        var expected = (float)-HappyLogOddsOfFace(withFace, mirrored: false);
         Assert.Equal(expected, Output(withFace), 1e-3f);
         Assert.Equal(noFaceBefore, Output(noFace));
 
@@ -198,18 +180,8 @@ public sealed class RecipeRoundTripTests
         using var model = ModelArchitectures.Create(FaceVerdictClassifier.ArchitectureName, seed: 1);
         model.eval();
         Assert.Equal(5, model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()));
-        var preparation = new ImagePreparation(112, CropMode.FaceAndWhole);
-        var noFace = preparation.Prepare(TestImages.Quadrants(300));
-        var withFace = preparation.Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg")));
-        Assert.Null(noFace.Face);
-        Assert.NotNull(withFace.Face);
-        float Output(DecodedImage image)
-        {
-            using var noGrad = no_grad();
-            using var input = ImageBatches.FromBytes(image.Rgb, 1, 112, CPU, views: 2);
-            using var output = model.forward(input);
-            return output.item<float>();
-        }
+        var (withFace, noFace) = TwoViewPhotos();
+        float Output(DecodedImage image) => OutputOf(model, image);
         Parameter Named(string name) => model.named_parameters().Single(p => p.name == name).parameter;
 
         Assert.Equal(0f, Output(withFace));
@@ -220,19 +192,7 @@ public sealed class RecipeRoundTripTests
             Named("faceScale").fill_(-1f);
             Named("faceBias").fill_(0.5f);
         }
-        double expected;
-        using (var pretrained = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression))))
-        using (no_grad())
-        {
-            pretrained.eval();
-            using var face = ImageBatches.FromBytes(withFace.Rgb, 1, 112, CPU, views: 2).narrow(2, 0, 112);
-            double HappyLogOdds(Tensor view)
-            {
-                var logits = pretrained.forward(view).data<float>().Select(v => (double)v).ToArray();
-                return logits[1] - Math.Log(logits.Where((_, i) => i != 1).Sum(Math.Exp));
-            }
-            expected = (-(HappyLogOdds(face) + HappyLogOdds(face.flip(3))) / 2) + 0.5;
-        }
+        var expected = (-(HappyLogOddsOfFace(withFace, mirrored: false) + HappyLogOddsOfFace(withFace, mirrored: true)) / 2) + 0.5;
         Assert.Equal(expected, Output(withFace), 1e-3);
         Assert.Equal(0f, Output(noFace));
 
@@ -240,6 +200,37 @@ public sealed class RecipeRoundTripTests
             Named("colourHead.weight").fill_(1f);
         Assert.Equal(expected, Output(withFace), 1e-3);
         Assert.NotEqual(0f, Output(noFace));
+    }
+
+    /// <summary>The portrait (a face is found) and a colour pattern (none is), prepared as two views.</summary>
+    static (DecodedImage WithFace, DecodedImage NoFace) TwoViewPhotos()
+    {
+        var preparation = new ImagePreparation(112, CropMode.FaceAndWhole);
+        var withFace = preparation.Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg")));
+        var noFace = preparation.Prepare(TestImages.Quadrants(300));
+        Assert.NotNull(withFace.Face);
+        Assert.Null(noFace.Face);
+        return (withFace, noFace);
+    }
+
+    static float OutputOf(nn.Module<Tensor, Tensor> model, DecodedImage image)
+    {
+        using var noGrad = no_grad();
+        using var input = ImageBatches.FromBytes(image.Rgb, 1, 112, CPU, views: 2);
+        using var output = model.forward(input);
+        return output.item<float>();
+    }
+
+    /// <summary>face-api's happy log-odds on the face view, from its raw logits in doubles (a very happy face has p_happy = 1 in floats).</summary>
+    static double HappyLogOddsOfFace(DecodedImage image, bool mirrored)
+    {
+        using var pretrained = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression)));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        pretrained.eval();
+        var face = ImageBatches.FromBytes(image.Rgb, 1, 112, CPU, views: 2).narrow(2, 0, 112);
+        var logits = pretrained.forward(mirrored ? face.flip(3) : face).data<float>().Select(v => (double)v).ToArray();
+        return logits[1] - Math.Log(logits.Where((_, i) => i != 1).Sum(Math.Exp));
     }
 
     [Fact]

@@ -99,10 +99,11 @@ public static class FaceDetectionReport
     public static IReadOnlyList<FaceDetection> Settings { get; } =
     [
         FaceDetection.Legacy,
-        new() { MinScore = 0.5, ExtraPasses = false },
-        new() { MinScore = 0.3, ExtraPasses = false },
-        new() { MinScore = 0.4, ExtraPasses = false },
-        new() { MinScore = 0.3, ExtraPasses = true, ExtraPassMinScore = 0.3, TileMinScore = 0.3 },
+        new() { MinScore = 0.5, ExtraPasses = false, TinyFirstMinScore = 0 },
+        new() { MinScore = 0.3, ExtraPasses = false, TinyFirstMinScore = 0 },
+        new() { MinScore = 0.4, ExtraPasses = false, TinyFirstMinScore = 0 },
+        new() { MinScore = 0.4, TinyFirstMinScore = 0 },
+        new() { MinScore = 0.3, ExtraPassMinScore = 0.3, TileMinScore = 0.3, TinyFirstMinScore = 0 },
         FaceDetection.Default,
     ];
 

@@ -49,13 +49,26 @@ public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrained
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var face = input.narrow(2, 0, InputSize);
-        var whole = input.narrow(2, InputSize, InputSize);
-        // A face view that is black everywhere is the "no face" marker.
-        var found = face.flatten(1).amax([1], keepdim: true).gt(0).to_type(ScalarType.Float32);
+        var (face, whole, found) = SplitViews(input);
         var faceLogit = FaceExpressionNet.HappyLogOdds(expression.forward(face)).mul(faceScale);
         var wholeFeatures = expression.Extractor.forward(whole);
         var wholeLogit = wholeHead.forward(dropout.forward(cat([wholeFeatures, expression.Classifier.forward(wholeFeatures)], 1)));
-        return found.mul(faceLogit).add(found.neg().add(1).mul(wholeLogit)).MoveToOuterDisposeScope();
+        return Route(found, faceLogit, wholeLogit).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The two views of a <c>[N, 3, 224, 112]</c> input (face on top, whole photo below) and
+    /// <c>[N, 1]</c> ones where a face was found: a face view black everywhere is the "no face" marker.
+    /// </summary>
+    internal static (Tensor Face, Tensor Whole, Tensor Found) SplitViews(Tensor input)
+    {
+        var face = input.narrow(2, 0, InputSize);
+        var whole = input.narrow(2, InputSize, InputSize);
+        var found = face.flatten(1).amax([1], keepdim: true).gt(0).to_type(ScalarType.Float32);
+        return (face, whole, found);
+    }
+
+    /// <summary>The face's logit where a face was found, the whole photo's elsewhere.</summary>
+    internal static Tensor Route(Tensor found, Tensor faceLogit, Tensor wholeLogit) =>
+        found.mul(faceLogit).add(found.neg().add(1).mul(wholeLogit));
 }

@@ -66,16 +66,13 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var face = input.narrow(2, 0, InputSize);
-        var whole = input.narrow(2, InputSize, InputSize);
-        // A face view that is black everywhere is the "no face" marker.
-        var found = face.flatten(1).amax([1], keepdim: true).gt(0).to_type(ScalarType.Float32);
+        var (face, whole, found) = FaceAndWholeClassifier.SplitViews(input);
         var happy = FaceExpressionNet.HappyLogOdds(expression.forward(face))
             .add(FaceExpressionNet.HappyLogOdds(expression.forward(face.flip(3))))
             .div(2);
         var faceLogit = happy.mul(faceScale).add(faceBias);
         var wholeLogit = colourHead.forward(ColourCues(whole).sub(cueCentre).div(cueSpread));
-        return found.mul(faceLogit).add(found.neg().add(1).mul(wholeLogit)).MoveToOuterDisposeScope();
+        return FaceAndWholeClassifier.Route(found, faceLogit, wholeLogit).MoveToOuterDisposeScope();
     }
 
     /// <summary>Mean luma (BT.601) and mean HSV saturation of <c>[N, 3, H, W]</c> RGB in 0..1: <c>[N, 2]</c>.</summary>
