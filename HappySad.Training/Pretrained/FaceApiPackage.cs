@@ -52,12 +52,15 @@ public static class FaceApiPackage
             : Environment.GetEnvironmentVariable("npm_config_registry") is { Length: > 0 } npm ? npm
             : "https://registry.npmjs.org/").TrimEnd('/');
 
-    public static bool IsAvailable => Models.All(m => File.Exists(ManifestPath(m))) && SampleNames.All(s => File.Exists(Path.Combine(Directory, s)));
+    /// <summary>Whether the weights are here (the sample photos are for the port tests, and a cache filled by hand may lack them).</summary>
+    public static bool IsAvailable => Models.All(m => File.Exists(ManifestPath(m)));
+
+    static bool SamplesAvailable => SampleNames.All(s => File.Exists(Path.Combine(Directory, s)));
 
     /// <summary>One of <see cref="SampleNames"/>, fetching the package first if this machine has not yet.</summary>
     public static string Sample(string name)
     {
-        Ensure();
+        Ensure(withSamples: true);
         return Path.Combine(Directory, name);
     }
 
@@ -70,14 +73,15 @@ public static class FaceApiPackage
 
     static string ManifestPath(string model) => Path.Combine(Directory, $"{model}-weights_manifest.json");
 
-    /// <summary>Makes sure the weights are in the cache: downloads, verifies and unpacks them once.</summary>
-    public static void Ensure()
+    /// <summary>Makes sure the weights (and, when asked, the sample photos) are in the cache: downloads, verifies and unpacks them once.</summary>
+    public static void Ensure(bool withSamples = false)
     {
-        if (IsAvailable)
+        bool Ready() => IsAvailable && (!withSamples || SamplesAvailable);
+        if (Ready())
             return;
         lock (FetchLock)
         {
-            if (IsAvailable)
+            if (Ready())
                 return;
             var url = $"{Registry}/{Name}/-/face-api-{Version}.tgz";
             byte[] tarball;
@@ -125,7 +129,7 @@ public static class FaceApiPackage
             if (wanted.Count > 0)
                 throw new PretrainedUnavailableException($"the {Label} tarball lacks {string.Join(", ", wanted)}");
             // Another process may have won the race; its copy is as good as ours.
-            if (IsAvailable)
+            if (IsAvailable && SamplesAvailable)
                 return;
             if (System.IO.Directory.Exists(Directory))
                 System.IO.Directory.Delete(Directory, recursive: true);
