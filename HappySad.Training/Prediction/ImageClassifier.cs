@@ -14,11 +14,14 @@ public sealed record Prediction(string Label, double Probability, IReadOnlyDicti
     /// <summary>What the model read: one of <see cref="ImageRegion"/>'s names.</summary>
     public string Region { get; init; } = ImageRegion.WholeImage;
 
-    /// <summary>
-    /// Whether the verdict is too close to call: the shown label's probability is under
-    /// <see cref="ImageRegion.ConfidentProbability"/>, so the model leans rather than knows.
-    /// </summary>
-    public bool LowConfidence => Probability < ImageRegion.ConfidentProbability;
+    /// <summary>Below this probability for the shown label, pages and reports call a verdict low-confidence.</summary>
+    public const double ConfidentProbability = 0.65;
+
+    /// <summary>Whether the verdict is too close to call: the model leans rather than knows.</summary>
+    public bool LowConfidence => IsLowConfidence(Probability);
+
+    /// <summary>Whether a verdict whose shown label has this probability is too close to call.</summary>
+    public static bool IsLowConfidence(double probability) => probability < ConfidentProbability;
 }
 
 /// <summary>What part of a photo a model read to reach its verdict, by the names every output uses.</summary>
@@ -34,9 +37,6 @@ public static class ImageRegion
     public const string NoFaceFound = "whole image (no face found)";
 
     public static IReadOnlyList<string> All { get; } = [Face, NoFaceFound, WholeImage];
-
-    /// <summary>Below this probability for the shown label, pages and reports call a verdict low-confidence.</summary>
-    public const double ConfidentProbability = 0.65;
 
     public static string Of(ImagePreparation preparation, Faces.FaceBox? face)
     {
