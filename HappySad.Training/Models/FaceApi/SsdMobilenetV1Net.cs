@@ -201,14 +201,7 @@ public sealed class SsdMobilenetV1Net : Module<Tensor, (Tensor Boxes, Tensor Sco
         {
             var prefix = $"MobilenetV1/Conv2d_{layer}_depthwise";
             TfLayers.LoadDepthwise(depthwise, weights, $"{prefix}/depthwise_weights");
-            using (no_grad())
-            using (var scope = NewDisposeScope())
-            {
-                norm.weight!.copy_(weights.Tensor($"{prefix}/BatchNorm/gamma"));
-                norm.bias!.copy_(weights.Tensor($"{prefix}/BatchNorm/beta"));
-                norm.running_mean!.copy_(weights.Tensor($"{prefix}/BatchNorm/moving_mean"));
-                norm.running_var!.copy_(weights.Tensor($"{prefix}/BatchNorm/moving_variance"));
-            }
+            TfLayers.LoadBatchNorm(norm, weights, $"{prefix}/BatchNorm");
             pointwise.Load(weights, $"MobilenetV1/Conv2d_{layer}_pointwise/weights", $"MobilenetV1/Conv2d_{layer}_pointwise/convolution_bn_offset");
         }
     }

@@ -46,6 +46,17 @@ internal static class TfLayers
         conv.weight!.copy_(weights.Tensor(filters).permute(2, 3, 0, 1));
     }
 
+    /// <summary>Copies a TensorFlow batch norm (<c>gamma</c>, <c>beta</c>, <c>moving_mean</c>, <c>moving_variance</c>) into a PyTorch one.</summary>
+    public static void LoadBatchNorm(BatchNorm2d norm, TfjsWeights weights, string prefix)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        norm.weight!.copy_(weights.Tensor($"{prefix}/gamma"));
+        norm.bias!.copy_(weights.Tensor($"{prefix}/beta"));
+        norm.running_mean!.copy_(weights.Tensor($"{prefix}/moving_mean"));
+        norm.running_var!.copy_(weights.Tensor($"{prefix}/moving_variance"));
+    }
+
     /// <summary>Copies a TensorFlow dense layer (weights I x O) into a PyTorch linear layer (O x I).</summary>
     public static void LoadDense(Linear linear, TfjsWeights weights, string prefix)
     {
