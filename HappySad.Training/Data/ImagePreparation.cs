@@ -64,8 +64,8 @@ public sealed record ImagePreparation(int InputSize, CropMode Crop = CropMode.No
 
     public DecodedImage Prepare(byte[] bytes, ImageLimits? limits = null) => Crop switch
     {
-        CropMode.Face => FaceCrop.Prepare(bytes, InputSize, FaceMargin, limits, Detection),
-        CropMode.FaceAndWhole => FaceCrop.PrepareWithWhole(bytes, InputSize, FaceMargin, limits, Detection),
+        CropMode.Face => FaceCrop.Prepare(bytes, InputSize, FaceMargin, limits, FaceDetection),
+        CropMode.FaceAndWhole => FaceCrop.PrepareWithWhole(bytes, InputSize, FaceMargin, limits, FaceDetection),
         _ => ImageDecoder.Decode(bytes, InputSize, limits),
     };
 

@@ -13,7 +13,7 @@ public static class FaceCrop
     /// <summary>Decodes at a resolution that keeps small faces usable: both sides at least this (or the full image).</summary>
     internal const int WorkingSize = 512;
 
-    public static DecodedImage Prepare(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetection? detection = null)
+    public static DecodedImage Prepare(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
         using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
         var face = LargestFace(source.Bitmap, detection);
@@ -26,7 +26,7 @@ public static class FaceCrop
     /// Two views stacked vertically (<see cref="CropMode.FaceAndWhole"/>): the largest face as
     /// <see cref="Prepare"/> crops it, or all black when there is none, above the whole image resized.
     /// </summary>
-    public static DecodedImage PrepareWithWhole(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetection? detection = null)
+    public static DecodedImage PrepareWithWhole(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
         using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
         var face = LargestFace(source.Bitmap, detection);
@@ -38,8 +38,8 @@ public static class FaceCrop
         return new DecodedImage(rgb, size, source.Format, source.Width, source.Height) { Face = face, Views = 2 };
     }
 
-    static FaceBox? LargestFace(SKBitmap image, FaceDetection? detection) =>
-        (detection ?? FaceDetection.Default).Find(image).MaxBy(f => f.Area);
+    static FaceBox? LargestFace(SKBitmap image, FaceDetection detection) =>
+        detection.Find(image).MaxBy(f => f.Area);
 
     /// <summary>The face region of <paramref name="image"/>, padded square and resized to <paramref name="size"/>: HWC RGB bytes.</summary>
     public static byte[] Crop(SKBitmap image, FaceBox face, int size, double margin)

@@ -27,7 +27,6 @@ public abstract class FaceDetector : IDisposable
     /// <summary>One forward pass at a time: callers decode images in parallel, and libtorch uses every core for one pass.</summary>
     readonly Lock _inference = new();
 
-    public abstract FaceDetectorKind Kind { get; }
     public abstract int InputSize { get; }
 
     /// <summary>Overlap above which the weaker of two boxes is dropped.</summary>

@@ -12,7 +12,6 @@ public sealed class SsdFaceDetector(SsdMobilenetV1Net net) : FaceDetector
 {
     const int MaxResults = 100;
 
-    public override FaceDetectorKind Kind => FaceDetectorKind.SsdMobilenetV1;
     public override int InputSize => SsdMobilenetV1Net.InputSize;
     public override double IouThreshold => 0.5;
 

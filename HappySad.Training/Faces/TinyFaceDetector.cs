@@ -12,7 +12,6 @@ public sealed class TinyFaceDetector(TinyFaceDetectorNet net) : FaceDetector
 {
     public const int Size = 416;
 
-    public override FaceDetectorKind Kind => FaceDetectorKind.TinyFaceDetector;
     public override int InputSize => Size;
     public override double IouThreshold => 0.4;
 
