@@ -61,7 +61,7 @@ public class CliTests
         Assert.Equal(112, card.Preprocessing.InputSize);
         Assert.Equal("best", card.Training!.Preset);
         Assert.Null(card.Training.Augmentation);
-        Assert.Equal(5, card.Training.TrainableParameters);
+        Assert.Equal(3, card.Training.TrainableParameters);
         Assert.Equal(HappySad.Training.Training.LearningRateSchedule.Cosine, card.Training.Schedule);
         Assert.True(card.Training.EarlyStoppingPatience > 0);
         Assert.Equal(card.Training.EpochsRun, document.RootElement.GetProperty("epochs").GetArrayLength());

@@ -6,25 +6,28 @@ using static TorchSharp.torch.nn;
 namespace HappySad.Training.Models;
 
 /// <summary>
-/// Five learnt numbers on top of what was learnt elsewhere, routed by whether a face was found
+/// Three learnt numbers on top of what was learnt elsewhere, routed by whether a face was found
 /// (<see cref="Data.CropMode.FaceAndWhole"/> views: the face crop above the whole photo, the face all
 /// black when none was found).
 /// <list type="bullet">
 /// <item>With a face: face-api's frozen expression network reads it and its mirror image, and the
 /// mean of the two "happy against the rest" log-odds is scaled and shifted (two numbers: which class
 /// "happy" is, and where the line between the classes falls).</item>
-/// <item>Without one: the photo's brightness and colourfulness (mean luma and mean saturation of
-/// the whole view) with a bias (three numbers): bright, colourful photos lean happy, dark and grey
-/// ones sad.</item>
+/// <item>Without one: one number, the lean of the training photos without a face (in both scrapes
+/// we know, a photo without a face is more often a sad one). It is a prior, not a reading, and the
+/// verdict says so by its low confidence.</item>
 /// </list>
 /// </summary>
 /// <remarks>
-/// Why so little is learnt: every design that fitted many weights to one scrape's photos read
-/// that scrape's style and fell to chance on photos from elsewhere (issue "Accuracy on photos from
-/// elsewhere"). The expression network on a whole photo without a face carries no signal on the
-/// seed photos (balanced accuracy 0.51 at any threshold); brightness and colourfulness do (AUC 0.74
-/// and 0.72) and are the colour-mood associations people share, not one scrape's quirks. README,
-/// "Choosing a model", has the measurements.
+/// Why so little is learnt: every design that fitted weights to one scrape's look fell to chance on
+/// photos from elsewhere (issue "Accuracy on photos from elsewhere"): a head on the whole photo's
+/// expression features scored 0.495 there on photos without a face, and the brightness and
+/// colourfulness this model first read (AUC 0.74 and 0.72 on the seed photos) are the same kind of
+/// scrape cue. The expression network on a whole photo without a face carries no signal on the seed
+/// photos (balanced accuracy 0.51 at any threshold). README, "Choosing a model", has the numbers.
+/// Model files trained before this change learnt colour weights (<c>colourHead.weight</c>); they
+/// load and predict as they did. New models keep that weight at zero, frozen, so only its bias is
+/// learnt.
 /// </remarks>
 public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedModel
 {
@@ -45,7 +48,7 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
     public FaceVerdictClassifier(string name = "FaceVerdictClassifier", bool fineTune = false) : base(name)
     {
         expression = new FaceExpressionNet(nameof(expression));
-        // All zero: no opinion until training shows which class is "happy" and what the colours say.
+        // All zero: no opinion until training shows which class is "happy" and how photos without a face lean.
         faceScale = Parameter(zeros(1));
         faceBias = Parameter(zeros(1));
         colourHead = Linear(2, 1);
@@ -54,6 +57,7 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
             colourHead.weight!.zero_();
             colourHead.bias!.zero_();
         }
+        colourHead.weight!.requires_grad = false; // the colour cues did not carry over: see the remarks
         cueCentre = tensor(CueCentre, [1, 2]);
         cueSpread = tensor(CueSpread, [1, 2]);
         RegisterComponents();

@@ -47,7 +47,7 @@ public sealed class RunSettings
     /// Sets the model and training options of a preset, keeping the data set, split, seed and device.
     /// <c>best</c> is our recommendation for photos unlike the training ones: the pretrained
     /// face-expression network's own verdict on the largest face (found by the SSD detector), the
-    /// photo's brightness and colour without one, five numbers learnt with a cosine schedule and
+    /// lean of the training photos without a face otherwise, three numbers learnt with a cosine schedule and
     /// early stopping (README, "Choosing a model" has the numbers and the reasoning).
     /// </summary>
     public RunSettings WithPreset(string preset)

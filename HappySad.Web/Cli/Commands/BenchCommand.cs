@@ -93,9 +93,9 @@ internal static class BenchCommand
     }
 
     /// <summary>
-    /// The best preset's model (untrained: its five numbers do not change the cost) on the same
+    /// The best preset's model (untrained: its three numbers do not change the cost) on the same
     /// 1-megapixel JPEG, a portrait whose face is found at the first look, and on one without a face
-    /// (a smooth colour field), where every extra look runs before it falls back to the colours.
+    /// (a smooth colour field), where every extra look runs before it falls back to the no-face lean.
     /// </summary>
     static (double FaceP50, double FaceP95, double NoFaceP50, double NoFaceP95) MeasureFaceModel(string portrait, torch.Device device)
     {
