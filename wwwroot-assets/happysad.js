@@ -29,6 +29,7 @@ window.happySad = (() => {
         return result;
     }
 
+    // Resolves with the verdict per file and the parsed answer (null when it was not JSON).
     function post(url, batch, onProgress) {
         return new Promise(resolve => {
             const form = new FormData();
@@ -40,16 +41,16 @@ window.happySad = (() => {
                 let body = null;
                 try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: reported below */ }
                 if (xhr.status === 200 && body && Array.isArray(body.files)) {
-                    resolve(body.files);
+                    resolve({ files: body.files, answer: body });
                     return;
                 }
                 // A refused request (413, 400, 404) still names what it kept, then what it refused.
                 const kept = body && Array.isArray(body.files) ? body.files : [];
                 const reason = (body && (body.detail || body.title)) || `upload failed (HTTP ${xhr.status})`;
                 const keptNames = new Set(kept.map(f => f.name));
-                resolve(kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))));
+                resolve({ files: kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))), answer: body });
             };
-            xhr.onerror = () => resolve(batch.map(i => ({ name: i.file.name, status: "Rejected", reason: "the connection failed during the upload" })));
+            xhr.onerror = () => resolve({ files: batch.map(i => ({ name: i.file.name, status: "Rejected", reason: "the connection failed during the upload" })), answer: null });
             xhr.send(form);
         });
     }
@@ -64,7 +65,7 @@ window.happySad = (() => {
         for (const batch of batches(items)) {
             const before = sent;
             const batchSize = batch.reduce((sum, i) => sum + i.file.size, 0);
-            const result = await post(url, batch, loaded => {
+            const { files: result } = await post(url, batch, loaded => {
                 const now = Date.now();
                 if (now - lastReport > 150) {
                     lastReport = now;
@@ -96,7 +97,8 @@ window.happySad = (() => {
     }
 
     // Predictions: the same batched multipart posts, answered with one verdict per file in order;
-    // each verdict gets a local preview URL so the page shows the photo without sending it back.
+    // each verdict gets a local preview URL so the page shows the photo without sending it back,
+    // and the model and class names that gave it, which the card keeps whatever is chosen next.
     async function predict(items, dotnet) {
         items = items.filter(i => /\.(jpe?g|png|bmp|gif|webp)$/i.test(i.path) || (i.file.type || "").startsWith("image/") || items.length === 1);
         if (!items.length) return;
@@ -104,11 +106,12 @@ window.happySad = (() => {
         if (!url) return;
         await dotnet.invokeMethodAsync("OnPredictStarted", items.length);
         for (const batch of batches(items)) {
-            const verdicts = await post(url, batch, () => { });
+            const { files: verdicts, answer } = await post(url, batch, () => { });
+            const given = { model: answer && answer.model || null, classNames: answer && answer.classNames || null };
             const byName = new Map(batch.map(i => [i.file.name, i]));
             const withPreview = verdicts.map((v, n) => {
                 const item = verdicts.length === batch.length ? batch[n] : byName.get(v.name);
-                return Object.assign({}, v, { name: item ? item.path : v.name, preview: item && !v.error ? URL.createObjectURL(item.file) : null });
+                return Object.assign({}, v, given, { name: item ? item.path : v.name, preview: item && !v.error ? URL.createObjectURL(item.file) : null });
             });
             await dotnet.invokeMethodAsync("OnPredicted", withPreview);
         }
