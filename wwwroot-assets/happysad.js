@@ -99,7 +99,7 @@ window.happySad = (() => {
     // Predictions: the same batched multipart posts, answered with one verdict per file in order;
     // each verdict gets a local preview URL so the page shows the photo without sending it back,
     // and the model and class names that gave it, which the card keeps whatever is chosen next.
-    async function predict(items, dotnet) {
+    async function predict(items, dotnet, previews) {
         items = items.filter(i => /\.(jpe?g|png|bmp|gif|webp)$/i.test(i.path) || (i.file.type || "").startsWith("image/") || items.length === 1);
         if (!items.length) return;
         const url = await dotnet.invokeMethodAsync("PredictUrl");
@@ -111,11 +111,36 @@ window.happySad = (() => {
             const byName = new Map(batch.map(i => [i.file.name, i]));
             const withPreview = verdicts.map((v, n) => {
                 const item = verdicts.length === batch.length ? batch[n] : byName.get(v.name);
-                return Object.assign({}, v, given, { name: item ? item.path : v.name, preview: item && !v.error ? URL.createObjectURL(item.file) : null });
+                return Object.assign({}, v, given, { name: item ? item.path : v.name, preview: item && !v.error ? previews.create(item.file) : null });
             });
             await dotnet.invokeMethodAsync("OnPredicted", withPreview);
         }
         await dotnet.invokeMethodAsync("OnPredictFinished");
+    }
+
+    // The preview URLs one page made: each holds its photo in memory until revoked, so the page
+    // hands back those of the cards it drops, and the rest go when it is disposed.
+    function previewUrls() {
+        const urls = new Set();
+        let disposed = false;
+        return {
+            create(file) {
+                if (disposed) return null;
+                const url = URL.createObjectURL(file);
+                urls.add(url);
+                return url;
+            },
+            revoke(list) {
+                for (const url of list || []) {
+                    if (urls.delete(url)) URL.revokeObjectURL(url);
+                }
+            },
+            dispose() {
+                disposed = true;
+                urls.forEach(url => URL.revokeObjectURL(url));
+                urls.clear();
+            },
+        };
     }
 
     // Files chosen in either input or dropped (folders walked) go to handle as {file, path} items.
@@ -155,16 +180,33 @@ window.happySad = (() => {
         },
 
         attachPredictor(dropZone, fileInput, folderInput, dotnet) {
-            wire(dropZone, fileInput, folderInput, items => predict(items, dotnet));
+            const previews = previewUrls();
+            wire(dropZone, fileInput, folderInput, items => predict(items, dotnet, previews));
             const onPaste = e => {
                 const files = Array.from((e.clipboardData && e.clipboardData.files) || []);
-                if (files.length) predict(files.map((file, n) => ({ file, path: file.name && file.name !== "image.png" ? file.name : `pasted-${Date.now()}-${n}.png` })), dotnet);
+                if (files.length) predict(files.map((file, n) => ({ file, path: file.name && file.name !== "image.png" ? file.name : `pasted-${Date.now()}-${n}.png` })), dotnet, previews);
             };
             document.addEventListener("paste", onPaste);
-            return { dispose: () => document.removeEventListener("paste", onPaste) };
+            return {
+                // The webcam: one frame as a JPEG, predicted like a chosen photo.
+                async capture(video) {
+                    const canvas = document.createElement("canvas");
+                    canvas.width = video.videoWidth;
+                    canvas.height = video.videoHeight;
+                    canvas.getContext("2d").drawImage(video, 0, 0);
+                    const blob = await new Promise(resolve => canvas.toBlob(resolve, "image/jpeg", 0.92));
+                    const file = new File([blob], `camera-${new Date().toISOString().replace(/[:.]/g, "-")}.jpg`, { type: "image/jpeg" });
+                    await predict([{ file, path: file.name }], dotnet, previews);
+                },
+                revokePreviews: urls => previews.revoke(urls),
+                dispose: () => {
+                    document.removeEventListener("paste", onPaste);
+                    previews.dispose();
+                },
+            };
         },
 
-        // The webcam: start shows it in the video element; capture predicts one frame as a JPEG.
+        // The webcam: start shows it in the video element (the predictor captures from it).
         async startCamera(video) {
             if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
                 return "this browser offers no camera (a camera needs https or localhost)";
@@ -181,15 +223,6 @@ window.happySad = (() => {
             if (camera) camera.getTracks().forEach(t => t.stop());
             camera = null;
             if (video) video.srcObject = null;
-        },
-        async captureCamera(video, dotnet) {
-            const canvas = document.createElement("canvas");
-            canvas.width = video.videoWidth;
-            canvas.height = video.videoHeight;
-            canvas.getContext("2d").drawImage(video, 0, 0);
-            const blob = await new Promise(resolve => canvas.toBlob(resolve, "image/jpeg", 0.92));
-            const file = new File([blob], `camera-${new Date().toISOString().replace(/[:.]/g, "-")}.jpg`, { type: "image/jpeg" });
-            await predict([{ file, path: file.name }], dotnet);
         },
 
         download(fileName, text, type) {
