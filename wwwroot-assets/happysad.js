@@ -29,6 +29,7 @@ window.happySad = (() => {
         return result;
     }
 
+    // Resolves with the verdict per file and the parsed answer (null when it was not JSON).
     function post(url, batch, onProgress) {
         return new Promise(resolve => {
             const form = new FormData();
@@ -40,16 +41,16 @@ window.happySad = (() => {
                 let body = null;
                 try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: reported below */ }
                 if (xhr.status === 200 && body && Array.isArray(body.files)) {
-                    resolve(body.files);
+                    resolve({ files: body.files, answer: body });
                     return;
                 }
                 // A refused request (413, 400, 404) still names what it kept, then what it refused.
                 const kept = body && Array.isArray(body.files) ? body.files : [];
                 const reason = (body && (body.detail || body.title)) || `upload failed (HTTP ${xhr.status})`;
                 const keptNames = new Set(kept.map(f => f.name));
-                resolve(kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))));
+                resolve({ files: kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))), answer: body });
             };
-            xhr.onerror = () => resolve(batch.map(i => ({ name: i.file.name, status: "Rejected", reason: "the connection failed during the upload" })));
+            xhr.onerror = () => resolve({ files: batch.map(i => ({ name: i.file.name, status: "Rejected", reason: "the connection failed during the upload" })), answer: null });
             xhr.send(form);
         });
     }
@@ -64,7 +65,7 @@ window.happySad = (() => {
         for (const batch of batches(items)) {
             const before = sent;
             const batchSize = batch.reduce((sum, i) => sum + i.file.size, 0);
-            const result = await post(url, batch, loaded => {
+            const { files: result } = await post(url, batch, loaded => {
                 const now = Date.now();
                 if (now - lastReport > 150) {
                     lastReport = now;
@@ -96,23 +97,50 @@ window.happySad = (() => {
     }
 
     // Predictions: the same batched multipart posts, answered with one verdict per file in order;
-    // each verdict gets a local preview URL so the page shows the photo without sending it back.
-    async function predict(items, dotnet) {
+    // each verdict gets a local preview URL so the page shows the photo without sending it back,
+    // and the model and class names that gave it, which the card keeps whatever is chosen next.
+    async function predict(items, dotnet, previews) {
         items = items.filter(i => /\.(jpe?g|png|bmp|gif|webp)$/i.test(i.path) || (i.file.type || "").startsWith("image/") || items.length === 1);
         if (!items.length) return;
         const url = await dotnet.invokeMethodAsync("PredictUrl");
         if (!url) return;
         await dotnet.invokeMethodAsync("OnPredictStarted", items.length);
         for (const batch of batches(items)) {
-            const verdicts = await post(url, batch, () => { });
+            const { files: verdicts, answer } = await post(url, batch, () => { });
+            const given = { model: answer && answer.model || null, classNames: answer && answer.classNames || null };
             const byName = new Map(batch.map(i => [i.file.name, i]));
             const withPreview = verdicts.map((v, n) => {
                 const item = verdicts.length === batch.length ? batch[n] : byName.get(v.name);
-                return Object.assign({}, v, { name: item ? item.path : v.name, preview: item && !v.error ? URL.createObjectURL(item.file) : null });
+                return Object.assign({}, v, given, { name: item ? item.path : v.name, preview: item && !v.error ? previews.create(item.file) : null });
             });
             await dotnet.invokeMethodAsync("OnPredicted", withPreview);
         }
         await dotnet.invokeMethodAsync("OnPredictFinished");
+    }
+
+    // The preview URLs one page made: each holds its photo in memory until revoked, so the page
+    // hands back those of the cards it drops, and the rest go when it is disposed.
+    function previewUrls() {
+        const urls = new Set();
+        let disposed = false;
+        return {
+            create(file) {
+                if (disposed) return null;
+                const url = URL.createObjectURL(file);
+                urls.add(url);
+                return url;
+            },
+            revoke(list) {
+                for (const url of list || []) {
+                    if (urls.delete(url)) URL.revokeObjectURL(url);
+                }
+            },
+            dispose() {
+                disposed = true;
+                urls.forEach(url => URL.revokeObjectURL(url));
+                urls.clear();
+            },
+        };
     }
 
     // Files chosen in either input or dropped (folders walked) go to handle as {file, path} items.
@@ -152,16 +180,33 @@ window.happySad = (() => {
         },
 
         attachPredictor(dropZone, fileInput, folderInput, dotnet) {
-            wire(dropZone, fileInput, folderInput, items => predict(items, dotnet));
+            const previews = previewUrls();
+            wire(dropZone, fileInput, folderInput, items => predict(items, dotnet, previews));
             const onPaste = e => {
                 const files = Array.from((e.clipboardData && e.clipboardData.files) || []);
-                if (files.length) predict(files.map((file, n) => ({ file, path: file.name && file.name !== "image.png" ? file.name : `pasted-${Date.now()}-${n}.png` })), dotnet);
+                if (files.length) predict(files.map((file, n) => ({ file, path: file.name && file.name !== "image.png" ? file.name : `pasted-${Date.now()}-${n}.png` })), dotnet, previews);
             };
             document.addEventListener("paste", onPaste);
-            return { dispose: () => document.removeEventListener("paste", onPaste) };
+            return {
+                // The webcam: one frame as a JPEG, predicted like a chosen photo.
+                async capture(video) {
+                    const canvas = document.createElement("canvas");
+                    canvas.width = video.videoWidth;
+                    canvas.height = video.videoHeight;
+                    canvas.getContext("2d").drawImage(video, 0, 0);
+                    const blob = await new Promise(resolve => canvas.toBlob(resolve, "image/jpeg", 0.92));
+                    const file = new File([blob], `camera-${new Date().toISOString().replace(/[:.]/g, "-")}.jpg`, { type: "image/jpeg" });
+                    await predict([{ file, path: file.name }], dotnet, previews);
+                },
+                revokePreviews: urls => previews.revoke(urls),
+                dispose: () => {
+                    document.removeEventListener("paste", onPaste);
+                    previews.dispose();
+                },
+            };
         },
 
-        // The webcam: start shows it in the video element; capture predicts one frame as a JPEG.
+        // The webcam: start shows it in the video element (the predictor captures from it).
         async startCamera(video) {
             if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
                 return "this browser offers no camera (a camera needs https or localhost)";
@@ -178,15 +223,6 @@ window.happySad = (() => {
             if (camera) camera.getTracks().forEach(t => t.stop());
             camera = null;
             if (video) video.srcObject = null;
-        },
-        async captureCamera(video, dotnet) {
-            const canvas = document.createElement("canvas");
-            canvas.width = video.videoWidth;
-            canvas.height = video.videoHeight;
-            canvas.getContext("2d").drawImage(video, 0, 0);
-            const blob = await new Promise(resolve => canvas.toBlob(resolve, "image/jpeg", 0.92));
-            const file = new File([blob], `camera-${new Date().toISOString().replace(/[:.]/g, "-")}.jpg`, { type: "image/jpeg" });
-            await predict([{ file, path: file.name }], dotnet);
         },
 
         download(fileName, text, type) {

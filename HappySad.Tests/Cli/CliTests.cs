@@ -1,6 +1,11 @@
 using System.Text.Json;
 using HappySad.Tests.Support;
 using HappySad.Web.Cli;
+using HappySad.Web.Data;
+using HappySad.Web.Services;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using SkiaSharp;
 
 namespace HappySad.Tests.Cli;
@@ -159,6 +164,28 @@ public class CliTests
         Assert.StartsWith("error: ", error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
     }
+
+    [Fact]
+    public async Task BenchAgainstAnApiThatRefusesNamesTheRequestThatFailed()
+    {
+        using var data = SharedPhotos.Subset(perClass: 1);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var api = builder.Build();
+        api.MapFallback(() => Results.NotFound());
+        await api.StartAsync();
+        var address = api.Urls.Single() + "/";
+
+        var (code, output, error) = await Run("bench", "--api", address, "--model", "nope", "--data", data.Path);
+
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Equal($"error: POST {address}api/models/nope/predict failed; is the app running and is 'nope' a model id from GET /api/models?", error.Trim());
+    }
+
+    [Fact]
+    public void AFailedRecordedRunReadsAsItsStatusAndReason() =>
+        Assert.Equal("run 7 interrupted: The app stopped", new RunFailedException(7, RunStatus.Interrupted, "The app stopped").Message);
 
     [Fact]
     public async Task ScanReportsAndQuarantines()

@@ -61,6 +61,68 @@ public sealed class PredictEndToEndTests
     }
 
     [Fact]
+    public async Task PreviewsAreFreedWhenTheCardsAreClearedAndWhenThePageIsLeft()
+    {
+        Assertions.SetDefaultExpectTimeout(20_000);
+        await using var app = await AppProcess.StartAsync();
+        using (var model = ModelArchitectures.Create(CompactCnn.ArchitectureName, seed: 3))
+            ModelStore.Save(Path.Combine(app.DataDirectory, "models", "compact.hsmodel"), model, new ModelCard { Architecture = CompactCnn.ArchitectureName, ClassNames = ["happy", "sad"] });
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        string[] photos = [Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"), Path.Combine(SharedPhotos.Root, "sad", "0x0.jpg")];
+
+        try
+        {
+            await page.GotoAsync("/predict");
+            await Assertions.Expect(page.GetByTestId("model-select")).ToContainTextAsync("compact.hsmodel");
+            var cards = page.GetByTestId("prediction-card");
+            await Browser.ChooseFilesAsync(page.GetByTestId("predict-file-input"), photos);
+            await Assertions.Expect(cards.Locator("img")).ToHaveCountAsync(2);
+            var cleared = await PreviewsAsync(page);
+            Assert.False(await AllRevokedAsync(page, cleared, waitMilliseconds: 0));
+
+            await page.GetByTestId("clear-predictions").ClickAsync();
+            await Assertions.Expect(cards).ToHaveCountAsync(0);
+            Assert.True(await AllRevokedAsync(page, cleared), "the previews of cleared cards are still held");
+
+            await Browser.ChooseFilesAsync(page.GetByTestId("predict-file-input"), photos[..1]);
+            await Assertions.Expect(cards.Locator("img")).ToHaveCountAsync(1);
+            var left = await PreviewsAsync(page);
+            Assert.False(await AllRevokedAsync(page, left, waitMilliseconds: 0));
+            // Leaving through the menu keeps the document (and its blob URLs) but disposes the page.
+            await page.GetByRole(AriaRole.Link, new() { Name = "Home", Exact = true }).ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(app.BaseAddress.ToString());
+            Assert.True(await AllRevokedAsync(page, left), "the previews are still held after leaving the page");
+        }
+        catch (Exception e)
+        {
+            await Browser.ScreenshotAsync(page, "predict-previews-failure");
+            throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
+        }
+    }
+
+    static async Task<string[]> PreviewsAsync(IPage page)
+    {
+        var urls = await page.GetByTestId("prediction-card").Locator("img").EvaluateAllAsync<string[]>("images => images.map(i => i.src)");
+        Assert.All(urls, url => Assert.StartsWith("blob:", url, StringComparison.Ordinal));
+        return urls;
+    }
+
+    /// <summary>Whether every URL stops loading (a revoked blob URL fails to fetch) within the wait, checked in the page.</summary>
+    static Task<bool> AllRevokedAsync(IPage page, string[] urls, int waitMilliseconds = 10_000) =>
+        page.EvaluateAsync<bool>("""
+            async ([urls, wait]) => {
+                const revoked = url => fetch(url).then(() => false, () => true);
+                const deadline = Date.now() + wait;
+                for (;;) {
+                    if ((await Promise.all(urls.map(revoked))).every(Boolean)) return true;
+                    if (Date.now() >= deadline) return false;
+                    await new Promise(resolve => setTimeout(resolve, 50));
+                }
+            }
+            """, new object[] { urls, waitMilliseconds });
+
+    [Fact]
     public async Task AFaceModelShowsTheFaceItLookedAt()
     {
         Assertions.SetDefaultExpectTimeout(20_000);

@@ -3,6 +3,7 @@ using HappySad.Training.Data;
 using HappySad.Training.Persistence;
 using HappySad.Training.Pretrained;
 using HappySad.Web.Cli.Commands;
+using HappySad.Web.Services;
 
 namespace HappySad.Web.Cli;
 
@@ -108,7 +109,7 @@ internal static class CliApp
             return 130;
         }
         catch (Exception e) when (e is DataSetException or ModelFormatException or ImageRejectedException or ArgumentException or PretrainedUnavailableException
-                                      or InvalidOperationException or IOException or UnauthorizedAccessException)
+                                      or RunFailedException or ApiRequestException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync($"error: {OneLine(e.Message)}").ConfigureAwait(false);
             return 1;

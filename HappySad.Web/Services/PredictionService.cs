@@ -53,13 +53,17 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
             return Refused(name, e, clock);
         }
         var file = catalog.FileOf(model);
-        return await Task.Run(() =>
+        return await Task.Run(async () =>
         {
             try
             {
                 // Decoding (and face detection) runs outside the model's lock, so other requests'
                 // preparation overlaps this one's forward pass.
                 var preparation = cache.Use(file, classifier => classifier.Preparation);
+                // The detector's weights may still have to be downloaded: awaited here, so the
+                // detector finds them on disk and no thread waits on the network.
+                if (preparation.DetectsFaces)
+                    await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
                 var image = preparation.Prepare(bytes, limits.Value.ForImages());
                 var prediction = cache.Use(file, classifier => classifier.Predict(image, threshold));
                 return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, clock.Elapsed.TotalMilliseconds, null, null)

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using HappySad.Training.Data;
+using HappySad.Training.Models;
 using HappySad.Training.Persistence;
+using HappySad.Training.Pretrained;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
 using Microsoft.EntityFrameworkCore;
@@ -114,6 +116,9 @@ public sealed class RunExecutor(
         // Decoded (and face-cropped, if asked) once, now: from here on the run holds its own pixels,
         // whatever happens to the files.
         var request = ToSettings(run).ToRequest();
+        // Face crops and pretrained networks need face-api's weights: fetched (once) without holding a thread.
+        if (request.Preparation.DetectsFaces || ModelArchitectures.Describe(request.Architecture).Pretrained)
+            await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
         var load = await Task.Run(
             () => ImageFiles.Load([.. entries.Select(e => new LabeledFile(e.FullPath, e.Label))], classNames, request.Preparation, cancellationToken: cancellationToken),
             cancellationToken).ConfigureAwait(false);

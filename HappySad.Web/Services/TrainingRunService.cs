@@ -15,6 +15,14 @@ public sealed class RunNotFoundException(int id) : Exception($"run {id} does not
 /// <summary>An action that the run's status does not allow (deleting a running run, for one).</summary>
 public sealed class RunStateException(string message) : Exception(message);
 
+/// <summary>A run ended without a model; the message gives its status and the reason it recorded.</summary>
+public sealed class RunFailedException(int id, RunStatus status, string? reason)
+    : Exception($"run {id} {status.ToString().ToLowerInvariant()}: {reason}")
+{
+    public int Id { get; } = id;
+    public RunStatus Status { get; } = status;
+}
+
 public enum CancelOutcome
 {
     /// <summary>It was queued and will not start.</summary>

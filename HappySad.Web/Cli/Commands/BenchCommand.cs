@@ -172,7 +172,7 @@ internal static class BenchCommand
         for (var i = 0; i < 20; i++)
         {
             if (!await PostAsync())
-                throw new DataSetException($"POST {api}{url} failed; is the app running and is '{model}' a model id from GET /api/models?");
+                throw new ApiRequestException($"POST {api}{url} failed; is the app running and is '{model}' a model id from GET /api/models?");
         }
         var samples = new double[200];
         var errors = 0;
@@ -216,3 +216,6 @@ internal static class BenchCommand
         return 0;
     }
 }
+
+/// <summary>The running app's HTTP API did not answer a request as asked.</summary>
+internal sealed class ApiRequestException(string message) : Exception(message);

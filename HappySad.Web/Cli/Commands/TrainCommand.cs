@@ -136,7 +136,7 @@ internal static class TrainCommand
                 case RunStatus.Cancelled:
                     throw new OperationCanceledException(recorded.Message);
                 case not RunStatus.Succeeded:
-                    throw new DataSetException($"run {run.Id} {status.ToString().ToLowerInvariant()}: {recorded.Message}");
+                    throw new RunFailedException(run.Id, status, recorded.Message);
             }
 
             var model = paths.Absolute(recorded.ModelPath!);
