@@ -1,39 +1,61 @@
 using HappySad.Web.Extensions;
 using HappySad.Web.Services;
+using Microsoft.Extensions.Logging.Console;
 
 namespace HappySad.Web.Cli;
 
 /// <summary>
 /// The app's storage (database, data directory, services) without the web server, for commands
-/// that share a data directory with a running dashboard. Opening applies migrations and reconciles
-/// files with rows exactly as the app does at start-up.
+/// that share a data directory with a running dashboard. It is built on the web app's own host
+/// builder and registrations, so it reads the same configuration (<c>appsettings.json</c>,
+/// <c>appsettings.{Environment}.json</c>, environment variables, <c>--data-dir</c>) and finds the
+/// same data directory. Opening applies migrations and reconciles files with rows exactly as the
+/// app does at start-up.
 /// </summary>
 internal sealed class AppStorage : IAsyncDisposable
 {
-    readonly ServiceProvider _services;
+    readonly WebApplication _host;
 
-    AppStorage(ServiceProvider services) => _services = services;
+    AppStorage(WebApplication host) => _host = host;
 
-    public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
+    public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
 
-    public static async Task<AppStorage> OpenAsync(string? dataDirectory, CancellationToken cancellationToken)
+    public static Task<AppStorage> OpenAsync(string? dataDirectory, CancellationToken cancellationToken) =>
+        OpenAsync(dataDirectory, host: null, cancellationToken);
+
+    /// <param name="host">
+    /// Where the host looks for its settings (content root, environment); null for what the web app
+    /// itself uses: the working directory and <c>ASPNETCORE_ENVIRONMENT</c>.
+    /// </param>
+    public static async Task<AppStorage> OpenAsync(string? dataDirectory, WebApplicationOptions? host, CancellationToken cancellationToken)
     {
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .AddInMemoryCollection(dataDirectory is null ? [] : [new(WebExtensions.SwitchMappings["--data-dir"], dataDirectory)])
-            .Build();
-        var services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
-            .AddHappySadStorage()
-            .AddHappySadRuns()
-            .AddSingleton<StorageInitializer>()
-            .BuildServiceProvider();
-        await services.GetRequiredService<StorageInitializer>().StartAsync(cancellationToken).ConfigureAwait(false);
-        return new AppStorage(services);
+        // The command line's own arguments are not configuration: only --data-dir is, through the
+        // same switch the web app maps.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = host?.ApplicationName ?? typeof(AppStorage).Assembly.GetName().Name,
+            EnvironmentName = host?.EnvironmentName,
+            ContentRootPath = host?.ContentRootPath,
+        });
+        // Standard output carries the command's result (often JSON): log warnings and errors only, to standard error.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter<ConsoleLoggerProvider>(level => level >= LogLevel.Warning);
+        builder.AddHappySadCore(dataDirectory is null ? [] : ["--data-dir", dataDirectory]);
+
+        var app = builder.Build();
+        try
+        {
+            await app.Services.GetRequiredService<StorageInitializer>().StartAsync(cancellationToken);
+            return new AppStorage(app);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
-    public ValueTask DisposeAsync() => _services.DisposeAsync();
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

@@ -1,4 +1,5 @@
-using System.Text.Json;
+using System.CommandLine;
+using System.CommandLine.Help;
 using HappySad.Training.Data;
 using HappySad.Training.Persistence;
 using HappySad.Training.Pretrained;
@@ -7,84 +8,88 @@ using HappySad.Web.Services;
 
 namespace HappySad.Web.Cli;
 
+/// <summary>A mistake in how a command was called; printed as one line, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
 /// <summary>
 /// The command line. It lives in the web app's executable, so <c>dotnet run --project HappySad.Web -- train ...</c>
-/// and the published <c>HappySad.Web train ...</c> use the same core as the dashboard.
+/// and the published <c>HappySad.Web train ...</c> use the same core as the dashboard. Each verb
+/// defines its options once (<c>Commands/</c>); parsing, checking and help come from those definitions.
 /// </summary>
 internal static class CliApp
 {
-    internal const string Usage = """
-        HappySad: train and use happy/sad photo classifiers.
+    const string Description = """
+        HappySad: train and use happy/sad photo classifiers. Without a command, the executable runs the web dashboard.
 
-        Usage: HappySad.Web <command> [options]   (no command: run the web dashboard)
-
-          train     --data DIR [--epochs N] [--batch-size N] [--lr X] [--seed N] [--out FILE]
-                    [--validation X] [--test X] [--device auto|cpu|cuda] [--json]
-                    [--preset notebook|best] [--model seed-cnn|compact-cnn|face-expression|face-verdict|face-and-whole]
-                    [--crop none|face|face-and-whole] [--augment] [--weight-decay X] [--dropout X]
-                    [--patience N] [--schedule constant|cosine] [--fine-tune]
-                    [--record [--data-dir DIR]]  (records the run in the dashboard's database;
-                    it appears on the Runs page with its curves, snapshot and model)
-          crossval  --data DIR [--folds 5] [the train options above]
-                    (stratified k-fold cross-validation: mean and spread of balanced accuracy)
-          evaluate  --model FILE --data DIR [--threshold X] [--json]
-          predict   --model FILE IMAGE... [--threshold X] [--json]
-          scan      --data DIR [--quarantine DIR] [--json]
-          faces     --data DIR [--labels FILE] [--json]
-                    (each face detector setting: faces found, time per photo; with a labels
-                    file of file,label,faces,note rows, recall and false detections)
-          import    --data DIR --name NAME [--data-dir DIR] [--json]
-                    (copies a class-folder data set into the dashboard's storage)
-          bench     --data DIR [--epochs N]
-          bench     --api URL --model ID --data DIR [--clients 8] [--seconds 20]
-                    (predict API latency and throughput against a running app)
-          info      [--json]
-          help
-
-        A data folder holds one subfolder per class (e.g. happy/ and sad/). Probabilities are of
-        the second class in ordinal name order ('sad'), as in the notebook.
+        A data folder holds one subfolder per class (e.g. happy/ and sad/). Probabilities are of the second class in
+        ordinal name order ('sad'), as in the notebook.
         """;
 
-    static readonly Dictionary<string, Func<CliContext, CliArguments, Task<int>>> Commands = new(StringComparer.Ordinal)
+    static readonly ParserConfiguration Parsing = new()
     {
-        ["train"] = TrainCommand.RunAsync,
-        ["crossval"] = CrossValidateCommand.RunAsync,
-        ["evaluate"] = EvaluateCommand.RunAsync,
-        ["predict"] = PredictCommand.RunAsync,
-        ["scan"] = ScanCommand.RunAsync,
-        ["faces"] = FacesCommand.RunAsync,
-        ["import"] = ImportCommand.RunAsync,
-        ["bench"] = BenchCommand.RunAsync,
-        ["info"] = InfoCommand.RunAsync,
+        // An argument starting with @ is a file name, not a response file.
+        ResponseFileTokenReplacer = null,
     };
 
-    static readonly Dictionary<string, (string[] Options, string[] Flags)> Accepted = new(StringComparer.Ordinal)
-    {
-        ["train"] = ([.. TrainCommand.SettingOptions, "data", "out", "data-dir"], [.. TrainCommand.SettingFlags, "json", "record"]),
-        ["crossval"] = ([.. TrainCommand.SettingOptions, "data", "folds"], [.. TrainCommand.SettingFlags, "json"]),
-        ["evaluate"] = (["model", "data", "threshold"], ["json"]),
-        ["predict"] = (["model", "threshold"], ["json"]),
-        ["scan"] = (["data", "quarantine"], ["json"]),
-        ["faces"] = (["data", "labels"], ["json"]),
-        ["import"] = (["data", "name", "data-dir"], ["json"]),
-        ["bench"] = (["data", "epochs", "api", "model", "clients", "seconds"], ["json"]),
-        ["info"] = ([], ["json"]),
-    };
+    static string[] HelpWords { get; } = ["--help", "-h", "-?"];
 
     public static bool IsCommand(string[] args) =>
-        args.Length > 0 && (Commands.ContainsKey(args[0]) || args[0] is "help" or "--help" or "-h");
+        args.Length > 0 && (HelpWords.Contains(args[0]) || CreateRootCommand(CliContext.Silent).Subcommands.Any(c => c.Name == args[0]));
 
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
+    public static RootCommand CreateRootCommand(CliContext cli)
+    {
+        var root = new RootCommand(Description)
+        {
+            TrainCommand.Create(cli),
+            CrossValidateCommand.Create(cli),
+            EvaluateCommand.Create(cli),
+            PredictCommand.Create(cli),
+            ScanCommand.Create(cli),
+            FacesCommand.Create(cli),
+            ImportCommand.Create(cli),
+            BenchCommand.Create(cli),
+            InfoCommand.Create(cli),
+        };
+        // The version option would never be reached: without a command the executable runs the dashboard.
+        foreach (var version in root.Options.OfType<VersionOption>().ToList())
+            root.Options.Remove(version);
+
+        var verb = new Argument<string?>("COMMAND") { Description = "The command to describe.", HelpName = "COMMAND", Arity = ArgumentArity.ZeroOrOne };
+        verb.AcceptOnlyFromAmong([.. root.Subcommands.Select(c => c.Name)]);
+        var help = new Command("help", "Show this help, or a command's.") { verb };
+        help.SetAction(parse =>
+        {
+            string[] asked = parse.GetValue(verb) is { } name ? [name, "--help"] : ["--help"];
+            return root.Parse(asked, Parsing).Invoke(parse.InvocationConfiguration);
+        });
+        root.Subcommands.Add(help);
+        return root;
+    }
+
+    /// <returns>0 on success, 1 when the data or a file is wrong, 2 for a usage mistake, 130 when cancelled.</returns>
+    /// <param name="host">Where storage commands read configuration from; null for the web app's own (tests point it elsewhere).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, WebApplicationOptions? host = null, CancellationToken cancellationToken = default)
     {
         output ??= Console.Out;
         error ??= Console.Error;
-        if (args[0] is "help" or "--help" or "-h")
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var cli = new CliContext(output, error, ConsoleProgress.For(error, json: false), cancel.Token, host);
+        var parse = CreateRootCommand(cli).Parse(args, Parsing);
+        var invocation = new InvocationConfiguration
         {
-            await output.WriteLineAsync(Usage).ConfigureAwait(false);
-            return 0;
+            Output = output,
+            Error = error,
+            EnableDefaultExceptionHandler = false,
+            // Ctrl+C is ours (below): a recorded run must have time to be recorded as Cancelled.
+            ProcessTerminationTimeout = null,
+        };
+        if (parse.Action is not HelpAction && parse.Errors.Count > 0)
+        {
+            var errors = string.Join(" ", parse.Errors.Select(e => string.Join(' ', e.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))).Distinct());
+            await error.WriteLineAsync($"error: {errors} (see: {HelpCommandLine(parse)})");
+            return 2;
         }
 
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
@@ -93,33 +98,30 @@ internal static class CliApp
         Console.CancelKeyPress += onCancel;
         try
         {
-            var (options, flags) = Accepted[args[0]];
-            var arguments = CliArguments.Parse(args, options, flags);
-            var context = new CliContext(output, error, ConsoleProgress.For(error, arguments.Flag("json")), cancel.Token);
-            return await Commands[args[0]](context, arguments).ConfigureAwait(false);
+            return await parse.InvokeAsync(invocation, cancel.Token);
         }
-        catch (UsageException e)
+        catch (Exception e) when (e is UsageException or RunSettingsException)
         {
-            await error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync($"error: {e.Message}");
             return 2;
         }
         catch (OperationCanceledException)
         {
-            await error.WriteLineAsync("cancelled").ConfigureAwait(false);
+            await error.WriteLineAsync("cancelled");
             return 130;
         }
         catch (Exception e) when (e is DataSetException or ModelFormatException or ImageRejectedException or ArgumentException or PretrainedUnavailableException
                                       or RunFailedException or ApiRequestException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            await error.WriteLineAsync($"error: {OneLine(e.Message)}").ConfigureAwait(false);
+            await error.WriteLineAsync($"error: {OneLine(e.Message)}");
             return 1;
         }
         catch (Exception e)
         {
             // Never a stack trace on the console; set HAPPYSAD_DEBUG=1 to see one.
-            await error.WriteLineAsync($"error: unexpected {e.GetType().Name}: {OneLine(e.Message)}").ConfigureAwait(false);
+            await error.WriteLineAsync($"error: unexpected {e.GetType().Name}: {OneLine(e.Message)}");
             if (Environment.GetEnvironmentVariable("HAPPYSAD_DEBUG") == "1")
-                await error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+                await error.WriteLineAsync(e.ToString());
             return 1;
         }
         finally
@@ -128,39 +130,12 @@ internal static class CliApp
         }
     }
 
-    static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
-}
-
-/// <summary>What every command writes to and listens to.</summary>
-internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsoleProgress Progress, CancellationToken CancellationToken)
-{
-    public static readonly JsonSerializerOptions Json = new(ModelCard.JsonOptions) { WriteIndented = true };
-
-    public Task WriteJsonAsync<T>(T document) => Output.WriteLineAsync(JsonSerializer.Serialize(document, Json));
-
-    /// <summary>Loads a class-folder data set with a progress bar and a one-line summary.</summary>
-    public ImageFolderLoad LoadFolder(string directory, bool quiet, ImagePreparation? preparation = null)
+    /// <summary>How to ask for help about the command that was mistyped.</summary>
+    static string HelpCommandLine(ParseResult parse)
     {
-        var folder = ImageFolder.Open(directory);
-        var load = folder.Load(preparation ?? ImagePreparation.Notebook, progress: new InlineProgress<int>(n => Progress.Report("Loading", n, folder.Files.Count)), cancellationToken: CancellationToken);
-        Progress.Clear();
-        if (!quiet)
-        {
-            var counts = string.Join(", ", load.Images.ClassNames.Select((name, label) => $"{name} {load.Images.CountOf(label)}"));
-            Output.WriteLine($"Loaded {load.Images.Count} images from {directory} ({counts}); {load.Rejected.Count} rejected, {load.Mislabeled.Count} with a misleading extension");
-            if (load.FacesFound is { } faces)
-                Output.WriteLine(load.Images.Views == 2
-                    ? $"Face crop: a face was found in {faces} of {load.Images.Count} images; the others are read from the whole photo alone"
-                    : $"Face crop: a face was found in {faces} of {load.Images.Count} images; the others are used whole");
-            foreach (var rejected in load.Rejected)
-                Output.WriteLine($"  rejected {rejected.Path}: {rejected.Reason}");
-        }
-        return load;
+        var path = parse.CommandResult.Command is RootCommand ? "" : parse.CommandResult.Command.Name + " ";
+        return $"{RootCommand.ExecutableName} {path}--help";
     }
-}
 
-/// <summary>Reports on the calling thread, unlike <see cref="Progress{T}"/>, so nothing arrives after the bar is cleared.</summary>
-internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
+    static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

@@ -17,10 +17,26 @@ public static class WebExtensions
         ["--data-dir"] = $"{nameof(StorageOptions)}:{nameof(StorageOptions.DataDirectory)}",
     };
 
-    public static WebApplicationBuilder AddHappySadWeb(this WebApplicationBuilder builder, string[] args)
+    /// <summary>
+    /// What the web app and the command line share on the same host builder: the <c>--data-dir</c>
+    /// switch over configuration, the storage with its initializer (a hosted service for the web app,
+    /// started by hand by the command line, which runs no server), and the runs.
+    /// </summary>
+    public static TBuilder AddHappySadCore<TBuilder>(this TBuilder builder, string[] args) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings));
+        builder.Services.AddHappySadStorage();
+        builder.Services.AddSingleton<StorageInitializer>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<StorageInitializer>());
+        // After the storage initializer: hosted services start in order, and the worker's recovery needs the migrated database.
+        builder.Services.AddHappySadRuns();
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddHappySadWeb(this WebApplicationBuilder builder, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
         // Outside Development, a build (not publish) output finds MudBlazor's and the framework's
         // assets only through the static web assets manifest; without this they come back as empty
         // 200 responses for browsers that accept compression. Published output has no manifest, so
@@ -28,10 +44,7 @@ public static class WebExtensions
         builder.WebHost.UseStaticWebAssets();
         // Before any request can touch TorchSharp: it does not retry a failed native load.
         TorchRuntime.EnsureInitialized();
-        builder.Services.AddHappySadStorage();
-        builder.Services.AddHostedService<StorageInitializer>();
-        // After the storage initializer: hosted services start in order, and the worker's recovery needs the migrated database.
-        builder.Services.AddHappySadRuns();
+        builder.AddHappySadCore(args);
         builder.Services.AddHostedService<TrainingWorker>();
         builder.Services.AddHostedService<TrainingHubRelay>();
         builder.Services.AddSignalR().AddJsonProtocol(o => ConfigureHubJson(o.PayloadSerializerOptions));

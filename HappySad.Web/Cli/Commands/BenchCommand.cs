@@ -1,5 +1,6 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using HappySad.Training.Data;
 using HappySad.Training.Faces;
 using HappySad.Training.Models;
@@ -21,12 +22,31 @@ internal static class BenchCommand
     /// <summary>Forward pass of the SeedCnn on one 256x256 image is 0.24 GFLOP; training costs about three of them.</summary>
     const double TrainingGflopPerImage = 0.72;
 
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    public static Command Create(CliContext cli)
     {
-        if (args.Optional("api") is { } api)
-            return await ApiAsync(cli, args, api);
-        var data = args.Required("data");
-        var epochs = args.Int("epochs", 2, min: 1);
+        var data = CliOptions.Data("A class-folder data set; locally it is decoded and trained on, against an app its first photo is sent.");
+        var epochs = CliOptions.Int("--epochs", "Training epochs to time (the last one is the steady state).", 2, min: 1);
+        var api = new Option<string?>("--api") { Description = "Measure the predict API of a running app at this address instead.", HelpName = "URL" };
+        var model = new Option<string?>("--model") { Description = "With --api: the model id to predict with (from GET /api/models).", HelpName = "ID" };
+        var clients = CliOptions.Int("--clients", "With --api: concurrent clients for the throughput test.", 8, min: 1);
+        var seconds = CliOptions.Int("--seconds", "With --api: how long the throughput test runs.", 20, min: 1);
+        var json = CliOptions.Json();
+        var command = new Command("bench",
+            "Speed and memory of the core on this machine, as one JSON document; with --api, the predict API's latency and throughput against a running app.")
+            { data, epochs, api, model, clients, seconds, json };
+        command.SetAction((parse, _) =>
+        {
+            var run = cli.ForJson(parse.GetValue(json));
+            if (parse.GetValue(api) is not { } address)
+                return RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(epochs));
+            var id = parse.GetValue(model) ?? throw new UsageException("'bench --api' needs --model (a model id from GET /api/models)");
+            return ApiAsync(run, address, id, parse.GetRequiredValue(data), parse.GetValue(clients), parse.GetValue(seconds), parse.GetValue(json));
+        });
+        return command;
+    }
+
+    static async Task<int> RunAsync(CliContext cli, string data, int epochs)
+    {
         TorchRuntime.EnsureInitialized();
         var device = TorchDevices.Resolve(DevicePreference.Auto);
 
@@ -48,29 +68,27 @@ internal static class BenchCommand
         var (p50, p95) = MeasurePrediction(new ImageClassifier(model, card, device), MakeJpeg(folder.Files[0].Path, 1155, 866));
         var (faceP50, faceP95, noFaceP50, noFaceP95) = MeasureFaceModel(folder.Files[0].Path, device);
 
-        await cli.WriteJsonAsync(new
-        {
-            device = device.type.ToString().ToLowerInvariant(),
-            processors = Environment.ProcessorCount,
-            torch_threads = torch.get_num_threads(),
-            images = load.Images.Count,
-            decode_images_per_second = Math.Round(decodePerSecond, 1),
-            training_images_per_second = Math.Round(trainingPerSecond, 1),
-            training_first_epoch_images_per_second = Math.Round(load.Images.Count / history.Epochs[0].Seconds, 1),
-            training_gflops = Math.Round(trainingGflops, 1),
-            matmul_gflops = Math.Round(matmulGflops, 1),
-            training_to_matmul_ratio = Math.Round(trainingGflops / matmulGflops, 3),
-            predict_1mp_jpeg_p50_ms = Math.Round(p50, 2),
-            predict_1mp_jpeg_p95_ms = Math.Round(p95, 2),
-            face_model = FaceVerdictClassifier.ArchitectureName,
-            face_detection = FaceDetection.Default.Describe(),
-            predict_face_model_1mp_jpeg_p50_ms = Math.Round(faceP50, 2),
-            predict_face_model_1mp_jpeg_p95_ms = Math.Round(faceP95, 2),
-            predict_face_model_no_face_1mp_jpeg_p50_ms = Math.Round(noFaceP50, 2),
-            predict_face_model_no_face_1mp_jpeg_p95_ms = Math.Round(noFaceP95, 2),
-            peak_working_set_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 0),
-            allocator_tuned = TorchRuntime.AllocatorTuned,
-        });
+        await cli.WriteJsonAsync(new BenchReport(
+            Device: device.type.ToString().ToLowerInvariant(),
+            Processors: Environment.ProcessorCount,
+            TorchThreads: torch.get_num_threads(),
+            Images: load.Images.Count,
+            DecodeImagesPerSecond: Math.Round(decodePerSecond, 1),
+            TrainingImagesPerSecond: Math.Round(trainingPerSecond, 1),
+            TrainingFirstEpochImagesPerSecond: Math.Round(load.Images.Count / history.Epochs[0].Seconds, 1),
+            TrainingGflops: Math.Round(trainingGflops, 1),
+            MatmulGflops: Math.Round(matmulGflops, 1),
+            TrainingToMatmulRatio: Math.Round(trainingGflops / matmulGflops, 3),
+            Predict1MpJpegP50Ms: Math.Round(p50, 2),
+            Predict1MpJpegP95Ms: Math.Round(p95, 2),
+            FaceModel: FaceVerdictClassifier.ArchitectureName,
+            FaceDetection: FaceDetection.Default.Describe(),
+            PredictFaceModel1MpJpegP50Ms: Math.Round(faceP50, 2),
+            PredictFaceModel1MpJpegP95Ms: Math.Round(faceP95, 2),
+            PredictFaceModelNoFace1MpJpegP50Ms: Math.Round(noFaceP50, 2),
+            PredictFaceModelNoFace1MpJpegP95Ms: Math.Round(noFaceP95, 2),
+            PeakWorkingSetMb: Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 0),
+            AllocatorTuned: TorchRuntime.AllocatorTuned));
         return 0;
     }
 
@@ -148,12 +166,8 @@ internal static class BenchCommand
     /// <c>POST /api/models/{id}/predict</c> with one 1-megapixel JPEG over loopback against a running
     /// app (200 sequential requests after 20 warm-up ones), then throughput with concurrent clients.
     /// </summary>
-    static async Task<int> ApiAsync(CliContext cli, CliArguments args, string api)
+    static async Task<int> ApiAsync(CliContext cli, string api, string model, string data, int clients, int seconds, bool json)
     {
-        var model = args.Required("model");
-        var data = args.Required("data");
-        var clients = args.Int("clients", 8, min: 1);
-        var seconds = args.Int("seconds", 20, min: 1);
         var source = ImageFolder.Open(data).Files[0].Path;
         var jpeg = MakeJpeg(source, 1155, 866);
         using var http = new HttpClient { BaseAddress = new Uri(api), Timeout = TimeSpan.FromSeconds(60) };
@@ -206,9 +220,9 @@ internal static class BenchCommand
         }));
         var throughput = completed / deadline.Elapsed.TotalSeconds;
 
-        if (args.Flag("json"))
+        if (json)
         {
-            await cli.WriteJsonAsync(new { api_p50_ms = samples[100], api_p95_ms = samples[190], sequential_errors = errors, clients, seconds, predictions_per_second = throughput, concurrent_errors = failed });
+            await cli.WriteJsonAsync(new ApiBenchReport(samples[100], samples[190], errors, clients, seconds, throughput, failed));
             return 0;
         }
         cli.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"API predict, 1 MP JPEG over loopback: p50 {samples[100]:0.00} ms, p95 {samples[190]:0.00} ms ({errors} errors in 200)"));

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using HappySad.Training.Data;
@@ -7,6 +8,7 @@ using HappySad.Training.Native;
 using HappySad.Training.Persistence;
 using HappySad.Training.Prediction;
 using HappySad.Training.Training;
+using HappySad.Web.Services;
 using TorchSharp;
 
 namespace HappySad.Web.Cli.Commands;
@@ -23,12 +25,27 @@ internal static class CrossValidateCommand
 {
     const int LatencySamples = 40;
 
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    public static Command Create(CliContext cli)
     {
-        var json = args.Flag("json");
-        var data = args.Required("data");
-        var folds = args.Int("folds", 5, min: 2);
-        var settings = TrainCommand.ReadSettings(args);
+        var data = CliOptions.Data();
+        var folds = CliOptions.Int("--folds", "Stratified folds; each photo is tested once.", 5, min: 2);
+        var json = CliOptions.Json();
+        var recipe = new RecipeOptions();
+        var command = new Command("crossval",
+            "Stratified k-fold cross-validation of a recipe: each fold, the mean and spread of balanced accuracy, seconds per epoch and one-photo prediction latency.")
+            { data, folds };
+        recipe.AddTo(command);
+        command.Options.Add(json);
+        command.SetAction((parse, _) =>
+        {
+            var settings = recipe.Read(parse);
+            return RunAsync(cli.ForJson(parse.GetValue(json)), settings, parse.GetRequiredValue(data), parse.GetValue(folds), parse.GetValue(json));
+        });
+        return command;
+    }
+
+    static async Task<int> RunAsync(CliContext cli, RunSettings settings, string data, int folds, bool json)
+    {
         var request = settings.ToRequest();
         var load = cli.LoadFolder(data, quiet: json, request.Preparation);
         var epochs = request.Fit.Epochs;
@@ -50,34 +67,19 @@ internal static class CrossValidateCommand
 
         if (json)
         {
-            await cli.WriteJsonAsync(new
-            {
-                model = request.Architecture,
-                crop = CropNames.Of(request.Preparation.Crop),
-                settings = request.Fit,
-                folds = result.Folds.Select(f => new
-                {
-                    fold = f.Fold,
-                    balanced_accuracy = f.Metrics.BalancedAccuracy,
-                    accuracy = f.Metrics.Accuracy,
-                    n = f.Metrics.Count,
-                    epochs_run = f.EpochsRun,
-                    restored_epoch = f.RestoredEpoch,
-                    seconds_per_epoch = f.SecondsPerEpoch,
-                }),
-                balanced_accuracy = new { mean = result.MeanBalancedAccuracy, sd = result.StdBalancedAccuracy },
-                accuracy = result.MeanAccuracy,
-                seconds_per_epoch = result.MeanSecondsPerEpoch,
-                faces_found = load.FacesFound,
-                images = load.Images.Count,
-                latency_ms = new { p50 = latency.P50, p95 = latency.P95, samples = latency.Samples },
-                pretrained_baseline = baseline is null ? null : new { faces = baseline.Count, balanced_accuracy = baseline.BalancedAccuracy, accuracy = baseline.Accuracy },
-                by_face = byFace is not { } split ? null : new
-                {
-                    with_face = new { n = split.With.Count, balanced_accuracy = split.With.BalancedAccuracy, accuracy = split.With.Accuracy },
-                    without_face = new { n = split.Without.Count, balanced_accuracy = split.Without.BalancedAccuracy, accuracy = split.Without.Accuracy },
-                },
-            });
+            await cli.WriteJsonAsync(new CrossValidationReport(
+                Model: request.Architecture,
+                Crop: CropNames.Of(request.Preparation.Crop),
+                Settings: request.Fit,
+                Folds: [.. result.Folds.Select(f => new FoldReport(f.Fold, f.Metrics.BalancedAccuracy, f.Metrics.Accuracy, f.Metrics.Count, f.EpochsRun, f.RestoredEpoch, f.SecondsPerEpoch))],
+                BalancedAccuracy: new MeanAndSd(result.MeanBalancedAccuracy, result.StdBalancedAccuracy),
+                Accuracy: result.MeanAccuracy,
+                SecondsPerEpoch: result.MeanSecondsPerEpoch,
+                FacesFound: load.FacesFound,
+                Images: load.Images.Count,
+                LatencyMs: new LatencyReport(latency.P50, latency.P95, latency.Samples),
+                PretrainedBaseline: baseline is null ? null : new PretrainedBaselineReport(baseline.Count, baseline.BalancedAccuracy, baseline.Accuracy),
+                ByFace: byFace is { } split ? new ByFaceReport(SubsetReport.From(split.With), SubsetReport.From(split.Without)) : null));
             return 0;
         }
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using HappySad.Training.Evaluation;
 using HappySad.Training.Persistence;
 
@@ -5,19 +6,26 @@ namespace HappySad.Web.Cli.Commands;
 
 internal static class EvaluateCommand
 {
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    public static Command Create(CliContext cli)
     {
-        var json = args.Flag("json");
-        var threshold = args.Double("threshold", 0.5, 0, 1);
-        using var classifier = ModelStore.Load(args.Required("model"));
-        var load = cli.LoadFolder(args.Required("data"), quiet: json, classifier.Preparation);
+        var model = new Option<string>("--model") { Description = "A saved model (.hsmodel).", HelpName = "FILE", Required = true };
+        var data = CliOptions.Data("A class-folder data set; its folders are matched to the model's classes by name.");
+        var threshold = CliOptions.Threshold();
+        var json = CliOptions.Json();
+        var command = new Command("evaluate", "Metrics and confusion counts of a model on a data set, and the photos it got wrong.") { model, data, threshold, json };
+        command.SetAction((parse, _) => RunAsync(cli.ForJson(parse.GetValue(json)), parse.GetRequiredValue(model), parse.GetRequiredValue(data), parse.GetValue(threshold), parse.GetValue(json)));
+        return command;
+    }
+
+    static async Task<int> RunAsync(CliContext cli, string model, string data, double threshold, bool json)
+    {
+        using var classifier = ModelStore.Load(model);
+        var load = cli.LoadFolder(data, quiet: json, classifier.Preparation);
         var result = Evaluator.Evaluate(classifier, load, threshold, cli.CancellationToken);
         var m = result.Metrics;
         if (json)
         {
-            var document = MetricsDocument(m);
-            document["by_region"] = result.ByRegion.ToDictionary(r => r.Key, r => (object)MetricsDocument(r.Value));
-            await cli.WriteJsonAsync(document);
+            await cli.WriteJsonAsync(EvaluateReport.From(m, result.ByRegion));
             return 0;
         }
         cli.Output.WriteLine($"Positive class: {result.PositiveClass}; threshold {threshold}");
@@ -32,19 +40,4 @@ internal static class EvaluateCommand
             cli.Output.WriteLine($"  wrong: {mistake.Path} is {result.ClassNames[mistake.Actual]}, predicted {result.ClassNames[mistake.Predicted]} (p({result.PositiveClass}) = {mistake.Probability:0.000})");
         return 0;
     }
-
-    /// <summary>The keys scripts rely on; shared by <c>evaluate --json</c> and <c>train --json</c>.</summary>
-    internal static Dictionary<string, object> MetricsDocument(BinaryMetrics m) => new()
-    {
-        ["accuracy"] = m.Accuracy,
-        ["precision"] = m.Precision,
-        ["recall"] = m.Recall,
-        ["f1"] = m.F1,
-        ["balanced_accuracy"] = m.BalancedAccuracy,
-        ["tp"] = m.TruePositives,
-        ["fp"] = m.FalsePositives,
-        ["tn"] = m.TrueNegatives,
-        ["fn"] = m.FalseNegatives,
-        ["n"] = m.Count,
-    };
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using HappySad.Training.Data;
 using HappySad.Training.Evaluation;
 
@@ -9,11 +10,24 @@ namespace HappySad.Web.Cli.Commands;
 /// </summary>
 internal static class FacesCommand
 {
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    public static Command Create(CliContext cli)
     {
-        var json = args.Flag("json");
-        var folder = ImageFolder.Open(args.Required("data"));
-        var labels = args.Optional("labels") is { } path ? FacePresence.Load(path) : null;
+        var data = CliOptions.Data();
+        var labels = new Option<string?>("--labels")
+        {
+            Description = "A hand-made list of file,label,faces,note rows (labels face, tiny, drawn, none): adds recall and false detections.",
+            HelpName = "FILE",
+        };
+        var json = CliOptions.Json();
+        var command = new Command("faces", "Each face detector setting on a data set: how often it finds a face and its time per photo.") { data, labels, json };
+        command.SetAction((parse, _) => RunAsync(cli.ForJson(parse.GetValue(json)), parse.GetRequiredValue(data), parse.GetValue(labels), parse.GetValue(json)));
+        return command;
+    }
+
+    static async Task<int> RunAsync(CliContext cli, string data, string? labelsFile, bool json)
+    {
+        var folder = ImageFolder.Open(data);
+        var labels = labelsFile is not null ? FacePresence.Load(labelsFile) : null;
         var scores = FaceDetectionReport.Measure(
             folder,
             FaceDetectionReport.Settings,
@@ -23,27 +37,9 @@ internal static class FacesCommand
         cli.Progress.Clear();
         if (json)
         {
-            await cli.WriteJsonAsync(scores.Select(s => new
-            {
-                setting = s.Setting,
-                photos = s.Photos,
-                found = s.FoundAny,
-                found_share = s.FoundShare,
-                faces = s.Faces,
-                faces_found = s.FacesFound,
-                recall = s.Recall,
-                no_face = s.NoFace,
-                false_detections = s.FalseDetections,
-                false_detection_rate = s.FalseDetectionRate,
-                drawn = s.Drawn,
-                drawn_found = s.DrawnFound,
-                tiny = s.Tiny,
-                tiny_found = s.TinyFound,
-                ms_p50 = s.MillisecondsP50,
-                ms_p95 = s.MillisecondsP95,
-                missed = s.Missed,
-                falsely_found = s.FalselyFound,
-            }));
+            await cli.WriteJsonAsync(scores.Select(s => new FacesReport(
+                s.Setting, s.Photos, s.FoundAny, s.FoundShare, s.Faces, s.FacesFound, s.Recall, s.NoFace, s.FalseDetections, s.FalseDetectionRate,
+                s.Drawn, s.DrawnFound, s.Tiny, s.TinyFound, s.MillisecondsP50, s.MillisecondsP95, s.Missed, s.FalselyFound)).ToList());
             return 0;
         }
         foreach (var s in scores)

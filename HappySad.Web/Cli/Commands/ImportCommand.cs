@@ -1,5 +1,5 @@
+using System.CommandLine;
 using HappySad.Training.Data;
-using HappySad.Web.Extensions;
 using HappySad.Web.Services;
 
 namespace HappySad.Web.Cli.Commands;
@@ -7,15 +7,24 @@ namespace HappySad.Web.Cli.Commands;
 /// <summary><c>import --data DIR --name NAME [--data-dir DIR]</c>: loads a class-folder data set into the app's storage.</summary>
 internal static class ImportCommand
 {
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    public static Command Create(CliContext cli)
     {
-        var source = args.Required("data");
-        var name = args.Required("name");
+        var data = CliOptions.Data();
+        var name = new Option<string>("--name") { Description = "The dashboard data set to create, or to add to when it exists.", HelpName = "NAME", Required = true };
+        var dataDirectory = CliOptions.DataDirectory("The dashboard's data directory (default: the app's, ./data).");
+        var json = CliOptions.Json();
+        var command = new Command("import", "Copy a class-folder data set into the dashboard's storage, by the same rules as a browser upload.") { data, name, dataDirectory, json };
+        command.SetAction((parse, _) => RunAsync(cli.ForJson(parse.GetValue(json)), parse.GetRequiredValue(data), parse.GetRequiredValue(name), parse.GetValue(dataDirectory), parse.GetValue(json)));
+        return command;
+    }
+
+    static async Task<int> RunAsync(CliContext cli, string source, string name, string? dataDirectory, bool json)
+    {
         // Open the folder first: it checks for exactly two class folders and names them.
         var folder = ImageFolder.Open(source);
 
-        var storage = await AppStorage.OpenAsync(args.Optional("data-dir"), cli.CancellationToken);
-        await using (storage.ConfigureAwait(false))
+        var storage = await cli.OpenStorageAsync(dataDirectory);
+        await using (storage)
         {
             var dataSets = storage.Get<DataSetService>();
             var existing = (await dataSets.ListAsync(cli.CancellationToken)).FirstOrDefault(d => d.Name == name);
@@ -28,23 +37,16 @@ internal static class ImportCommand
                 new InlineProgress<UploadOutcome>(_ => cli.Progress.Report("Importing", ++done, folder.Files.Count)), cli.CancellationToken);
             cli.Progress.Clear();
             var report = new UploadReport(outcomes);
+            var root = storage.Get<StoragePaths>().Root;
 
-            if (args.Flag("json"))
+            if (json)
             {
-                await cli.WriteJsonAsync(new
-                {
-                    data_set_id = dataSet.Id,
-                    name = dataSet.Name,
-                    data_directory = storage.Get<StoragePaths>().Root,
-                    accepted = report.Accepted,
-                    rejected = report.Rejected,
-                    duplicates = report.Duplicates,
-                    files = outcomes.Where(o => o.Status != UploadStatus.Accepted).Select(o => new { name = o.Name, status = o.Status, @class = o.ClassName, reason = o.Reason }),
-                });
+                await cli.WriteJsonAsync(new ImportReport(dataSet.Id, dataSet.Name, root, report.Accepted, report.Rejected, report.Duplicates,
+                    [.. outcomes.Where(o => o.Status != UploadStatus.Accepted).Select(o => new ImportedFile(o.Name, o.Status, o.ClassName, o.Reason))]));
                 return 0;
             }
             var verb = existing is null ? "Created" : "Added to";
-            await cli.Output.WriteLineAsync($"{verb} data set '{dataSet.Name}' (id {dataSet.Id}) in {storage.Get<StoragePaths>().Root}: {report.Accepted} accepted, {report.Rejected} rejected, {report.Duplicates} duplicates");
+            await cli.Output.WriteLineAsync($"{verb} data set '{dataSet.Name}' (id {dataSet.Id}) in {root}: {report.Accepted} accepted, {report.Rejected} rejected, {report.Duplicates} duplicates");
             foreach (var outcome in outcomes.Where(o => o.Status != UploadStatus.Accepted))
                 await cli.Output.WriteLineAsync($"  {outcome.Status.ToString().ToLowerInvariant()} {outcome.ClassName}/{outcome.Name}: {outcome.Reason}");
             return 0;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using HappySad.Training.Native;
 using TorchSharp;
 
@@ -6,22 +7,28 @@ namespace HappySad.Web.Cli.Commands;
 /// <summary>What this machine offers: the device training would use and how TorchSharp was made to load.</summary>
 internal static class InfoCommand
 {
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    public static Command Create(CliContext cli)
+    {
+        var json = CliOptions.Json();
+        var command = new Command("info", "The device training would use, CUDA, torch threads and how libtorch was loaded.") { json };
+        command.SetAction((parse, _) => RunAsync(cli, parse.GetValue(json)));
+        return command;
+    }
+
+    static async Task<int> RunAsync(CliContext cli, bool json)
     {
         var device = TorchDevices.Resolve(DevicePreference.Auto);
-        var document = new
-        {
-            device = device.type.ToString().ToLowerInvariant(),
-            cuda_available = TorchDevices.CudaAvailable,
-            torch_threads = torch.get_num_threads(),
-            processors = Environment.ProcessorCount,
-            libstdcxx = TorchRuntime.Compatibility?.ToString() ?? "not applicable",
-            allocator_tuned = TorchRuntime.AllocatorTuned,
-        };
-        if (args.Flag("json"))
-            await cli.WriteJsonAsync(document);
+        var report = new InfoReport(
+            Device: device.type.ToString().ToLowerInvariant(),
+            CudaAvailable: TorchDevices.CudaAvailable,
+            TorchThreads: torch.get_num_threads(),
+            Processors: Environment.ProcessorCount,
+            Libstdcxx: TorchRuntime.Compatibility?.ToString() ?? "not applicable",
+            AllocatorTuned: TorchRuntime.AllocatorTuned);
+        if (json)
+            await cli.WriteJsonAsync(report);
         else
-            cli.Output.WriteLine($"device {document.device} (CUDA available: {document.cuda_available}); {document.torch_threads} torch threads on {document.processors} processors; {document.libstdcxx}; allocator tuned: {document.allocator_tuned}");
+            cli.Output.WriteLine($"device {report.Device} (CUDA available: {report.CudaAvailable}); {report.TorchThreads} torch threads on {report.Processors} processors; {report.Libstdcxx}; allocator tuned: {report.AllocatorTuned}");
         return 0;
     }
 }

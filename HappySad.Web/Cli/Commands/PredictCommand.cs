@@ -1,3 +1,4 @@
+using System.CommandLine;
 using HappySad.Training.Data;
 using HappySad.Training.Persistence;
 
@@ -5,34 +6,31 @@ namespace HappySad.Web.Cli.Commands;
 
 internal static class PredictCommand
 {
-    /// <summary>Each image gets its own verdict or its own error: one bad file does not stop the rest.</summary>
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    public static Command Create(CliContext cli)
     {
-        var json = args.Flag("json");
-        var threshold = args.Double("threshold", 0.5, 0, 1);
-        if (args.Positionals.Count == 0)
-            throw new UsageException("'predict' needs at least one image path");
-        using var classifier = ModelStore.Load(args.Required("model"));
+        var model = new Option<string>("--model") { Description = "A saved model (.hsmodel).", HelpName = "FILE", Required = true };
+        var images = new Argument<string[]>("IMAGE") { Description = "Photos to label.", Arity = ArgumentArity.OneOrMore };
+        var threshold = CliOptions.Threshold();
+        var json = CliOptions.Json();
+        var command = new Command("predict", "Label each photo and say what the model read (its face or the whole photo); one bad file does not stop the others (exit code 1 if any failed).")
+            { model, threshold, json, images };
+        command.SetAction((parse, _) => RunAsync(cli.ForJson(parse.GetValue(json)), parse.GetRequiredValue(model), parse.GetRequiredValue(images), parse.GetValue(threshold), parse.GetValue(json)));
+        return command;
+    }
 
-        var results = new List<Dictionary<string, object>>();
-        foreach (var path in args.Positionals)
+    /// <summary>Each image gets its own verdict or its own error: one bad file does not stop the rest.</summary>
+    static async Task<int> RunAsync(CliContext cli, string model, IReadOnlyList<string> paths, double threshold, bool json)
+    {
+        using var classifier = ModelStore.Load(model);
+
+        var results = new List<PredictReport>();
+        foreach (var path in paths)
         {
             cli.CancellationToken.ThrowIfCancellationRequested();
             try
             {
                 var prediction = classifier.Predict(path, threshold);
-                var result = new Dictionary<string, object>
-                {
-                    ["path"] = path,
-                    ["label"] = prediction.Label,
-                    ["probability"] = prediction.Probability,
-                    ["probabilities"] = prediction.ClassProbabilities,
-                    ["low_confidence"] = prediction.LowConfidence,
-                    ["region"] = prediction.Region,
-                };
-                if (prediction.Face is { } face)
-                    result["face"] = face;
-                results.Add(result);
+                results.Add(new PredictReport(path, prediction.Label, prediction.Probability, prediction.ClassProbabilities, prediction.LowConfidence, prediction.Region, prediction.Face));
                 if (!json)
                 {
                     var doubt = prediction.LowConfidence ? ", low confidence" : "";
@@ -42,13 +40,13 @@ internal static class PredictCommand
             catch (Exception e) when (e is ImageRejectedException or IOException or UnauthorizedAccessException)
             {
                 var reason = e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message;
-                results.Add(new() { ["path"] = path, ["error"] = reason });
+                results.Add(new PredictReport(path, Error: reason));
                 if (!json)
                     cli.Error.WriteLine($"{path}: error: {reason}");
             }
         }
         if (json)
             await cli.WriteJsonAsync(results);
-        return results.Any(r => r.ContainsKey("error")) ? 1 : 0;
+        return results.Any(r => r.Error is not null) ? 1 : 0;
     }
 }

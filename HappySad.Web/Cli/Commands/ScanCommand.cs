@@ -1,28 +1,36 @@
+using System.CommandLine;
 using HappySad.Training.Data;
 
 namespace HappySad.Web.Cli.Commands;
 
 internal static class ScanCommand
 {
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    public static Command Create(CliContext cli)
     {
-        var json = args.Flag("json");
-        var folder = ImageFolder.Open(args.Required("data"));
+        var data = CliOptions.Data();
+        var quarantine = new Option<string?>("--quarantine") { Description = "Move the files that cannot be used to DIR/<class>/ (nothing is ever deleted).", HelpName = "DIR" };
+        var json = CliOptions.Json();
+        var command = new Command("scan", "List the files of a data set that cannot be used, and why.") { data, quarantine, json };
+        command.SetAction((parse, _) => RunAsync(cli.ForJson(parse.GetValue(json)), parse.GetRequiredValue(data), parse.GetValue(quarantine), parse.GetValue(json)));
+        return command;
+    }
+
+    static async Task<int> RunAsync(CliContext cli, string data, string? quarantine, bool json)
+    {
+        var folder = ImageFolder.Open(data);
         var report = DataScanner.Scan(folder, progress: new InlineProgress<int>(n => cli.Progress.Report("Scanning", n, folder.Files.Count)), cancellationToken: cli.CancellationToken);
         cli.Progress.Clear();
-        var moves = args.Optional("quarantine") is { } quarantine ? DataScanner.Quarantine(report.Rejected, quarantine) : [];
+        var moves = quarantine is not null ? DataScanner.Quarantine(report.Rejected, quarantine) : [];
         var movedTo = moves.ToDictionary(m => m.From, m => m.To);
 
         if (json)
         {
-            await cli.WriteJsonAsync(new
-            {
-                classes = report.ClassNames,
-                files = report.Files,
-                usable = report.Usable,
-                rejected = report.Rejected.Select(r => new { path = r.Path, @class = r.ClassName, kind = r.Kind, reason = r.Reason, moved_to = movedTo.GetValueOrDefault(r.Path) }),
-                mislabeled = report.Mislabeled.Select(m => new { path = m.Path, reason = m.Reason }),
-            });
+            await cli.WriteJsonAsync(new ScanJsonReport(
+                report.ClassNames,
+                report.Files,
+                report.Usable,
+                [.. report.Rejected.Select(r => new ScanRejected(r.Path, r.ClassName, r.Kind, r.Reason, movedTo.GetValueOrDefault(r.Path)))],
+                [.. report.Mislabeled.Select(m => new ScanMislabeled(m.Path, m.Reason))]));
             return 0;
         }
         cli.Output.WriteLine($"{report.Files} files: {report.Usable} usable, {report.Rejected.Count} rejected, {report.Mislabeled.Count} with a misleading extension (kept)");

@@ -1,6 +1,7 @@
+using System.CommandLine;
 using System.Globalization;
 using HappySad.Training.Data;
-using HappySad.Training.Native;
+using HappySad.Training.Evaluation;
 using HappySad.Training.Persistence;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
@@ -10,93 +11,63 @@ namespace HappySad.Web.Cli.Commands;
 
 internal static class TrainCommand
 {
-    /// <summary>The options that describe a run, shared by <c>train</c> and <c>crossval</c>.</summary>
-    internal static readonly string[] SettingOptions =
-        ["epochs", "batch-size", "lr", "seed", "validation", "test", "device", "preset", "model", "crop", "weight-decay", "dropout", "patience", "schedule"];
-
-    internal static readonly string[] SettingFlags = ["augment", "fine-tune"];
-
-    /// <summary>A preset first (the notebook's unless <c>--preset</c> says otherwise), then each explicit option over it.</summary>
-    internal static RunSettings ReadSettings(CliArguments args)
+    public static Command Create(CliContext cli)
     {
-        var presetName = args.Optional("preset") ?? RunSettings.NotebookPreset;
-        if (!RunSettings.Presets.Contains(presetName))
-            throw new UsageException($"--preset must be one of {string.Join(", ", RunSettings.Presets)} (got '{presetName}')");
-        var preset = new RunSettings().WithPreset(presetName);
-        var settings = new RunSettings
+        var data = CliOptions.Data();
+        var output = new Option<string?>("--out") { Description = "Where to save the model (default: models/happysad-{time}.hsmodel; with --record, a copy).", HelpName = "FILE" };
+        var record = new Option<bool>("--record")
         {
-            Epochs = args.Int("epochs", preset.Epochs, min: 1),
-            BatchSize = args.Int("batch-size", preset.BatchSize, min: 1),
-            LearningRate = args.Double("lr", preset.LearningRate, min: 1e-9, max: 10),
-            Seed = args.Int("seed", 42),
-            ValidationFraction = args.Double("validation", 0.2, 0, 0.9),
-            TestFraction = args.Double("test", 0.1, 0, 0.9),
-            Device = TorchDevices.Parse(args.Optional("device") ?? "auto"),
-            Preset = preset.Preset,
-            Architecture = args.Optional("model") ?? preset.Architecture,
-            Crop = args.Optional("crop") is { } crop
-                ? CropNames.Parse(crop) ?? throw new UsageException($"--crop must be one of {string.Join(", ", CropNames.All)} (got '{crop}')")
-                : preset.Crop,
-            Augment = args.Flag("augment") || preset.Augment,
-            WeightDecay = args.Double("weight-decay", preset.WeightDecay, 0, 1),
-            Dropout = args.Double("dropout", preset.Dropout, 0, 0.9),
-            Patience = args.Int("patience", preset.Patience, min: 0),
-            Schedule = args.Optional("schedule") is { } schedule ? ParseEnum<LearningRateSchedule>("schedule", schedule) : preset.Schedule,
-            FineTune = args.Flag("fine-tune") || preset.FineTune,
+            Description = "Record the run in the dashboard's database: it appears on the Runs page with its curves, snapshot and model.",
         };
-        var problems = settings.Problems(TorchDevices.CudaAvailable);
-        if (problems.Count > 0)
-            throw new UsageException(string.Join(" ", problems));
-        return settings;
+        var dataDirectory = CliOptions.DataDirectory("With --record: the dashboard's data directory (default: the app's, ./data).");
+        var json = CliOptions.Json();
+        var recipe = new RecipeOptions();
+        var command = new Command("train", "Train a model on a class-folder data set, with a line per epoch, and report its test metrics.") { data, output, record, dataDirectory };
+        recipe.AddTo(command);
+        command.Options.Add(json);
+        command.SetAction((parse, _) =>
+        {
+            var settings = recipe.Read(parse);
+            var run = cli.ForJson(parse.GetValue(json));
+            var (folder, copy) = (parse.GetRequiredValue(data), parse.GetValue(output));
+            if (parse.GetValue(record))
+                return RecordedAsync(run, settings, folder, copy, parse.GetValue(dataDirectory), parse.GetValue(json));
+            return parse.GetValue(dataDirectory) is null
+                ? RunAsync(run, settings, folder, copy, parse.GetValue(json))
+                : throw new UsageException("--data-dir only applies with --record (the database to record the run in)");
+        });
+        return command;
     }
 
-    static T ParseEnum<T>(string option, string value) where T : struct, Enum =>
-        Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
-            ? parsed
-            : throw new UsageException($"--{option} must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))} (got '{value}')");
+    static LambdaCallback Progress(CliContext cli, int epochs, bool json) => new(
+        onEpochEnd: e =>
+        {
+            cli.Progress.Clear();
+            if (!json)
+                cli.Output.WriteLine(FormatEpoch(e, epochs));
+        },
+        onBatchEnd: b => cli.Progress.Report($"Epoch {b.Epoch}/{epochs}", b.Batch, b.BatchesPerEpoch, $"loss {b.Loss:0.0000}"));
 
-    public static async Task<int> RunAsync(CliContext cli, CliArguments args)
+    static async Task<int> RunAsync(CliContext cli, RunSettings settings, string data, string? output, bool json)
     {
-        var json = args.Flag("json");
-        var data = args.Required("data");
-        var settings = ReadSettings(args);
         var request = settings.ToRequest();
-        var output = args.Optional("out");
-
-        var epochs = request.Fit.Epochs;
-        var progress = new LambdaCallback(
-            onEpochEnd: e =>
-            {
-                cli.Progress.Clear();
-                if (!json)
-                    cli.Output.WriteLine(FormatEpoch(e, epochs));
-            },
-            onBatchEnd: b => cli.Progress.Report($"Epoch {b.Epoch}/{epochs}", b.Batch, b.BatchesPerEpoch, $"loss {b.Loss:0.0000}"));
-
-        if (args.Flag("record"))
-            return await RecordedAsync(cli, args, settings, data, output, progress);
-        if (args.Optional("data-dir") is not null)
-            throw new UsageException("--data-dir only applies with --record (the database to record the run in)");
-
         output ??= Path.Combine("models", $"happysad-{DateTime.Now:yyyyMMdd-HHmmss}{ModelStore.Extension}");
         var load = cli.LoadFolder(data, quiet: json, request.Preparation);
-        using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(load.Images, request, [progress], Path.GetFullPath(data), cli.CancellationToken));
+        using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(load.Images, request, [Progress(cli, request.Fit.Epochs, json)], Path.GetFullPath(data), cli.CancellationToken));
         var (classifier, history, test, split) = outcome.Value;
         ModelStore.Save(output, classifier.Module, classifier.Card);
 
         var m = test.Metrics;
         if (json)
         {
-            await cli.WriteJsonAsync(new
-            {
-                model = Path.GetFullPath(output),
-                classes = classifier.Card.ClassNames,
-                device = classifier.Card.Training!.Device,
-                images = new { train = split.Train.Count, validation = split.Validation.Count, test = split.Test.Count, rejected = load.Rejected.Count },
-                epochs = history.Epochs,
-                test = EvaluateCommand.MetricsDocument(m),
-                seconds = classifier.Card.Training.Seconds,
-            });
+            await cli.WriteJsonAsync(new TrainReport(
+                Model: Path.GetFullPath(output),
+                Classes: classifier.Card.ClassNames,
+                Device: classifier.Card.Training!.Device,
+                Images: new TrainImages(split.Train.Count, split.Validation.Count, split.Test.Count, load.Rejected.Count),
+                Epochs: history.Epochs,
+                Test: MetricsReport.From(m),
+                Seconds: classifier.Card.Training.Seconds));
         }
         else
         {
@@ -110,17 +81,16 @@ internal static class TrainCommand
     }
 
     /// <summary>
-    /// <c>train --record</c>: the run is a row in the app's database (the same <c>--data-dir</c> as the
+    /// <c>train --record</c>: the run is a row in the app's database (the same data directory as the
     /// dashboard), executed by the dashboard's own executor, so it appears among the runs with its
     /// curves, snapshot and model. Ctrl+C records it as Cancelled.
     /// </summary>
-    static async Task<int> RecordedAsync(CliContext cli, CliArguments args, RunSettings settings, string data, string? output, ITrainingCallback progress)
+    static async Task<int> RecordedAsync(CliContext cli, RunSettings settings, string data, string? output, string? dataDirectory, bool json)
     {
-        var json = args.Flag("json");
         // Checks the folder before a row is written for it.
         ImageFolder.Open(data);
-        var storage = await AppStorage.OpenAsync(args.Optional("data-dir"), cli.CancellationToken);
-        await using (storage.ConfigureAwait(false))
+        var storage = await cli.OpenStorageAsync(dataDirectory);
+        await using (storage)
         {
             var runs = storage.Get<TrainingRunService>();
             var paths = storage.Get<StoragePaths>();
@@ -128,7 +98,7 @@ internal static class TrainCommand
             if (!json)
                 cli.Output.WriteLine($"Recording as run {run.Id} in {paths.Root}");
             cli.Progress.Report("Preparing photos", 0, 1, "");
-            var status = await storage.Get<RunExecutor>().ExecuteAsync(run.Id, data, [progress], cli.CancellationToken, CancellationToken.None);
+            var status = await storage.Get<RunExecutor>().ExecuteAsync(run.Id, data, [Progress(cli, settings.Epochs, json)], cli.CancellationToken, CancellationToken.None);
             cli.Progress.Clear();
             var recorded = await runs.GetAsync(run.Id, CancellationToken.None) ?? throw new RunNotFoundException(run.Id);
             switch (status)
@@ -147,19 +117,19 @@ internal static class TrainCommand
             }
             if (json)
             {
-                await cli.WriteJsonAsync(new
-                {
-                    run_id = recorded.Id,
-                    data_directory = paths.Root,
-                    model,
-                    copied_to = output is null ? null : Path.GetFullPath(output),
-                    classes = recorded.ClassNames,
-                    device = recorded.Device,
-                    snapshot = recorded.SnapshotHash,
-                    images = new { train = recorded.TrainImages, validation = recorded.ValidationImages, test = recorded.TestImages, skipped = recorded.SkippedImages },
-                    epochs = recorded.History.Select(e => new EpochMetrics(e.Epoch, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy, e.Seconds)),
-                    test = new { accuracy = recorded.TestAccuracy, precision = recorded.TestPrecision, recall = recorded.TestRecall, f1 = recorded.TestF1, balanced_accuracy = recorded.TestBalancedAccuracy },
-                });
+                var test = new BinaryMetrics(recorded.TruePositives ?? 0, recorded.FalsePositives ?? 0, recorded.TrueNegatives ?? 0, recorded.FalseNegatives ?? 0);
+                await cli.WriteJsonAsync(new TrainReport(
+                    Model: model,
+                    Classes: recorded.ClassNames,
+                    Device: recorded.Device,
+                    Images: new TrainImages(recorded.TrainImages, recorded.ValidationImages, recorded.TestImages, recorded.SkippedImages),
+                    Epochs: [.. recorded.History.Select(e => new EpochMetrics(e.Epoch, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy, e.Seconds))],
+                    Test: MetricsReport.From(test),
+                    Seconds: ModelStore.ReadCard(model).Training?.Seconds,
+                    RunId: recorded.Id,
+                    DataDirectory: paths.Root,
+                    CopiedTo: output is null ? null : Path.GetFullPath(output),
+                    Snapshot: recorded.SnapshotHash));
             }
             else
             {

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using HappySad.Training.Data;
+using HappySad.Training.Persistence;
+
+namespace HappySad.Web.Cli;
+
+/// <summary>What every command writes to and listens to, and where it finds the app's storage.</summary>
+/// <param name="Host">How <see cref="OpenStorageAsync"/> builds the app's host; null for the web app's own defaults.</param>
+internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsoleProgress Progress, CancellationToken CancellationToken, WebApplicationOptions? Host = null)
+{
+    public static readonly JsonSerializerOptions Json = new(ModelCard.JsonOptions) { WriteIndented = true };
+
+    /// <summary>Writes nowhere: for looking at the commands' definitions without running one.</summary>
+    public static CliContext Silent => new(TextWriter.Null, TextWriter.Null, new ConsoleProgress(TextWriter.Null, enabled: false), CancellationToken.None);
+
+    /// <summary>The same context for a command whose output is JSON (<c>--json</c>): no progress bar.</summary>
+    public CliContext ForJson(bool json) => json ? this with { Progress = ConsoleProgress.For(Error, json: true) } : this;
+
+    public Task WriteJsonAsync<T>(T document) => Output.WriteLineAsync(JsonSerializer.Serialize(document, Json));
+
+    /// <summary>The dashboard's storage, as the web app would open it with the same configuration.</summary>
+    public Task<AppStorage> OpenStorageAsync(string? dataDirectory) => AppStorage.OpenAsync(dataDirectory, Host, CancellationToken);
+
+    /// <summary>Loads a class-folder data set with a progress bar and a one-line summary.</summary>
+    public ImageFolderLoad LoadFolder(string directory, bool quiet, ImagePreparation? preparation = null)
+    {
+        var folder = ImageFolder.Open(directory);
+        var load = folder.Load(preparation ?? ImagePreparation.Notebook, progress: new InlineProgress<int>(n => Progress.Report("Loading", n, folder.Files.Count)), cancellationToken: CancellationToken);
+        Progress.Clear();
+        if (!quiet)
+        {
+            var counts = string.Join(", ", load.Images.ClassNames.Select((name, label) => $"{name} {load.Images.CountOf(label)}"));
+            Output.WriteLine($"Loaded {load.Images.Count} images from {directory} ({counts}); {load.Rejected.Count} rejected, {load.Mislabeled.Count} with a misleading extension");
+            if (load.FacesFound is { } faces)
+                Output.WriteLine(load.Images.Views == 2
+                    ? $"Face crop: a face was found in {faces} of {load.Images.Count} images; the others are read from the whole photo alone"
+                    : $"Face crop: a face was found in {faces} of {load.Images.Count} images; the others are used whole");
+            foreach (var rejected in load.Rejected)
+                Output.WriteLine($"  rejected {rejected.Path}: {rejected.Reason}");
+        }
+        return load;
+    }
+}
+
+/// <summary>Reports on the calling thread, unlike <see cref="Progress{T}"/>, so nothing arrives after the bar is cleared.</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
