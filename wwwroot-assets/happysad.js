@@ -107,7 +107,7 @@ window.happySad = (() => {
         await dotnet.invokeMethodAsync("OnPredictStarted", items.length);
         for (const batch of batches(items)) {
             const { files: verdicts, answer } = await post(url, batch, () => { });
-            const given = { model: answer && answer.model || null, classNames: answer && answer.classNames || null };
+            const given = { model: answer && answer.model || null, class_names: answer && answer.class_names || null };
             const byName = new Map(batch.map(i => [i.file.name, i]));
             const withPreview = verdicts.map((v, n) => {
                 const item = verdicts.length === batch.length ? batch[n] : byName.get(v.name);

@@ -86,8 +86,8 @@ public sealed class PredictPageTests : IAsyncLifetime
         using var json = JsonDocument.Parse(verdict);
         var sent = json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object)p.Value.Clone());
         sent["model"] = modelId;
-        sent["classNames"] = classNames;
-        var cards = JsonSerializer.Deserialize<PredictPage.CardData[]>(JsonSerializer.Serialize(new[] { sent }), JsonSerializerOptions.Web)!;
+        sent["class_names"] = classNames;
+        var cards = JsonSerializer.SerializeToElement(new[] { sent });
         await page.InvokeAsync(() => page.Instance.OnPredictStarted(1));
         await page.InvokeAsync(() => page.Instance.OnPredicted(cards));
         await page.InvokeAsync(() => page.Instance.OnPredictFinished());

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using HappySad.Tests.Support;
 using HappySad.Web.Data;
-using HappySad.Web.Extensions;
+using HappySad.Web.Api;
 using HappySad.Web.Hubs;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,7 +42,7 @@ public sealed class TrainingHubTests : IDisposable
         await hub.InvokeAsync(nameof(TrainingHub.WatchAllRuns));
 
         using var client = _app.CreateClient();
-        var response = await client.PostAsJsonAsync("/api/runs", new { dataSetId, epochs = 2, batchSize = 8 });
+        var response = await client.PostAsJsonAsync("/api/runs", new { dataSetId, epochs = 2, batchSize = 8 }, WireJson.Options);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         await finished.Task.WaitAsync(TimeSpan.FromSeconds(120));
 
@@ -75,6 +76,46 @@ public sealed class TrainingHubTests : IDisposable
         Assert.Contains("run 999 does not exist", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ARunsEpochMetricsHaveTheSameKeysOverHttpAndOverTheHub()
+    {
+        var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10);
+        await using var hub = Connect();
+        var heard = new ConcurrentQueue<JsonElement>();
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        hub.On<JsonElement>(nameof(ITrainingClient.EpochCompleted), heard.Enqueue);
+        hub.On<RunStatusMessage>(nameof(ITrainingClient.RunStatusChanged), m =>
+        {
+            if (m.Status is RunStatus.Succeeded or RunStatus.Failed)
+                finished.TrySetResult();
+        });
+        await hub.StartAsync();
+        await hub.InvokeAsync(nameof(TrainingHub.WatchAllRuns));
+
+        using var client = _app.CreateClient();
+        var launched = await client.PostAsJsonAsync("/api/runs", new { dataSetId, epochs = 1, batchSize = 8 }, WireJson.Options);
+        Assert.Equal(HttpStatusCode.Created, launched.StatusCode);
+        await finished.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        var runId = (await launched.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt32();
+        var overHttp = (await client.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}")).GetProperty("epochs")[0];
+
+        static string[] Keys(JsonElement epoch) => [.. epoch.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
+        Assert.Equal(Keys(overHttp), Keys(heard.Single()));
+        Assert.Contains("val_loss", Keys(overHttp));
+        Assert.Equal(overHttp.GetProperty("val_loss").GetDouble(), heard.Single().GetProperty("val_loss").GetDouble());
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentNamesPropertiesAsTheApiWritesThem()
+    {
+        using var client = _app.CreateClient();
+        var document = await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));
+
+        Assert.Contains("\"val_loss\"", document, StringComparison.Ordinal);
+        Assert.Contains("\"class_names\"", document, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"valLoss\"", document, StringComparison.Ordinal);
+    }
+
     /// <summary>Long polling through the in-memory test server, with the payload options the app uses.</summary>
     HubConnection Connect() =>
         new HubConnectionBuilder()
@@ -83,7 +124,7 @@ public sealed class TrainingHubTests : IDisposable
                 options.HttpMessageHandlerFactory = _ => _app.Server.CreateHandler();
                 options.Transports = HttpTransportType.LongPolling;
             })
-            .AddJsonProtocol(options => WebExtensions.ConfigureHubJson(options.PayloadSerializerOptions))
+            .AddJsonProtocol(options => WireJson.Configure(options.PayloadSerializerOptions))
             .Build();
 
     public void Dispose() => _app.Dispose();

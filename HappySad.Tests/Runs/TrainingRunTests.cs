@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using HappySad.Tests.Support;
+using HappySad.Web.Api;
 using HappySad.Training.Persistence;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
@@ -197,7 +198,7 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Empty(await Runs.ListAsync());
 
         using var client = _app.CreateClient();
-        var response = await client.PostAsJsonAsync("/api/runs", new { dataSetId = 999, epochs = 2 });
+        var response = await client.PostAsJsonAsync("/api/runs", new { dataSetId = 999, epochs = 2 }, WireJson.Options);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("Data set 999 does not exist.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
@@ -208,11 +209,11 @@ public sealed class TrainingRunTests : IDisposable
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(12);
         using var client = _app.CreateClient();
 
-        var unknown = await client.PostAsJsonAsync("/api/runs", new { dataSetId, preset = "fastest" });
+        var unknown = await client.PostAsJsonAsync("/api/runs", new { dataSetId, preset = "fastest" }, WireJson.Options);
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Contains("Unknown preset 'fastest'", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        var response = await client.PostAsJsonAsync("/api/runs", new { dataSetId, preset = "best" });
+        var response = await client.PostAsJsonAsync("/api/runs", new { dataSetId, preset = "best" }, WireJson.Options);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var launched = await response.Content.ReadFromJsonAsync<JsonElement>();
         var settings = launched.GetProperty("settings");
@@ -220,7 +221,7 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Equal("best", settings.GetProperty("preset").GetString());
         Assert.Equal(JsonValueKind.Null, settings.GetProperty("crop").ValueKind); // the model's own: face-and-whole
         Assert.False(settings.GetProperty("augment").GetBoolean());
-        Assert.Equal(1e-2, settings.GetProperty("learningRate").GetDouble());
+        Assert.Equal(1e-2, settings.GetProperty("learning_rate").GetDouble());
 
         var run = await _app.WaitForRunAsync(launched.GetProperty("id").GetInt32());
         Assert.True(run.Status == RunStatus.Succeeded, run.Message);
@@ -237,7 +238,7 @@ public sealed class TrainingRunTests : IDisposable
         var face = verdict.GetProperty("face");
         Assert.InRange(face.GetProperty("width").GetDouble(), 0.05, 0.9);
         Assert.True(verdict.GetProperty("width").GetInt32() > 0);
-        Assert.Equal(verdict.GetProperty("probability").GetDouble() < 0.65, verdict.GetProperty("lowConfidence").GetBoolean());
+        Assert.Equal(verdict.GetProperty("probability").GetDouble() < 0.65, verdict.GetProperty("low_confidence").GetBoolean());
     }
 
     [Fact]
@@ -246,11 +247,11 @@ public sealed class TrainingRunTests : IDisposable
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10);
         using var client = _app.CreateClient();
 
-        var refused = await client.PostAsJsonAsync("/api/runs", new { dataSetId, architecture = "seed-cnn", crop = "face-and-whole" });
+        var refused = await client.PostAsJsonAsync("/api/runs", new { dataSetId, architecture = "seed-cnn", crop = "face-and-whole" }, WireJson.Options);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("The seed-cnn model takes one view of a photo", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        var accepted = await client.PostAsJsonAsync("/api/runs", new { dataSetId, architecture = "face-and-whole", crop = "face-and-whole", epochs = 1 });
+        var accepted = await client.PostAsJsonAsync("/api/runs", new { dataSetId, architecture = "face-and-whole", crop = "face-and-whole", epochs = 1 }, WireJson.Options);
         Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
         var launched = await accepted.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("face-and-whole", launched.GetProperty("settings").GetProperty("crop").GetString());

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using HappySad.Web.Api;
 using HappySad.Web.Services;
 
 namespace HappySad.Tests.Support;
@@ -9,8 +8,6 @@ namespace HappySad.Tests.Support;
 /// <summary>Uploads through the real HTTP endpoint, as the browser does.</summary>
 internal static class Multipart
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
     public static MultipartFormDataContent Files(params (string Name, byte[] Bytes)[] files)
     {
         var content = new MultipartFormDataContent();
@@ -29,6 +26,6 @@ internal static class Multipart
         var query = className is null ? "" : $"?class={className}";
         using var response = await client.PostAsync(new Uri($"/api/datasets/{dataSetId}/photos{query}", UriKind.Relative), content);
         response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<UploadReport>(Json))!;
+        return (await response.Content.ReadFromJsonAsync<UploadReport>(WireJson.Options))!;
     }
 }

@@ -47,29 +47,14 @@ public static class WebExtensions
         builder.AddHappySadCore(args);
         builder.Services.AddHostedService<TrainingWorker>();
         builder.Services.AddHostedService<TrainingHubRelay>();
-        builder.Services.AddSignalR().AddJsonProtocol(o => ConfigureHubJson(o.PayloadSerializerOptions));
+        builder.Services.AddSignalR().AddJsonProtocol(o => WireJson.Configure(o.PayloadSerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            // Crops as the command line spells them (face-and-whole), ahead of the general enum converter.
-            o.SerializerOptions.Converters.Add(new CropModeJsonConverter());
-            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
-        });
+        // The OpenAPI document reads its schemas' names from these options too.
+        builder.Services.ConfigureHttpJsonOptions(o => WireJson.Configure(o.SerializerOptions));
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         return builder;
-    }
-
-    /// <summary>
-    /// Hub payloads use Keras's metric names (<c>val_loss</c>, <c>val_accuracy</c>), as the model card
-    /// and the command line's JSON do, and statuses as words. Clients use the same options.
-    /// </summary>
-    public static void ConfigureHubJson(System.Text.Json.JsonSerializerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
-        options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
     }
 
     public static WebApplication UseHappySadWeb(this WebApplication app)
