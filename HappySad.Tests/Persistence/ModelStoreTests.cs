@@ -1,9 +1,11 @@
 using System.IO.Compression;
 using HappySad.Tests.Support;
 using HappySad.Training.Data;
+using HappySad.Training.Faces;
 using HappySad.Training.Models;
 using HappySad.Training.Persistence;
 using HappySad.Training.Prediction;
+using HappySad.Training.Training;
 using SkiaSharp;
 using static TorchSharp.torch;
 
@@ -46,6 +48,75 @@ public class ModelStoreTests
         Assert.Contains("\"test_accuracy\": 0.84", json, StringComparison.Ordinal);
         Assert.Contains("\"input_size\": 256", json, StringComparison.Ordinal);
         Assert.Equal(0.84, ModelStore.ReadCard(path).Metrics!.TestAccuracy);
+    }
+
+    [Fact]
+    public void CardsSpellCropsDetectorsAndSchedulesAsTheApiDoes()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("model.hsmodel");
+        using (var model = ModelArchitectures.Create(FaceAndWholeClassifier.ArchitectureName, pretrained: false))
+        {
+            ModelStore.Save(path, model, Card with
+            {
+                Architecture = FaceAndWholeClassifier.ArchitectureName,
+                Preprocessing = new Preprocessing { InputSize = 112, Crop = CropMode.FaceAndWhole, FaceDetection = FaceDetection.Default },
+                Training = new TrainingSettings { Schedule = LearningRateSchedule.Cosine },
+            });
+        }
+
+        var json = ReadCardJson(path);
+        Assert.Contains($"\"format_version\": {ModelCard.CurrentFormatVersion}", json, StringComparison.Ordinal);
+        Assert.Contains("\"crop\": \"face-and-whole\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"detector\": \"ssd-mobilenet-v1\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"schedule\": \"cosine\"", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFormatOneCardWithSnakeCaseValuesStillLoads()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("old.hsmodel");
+        using (var model = ModelArchitectures.Create(FaceAndWholeClassifier.ArchitectureName, pretrained: false))
+            ModelStore.Save(path, model, Card with { Architecture = FaceAndWholeClassifier.ArchitectureName });
+        // As format 1 wrote it.
+        ReplaceCardJson(path, """
+            {
+              "format_version": 1,
+              "architecture": "face-and-whole",
+              "class_names": ["happy", "sad"],
+              "parameters": 264,
+              "preprocessing": {
+                "input_size": 112,
+                "crop": "face_and_whole",
+                "face_margin": 0.25,
+                "face_detection": { "detector": "tiny_face_detector", "tiny_first_min_score": 0, "min_score": 0.5, "extra_passes": false }
+              },
+              "training": { "epochs": 3, "schedule": "cosine" }
+            }
+            """);
+
+        using var loaded = ModelStore.Load(path, CPU);
+
+        Assert.Equal(1, loaded.Card.FormatVersion);
+        Assert.Equal(CropMode.FaceAndWhole, loaded.Card.Preprocessing.Crop);
+        Assert.Equal(FaceDetectorKind.TinyFaceDetector, loaded.Card.Preprocessing.FaceDetection!.Detector);
+        Assert.Equal(LearningRateSchedule.Cosine, loaded.Card.Training!.Schedule);
+    }
+
+    static string ReadCardJson(string path)
+    {
+        using var zip = ZipFile.OpenRead(path);
+        using var reader = new StreamReader(zip.GetEntry("model-card.json")!.Open());
+        return reader.ReadToEnd();
+    }
+
+    static void ReplaceCardJson(string path, string json)
+    {
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
+        zip.GetEntry("model-card.json")!.Delete();
+        using var writer = new StreamWriter(zip.CreateEntry("model-card.json").Open());
+        writer.Write(json);
     }
 
     [Fact]

@@ -10,8 +10,12 @@ namespace HappySad.Training.Persistence;
 /// </summary>
 public sealed record ModelCard
 {
-    /// <summary>Bumped when weight names or the card's meaning change, so old files are refused clearly.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// Bumped when weight names or the card's meaning or spelling change, so newer files are refused
+    /// clearly by older versions. 2: enum values in kebab-case (<c>face-and-whole</c>), as the API and
+    /// command line spell them; format 1's snake_case (<c>face_and_whole</c>) is still read.
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
 
     public int FormatVersion { get; init; } = CurrentFormatVersion;
     public required string Architecture { get; init; }
@@ -31,7 +35,7 @@ public sealed record ModelCard
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new KebabCaseEnumConverter() },
     };
 }
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using HappySad.Training.Data;
-using HappySad.Training.Persistence;
 
 namespace HappySad.Web.Cli;
 
@@ -8,7 +8,14 @@ namespace HappySad.Web.Cli;
 /// <param name="Host">How <see cref="OpenStorageAsync"/> builds the app's host; null for the web app's own defaults.</param>
 internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsoleProgress Progress, CancellationToken CancellationToken, WebApplicationOptions? Host = null)
 {
-    public static readonly JsonSerializerOptions Json = new(ModelCard.JsonOptions) { WriteIndented = true };
+    /// <summary>Scripts read these documents: snake_case keys and enum values as they have always been, null values left out.</summary>
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
 
     /// <summary>Writes nowhere: for looking at the commands' definitions without running one.</summary>
     public static CliContext Silent => new(TextWriter.Null, TextWriter.Null, new ConsoleProgress(TextWriter.Null, enabled: false), CancellationToken.None);
