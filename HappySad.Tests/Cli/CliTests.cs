@@ -48,6 +48,23 @@ public class CliTests
     }
 
     [Fact]
+    public async Task TrainPrintsTheNotebooksModelSummaryBeforeTheFirstEpoch()
+    {
+        using var data = SharedPhotos.Subset(perClass: 10);
+        using var temp = new TempDirectory();
+
+        var (code, output, error) = await Run("train", "--data", data.Path, "--epochs", "1", "--out", temp.File("m.hsmodel"));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("conv1 (Conv2d)", output, StringComparison.Ordinal);
+        Assert.Contains("(None, 16, 254, 254)", output, StringComparison.Ordinal);
+        Assert.Contains("Total params: 3,696,625", output, StringComparison.Ordinal);
+        Assert.Contains("Trainable params: 3,696,625", output, StringComparison.Ordinal);
+        Assert.Contains("Non-trainable params: 0", output, StringComparison.Ordinal);
+        Assert.True(output.IndexOf("Total params", StringComparison.Ordinal) < output.IndexOf("Epoch 1/1", StringComparison.Ordinal), output);
+    }
+
+    [Fact]
     public async Task TrainWithTheBestPresetRecordsItsPipelineInTheModelCard()
     {
         using var data = SharedPhotos.Subset(perClass: 12);

@@ -18,5 +18,17 @@ public class SeedCnnTests
         Assert.Equal([14400L], summary.Layers.Single(l => l.Name == "flatten").OutputShape);
         Assert.Equal(3_686_656, summary.Layers.Single(l => l.Name == "dense").Parameters);
         Assert.Contains("Total params: 3,696,625", summary.ToString(), StringComparison.Ordinal);
+        Assert.Equal((3_696_625L, 0L), (summary.TrainableParameters, summary.NonTrainableParameters));
+    }
+
+    [Fact]
+    public void ATransferModelsSummarySeparatesItsFrozenPartsFromWhatItLearns()
+    {
+        var summary = ModelSummary.For(FaceVerdictClassifier.ArchitectureName);
+
+        // Its three learnt numbers: the face scale and shift, and the no-face lean (the colour head's bias).
+        Assert.Equal(3, summary.TrainableParameters);
+        Assert.True(summary.NonTrainableParameters > 100_000, summary.ToString());
+        Assert.Contains("Non-trainable params:", summary.ToString(), StringComparison.Ordinal);
     }
 }

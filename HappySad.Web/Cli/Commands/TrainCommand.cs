@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using HappySad.Training.Data;
 using HappySad.Training.Evaluation;
+using HappySad.Training.Models;
 using HappySad.Training.Persistence;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
@@ -53,6 +54,8 @@ internal static class TrainCommand
         var request = settings.ToRequest();
         output ??= Path.Combine("models", $"happysad-{DateTime.Now:yyyyMMdd-HHmmss}{ModelStore.Extension}");
         var load = cli.LoadFolder(data, quiet: json, request.Preparation);
+        if (!json)
+            WriteSummary(cli, request.Architecture, request.Model);
         using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(load.Images, request, [Progress(cli, request.Fit.Epochs, json)], Path.GetFullPath(data), cli.CancellationToken));
         var (classifier, history, test, split) = outcome.Value;
         ModelStore.Save(output, classifier.Module, classifier.Card);
@@ -96,7 +99,11 @@ internal static class TrainCommand
             var paths = storage.Get<StoragePaths>();
             var run = await runs.RecordFolderRunAsync(settings, data, cli.CancellationToken);
             if (!json)
+            {
                 cli.Output.WriteLine($"Recording as run {run.Id} in {paths.Root}");
+                var request = settings.ToRequest();
+                WriteSummary(cli, request.Architecture, request.Model);
+            }
             cli.Progress.Report("Preparing photos", 0, 1, "");
             var status = await storage.Get<RunExecutor>().ExecuteAsync(run.Id, data, [Progress(cli, settings.Epochs, json)], cli.CancellationToken, CancellationToken.None);
             cli.Progress.Clear();
@@ -140,6 +147,13 @@ internal static class TrainCommand
             }
             return 0;
         }
+    }
+
+    /// <summary>The notebook's <c>model.summary()</c>, before the first epoch; <c>--json</c> leaves it out (its document has one shape).</summary>
+    static void WriteSummary(CliContext cli, string architecture, ModelOptions options)
+    {
+        cli.Output.WriteLine($"Model: {architecture}");
+        cli.Output.WriteLine(ModelSummary.For(architecture, options).ToString());
     }
 
     internal static string FormatEpoch(EpochMetrics e, int epochs)
