@@ -53,7 +53,7 @@ public static class WebExtensions
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             // Crops as the command line spells them (face-and-whole), ahead of the general enum converter.
-            o.SerializerOptions.Converters.Add(new CropModeJsonConverter());
+            o.SerializerOptions.Converters.Add(new HappySad.Training.Data.CropNameJsonConverter());
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
         });
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
