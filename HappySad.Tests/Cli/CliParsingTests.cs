@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using HappySad.Training.Training;
 using HappySad.Web.Cli;
 using HappySad.Web.Services;
 
@@ -71,8 +72,8 @@ public class CliParsingTests
     [InlineData("crossval", "0")]
     public async Task AnOutOfRangeLearningRateIsRefusedInTheDashboardsWords(string verb, string learningRate)
     {
-        var settings = new RunSettings { LearningRate = double.Parse(learningRate, System.Globalization.CultureInfo.InvariantCulture) };
-        var expected = new RunSettingsException(settings.Problems(cudaAvailable: false)).Message;
+        var recipe = new RunRecipe { LearningRate = double.Parse(learningRate, System.Globalization.CultureInfo.InvariantCulture) };
+        var expected = new RunRecipeException(recipe.Problems(cudaAvailable: false)).Message;
 
         var (code, output, error) = await Run(verb, "--data", "x", "--lr", learningRate);
 

@@ -1,4 +1,5 @@
 using Bunit;
+using HappySad.Training.Training;
 using HappySad.Tests.Support;
 using HappySad.Web.Components.Pages.Runs;
 using HappySad.Web.Services;
@@ -38,7 +39,7 @@ public sealed class RunPageTests : IAsyncLifetime
     public async Task TheNotebookRunsPageShowsItsModelSummary()
     {
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10);
-        var run = await _app.WaitForRunAsync((await _app.Service<TrainingRunService>().LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 1 })).Id);
+        var run = await _app.WaitForRunAsync((await _app.Service<TrainingRunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 1 })).Id);
         var page = _bunit.Render<RunPage>(p => p.Add(c => c.Id, run.Id));
         page.WaitForState(() => page.FindAll("[data-testid=model-summary]").Count == 1);
 

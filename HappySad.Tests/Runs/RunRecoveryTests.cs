@@ -1,4 +1,5 @@
 using HappySad.Tests.Support;
+using HappySad.Training.Training;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +18,7 @@ public sealed class RunRecoveryTests
         using (var app = new HappySadAppFactory(dataDirectory: data.Path))
         {
             var dataSetId = await app.CreateDataSetFromSharedPhotosAsync(10);
-            var run = await app.Service<TrainingRunService>().LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 50, BatchSize = 4 });
+            var run = await app.Service<TrainingRunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 50, BatchSize = 4 });
             runId = run.Id;
             var epochDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using var _ = app.Service<TrainingEvents>().Subscribe(runId, new TrainingObserver(onEpoch: _ =>
@@ -75,14 +76,7 @@ public sealed class RunRecoveryTests
         Status = status,
         Source = source,
         ProcessId = processId,
-        Architecture = HappySad.Training.Models.SeedCnn.ArchitectureName,
-        DevicePreference = "auto",
-        Epochs = 2,
-        BatchSize = 8,
-        LearningRate = 1e-3,
-        ValidationFraction = 0.2,
-        TestFraction = 0.1,
-        Seed = 42,
+        Recipe = new RunRecipe { Epochs = 2, BatchSize = 8 },
         CreatedAt = DateTimeOffset.UtcNow,
     };
 

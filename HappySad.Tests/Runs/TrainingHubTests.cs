@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using HappySad.Tests.Support;
+using HappySad.Training.Training;
 using HappySad.Web.Data;
 using HappySad.Web.Api;
 using HappySad.Web.Hubs;
@@ -64,7 +65,7 @@ public sealed class TrainingHubTests : IDisposable
     public async Task WatchingARunReturnsTheEpochsAlreadyFinishedAndAnUnknownRunIsAnError()
     {
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10);
-        var run = await _app.WaitForRunAsync((await _app.Service<TrainingRunService>().LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 2 })).Id);
+        var run = await _app.WaitForRunAsync((await _app.Service<TrainingRunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 2 })).Id);
         await using var hub = Connect();
         await hub.StartAsync();
 

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using HappySad.Tests.Support;
 using HappySad.Web.Api;
+using HappySad.Training.Training;
 using HappySad.Training.Persistence;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
@@ -32,7 +33,7 @@ public sealed class TrainingRunTests : IDisposable
             return Task.CompletedTask;
         }));
 
-        var launched = await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 2, BatchSize = 8 });
+        var launched = await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 2, BatchSize = 8 });
         Assert.Equal(RunStatus.Queued, launched.Status);
         var run = await _app.WaitForRunAsync(launched.Id);
 
@@ -74,7 +75,7 @@ public sealed class TrainingRunTests : IDisposable
         var dataSets = _app.Service<DataSetService>();
         var before = (await dataSets.PageAsync(dataSetId, null, trashed: false, 0, 100)).Photos;
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 2, BatchSize = 4 });
+        var first = await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 2, BatchSize = 4 });
         // Once the first batch has trained, trash a photo and add another while the run goes on.
         using (_app.Service<TrainingEvents>().Subscribe(first.Id, new TrainingObserver(onBatch: async m =>
         {
@@ -95,7 +96,7 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Equal(before.Select(p => p.Id).Order(), images.Select(i => i.PhotoId!.Value).Order());
 
         // A second run sees the changed data, and its fingerprint says so.
-        var second = await _app.WaitForRunAsync((await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 1, BatchSize = 8 })).Id);
+        var second = await _app.WaitForRunAsync((await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 1, BatchSize = 8 })).Id);
         Assert.Equal(RunStatus.Succeeded, second.Status);
         Assert.NotEqual((await Runs.GetAsync(first.Id))!.SnapshotHash, second.SnapshotHash);
         Assert.DoesNotContain(before[0].Id, (await Runs.ImagesAsync(second.Id)).Select(i => i.PhotoId));
@@ -105,7 +106,7 @@ public sealed class TrainingRunTests : IDisposable
     public async Task CancellingARunningRunStopsItWithinOneBatch()
     {
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(12);
-        var run = await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 20, BatchSize = 2 });
+        var run = await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 20, BatchSize = 2 });
         var batches = 0;
         var batchesWhenCancelled = -1;
         var cancelled = new TaskCompletionSource<CancelOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -134,7 +135,7 @@ public sealed class TrainingRunTests : IDisposable
     public async Task CancellingAQueuedRunMeansItNeverStarts()
     {
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(12);
-        var busy = await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 50, BatchSize = 2 });
+        var busy = await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 50, BatchSize = 2 });
         var training = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using (_app.Service<TrainingEvents>().Subscribe(busy.Id, new TrainingObserver(onBatch: _ =>
         {
@@ -145,7 +146,7 @@ public sealed class TrainingRunTests : IDisposable
             await training.Task.WaitAsync(TimeSpan.FromSeconds(60));
         }
         // One run trains at a time, so this one waits in the queue behind the busy one.
-        var waiting = await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 1 });
+        var waiting = await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 1 });
 
         Assert.Equal(CancelOutcome.Cancelled, await Runs.CancelAsync(waiting.Id));
         Assert.Equal(CancelOutcome.Stopping, await Runs.CancelAsync(busy.Id));
@@ -167,7 +168,7 @@ public sealed class TrainingRunTests : IDisposable
         foreach (var photo in sad.Take(5))
             File.Delete(_app.Service<StoragePaths>().PhotoFile(photo));
 
-        var run = await _app.WaitForRunAsync((await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 2 })).Id);
+        var run = await _app.WaitForRunAsync((await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 2 })).Id);
 
         Assert.Equal(RunStatus.Failed, run.Status);
         Assert.Equal("Class 'sad' has 7 usable images; training needs at least 10 per class", run.Message);
@@ -175,7 +176,7 @@ public sealed class TrainingRunTests : IDisposable
 
         // The worker goes on with the next run.
         var next = await _app.CreateDataSetFromSharedPhotosAsync(10, "complete");
-        Assert.Equal(RunStatus.Succeeded, (await _app.WaitForRunAsync((await Runs.LaunchAsync(new RunSettings { DataSetId = next, Epochs = 1 })).Id)).Status);
+        Assert.Equal(RunStatus.Succeeded, (await _app.WaitForRunAsync((await Runs.LaunchAsync(next, new RunRecipe { Epochs = 1 })).Id)).Status);
     }
 
     [Fact]
@@ -185,12 +186,12 @@ public sealed class TrainingRunTests : IDisposable
         await using (var photo = new MemoryStream(TestImages.Blocks(5)))
             await _app.Service<PhotoImporter>().ImportFileAsync(dataSetId, "only.png", photo, "happy");
 
-        var refused = await Assert.ThrowsAsync<RunSettingsException>(() => Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 0, Device = HappySad.Training.Native.DevicePreference.Cuda }));
+        var refused = await Assert.ThrowsAsync<RunRecipeException>(() => Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 0, Device = HappySad.Training.Native.DevicePreference.Cuda }));
 
         Assert.Equal(
             [
                 "Epochs must be between 1 and 1000 (got 0).",
-                RunSettings.CudaUnavailable,
+                RunRecipe.CudaUnavailable,
                 "Class 'happy' of 'photos' has 1 usable photo; a run needs at least 10 per class.",
                 "Class 'sad' of 'photos' has 0 usable photos; a run needs at least 10 per class.",
             ],
@@ -226,9 +227,9 @@ public sealed class TrainingRunTests : IDisposable
         var run = await _app.WaitForRunAsync(launched.GetProperty("id").GetInt32());
         Assert.True(run.Status == RunStatus.Succeeded, run.Message);
         Assert.InRange(run.FacesFound!.Value, 1, 23);
-        Assert.Contains(run.Patience, new[] { 8 });
-        Assert.True(run.History.Count <= run.Epochs);
-        if (run.History.Count < run.Epochs)
+        Assert.Contains(run.Recipe.Patience, new[] { 8 });
+        Assert.True(run.History.Count <= run.Recipe.Epochs);
+        if (run.History.Count < run.Recipe.Epochs)
             Assert.NotNull(run.RestoredEpoch);
 
         var portrait = await File.ReadAllBytesAsync(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"));
@@ -263,7 +264,7 @@ public sealed class TrainingRunTests : IDisposable
     public async Task DeletingARunRemovesItsModelButNotWhileItIsActive()
     {
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10);
-        var run = await _app.WaitForRunAsync((await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 1 })).Id);
+        var run = await _app.WaitForRunAsync((await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 1 })).Id);
         var folder = _app.Service<StoragePaths>().Run(run.Id);
         Assert.True(File.Exists(_app.Service<StoragePaths>().Absolute(run.ModelPath!)));
 
@@ -274,7 +275,7 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/runs/{run.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/runs/{run.Id}")).StatusCode);
 
-        var active = await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 50, BatchSize = 2 });
+        var active = await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 50, BatchSize = 2 });
         Assert.Equal(HttpStatusCode.Conflict, (await client.DeleteAsync($"/api/runs/{active.Id}")).StatusCode);
         await Runs.CancelAsync(active.Id);
         await _app.WaitForRunAsync(active.Id);
@@ -284,7 +285,7 @@ public sealed class TrainingRunTests : IDisposable
     public async Task DeletingTheDataSetKeepsItsRunsAndTheirNames()
     {
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10, "gone soon");
-        var run = await _app.WaitForRunAsync((await Runs.LaunchAsync(new RunSettings { DataSetId = dataSetId, Epochs = 1 })).Id);
+        var run = await _app.WaitForRunAsync((await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 1 })).Id);
 
         await _app.Service<DataSetService>().DeleteAsync(dataSetId);
 

@@ -86,16 +86,16 @@ public sealed class RecipeRoundTripTests
     public async Task AModelTrainedWithAPipelineReloadsAndPredictsIdentically(string architecture)
     {
         using var data = SharedPhotos.Subset(perClass: 12);
-        var request = new TrainingRequest
+        var recipe = new RunRecipe
         {
             Architecture = architecture,
-            Fit = new FitOptions { Epochs = 3, BatchSize = 8, LearningRate = 3e-3, Augmentation = AugmentOptions.Standard, WeightDecay = 1e-3, EarlyStoppingPatience = 2, Schedule = LearningRateSchedule.Cosine },
-            Model = new ModelOptions(Dropout: 0.3),
+            Epochs = 3, BatchSize = 8, LearningRate = 3e-3, Augment = true, WeightDecay = 1e-3, Patience = 2, Schedule = LearningRateSchedule.Cosine,
+            Dropout = 0.3,
             Device = DevicePreference.Cpu,
             Preset = "test",
         };
-        var load = ImageFolder.Open(data.Path).Load(request.Preparation);
-        var outcome = await TrainingPipeline.RunAsync(load.Images, request);
+        var load = ImageFolder.Open(data.Path).Load(recipe.Preparation());
+        var outcome = await TrainingPipeline.RunAsync(load.Images, recipe);
         using var trained = outcome.Classifier;
         var file = data.File("model" + ModelStore.Extension);
         ModelStore.Save(file, trained.Module, trained.Card);

@@ -47,26 +47,26 @@ public sealed record CrossValidationResult(IReadOnlyList<FoldResult> Folds)
 }
 
 /// <summary>
-/// Stratified k-fold cross-validation of a training request: how well its recipe generalises to
+/// Stratified k-fold cross-validation of a recipe: how well it generalises to
 /// photos it never trained on, with less luck in it than one 10% test split. Each fold trains a
-/// fresh model on the other folds (less the request's validation fraction, which early stopping
+/// fresh model on the other folds (less the recipe's validation fraction, which early stopping
 /// watches) and is tested on its own photos.
 /// </summary>
 public static class CrossValidation
 {
     public static async Task<CrossValidationResult> RunAsync(
         ImageSet images,
-        TrainingRequest request,
+        RunRecipe recipe,
         int folds,
         Func<int, IEnumerable<ITrainingCallback>>? callbacks = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        ArgumentNullException.ThrowIfNull(request);
-        request.Fit.Validate();
+        ArgumentNullException.ThrowIfNull(recipe);
+        recipe.EnsureValid(TorchDevices.CudaAvailable);
         TrainingPipeline.EnsureTrainable(images);
-        var device = TorchDevices.Resolve(request.Device);
-        var testFolds = DataSplit.StratifiedFolds(images.Labels, folds, request.Fit.Seed);
+        var device = TorchDevices.Resolve(recipe.Device);
+        var testFolds = DataSplit.StratifiedFolds(images.Labels, folds, recipe.Seed);
         var results = new List<FoldResult>();
         for (var fold = 0; fold < folds; fold++)
         {
@@ -74,9 +74,9 @@ public static class CrossValidation
             var test = testFolds[fold];
             var rest = Enumerable.Range(0, images.Count).Except(test).ToArray();
             var restImages = images.Subset(rest);
-            var inner = DataSplit.Stratified(restImages.Labels, new SplitFractions(request.Split.Validation, 0), request.Fit.Seed + fold);
-            using var model = ModelArchitectures.Create(request.Architecture, request.Fit.Seed + fold, request.Model);
-            var fit = request.Fit with { Seed = request.Fit.Seed + fold };
+            var inner = DataSplit.Stratified(restImages.Labels, new SplitFractions(recipe.ValidationFraction, 0), recipe.Seed + fold);
+            using var model = ModelArchitectures.Create(recipe.Architecture, recipe.Seed + fold, recipe.ToModelOptions());
+            var fit = recipe.ToFitOptions() with { Seed = recipe.Seed + fold };
             var history = await new Trainer(device).FitAsync(
                 model,
                 restImages.Subset(inner.Train),

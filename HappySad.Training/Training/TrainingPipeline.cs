@@ -8,90 +8,55 @@ using HappySad.Training.Prediction;
 
 namespace HappySad.Training.Training;
 
-/// <summary>Everything that defines one training run apart from its data.</summary>
-public sealed record TrainingRequest
-{
-    /// <summary>The smallest class a run accepts: below it a 70/20/10 split leaves splits empty.</summary>
-    public const int MinImagesPerClass = 10;
-
-    public FitOptions Fit { get; init; } = new();
-    public SplitFractions Split { get; init; } = SplitFractions.Notebook;
-    public DevicePreference Device { get; init; } = DevicePreference.Auto;
-    public string Architecture { get; init; } = SeedCnn.ArchitectureName;
-    public ModelOptions Model { get; init; } = new();
-
-    /// <summary>Null: the model type's own default (a face crop for face models, none otherwise).</summary>
-    public CropMode? Crop { get; init; }
-
-    public double FaceMargin { get; init; }
-
-    /// <summary>How face crops find faces (ignored without a face crop).</summary>
-    public Faces.FaceDetection FaceDetection { get; init; } = Faces.FaceDetection.Default;
-
-    /// <summary>The preset this request came from, if any, recorded in the model card.</summary>
-    public string? Preset { get; init; }
-
-    /// <summary>How photos must be prepared for this request's model: load the training images with it.</summary>
-    /// <exception cref="ArgumentException">The crop does not give the views the model reads.</exception>
-    public ImagePreparation Preparation
-    {
-        get
-        {
-            var type = ModelArchitectures.Describe(Architecture);
-            var crop = Crop ?? type.DefaultCrop;
-            if (type.CropProblem(crop) is { } problem)
-                throw new ArgumentException(problem);
-            return new ImagePreparation(type.InputSize, crop, FaceMargin, crop == CropMode.None ? null : FaceDetection);
-        }
-    }
-}
-
 /// <summary>A trained model, how it got there, and how it did on the held-out test split.</summary>
 public sealed record TrainingOutcome(ImageClassifier Classifier, TrainingHistory History, EvaluationResult Test, DataSplit Split);
 
 /// <summary>The notebook end to end on already-loaded images: split, build, fit, test, describe.</summary>
 public static class TrainingPipeline
 {
+    /// <summary>The smallest class a run accepts: below it a 70/20/10 split leaves splits empty.</summary>
+    public const int MinImagesPerClass = 10;
+
     /// <summary>Refuses an image set with a class too small to split and learn from, naming the class.</summary>
     public static void EnsureTrainable(ImageSet images)
     {
         ArgumentNullException.ThrowIfNull(images);
         for (var label = 0; label < images.ClassNames.Count; label++)
         {
-            if (images.CountOf(label) < TrainingRequest.MinImagesPerClass)
-                throw new DataSetException($"class '{images.ClassNames[label]}' has {images.CountOf(label)} usable images; training needs at least {TrainingRequest.MinImagesPerClass} per class");
+            if (images.CountOf(label) < MinImagesPerClass)
+                throw new DataSetException($"class '{images.ClassNames[label]}' has {images.CountOf(label)} usable images; training needs at least {MinImagesPerClass} per class");
         }
     }
 
     public static async Task<TrainingOutcome> RunAsync(
         ImageSet images,
-        TrainingRequest request,
+        RunRecipe recipe,
         IEnumerable<ITrainingCallback>? callbacks = null,
         string? dataDirectory = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        ArgumentNullException.ThrowIfNull(request);
-        request.Fit.Validate();
-        request.Split.Validate();
+        ArgumentNullException.ThrowIfNull(recipe);
+        recipe.EnsureValid(TorchDevices.CudaAvailable);
         EnsureTrainable(images);
-        var preparation = request.Preparation;
+        var preparation = recipe.Preparation();
+        var fit = recipe.ToFitOptions();
         if (images.Size != preparation.InputSize || images.Views != preparation.Views)
-            throw new ArgumentException($"a {request.Architecture} model takes {preparation.Views} view(s) of {preparation.InputSize}x{preparation.InputSize}, but these were prepared as {images.Views} of {images.Size}x{images.Size}");
+            throw new ArgumentException($"a {recipe.Architecture} model takes {preparation.Views} view(s) of {preparation.InputSize}x{preparation.InputSize}, but these were prepared as {images.Views} of {images.Size}x{images.Size}");
 
-        var device = TorchDevices.Resolve(request.Device);
-        var split = DataSplit.Stratified(images.Labels, request.Split, request.Fit.Seed);
+        var device = TorchDevices.Resolve(recipe.Device);
+        var split = DataSplit.Stratified(images.Labels, recipe.ToSplit(), recipe.Seed);
         var (train, validation, test) = (images.Subset(split.Train), images.Subset(split.Validation), images.Subset(split.Test));
-        var model = ModelArchitectures.Create(request.Architecture, request.Fit.Seed, request.Model);
+        var model = ModelArchitectures.Create(recipe.Architecture, recipe.Seed, recipe.ToModelOptions());
         try
         {
             var clock = Stopwatch.StartNew();
-            var history = await new Trainer(device).FitAsync(model, train, validation, request.Fit, callbacks, cancellationToken).ConfigureAwait(false);
+            var history = await new Trainer(device).FitAsync(model, train, validation, fit, callbacks, cancellationToken).ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
             var testResult = Evaluator.Evaluate(model, test, device, cancellationToken: cancellationToken);
             var card = new ModelCard
             {
-                Architecture = request.Architecture,
+                Architecture = recipe.Architecture,
                 ClassNames = images.ClassNames,
                 Parameters = model.parameters().Sum(p => p.numel()),
                 Preprocessing = new Preprocessing
@@ -104,27 +69,27 @@ public static class TrainingPipeline
                 },
                 Training = new TrainingSettings
                 {
-                    Epochs = request.Fit.Epochs,
+                    Epochs = recipe.Epochs,
                     EpochsRun = history.Epochs.Count,
-                    BatchSize = request.Fit.BatchSize,
-                    LearningRate = request.Fit.LearningRate,
-                    Seed = request.Fit.Seed,
-                    ValidationFraction = request.Split.Validation,
-                    TestFraction = request.Split.Test,
+                    BatchSize = recipe.BatchSize,
+                    LearningRate = recipe.LearningRate,
+                    Seed = recipe.Seed,
+                    ValidationFraction = recipe.ValidationFraction,
+                    TestFraction = recipe.TestFraction,
                     DataDirectory = dataDirectory,
                     TrainImages = train.Count,
                     ValidationImages = validation.Count,
                     TestImages = test.Count,
                     Device = device.type.ToString().ToLowerInvariant(),
                     Seconds = seconds,
-                    Preset = request.Preset,
-                    Augmentation = request.Fit.Augmentation,
-                    WeightDecay = request.Fit.WeightDecay,
-                    EarlyStoppingPatience = request.Fit.EarlyStoppingPatience,
+                    Preset = recipe.Preset,
+                    Augmentation = fit.Augmentation,
+                    WeightDecay = recipe.WeightDecay,
+                    EarlyStoppingPatience = recipe.Patience,
                     RestoredEpoch = history.RestoredEpoch,
-                    Schedule = request.Fit.Schedule,
-                    Dropout = request.Model.Dropout,
-                    FineTune = request.Model.FineTune,
+                    Schedule = recipe.Schedule,
+                    Dropout = recipe.Dropout,
+                    FineTune = recipe.FineTune,
                     TrainableParameters = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()),
                 },
                 Metrics = new ModelMetrics

@@ -1,6 +1,10 @@
+using System.Text.Json;
+using HappySad.Training.Training;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Api;
 
@@ -12,7 +16,7 @@ public sealed record RunDocument(
     string? Message,
     int? DataSetId,
     string DataName,
-    RunSettingsDocument Settings,
+    RunRecipe Settings,
     string? Device,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
@@ -27,8 +31,7 @@ public sealed record RunDocument(
         ArgumentNullException.ThrowIfNull(run);
         return new RunDocument(
             run.Id, run.Status, run.Source, run.Message, run.DataSetId, run.DataName,
-            new RunSettingsDocument(run.Architecture, run.Epochs, run.BatchSize, run.LearningRate, run.ValidationFraction, run.TestFraction, run.Seed, run.DevicePreference,
-                run.Preset, run.Crop, run.Augment, run.WeightDecay, run.Dropout, run.Patience, run.Schedule, run.FineTune),
+            run.Recipe,
             run.Device, run.CreatedAt, run.StartedAt, run.FinishedAt,
             new SnapshotDocument(run.SnapshotHash, run.ClassNames, run.TrainImages, run.ValidationImages, run.TestImages, run.SkippedImages),
             run.TestAccuracy is null ? null : new TestDocument(
@@ -39,9 +42,8 @@ public sealed record RunDocument(
     }
 }
 
-public sealed record RunSettingsDocument(
-    string Architecture, int Epochs, int BatchSize, double LearningRate, double ValidationFraction, double TestFraction, int Seed, string Device,
-    string? Preset, string? Crop, bool Augment, double WeightDecay, double Dropout, int Patience, string Schedule, bool FineTune);
+/// <summary>Which data set a launch trains on; the rest of the launch body is the <see cref="RunRecipe"/>.</summary>
+public sealed record LaunchTarget(int DataSetId);
 
 public sealed record SnapshotDocument(string? Hash, IReadOnlyList<string> ClassNames, int TrainImages, int ValidationImages, int TestImages, int SkippedImages);
 
@@ -70,25 +72,39 @@ public static class RunApi
     static async Task<Ok<IReadOnlyList<RunDocument>>> ListRuns(TrainingRunService runs, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<RunDocument>>([.. (await runs.ListAsync(cancellationToken).ConfigureAwait(false)).Select(r => RunDocument.From(r, withEpochs: false))]);
 
-    /// <summary>With <c>preset</c> set, the preset's model and training options replace any given ones.</summary>
-    static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(RunSettings settings, TrainingRunService runs, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body is one object: <c>dataSetId</c> beside the recipe's options, each defaulting to the
+    /// notebook's. With <c>preset</c> set, the preset's model and training options replace any given ones.
+    /// </summary>
+    static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(JsonElement body, IOptions<JsonOptions> json, TrainingRunService runs, CancellationToken cancellationToken)
     {
         try
         {
-            if (settings.Preset is { } preset)
+            var options = json.Value.SerializerOptions;
+            var (target, recipe) = (body.Deserialize<LaunchTarget>(options), body.Deserialize<RunRecipe>(options));
+            if (target is null || recipe is null)
+                throw new RunRecipeException(["The body must be a JSON object."]);
+            if (recipe.Preset is { } preset)
             {
-                settings = RunSettings.Presets.Contains(preset)
-                    ? settings.WithPreset(preset)
-                    : throw new RunSettingsException([$"Unknown preset '{preset}' (known: {string.Join(", ", RunSettings.Presets)})."]);
+                recipe = RunRecipe.Presets.Contains(preset)
+                    ? recipe.WithPreset(preset)
+                    : throw new RunRecipeException([$"Unknown preset '{preset}' (known: {string.Join(", ", RunRecipe.Presets)})."]);
             }
-            var run = await runs.LaunchAsync(settings, cancellationToken).ConfigureAwait(false);
+            var run = await runs.LaunchAsync(target.DataSetId, recipe, cancellationToken).ConfigureAwait(false);
             return TypedResults.Created($"/api/runs/{run.Id}", RunDocument.From(run, withEpochs: true));
         }
-        catch (RunSettingsException e)
+        catch (RunRecipeException e)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = [.. e.Problems] }, detail: e.Message);
+            return Problem(e.Problems);
+        }
+        catch (JsonException e)
+        {
+            return Problem([e.Message]);
         }
     }
+
+    static ValidationProblem Problem(IReadOnlyList<string> problems) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = [.. problems] }, detail: string.Join(" ", problems));
 
     static async Task<Results<Ok<RunDocument>, ProblemHttpResult>> GetRun(int id, TrainingRunService runs, CancellationToken cancellationToken) =>
         await runs.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } run

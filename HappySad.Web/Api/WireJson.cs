@@ -19,7 +19,7 @@ public static class WireJson
         ArgumentNullException.ThrowIfNull(options);
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         // Crops ahead of the general enum converter, which would write FaceAndWhole.
-        options.Converters.Add(new CropModeJsonConverter());
+        options.Converters.Add(new HappySad.Training.Data.CropNameJsonConverter());
         options.Converters.Add(new JsonStringEnumConverter());
         return options;
     }

@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using HappySad.Training.Data;
 using HappySad.Training.Persistence;
 using HappySad.Training.Pretrained;
+using HappySad.Training.Training;
 using HappySad.Web.Cli.Commands;
 using HappySad.Web.Services;
 
@@ -100,7 +101,7 @@ internal static class CliApp
         {
             return await parse.InvokeAsync(invocation, cancel.Token);
         }
-        catch (Exception e) when (e is UsageException or RunSettingsException)
+        catch (Exception e) when (e is UsageException or RunRecipeException)
         {
             await error.WriteLineAsync($"error: {e.Message}");
             return 2;

@@ -36,7 +36,7 @@ internal static class CliOptions
         return option;
     }
 
-    /// <param name="min">Null where a single validation elsewhere owns the range (a run's recipe: <see cref="Services.RunSettings.Problems"/>).</param>
+    /// <param name="min">Null where a single validation elsewhere owns the range (a run's recipe: <see cref="HappySad.Training.Training.RunRecipe.Problems"/>).</param>
     public static Option<double> Number(string name, string description, double defaultValue, double? min = null, double? max = null)
     {
         var option = new Option<double>(name) { Description = description, HelpName = "X", DefaultValueFactory = _ => defaultValue };

@@ -3,24 +3,23 @@ using HappySad.Training.Data;
 using HappySad.Training.Models;
 using HappySad.Training.Native;
 using HappySad.Training.Training;
-using HappySad.Web.Services;
 
 namespace HappySad.Web.Cli;
 
 /// <summary>
 /// The options that describe a run's recipe, defined once for <c>train</c> and <c>crossval</c>.
-/// They fill the same <see cref="RunSettings"/> as the dashboard's dialog and the API, and only
-/// <see cref="RunSettings.Problems"/> judges them, so every surface accepts the same ranges and
+/// They fill the same <see cref="RunRecipe"/> as the dashboard's dialog and the API, and only
+/// <see cref="RunRecipe.Problems"/> judges them, so every surface accepts the same ranges and
 /// refuses with the same words. A preset (the notebook's unless <c>--preset</c> says otherwise) sets
 /// the model and training options; each one given beside it overrides it.
 /// </summary>
 internal sealed class RecipeOptions
 {
-    static readonly RunSettings Notebook = new();
+    static readonly RunRecipe Notebook = new();
 
     readonly Option<string?> _preset = CliOptions.OneOf<string?>("--preset",
         "A recipe to start from: it sets the model and training options below, and each one given overrides it. The defaults shown are the notebook's.",
-        [.. RunSettings.Presets.Select(p => (p, (string?)p))], RunSettings.NotebookPreset);
+        [.. RunRecipe.Presets.Select(p => (p, (string?)p))], RunRecipe.NotebookPreset);
     readonly Option<string> _model = new("--model")
     {
         Description = $"The model type: {string.Join(", ", ModelArchitectures.Names)}.",
@@ -57,13 +56,13 @@ internal sealed class RecipeOptions
             command.Options.Add(option);
     }
 
-    /// <summary>The preset first, then each option given over it. Throws <see cref="RunSettingsException"/> when the recipe cannot work.</summary>
-    public RunSettings Read(ParseResult parse)
+    /// <summary>The preset first, then each option given over it. Throws <see cref="RunRecipeException"/> when the recipe cannot work.</summary>
+    public RunRecipe Read(ParseResult parse)
     {
-        var preset = new RunSettings().WithPreset(parse.GetValue(_preset) ?? RunSettings.NotebookPreset);
+        var preset = new RunRecipe().WithPreset(parse.GetValue(_preset) ?? RunRecipe.NotebookPreset);
         // An option's default is the notebook's value, shown in help; left out, the preset's value counts.
         T Given<T>(Option<T> option, T presetValue) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : presetValue;
-        var settings = new RunSettings
+        var recipe = preset with
         {
             Epochs = Given(_epochs, preset.Epochs),
             BatchSize = Given(_batchSize, preset.BatchSize),
@@ -72,7 +71,6 @@ internal sealed class RecipeOptions
             ValidationFraction = parse.GetValue(_validation),
             TestFraction = parse.GetValue(_test),
             Device = Given(_device, Notebook.Device),
-            Preset = preset.Preset,
             Architecture = Given(_model, preset.Architecture),
             Crop = Given(_crop, preset.Crop),
             Augment = parse.GetValue(_augment) || preset.Augment,
@@ -82,7 +80,6 @@ internal sealed class RecipeOptions
             Schedule = Given(_schedule, preset.Schedule),
             FineTune = parse.GetValue(_fineTune) || preset.FineTune,
         };
-        var problems = settings.Problems(TorchDevices.CudaAvailable);
-        return problems.Count == 0 ? settings : throw new RunSettingsException(problems);
+        return recipe.EnsureValid(TorchDevices.CudaAvailable).Recorded();
     }
 }

@@ -1,3 +1,5 @@
+using HappySad.Training.Training;
+
 namespace HappySad.Web.Data;
 
 public enum RunStatus
@@ -19,7 +21,7 @@ public enum RunSource
 }
 
 /// <summary>
-/// One training run: its settings as asked, the data it saw, its progress and its results. A row
+/// One training run: its recipe as asked, the data it saw, its progress and its results. A row
 /// exists from the moment a run is asked for (Queued), so nothing asked for is ever lost.
 /// </summary>
 public sealed class TrainingRun
@@ -34,33 +36,8 @@ public sealed class TrainingRun
     /// <summary>The data set's name, or the folder's path, as it was when the run was asked for.</summary>
     public required string DataName { get; set; }
 
-    // Settings, as asked.
-    public required string Architecture { get; set; }
-    public int Epochs { get; set; }
-    public int BatchSize { get; set; }
-    public double LearningRate { get; set; }
-    public double ValidationFraction { get; set; }
-    public double TestFraction { get; set; }
-    public int Seed { get; set; }
-    public required string DevicePreference { get; set; }
-
-    /// <summary>The preset the settings came from (<c>best</c>), or null for hand-picked ones.</summary>
-    public string? Preset { get; set; }
-
-    /// <summary><c>face</c> or <c>none</c>; null: the model type's default.</summary>
-    public string? Crop { get; set; }
-
-    public bool Augment { get; set; }
-    public double WeightDecay { get; set; }
-    public double Dropout { get; set; } = 0.3;
-
-    /// <summary>Early-stopping patience in epochs; 0 is off.</summary>
-    public int Patience { get; set; }
-
-    /// <summary><c>constant</c> or <c>cosine</c>.</summary>
-    public string Schedule { get; set; } = "constant";
-
-    public bool FineTune { get; set; }
+    /// <summary>What was asked for: the model and how to train it, as launched (its preset only if it still followed it).</summary>
+    public RunRecipe Recipe { get; set; } = new();
 
     /// <summary>The device it actually ran on (<c>cpu</c>, <c>cuda</c>), known once it starts.</summary>
     public string? Device { get; set; }

@@ -110,7 +110,7 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
         run.Id,
         $"Run {run.Id} · {run.DataName}",
         run.ClassNames,
-        run.Architecture,
+        run.Recipe.Architecture,
         run.BestValAccuracy,
         run.TestAccuracy,
         run.TestBalancedAccuracy,

@@ -115,49 +115,29 @@ public sealed class RunExecutor(
 
         // Decoded (and face-cropped, if asked) once, now: from here on the run holds its own pixels,
         // whatever happens to the files.
-        var request = ToSettings(run).ToRequest();
+        var recipe = run.Recipe;
+        var preparation = recipe.Preparation();
         // Face crops and pretrained networks need face-api's weights: fetched (once) without holding a thread.
-        if (request.Preparation.DetectsFaces || ModelArchitectures.Describe(request.Architecture).Pretrained)
+        if (preparation.DetectsFaces || ModelArchitectures.Describe(recipe.Architecture).Pretrained)
             await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
         var load = await Task.Run(
-            () => ImageFiles.Load([.. entries.Select(e => new LabeledFile(e.FullPath, e.Label))], classNames, request.Preparation, cancellationToken: cancellationToken),
+            () => ImageFiles.Load([.. entries.Select(e => new LabeledFile(e.FullPath, e.Label))], classNames, preparation, cancellationToken: cancellationToken),
             cancellationToken).ConfigureAwait(false);
         var images = load.Images;
         foreach (var rejected in load.Rejected)
             logger.LogWarning("Run {RunId} skips {Path}: {Reason}", runId, rejected.Path, rejected.Reason);
         TrainingPipeline.EnsureTrainable(images);
 
-        var split = DataSplit.Stratified(images.Labels, request.Split, request.Fit.Seed);
+        var split = DataSplit.Stratified(images.Labels, recipe.ToSplit(), recipe.Seed);
         var byPath = entries.ToDictionary(e => e.FullPath, StringComparer.Ordinal);
         var rows = await RecordSnapshotAsync(run, classNames, images, split, byPath, load, cancellationToken).ConfigureAwait(false);
 
-        var outcome = await TrainingPipeline.RunAsync(images, request, callbacks, dataDirectory, cancellationToken).ConfigureAwait(false);
+        var outcome = await TrainingPipeline.RunAsync(images, recipe, callbacks, dataDirectory, cancellationToken).ConfigureAwait(false);
         using var classifier = outcome.Classifier;
         var modelFile = paths.RunModel(runId);
         ModelStore.Save(modelFile, classifier.Module, classifier.Card);
         await RecordSuccessAsync(runId, outcome, modelFile, images, rows).ConfigureAwait(false);
     }
-
-    internal static RunSettings ToSettings(TrainingRun run) => new()
-    {
-        DataSetId = run.DataSetId ?? 0,
-        Epochs = run.Epochs,
-        BatchSize = run.BatchSize,
-        LearningRate = run.LearningRate,
-        ValidationFraction = run.ValidationFraction,
-        TestFraction = run.TestFraction,
-        Seed = run.Seed,
-        Device = HappySad.Training.Native.TorchDevices.Parse(run.DevicePreference),
-        Architecture = run.Architecture,
-        Preset = run.Preset,
-        Crop = run.Crop is { } crop ? CropNames.Parse(crop) ?? throw new InvalidOperationException($"run {run.Id} has an unknown crop '{crop}'") : null,
-        Augment = run.Augment,
-        WeightDecay = run.WeightDecay,
-        Dropout = run.Dropout,
-        Patience = run.Patience,
-        Schedule = Enum.Parse<LearningRateSchedule>(run.Schedule, ignoreCase: true),
-        FineTune = run.FineTune,
-    };
 
     async Task<(IReadOnlyList<string> ClassNames, string Directory, List<SnapshotEntry> Entries)> SnapshotDataSetAsync(TrainingRun run, CancellationToken cancellationToken)
     {
@@ -235,7 +215,7 @@ public sealed class RunExecutor(
             tracked.TestImages = split.Test.Count;
             tracked.SkippedImages = load.Rejected.Count;
             tracked.FacesFound = load.FacesFound;
-            tracked.Device = HappySad.Training.Native.TorchDevices.Resolve(HappySad.Training.Native.TorchDevices.Parse(run.DevicePreference)).type.ToString().ToLowerInvariant();
+            tracked.Device = HappySad.Training.Native.TorchDevices.Resolve(run.Recipe.Device).type.ToString().ToLowerInvariant();
             await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         }
         return rows;

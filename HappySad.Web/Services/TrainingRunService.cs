@@ -47,18 +47,18 @@ public sealed class TrainingRunService(
     TimeProvider clock,
     ILogger<TrainingRunService> logger)
 {
-    /// <summary>Everything that stops these settings from working, as sentences; empty when a run can start.</summary>
-    public async Task<IReadOnlyList<string>> ProblemsAsync(RunSettings settings, CancellationToken cancellationToken = default)
+    /// <summary>Everything that stops <paramref name="recipe"/> from working on data set <paramref name="dataSetId"/>, as sentences; empty when a run can start.</summary>
+    public async Task<IReadOnlyList<string>> ProblemsAsync(int dataSetId, RunRecipe recipe, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        var problems = settings.Problems(settings.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable).ToList();
+        ArgumentNullException.ThrowIfNull(recipe);
+        var problems = recipe.Problems(recipe.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable).ToList();
         var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await using (context.ConfigureAwait(false))
         {
-            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == settings.DataSetId, cancellationToken).ConfigureAwait(false);
+            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken).ConfigureAwait(false);
             if (dataSet is null)
             {
-                problems.Insert(0, settings.DataSetId == 0 ? "Choose a data set." : $"Data set {settings.DataSetId} does not exist.");
+                problems.Insert(0, dataSetId == 0 ? "Choose a data set." : $"Data set {dataSetId} does not exist.");
                 return problems;
             }
             var counts = await context.Photos
@@ -69,41 +69,39 @@ public sealed class TrainingRunService(
             foreach (var className in dataSet.ClassNames)
             {
                 var count = counts.GetValueOrDefault(className);
-                if (count < TrainingRequest.MinImagesPerClass)
-                    problems.Add($"Class '{className}' of '{dataSet.Name}' has {count} usable photo{(count == 1 ? "" : "s")}; a run needs at least {TrainingRequest.MinImagesPerClass} per class.");
+                if (count < TrainingPipeline.MinImagesPerClass)
+                    problems.Add($"Class '{className}' of '{dataSet.Name}' has {count} usable photo{(count == 1 ? "" : "s")}; a run needs at least {TrainingPipeline.MinImagesPerClass} per class.");
             }
         }
         return problems;
     }
 
-    /// <summary>Records a run as Queued and hands it to the worker. Throws <see cref="RunSettingsException"/> when it cannot work.</summary>
-    public async Task<TrainingRun> LaunchAsync(RunSettings settings, CancellationToken cancellationToken = default)
+    /// <summary>Records a run as Queued and hands it to the worker. Throws <see cref="RunRecipeException"/> when it cannot work.</summary>
+    public async Task<TrainingRun> LaunchAsync(int dataSetId, RunRecipe recipe, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        var problems = await ProblemsAsync(settings, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(recipe);
+        var problems = await ProblemsAsync(dataSetId, recipe, cancellationToken).ConfigureAwait(false);
         if (problems.Count > 0)
-            throw new RunSettingsException(problems);
+            throw new RunRecipeException(problems);
         string name;
         var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await using (context.ConfigureAwait(false))
-            name = await context.DataSets.Where(d => d.Id == settings.DataSetId).Select(d => d.Name).SingleAsync(cancellationToken).ConfigureAwait(false);
-        var run = await AddAsync(settings, RunSource.Dashboard, settings.DataSetId, name, cancellationToken).ConfigureAwait(false);
+            name = await context.DataSets.Where(d => d.Id == dataSetId).Select(d => d.Name).SingleAsync(cancellationToken).ConfigureAwait(false);
+        var run = await AddAsync(recipe, RunSource.Dashboard, dataSetId, name, cancellationToken).ConfigureAwait(false);
         queue.Enqueue(run.Id);
-        logger.LogInformation("Run {RunId} queued on data set {DataSetId}", run.Id, settings.DataSetId);
+        logger.LogInformation("Run {RunId} queued on data set {DataSetId}", run.Id, dataSetId);
         return run;
     }
 
     /// <summary>Records a command-line run on a folder as Queued; the caller executes it with <see cref="RunExecutor"/>.</summary>
-    public async Task<TrainingRun> RecordFolderRunAsync(RunSettings settings, string folder, CancellationToken cancellationToken = default)
+    public async Task<TrainingRun> RecordFolderRunAsync(RunRecipe recipe, string folder, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        var problems = settings.Problems(settings.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable);
-        if (problems.Count > 0)
-            throw new RunSettingsException(problems);
-        return await AddAsync(settings, RunSource.CommandLine, null, Path.GetFullPath(folder), cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(recipe);
+        recipe.EnsureValid(recipe.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable);
+        return await AddAsync(recipe, RunSource.CommandLine, null, Path.GetFullPath(folder), cancellationToken).ConfigureAwait(false);
     }
 
-    async Task<TrainingRun> AddAsync(RunSettings settings, RunSource source, int? dataSetId, string dataName, CancellationToken cancellationToken)
+    async Task<TrainingRun> AddAsync(RunRecipe recipe, RunSource source, int? dataSetId, string dataName, CancellationToken cancellationToken)
     {
         var run = new TrainingRun
         {
@@ -111,22 +109,7 @@ public sealed class TrainingRunService(
             Status = RunStatus.Queued,
             DataSetId = dataSetId,
             DataName = dataName,
-            Architecture = settings.Architecture,
-            Epochs = settings.Epochs,
-            BatchSize = settings.BatchSize,
-            LearningRate = settings.LearningRate,
-            ValidationFraction = settings.ValidationFraction,
-            TestFraction = settings.TestFraction,
-            Seed = settings.Seed,
-            DevicePreference = settings.Device.ToString().ToLowerInvariant(),
-            Preset = settings.EffectivePreset,
-            Crop = settings.Crop is { } crop ? CropNames.Of(crop) : null,
-            Augment = settings.Augment,
-            WeightDecay = settings.WeightDecay,
-            Dropout = settings.Dropout,
-            Patience = settings.Patience,
-            Schedule = settings.Schedule.ToString().ToLowerInvariant(),
-            FineTune = settings.FineTune,
+            Recipe = recipe.Recorded(),
             CreatedAt = clock.GetUtcNow(),
             // A command-line run belongs to its process from the start: if that process dies before
             // the run starts, the next start-up can tell.
@@ -179,14 +162,14 @@ public sealed class TrainingRunService(
 
     public async Task<RunStateMessage?> StateAsync(int id, CancellationToken cancellationToken = default) =>
         await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } run
-            ? new RunStateMessage(run.Id, run.Status, run.Message, run.Epochs, [.. run.History.Select(e => ToMessage(run, e))])
+            ? new RunStateMessage(run.Id, run.Status, run.Message, run.Recipe.Epochs, [.. run.History.Select(e => ToMessage(run, e))])
             : null;
 
     public static EpochCompletedMessage ToMessage(TrainingRun run, RunEpoch epoch)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(epoch);
-        return new(run.Id, epoch.Epoch, run.Epochs, epoch.Loss, epoch.Accuracy, epoch.ValLoss, epoch.ValAccuracy, epoch.Seconds);
+        return new(run.Id, epoch.Epoch, run.Recipe.Epochs, epoch.Loss, epoch.Accuracy, epoch.ValLoss, epoch.ValAccuracy, epoch.Seconds);
     }
 
     /// <summary>The images of a run's snapshot, optionally of one split, in snapshot order.</summary>
@@ -269,7 +252,7 @@ public sealed class TrainingRunService(
                 var epochs = await context.RunEpochs.CountAsync(e => e.RunId == run.Id, cancellationToken).ConfigureAwait(false);
                 run.Status = RunStatus.Interrupted;
                 run.FinishedAt = clock.GetUtcNow();
-                run.Message = $"The process training it stopped unexpectedly after {epochs} of {run.Epochs} epochs; the finished epochs are kept. Launch a new run to train again.";
+                run.Message = $"The process training it stopped unexpectedly after {epochs} of {run.Recipe.Epochs} epochs; the finished epochs are kept. Launch a new run to train again.";
                 logger.LogWarning("Run {RunId} was left running by a stopped process; marked interrupted", run.Id);
             }
             await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);

@@ -8,7 +8,6 @@ using HappySad.Training.Native;
 using HappySad.Training.Persistence;
 using HappySad.Training.Prediction;
 using HappySad.Training.Training;
-using HappySad.Web.Services;
 using TorchSharp;
 
 namespace HappySad.Web.Cli.Commands;
@@ -38,27 +37,26 @@ internal static class CrossValidateCommand
         command.Options.Add(json);
         command.SetAction((parse, _) =>
         {
-            var settings = recipe.Read(parse);
-            return RunAsync(cli.ForJson(parse.GetValue(json)), settings, parse.GetRequiredValue(data), parse.GetValue(folds), parse.GetValue(json));
+            return RunAsync(cli.ForJson(parse.GetValue(json)), recipe.Read(parse), parse.GetRequiredValue(data), parse.GetValue(folds), parse.GetValue(json));
         });
         return command;
     }
 
-    static async Task<int> RunAsync(CliContext cli, RunSettings settings, string data, int folds, bool json)
+    static async Task<int> RunAsync(CliContext cli, RunRecipe recipe, string data, int folds, bool json)
     {
-        var request = settings.ToRequest();
-        var load = cli.LoadFolder(data, quiet: json, request.Preparation);
-        var epochs = request.Fit.Epochs;
+        var preparation = recipe.Preparation();
+        var load = cli.LoadFolder(data, quiet: json, preparation);
+        var epochs = recipe.Epochs;
         var fold = 0;
         var progress = new LambdaCallback(onBatchEnd: b => cli.Progress.Report($"Fold {fold}/{folds}, epoch {b.Epoch}/{epochs}", b.Batch, b.BatchesPerEpoch, $"loss {b.Loss:0.0000}"));
 
-        var result = await CrossValidation.RunAsync(load.Images, request, folds, f =>
+        var result = await CrossValidation.RunAsync(load.Images, recipe, folds, f =>
         {
             fold = f;
             return [progress];
         }, cli.CancellationToken);
         cli.Progress.Clear();
-        var latency = MeasureLatency(load, request, cli.CancellationToken);
+        var latency = MeasureLatency(load, recipe, cli.CancellationToken);
         var baseline = PretrainedBaseline.Evaluate(load.Images, load.Faces, cli.CancellationToken);
         // With face detection, how the recipe did on photos with a face and on those without, pooled over folds.
         var byFace = load.FacesFound is > 0 && load.FacesFound < load.Images.Count
@@ -68,9 +66,9 @@ internal static class CrossValidateCommand
         if (json)
         {
             await cli.WriteJsonAsync(new CrossValidationReport(
-                Model: request.Architecture,
-                Crop: CropNames.Of(request.Preparation.Crop),
-                Settings: request.Fit,
+                Model: recipe.Architecture,
+                Crop: CropNames.Of(preparation.Crop),
+                Settings: recipe.ToFitOptions(),
                 Folds: [.. result.Folds.Select(f => new FoldReport(f.Fold, f.Metrics.BalancedAccuracy, f.Metrics.Accuracy, f.Metrics.Count, f.EpochsRun, f.RestoredEpoch, f.SecondsPerEpoch))],
                 BalancedAccuracy: new MeanAndSd(result.MeanBalancedAccuracy, result.StdBalancedAccuracy),
                 Accuracy: result.MeanAccuracy,
@@ -83,7 +81,7 @@ internal static class CrossValidateCommand
             return 0;
         }
 
-        cli.Output.WriteLine($"Model {request.Architecture}, crop {CropNames.Of(request.Preparation.Crop)}, {folds} stratified folds (seed {request.Fit.Seed})");
+        cli.Output.WriteLine($"Model {recipe.Architecture}, crop {CropNames.Of(preparation.Crop)}, {folds} stratified folds (seed {recipe.Seed})");
         foreach (var f in result.Folds)
         {
             var kept = f.RestoredEpoch is { } restored ? $" (kept epoch {restored})" : "";
@@ -94,22 +92,22 @@ internal static class CrossValidateCommand
             cli.Output.WriteLine(Invariant($"Pooled over folds: photos with a face (n = {faces.With.Count}) balanced accuracy {faces.With.BalancedAccuracy:0.000}; without (n = {faces.Without.Count}) {faces.Without.BalancedAccuracy:0.000}"));
         if (baseline is not null)
             cli.Output.WriteLine(Invariant($"Untrained baseline: face-api's expression network alone (happy when its happy probability is over 0.5) on the {baseline.Count} photos with a face: balanced accuracy {baseline.BalancedAccuracy:0.000}, accuracy {baseline.Accuracy:0.000}"));
-        cli.Output.WriteLine(Invariant($"Prediction latency, one photo from its bytes (decode{(request.Preparation.DetectsFaces ? " + face detection + crop" : "")} + network): p50 {latency.P50:0.0} ms, p95 {latency.P95:0.0} ms over {latency.Samples} photos"));
+        cli.Output.WriteLine(Invariant($"Prediction latency, one photo from its bytes (decode{(preparation.DetectsFaces ? " + face detection + crop" : "")} + network): p50 {latency.P50:0.0} ms, p95 {latency.P95:0.0} ms over {latency.Samples} photos"));
         return 0;
     }
 
-    static (double P50, double P95, int Samples) MeasureLatency(ImageFolderLoad load, TrainingRequest request, CancellationToken cancellationToken)
+    static (double P50, double P95, int Samples) MeasureLatency(ImageFolderLoad load, RunRecipe recipe, CancellationToken cancellationToken)
     {
         // Latency does not depend on the weights' values: an untrained network of the same type and
         // preprocessing does the same work as the trained ones.
-        var device = TorchDevices.Resolve(request.Device);
-        var model = ModelArchitectures.Create(request.Architecture, request.Fit.Seed, request.Model);
+        var device = TorchDevices.Resolve(recipe.Device);
+        var model = ModelArchitectures.Create(recipe.Architecture, recipe.Seed, recipe.ToModelOptions());
         model.to(device);
         model.eval();
-        var preparation = request.Preparation;
+        var preparation = recipe.Preparation();
         var card = new ModelCard
         {
-            Architecture = request.Architecture,
+            Architecture = recipe.Architecture,
             ClassNames = load.Images.ClassNames,
             Preprocessing = new Preprocessing { InputSize = preparation.InputSize, Crop = preparation.Crop, FaceMargin = preparation.FaceMargin },
         };

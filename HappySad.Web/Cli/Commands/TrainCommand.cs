@@ -28,13 +28,13 @@ internal static class TrainCommand
         command.Options.Add(json);
         command.SetAction((parse, _) =>
         {
-            var settings = recipe.Read(parse);
+            var asked = recipe.Read(parse);
             var run = cli.ForJson(parse.GetValue(json));
             var (folder, copy) = (parse.GetRequiredValue(data), parse.GetValue(output));
             if (parse.GetValue(record))
-                return RecordedAsync(run, settings, folder, copy, parse.GetValue(dataDirectory), parse.GetValue(json));
+                return RecordedAsync(run, asked, folder, copy, parse.GetValue(dataDirectory), parse.GetValue(json));
             return parse.GetValue(dataDirectory) is null
-                ? RunAsync(run, settings, folder, copy, parse.GetValue(json))
+                ? RunAsync(run, asked, folder, copy, parse.GetValue(json))
                 : throw new UsageException("--data-dir only applies with --record (the database to record the run in)");
         });
         return command;
@@ -49,14 +49,13 @@ internal static class TrainCommand
         },
         onBatchEnd: b => cli.Progress.Report($"Epoch {b.Epoch}/{epochs}", b.Batch, b.BatchesPerEpoch, $"loss {b.Loss:0.0000}"));
 
-    static async Task<int> RunAsync(CliContext cli, RunSettings settings, string data, string? output, bool json)
+    static async Task<int> RunAsync(CliContext cli, RunRecipe recipe, string data, string? output, bool json)
     {
-        var request = settings.ToRequest();
         output ??= Path.Combine("models", $"happysad-{DateTime.Now:yyyyMMdd-HHmmss}{ModelStore.Extension}");
-        var load = cli.LoadFolder(data, quiet: json, request.Preparation);
+        var load = cli.LoadFolder(data, quiet: json, recipe.Preparation());
         if (!json)
-            WriteSummary(cli, request.Architecture, request.Model);
-        using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(load.Images, request, [Progress(cli, request.Fit.Epochs, json)], Path.GetFullPath(data), cli.CancellationToken));
+            WriteSummary(cli, recipe.Architecture, recipe.ToModelOptions());
+        using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(load.Images, recipe, [Progress(cli, recipe.Epochs, json)], Path.GetFullPath(data), cli.CancellationToken));
         var (classifier, history, test, split) = outcome.Value;
         ModelStore.Save(output, classifier.Module, classifier.Card);
 
@@ -74,7 +73,7 @@ internal static class TrainCommand
         }
         else
         {
-            cli.Output.WriteLine($"Split: train {split.Train.Count}, validation {split.Validation.Count}, test {split.Test.Count} (seed {request.Fit.Seed}); device {classifier.Card.Training!.Device}");
+            cli.Output.WriteLine($"Split: train {split.Train.Count}, validation {split.Validation.Count}, test {split.Test.Count} (seed {recipe.Seed}); device {classifier.Card.Training!.Device}");
             if (history.RestoredEpoch is { } restored)
                 cli.Output.WriteLine($"Early stopping: stopped after epoch {history.Epochs.Count}, kept the weights of epoch {restored} (lowest validation loss)");
             cli.Output.WriteLine($"Test ({m.Count} images, positive class '{test.PositiveClass}'): accuracy {m.Accuracy:0.000}, precision {m.Precision:0.000}, recall {m.Recall:0.000}, F1 {m.F1:0.000}, balanced accuracy {m.BalancedAccuracy:0.000}");
@@ -88,7 +87,7 @@ internal static class TrainCommand
     /// dashboard), executed by the dashboard's own executor, so it appears among the runs with its
     /// curves, snapshot and model. Ctrl+C records it as Cancelled.
     /// </summary>
-    static async Task<int> RecordedAsync(CliContext cli, RunSettings settings, string data, string? output, string? dataDirectory, bool json)
+    static async Task<int> RecordedAsync(CliContext cli, RunRecipe recipe, string data, string? output, string? dataDirectory, bool json)
     {
         // Checks the folder before a row is written for it.
         ImageFolder.Open(data);
@@ -97,15 +96,14 @@ internal static class TrainCommand
         {
             var runs = storage.Get<TrainingRunService>();
             var paths = storage.Get<StoragePaths>();
-            var run = await runs.RecordFolderRunAsync(settings, data, cli.CancellationToken);
+            var run = await runs.RecordFolderRunAsync(recipe, data, cli.CancellationToken);
             if (!json)
             {
                 cli.Output.WriteLine($"Recording as run {run.Id} in {paths.Root}");
-                var request = settings.ToRequest();
-                WriteSummary(cli, request.Architecture, request.Model);
+                WriteSummary(cli, recipe.Architecture, recipe.ToModelOptions());
             }
             cli.Progress.Report("Preparing photos", 0, 1, "");
-            var status = await storage.Get<RunExecutor>().ExecuteAsync(run.Id, data, [Progress(cli, settings.Epochs, json)], cli.CancellationToken, CancellationToken.None);
+            var status = await storage.Get<RunExecutor>().ExecuteAsync(run.Id, data, [Progress(cli, recipe.Epochs, json)], cli.CancellationToken, CancellationToken.None);
             cli.Progress.Clear();
             var recorded = await runs.GetAsync(run.Id, CancellationToken.None) ?? throw new RunNotFoundException(run.Id);
             switch (status)
@@ -140,7 +138,7 @@ internal static class TrainCommand
             }
             else
             {
-                cli.Output.WriteLine($"Split: train {recorded.TrainImages}, validation {recorded.ValidationImages}, test {recorded.TestImages} (seed {recorded.Seed}); device {recorded.Device}");
+                cli.Output.WriteLine($"Split: train {recorded.TrainImages}, validation {recorded.ValidationImages}, test {recorded.TestImages} (seed {recorded.Recipe.Seed}); device {recorded.Device}");
                 if (recorded.TestAccuracy is { } accuracy)
                     cli.Output.WriteLine($"Test: accuracy {accuracy:0.000}, precision {recorded.TestPrecision:0.000}, recall {recorded.TestRecall:0.000}, F1 {recorded.TestF1:0.000}, balanced accuracy {recorded.TestBalancedAccuracy:0.000}");
                 cli.Output.WriteLine($"Saved model to {model}{(output is null ? "" : $" and {output}")}; run {recorded.Id} is on the dashboard's Runs page");

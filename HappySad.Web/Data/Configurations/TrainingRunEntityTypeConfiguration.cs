@@ -1,5 +1,9 @@
+using HappySad.Training.Data;
+using HappySad.Training.Native;
+using HappySad.Training.Training;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace HappySad.Web.Data.Configurations;
 
@@ -10,12 +14,16 @@ internal sealed class TrainingRunEntityTypeConfiguration : IEntityTypeConfigurat
         builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(12);
         builder.Property(r => r.Source).HasConversion<string>().HasMaxLength(12);
         builder.Property(r => r.DataName).HasMaxLength(1000);
-        builder.Property(r => r.Architecture).HasMaxLength(40);
-        builder.Property(r => r.Preset).HasMaxLength(20);
-        builder.Property(r => r.Crop).HasMaxLength(20);
-        builder.Property(r => r.Schedule).HasMaxLength(20).HasDefaultValue("constant");
-        builder.Property(r => r.Dropout).HasDefaultValue(0.3);
-        builder.Property(r => r.DevicePreference).HasMaxLength(10);
+        // The recipe's columns are Recipe_Epochs, Recipe_Crop, ...: a new option is a new column by
+        // convention. Its enums keep the words runs were always stored with (auto, face-and-whole, cosine).
+        builder.ComplexProperty(r => r.Recipe, recipe =>
+        {
+            recipe.Property(r => r.Architecture).HasMaxLength(40);
+            recipe.Property(r => r.Preset).HasMaxLength(20);
+            recipe.Property(r => r.Crop).HasConversion(new CropNameConverter()).HasMaxLength(20);
+            recipe.Property(r => r.Schedule).HasConversion(new LowercaseEnumValueConverter<LearningRateSchedule>()).HasMaxLength(20);
+            recipe.Property(r => r.Device).HasConversion(new LowercaseEnumValueConverter<DevicePreference>()).HasMaxLength(10);
+        });
         builder.Property(r => r.Device).HasMaxLength(10);
         builder.Property(r => r.SnapshotHash).HasMaxLength(64);
         builder.Property(r => r.ModelPath).HasMaxLength(300);
@@ -48,3 +56,14 @@ internal sealed class RunImageEntityTypeConfiguration : IEntityTypeConfiguration
         builder.HasIndex(i => new { i.RunId, i.Split });
     }
 }
+
+/// <summary>An enum stored as its lower-case name (<c>auto</c>, <c>cosine</c>), read back whatever its case.</summary>
+internal sealed class LowercaseEnumValueConverter<TEnum>() : ValueConverter<TEnum, string>(
+    value => value.ToString().ToLowerInvariant(),
+    text => Enum.Parse<TEnum>(text, true))
+    where TEnum : struct, Enum;
+
+/// <summary>A crop stored as the command line spells it (<c>face-and-whole</c>).</summary>
+internal sealed class CropNameConverter() : ValueConverter<CropMode, string>(
+    value => CropNames.Of(value),
+    text => CropNames.Parse(text)!.Value);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using HappySad.Training.Data;
+using HappySad.Training.Training;
 using HappySad.Web.Data;
 
 namespace HappySad.Web.Components.Pages.Runs.Components;
@@ -19,7 +20,7 @@ public static class RunFormat
     public static string Model(TrainingRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Architecture)?.DisplayName ?? run.Architecture;
+        return HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Recipe.Architecture)?.DisplayName ?? run.Recipe.Architecture;
     }
 
     /// <summary>Whether the run's model read two views of each photo (face above whole), as its test thumbnails show.</summary>
@@ -29,9 +30,7 @@ public static class RunFormat
     static CropMode? CropOf(TrainingRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return run.Crop is { } name
-            ? CropNames.Parse(name)
-            : HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Architecture)?.DefaultCrop;
+        return run.Recipe.Crop ?? HappySad.Training.Models.ModelArchitectures.Types.FirstOrDefault(t => t.Name == run.Recipe.Architecture)?.DefaultCrop;
     }
 
     /// <summary>What a run did against overfitting, in one line: "face crop · augment · weight decay 0.001 · …", or "none".</summary>
@@ -42,20 +41,29 @@ public static class RunFormat
         var cropName = CropOf(run) switch { CropMode.Face => "face crop", CropMode.FaceAndWhole => "face crop + whole photo", _ => null };
         if (cropName is not null)
             parts.Add(run.FacesFound is { } faces ? string.Create(CultureInfo.InvariantCulture, $"{cropName} ({faces} of {run.TrainImages + run.ValidationImages + run.TestImages} had a face)") : cropName);
-        if (run.Augment)
+        if (run.Recipe.Augment)
             parts.Add("augment");
-        if (run.WeightDecay > 0)
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"weight decay {run.WeightDecay:0.#####}"));
-        if (run.Architecture is not (HappySad.Training.Models.SeedCnn.ArchitectureName or HappySad.Training.Models.FaceVerdictClassifier.ArchitectureName))
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"dropout {run.Dropout:0.##}"));
-        if (run.Patience > 0)
-            parts.Add(run.RestoredEpoch is { } kept ? $"early stopping {run.Patience} (kept epoch {kept})" : $"early stopping {run.Patience}");
-        if (run.Schedule != "constant")
-            parts.Add($"{run.Schedule} schedule");
-        if (run.FineTune)
+        if (run.Recipe.WeightDecay > 0)
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"weight decay {run.Recipe.WeightDecay:0.#####}"));
+        if (run.Recipe.Architecture is not (HappySad.Training.Models.SeedCnn.ArchitectureName or HappySad.Training.Models.FaceVerdictClassifier.ArchitectureName))
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"dropout {run.Recipe.Dropout:0.##}"));
+        if (run.Recipe.Patience > 0)
+            parts.Add(run.RestoredEpoch is { } kept ? $"early stopping {run.Recipe.Patience} (kept epoch {kept})" : $"early stopping {run.Recipe.Patience}");
+        if (run.Recipe.Schedule != LearningRateSchedule.Constant)
+            parts.Add($"{Word(run.Recipe.Schedule)} schedule");
+        if (run.Recipe.FineTune)
             parts.Add("fine-tune");
         return parts.Count == 0 ? "none" : string.Join(" · ", parts);
     }
+
+    /// <summary>The device a run was asked to train on, as it was always shown: auto, cpu, cuda.</summary>
+    public static string AskedDevice(TrainingRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return Word(run.Recipe.Device);
+    }
+
+    static string Word<TEnum>(TEnum value) where TEnum : struct, Enum => value.ToString().ToLowerInvariant();
 
     public static string ToDisplay(this RunSource source) => source switch
     {

@@ -1,11 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using HappySad.Training.Data;
 
-namespace HappySad.Web.Api;
+namespace HappySad.Training.Data;
 
 /// <summary>Reads and writes crop modes as the command line and run records spell them: none, face, face-and-whole.</summary>
-public sealed class CropModeJsonConverter : JsonConverter<CropMode>
+public sealed class CropNameJsonConverter : JsonConverter<CropMode>
 {
     public override CropMode Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.GetString() is { } text && CropNames.Parse(text) is { } crop
