@@ -68,7 +68,7 @@ public static class RunApi
     }
 
     static async Task<Ok<IReadOnlyList<RunDocument>>> ListRuns(TrainingRunService runs, CancellationToken cancellationToken) =>
-        TypedResults.Ok<IReadOnlyList<RunDocument>>([.. (await runs.ListAsync(cancellationToken).ConfigureAwait(false)).Select(r => RunDocument.From(r, withEpochs: false))]);
+        TypedResults.Ok<IReadOnlyList<RunDocument>>([.. (await runs.ListAsync(cancellationToken)).Select(r => RunDocument.From(r, withEpochs: false))]);
 
     /// <summary>With <c>preset</c> set, the preset's model and training options replace any given ones.</summary>
     static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(RunSettings settings, TrainingRunService runs, CancellationToken cancellationToken)
@@ -81,7 +81,7 @@ public static class RunApi
                     ? settings.WithPreset(preset)
                     : throw new RunSettingsException([$"Unknown preset '{preset}' (known: {string.Join(", ", RunSettings.Presets)})."]);
             }
-            var run = await runs.LaunchAsync(settings, cancellationToken).ConfigureAwait(false);
+            var run = await runs.LaunchAsync(settings, cancellationToken);
             return TypedResults.Created($"/api/runs/{run.Id}", RunDocument.From(run, withEpochs: true));
         }
         catch (RunSettingsException e)
@@ -91,7 +91,7 @@ public static class RunApi
     }
 
     static async Task<Results<Ok<RunDocument>, ProblemHttpResult>> GetRun(int id, TrainingRunService runs, CancellationToken cancellationToken) =>
-        await runs.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } run
+        await runs.GetAsync(id, cancellationToken) is { } run
             ? TypedResults.Ok(RunDocument.From(run, withEpochs: true))
             : NotFound($"run {id} does not exist");
 
@@ -99,7 +99,7 @@ public static class RunApi
     {
         try
         {
-            var outcome = await runs.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+            var outcome = await runs.CancelAsync(id, cancellationToken);
             return TypedResults.Accepted($"/api/runs/{id}", new CancelDocument(outcome));
         }
         catch (RunNotFoundException e)
@@ -118,7 +118,7 @@ public static class RunApi
     {
         try
         {
-            await runs.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+            await runs.DeleteAsync(id, cancellationToken);
             return TypedResults.NoContent();
         }
         catch (RunNotFoundException e)
@@ -133,7 +133,7 @@ public static class RunApi
 
     static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> DownloadModel(int id, TrainingRunService runs, StoragePaths paths, CancellationToken cancellationToken)
     {
-        var run = await runs.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var run = await runs.GetAsync(id, cancellationToken);
         if (run is null)
             return NotFound($"run {id} does not exist");
         if (run.ModelPath is null)
