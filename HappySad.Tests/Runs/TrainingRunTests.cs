@@ -7,7 +7,6 @@ using HappySad.Tests.Support;
 using HappySad.Training.Persistence;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
-using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Tests.Runs;
 

@@ -1,11 +1,8 @@
 using HappySad.Training.Data;
 using HappySad.Training.Persistence;
 using HappySad.Web.Services;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace HappySad.Web.Api;
 

@@ -59,7 +59,7 @@ public sealed class RunSettings
         {
             NotebookPreset => (notebook.Epochs, notebook.BatchSize, notebook.LearningRate, notebook.Architecture, (CropMode?)null, false,
                 0.0, notebook.Dropout, 0, LearningRateSchedule.Constant, false),
-            BestPreset => (40, 16, 1e-2, FaceVerdictClassifier.ArchitectureName, (CropMode?)null, false,
+            BestPreset => (40, 16, 1e-2, FaceVerdictClassifier.ArchitectureName, null, false,
                 0.0, 0.3, 8, LearningRateSchedule.Cosine, false),
             _ => throw new ArgumentException($"unknown preset '{preset}' (known: {string.Join(", ", Presets)})"),
         };
