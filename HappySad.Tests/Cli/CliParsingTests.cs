@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using HappySad.Training.Training;
 using HappySad.Web.Cli;
-using HappySad.Web.Services;
 
 namespace HappySad.Tests.Cli;
 

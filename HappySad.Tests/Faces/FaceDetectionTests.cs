@@ -44,7 +44,7 @@ public sealed class FaceDetectionTests
             .OrderBy(l => l.File, StringComparer.Ordinal)
             .Where((_, i) => i % 6 == 0)
             .ToList();
-        bool Finds(FaceDetection detection, FacePresence photo)
+        static bool Finds(FaceDetection detection, FacePresence photo)
         {
             using var bitmap = SKBitmap.Decode(Path.Combine(SharedPhotos.Root, photo.File));
             return detection.Find(bitmap).Count > 0;

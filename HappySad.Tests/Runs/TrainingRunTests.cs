@@ -9,7 +9,6 @@ using HappySad.Training.Training;
 using HappySad.Training.Persistence;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
-using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Tests.Runs;
 

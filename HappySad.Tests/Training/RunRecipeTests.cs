@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using HappySad.Training.Data;
 using HappySad.Training.Models;
 using HappySad.Training.Native;

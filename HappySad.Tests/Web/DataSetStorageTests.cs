@@ -2,7 +2,6 @@ using HappySad.Tests.Support;
 using HappySad.Training.Data;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
-using Microsoft.EntityFrameworkCore;
 using SkiaSharp;
 
 namespace HappySad.Tests.Web;

@@ -2,7 +2,7 @@ using SkiaSharp;
 
 namespace HappySad.Training.Data;
 
-/// <summary>Why an image file was refused; <see cref="Message"/> is meant for people.</summary>
+/// <summary>Why an image file was refused; the <see cref="ImageRejectedException"/>'s message is meant for people.</summary>
 public enum RejectionKind
 {
     Empty,

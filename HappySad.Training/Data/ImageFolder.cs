@@ -134,7 +134,7 @@ public static class ImageFiles
     }
 }
 
-/// <summary>What <see cref="ImageFolder.Load"/> found: the usable images, the refused files, and the mislabeled ones.</summary>
+/// <summary>What <see cref="ImageFolder.Load(ImagePreparation, ImageLimits, IProgress{int}, CancellationToken)"/> found: the usable images, the refused files, and the mislabeled ones.</summary>
 public sealed record ImageFolderLoad(ImageSet Images, IReadOnlyList<RejectedFile> Rejected, IReadOnlyList<MislabeledFile> Mislabeled)
 {
     /// <summary>With a face crop: how many images had a face (the rest are used whole). Null without one.</summary>

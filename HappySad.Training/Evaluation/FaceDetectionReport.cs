@@ -64,8 +64,6 @@ public sealed record FacePresence(string File, string Label, int Faces, string N
 }
 
 /// <summary>How one detector setting did on a folder, against hand-made labels when there are some.</summary>
-/// <param name="Recall">Of the photos labelled <c>face</c>, the share where a face was found.</param>
-/// <param name="FalseDetectionRate">Of the photos labelled <c>none</c> (no face of any kind), the share where a face was "found".</param>
 public sealed record DetectorScore(
     string Setting,
     int Photos,
@@ -84,7 +82,9 @@ public sealed record DetectorScore(
     IReadOnlyList<string> FalselyFound)
 {
     public double FoundShare => Photos == 0 ? 0 : (double)FoundAny / Photos;
+    /// <summary>Of the photos labelled <c>face</c>, the share where a face was found.</summary>
     public double? Recall => Faces == 0 ? null : (double)FacesFound / Faces;
+    /// <summary>Of the photos labelled <c>none</c> (no face of any kind), the share where a face was "found".</summary>
     public double? FalseDetectionRate => NoFace == 0 ? null : (double)FalseDetections / NoFace;
 }
 

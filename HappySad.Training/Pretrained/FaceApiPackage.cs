@@ -30,7 +30,9 @@ public static class FaceApiPackage
     public static IReadOnlyList<string> SampleNames { get; } = [.. Enumerable.Range(1, 6).Select(i => $"sample{i}.jpg")];
 
     /// <summary>This process's cache, as the environment configures it; every user of the weights shares its one download.</summary>
-    public static FaceApiCache Cache { get; } = new(PretrainedOptions.FromEnvironment(), new HttpClient { Timeout = TimeSpan.FromMinutes(5) });
+    public static FaceApiCache Cache { get; } = Create(PretrainedOptions.FromEnvironment());
+
+    static FaceApiCache Create(PretrainedOptions options) => new(options, new HttpClient { Timeout = options.DownloadTimeout });
 
     public static string Directory => Cache.Directory;
 

@@ -1,8 +1,6 @@
 using HappySad.Training.Data;
 using HappySad.Web.Services;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -25,10 +23,10 @@ public static class DataSetApi
     }
 
     static async Task<Ok<IReadOnlyList<DataSetSummary>>> ListDataSets(DataSetService dataSets, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await dataSets.ListAsync(cancellationToken).ConfigureAwait(false));
+        TypedResults.Ok(await dataSets.ListAsync(cancellationToken));
 
     static async Task<Results<Ok<DataSetSummary>, ProblemHttpResult>> GetDataSet(int id, DataSetService dataSets, CancellationToken cancellationToken) =>
-        await dataSets.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } summary
+        await dataSets.GetAsync(id, cancellationToken) is { } summary
             ? TypedResults.Ok(summary)
             : NotFound($"data set {id} does not exist");
 
@@ -39,7 +37,7 @@ public static class DataSetApi
     static async Task<Results<Ok<UploadReport>, ProblemHttpResult>> UploadPhotos(
         int id, string? @class, HttpContext http, PhotoImporter importer, DataSetService dataSets, IOptions<UploadLimits> limits, CancellationToken cancellationToken)
     {
-        if (await dataSets.GetAsync(id, cancellationToken).ConfigureAwait(false) is null)
+        if (await dataSets.GetAsync(id, cancellationToken) is null)
             return NotFound($"data set {id} does not exist");
         if (MultipartFiles.Open(http, limits.Value.MaxRequestBytes) is not { } reader)
             return TypedResults.Problem("send the photos as multipart/form-data in a field named 'files'", statusCode: StatusCodes.Status400BadRequest);
@@ -48,12 +46,12 @@ public static class DataSetApi
         try
         {
             // Folder uploads name files by their relative path ("sad/x.jpg"), which picks the class.
-            await foreach (var (fileName, body) in reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var (fileName, body) in reader.ReadAsync(cancellationToken))
             {
                 if (PhotoImporter.IsZip(fileName))
-                    outcomes.AddRange(await importer.ImportZipAsync(id, fileName, body, @class, cancellationToken).ConfigureAwait(false));
+                    outcomes.AddRange(await importer.ImportZipAsync(id, fileName, body, @class, cancellationToken));
                 else
-                    outcomes.Add(await importer.ImportFileAsync(id, fileName, body, @class, cancellationToken).ConfigureAwait(false));
+                    outcomes.Add(await importer.ImportFileAsync(id, fileName, body, @class, cancellationToken));
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -75,7 +73,7 @@ public static class DataSetApi
 
     static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetThumbnail(int id, DataSetService dataSets, ThumbnailCache thumbnails, HttpContext http, CancellationToken cancellationToken)
     {
-        if (await dataSets.GetPhotoAsync(id, cancellationToken).ConfigureAwait(false) is not { } photo)
+        if (await dataSets.GetPhotoAsync(id, cancellationToken) is not { } photo)
             return NotFound($"photo {id} does not exist");
         try
         {
@@ -91,7 +89,7 @@ public static class DataSetApi
 
     static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetImage(int id, DataSetService dataSets, StoragePaths paths, HttpContext http, CancellationToken cancellationToken)
     {
-        if (await dataSets.GetPhotoAsync(id, cancellationToken).ConfigureAwait(false) is not { } photo)
+        if (await dataSets.GetPhotoAsync(id, cancellationToken) is not { } photo)
             return NotFound($"photo {id} does not exist");
         var file = paths.PhotoFile(photo);
         if (!File.Exists(file))

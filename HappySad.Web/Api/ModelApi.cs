@@ -1,11 +1,8 @@
 using HappySad.Training.Data;
 using HappySad.Training.Persistence;
 using HappySad.Web.Services;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace HappySad.Web.Api;
 
@@ -28,13 +25,13 @@ public static class ModelApi
     }
 
     static async Task<Ok<IReadOnlyList<ModelInfo>>> ListModels(ModelCatalog catalog, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await catalog.ListAsync(cancellationToken).ConfigureAwait(false));
+        TypedResults.Ok(await catalog.ListAsync(cancellationToken));
 
     static async Task<Results<Ok<ModelInfo>, ProblemHttpResult>> GetModel(string id, ModelCatalog catalog, CancellationToken cancellationToken)
     {
         try
         {
-            return TypedResults.Ok(await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false));
+            return TypedResults.Ok(await catalog.GetAsync(id, cancellationToken));
         }
         catch (ModelNotFoundException e)
         {
@@ -53,7 +50,7 @@ public static class ModelApi
         ModelInfo model;
         try
         {
-            model = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            model = await catalog.GetAsync(id, cancellationToken);
         }
         catch (ModelNotFoundException e)
         {
@@ -69,12 +66,12 @@ public static class ModelApi
         var verdicts = new List<ImageVerdict>();
         try
         {
-            await foreach (var (fileName, body) in reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var (fileName, body) in reader.ReadAsync(cancellationToken))
             {
                 if (verdicts.Count == maxFiles)
                     return Problem($"at most {maxFiles} images per request", StatusCodes.Status413PayloadTooLarge, verdicts);
                 var name = Path.GetFileName(fileName);
-                verdicts.Add(await predictions.PredictAsync(model, name, body, threshold ?? 0.5, cancellationToken).ConfigureAwait(false));
+                verdicts.Add(await predictions.PredictAsync(model, name, body, threshold ?? 0.5, cancellationToken));
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)

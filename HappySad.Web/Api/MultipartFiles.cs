@@ -27,7 +27,7 @@ internal static class MultipartFiles
     /// <summary>Each file part's name as the client sent it (a folder upload's relative path included) and its body; other parts are skipped.</summary>
     public static async IAsyncEnumerable<(string Name, Stream Body)> ReadAsync(this MultipartReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
         {
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
                 continue;

@@ -70,7 +70,7 @@ public static class RunApi
     }
 
     static async Task<Ok<IReadOnlyList<RunDocument>>> ListRuns(TrainingRunService runs, CancellationToken cancellationToken) =>
-        TypedResults.Ok<IReadOnlyList<RunDocument>>([.. (await runs.ListAsync(cancellationToken).ConfigureAwait(false)).Select(r => RunDocument.From(r, withEpochs: false))]);
+        TypedResults.Ok<IReadOnlyList<RunDocument>>([.. (await runs.ListAsync(cancellationToken)).Select(r => RunDocument.From(r, withEpochs: false))]);
 
     /// <summary>
     /// The body is one object: <c>dataSetId</c> beside the recipe's options, each defaulting to the
@@ -90,7 +90,7 @@ public static class RunApi
                     ? recipe.WithPreset(preset)
                     : throw new RunRecipeException([$"Unknown preset '{preset}' (known: {string.Join(", ", RunRecipe.Presets)})."]);
             }
-            var run = await runs.LaunchAsync(target.DataSetId, recipe, cancellationToken).ConfigureAwait(false);
+            var run = await runs.LaunchAsync(target.DataSetId, recipe, cancellationToken);
             return TypedResults.Created($"/api/runs/{run.Id}", RunDocument.From(run, withEpochs: true));
         }
         catch (RunRecipeException e)
@@ -107,7 +107,7 @@ public static class RunApi
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = [.. problems] }, detail: string.Join(" ", problems));
 
     static async Task<Results<Ok<RunDocument>, ProblemHttpResult>> GetRun(int id, TrainingRunService runs, CancellationToken cancellationToken) =>
-        await runs.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } run
+        await runs.GetAsync(id, cancellationToken) is { } run
             ? TypedResults.Ok(RunDocument.From(run, withEpochs: true))
             : NotFound($"run {id} does not exist");
 
@@ -115,7 +115,7 @@ public static class RunApi
     {
         try
         {
-            var outcome = await runs.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+            var outcome = await runs.CancelAsync(id, cancellationToken);
             return TypedResults.Accepted($"/api/runs/{id}", new CancelDocument(outcome));
         }
         catch (RunNotFoundException e)
@@ -134,7 +134,7 @@ public static class RunApi
     {
         try
         {
-            await runs.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+            await runs.DeleteAsync(id, cancellationToken);
             return TypedResults.NoContent();
         }
         catch (RunNotFoundException e)
@@ -149,7 +149,7 @@ public static class RunApi
 
     static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> DownloadModel(int id, TrainingRunService runs, StoragePaths paths, CancellationToken cancellationToken)
     {
-        var run = await runs.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var run = await runs.GetAsync(id, cancellationToken);
         if (run is null)
             return NotFound($"run {id} does not exist");
         if (run.ModelPath is null)

@@ -19,8 +19,8 @@ public sealed class TrainingHub(TrainingRunService runs) : Hub<ITrainingClient>
     /// <summary>Joins the run's group first and reads its state second, so no epoch falls between the two (one may arrive twice: compare epoch numbers).</summary>
     public async Task<RunStateMessage> WatchRun(int runId)
     {
-        await Groups.AddToGroupAsync(Context.ConnectionId, RunGroup(runId)).ConfigureAwait(false);
-        return await runs.StateAsync(runId, Context.ConnectionAborted).ConfigureAwait(false)
+        await Groups.AddToGroupAsync(Context.ConnectionId, RunGroup(runId));
+        return await runs.StateAsync(runId, Context.ConnectionAborted)
             ?? throw new HubException($"run {runId} does not exist");
     }
 

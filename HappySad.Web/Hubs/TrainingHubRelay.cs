@@ -16,11 +16,11 @@ public sealed class TrainingHubRelay(TrainingEvents events, IHubContext<Training
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var subscription = events.SubscribeAll(this);
-        await foreach (var send in _sends.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        await foreach (var send in _sends.Reader.ReadAllAsync(stoppingToken))
         {
             try
             {
-                await send().ConfigureAwait(false);
+                await send();
             }
 #pragma warning disable CA1031 // A failed send loses one message to some clients, never the relay.
             catch (Exception e)

@@ -32,13 +32,13 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
 {
     public async Task<IReadOnlyList<ScanFinding>> ScanAsync(int dataSetId, IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            if (!await context.DataSets.AnyAsync(d => d.Id == dataSetId, cancellationToken).ConfigureAwait(false))
+            if (!await context.DataSets.AnyAsync(d => d.Id == dataSetId, cancellationToken))
                 throw new DataSetNotFoundException(dataSetId);
             var photos = await context.Photos.Where(p => p.DataSetId == dataSetId && p.TrashedAt == null)
-                .OrderBy(p => p.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+                .OrderBy(p => p.Id).ToListAsync(cancellationToken);
 
             var findings = new List<ScanFinding>();
             var imageLimits = limits.Value.ForImages();
@@ -49,7 +49,7 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
                 results[i] = Problem(paths.PhotoFile(photos[i]), imageLimits);
                 progress?.Report((Interlocked.Increment(ref done), photos.Count));
                 return ValueTask.CompletedTask;
-            }).ConfigureAwait(false);
+            });
 
             for (var i = 0; i < photos.Count; i++)
             {
@@ -61,7 +61,7 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
                 if (ImageSniffer.FromExtension(photo.OriginalName) is { } claimed && ImageDecoder.Describe(claimed) != photo.Format)
                     findings.Add(new ScanFinding(photo, FindingKind.LyingExtension, $"named {Path.GetExtension(photo.OriginalName)} but the content is {photo.Format}"));
             }
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await context.SaveChangesAsync(cancellationToken);
 
             foreach (var (first, second, distance) in PerceptualHash.NearPairs(photos, p => unchecked((ulong)p.PerceptualHash)))
             {

@@ -24,24 +24,24 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
 {
     public async Task<IReadOnlyList<DataSetSummary>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var dataSets = await context.DataSets.AsNoTracking().OrderBy(d => d.Name).ToListAsync(cancellationToken).ConfigureAwait(false);
-            var counts = await CountAsync(context.Photos, cancellationToken).ConfigureAwait(false);
+            var dataSets = await context.DataSets.AsNoTracking().OrderBy(d => d.Name).ToListAsync(cancellationToken);
+            var counts = await CountAsync(context.Photos, cancellationToken);
             return [.. dataSets.Select(d => Summarise(d, counts.Where(c => c.DataSetId == d.Id)))];
         }
     }
 
     public async Task<DataSetSummary?> GetAsync(int id, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken).ConfigureAwait(false);
+            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
             if (dataSet is null)
                 return null;
-            var counts = await CountAsync(context.Photos.Where(p => p.DataSetId == id), cancellationToken).ConfigureAwait(false);
+            var counts = await CountAsync(context.Photos.Where(p => p.DataSetId == id), cancellationToken);
             return Summarise(dataSet, counts);
         }
     }
@@ -50,14 +50,14 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
     {
         name = ValidName(name);
         var classNames = ValidClassNames(firstClass, secondClass);
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            if (await context.DataSets.AnyAsync(d => d.Name == name, cancellationToken).ConfigureAwait(false))
+            if (await context.DataSets.AnyAsync(d => d.Name == name, cancellationToken))
                 throw new DataSetException($"a data set named '{name}' already exists");
             var dataSet = new DataSet { Name = name, ClassNames = classNames, CreatedAt = clock.GetUtcNow() };
             context.DataSets.Add(dataSet);
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await context.SaveChangesAsync(cancellationToken);
             foreach (var className in classNames)
                 Directory.CreateDirectory(paths.ClassFolder(dataSet.Id, className));
             logger.LogInformation("Created data set {DataSetId} {Name} with classes {Classes}", dataSet.Id, name, classNames);
@@ -68,24 +68,24 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
     public async Task RenameAsync(int id, string name, CancellationToken cancellationToken = default)
     {
         name = ValidName(name);
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var dataSet = await context.DataSets.FindAsync([id], cancellationToken).ConfigureAwait(false) ?? throw new DataSetNotFoundException(id);
-            if (await context.DataSets.AnyAsync(d => d.Name == name && d.Id != id, cancellationToken).ConfigureAwait(false))
+            var dataSet = await context.DataSets.FindAsync([id], cancellationToken) ?? throw new DataSetNotFoundException(id);
+            if (await context.DataSets.AnyAsync(d => d.Name == name && d.Id != id, cancellationToken))
                 throw new DataSetException($"a data set named '{name}' already exists");
             dataSet.Name = name;
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await context.SaveChangesAsync(cancellationToken);
         }
     }
 
     /// <summary>Deletes the data set, its rows and its folder for good; the page asks first, naming the photo count.</summary>
     public async Task DeleteAsync(int id, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var deleted = await context.DataSets.Where(d => d.Id == id).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            var deleted = await context.DataSets.Where(d => d.Id == id).ExecuteDeleteAsync(cancellationToken);
             if (deleted == 0)
                 throw new DataSetNotFoundException(id);
         }
@@ -98,24 +98,24 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
 
     public async Task<PhotoPage> PageAsync(int dataSetId, string? className, bool trashed, int page, int pageSize, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
             var query = context.Photos.AsNoTracking().Where(p => p.DataSetId == dataSetId && (p.TrashedAt != null) == trashed);
             if (className is not null)
                 query = query.Where(p => p.ClassName == className);
-            var total = await query.CountAsync(cancellationToken).ConfigureAwait(false);
+            var total = await query.CountAsync(cancellationToken);
             var photos = await query.OrderByDescending(p => p.Id).Skip(Math.Max(0, page) * pageSize).Take(pageSize)
-                .ToListAsync(cancellationToken).ConfigureAwait(false);
+                .ToListAsync(cancellationToken);
             return new PhotoPage(photos, total);
         }
     }
 
     public async Task<Photo?> GetPhotoAsync(int photoId, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
-            return await context.Photos.AsNoTracking().FirstOrDefaultAsync(p => p.Id == photoId, cancellationToken).ConfigureAwait(false);
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+            return await context.Photos.AsNoTracking().FirstOrDefaultAsync(p => p.Id == photoId, cancellationToken);
     }
 
     public Task MoveToClassAsync(int photoId, string className, CancellationToken cancellationToken = default) =>
@@ -136,12 +136,12 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
     /// <summary>Deletes every trashed photo of a data set for good; returns how many.</summary>
     public async Task<int> EmptyTrashAsync(int dataSetId, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var trashed = await context.Photos.Where(p => p.DataSetId == dataSetId && p.TrashedAt != null).ToListAsync(cancellationToken).ConfigureAwait(false);
+            var trashed = await context.Photos.Where(p => p.DataSetId == dataSetId && p.TrashedAt != null).ToListAsync(cancellationToken);
             context.Photos.RemoveRange(trashed);
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await context.SaveChangesAsync(cancellationToken);
             // Rows are gone; a file that fails to delete here is an orphan the next start moves to lost+found.
             foreach (var photo in trashed)
             {
@@ -159,10 +159,10 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
     /// <summary>Applies a change of class or trash state to each photo, moving its file before the row commits.</summary>
     async Task<int> RelocateAsync(IReadOnlyCollection<int> photoIds, Action<Photo, DataSet> change, CancellationToken cancellationToken)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var photos = await context.Photos.Include(p => p.DataSet).Where(p => photoIds.Contains(p.Id)).ToListAsync(cancellationToken).ConfigureAwait(false);
+            var photos = await context.Photos.Include(p => p.DataSet).Where(p => photoIds.Contains(p.Id)).ToListAsync(cancellationToken);
             if (photos.Count == 0 && photoIds.Count > 0)
                 throw new PhotoNotFoundException(photoIds.First());
 
@@ -180,7 +180,7 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
                     File.Move(from, to, overwrite: false);
                     moved.Add((from, to));
                 }
-                await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                await context.SaveChangesAsync(cancellationToken);
                 return moved.Count;
             }
             catch

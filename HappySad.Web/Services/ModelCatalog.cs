@@ -36,12 +36,12 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
     public async Task<IReadOnlyList<ModelInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
         List<TrainingRun> runs;
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
             runs = await context.TrainingRuns.AsNoTracking()
                 .Where(r => r.Status == RunStatus.Succeeded && r.ModelPath != null)
-                .ToListAsync(cancellationToken).ConfigureAwait(false);
+                .ToListAsync(cancellationToken);
         }
         var fromRuns = runs
             .OrderByDescending(r => r.BestValAccuracy ?? -1).ThenByDescending(r => r.Id)
@@ -54,10 +54,10 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
         ArgumentNullException.ThrowIfNull(id);
         if (id.StartsWith(RunPrefix, StringComparison.Ordinal) && int.TryParse(id.AsSpan(RunPrefix.Length), System.Globalization.CultureInfo.InvariantCulture, out var runId))
         {
-            var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-            await using (context.ConfigureAwait(false))
+            var context = await contexts.CreateDbContextAsync(cancellationToken);
+            await using (context)
             {
-                var run = await context.TrainingRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId && r.Status == RunStatus.Succeeded && r.ModelPath != null, cancellationToken).ConfigureAwait(false);
+                var run = await context.TrainingRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId && r.Status == RunStatus.Succeeded && r.ModelPath != null, cancellationToken);
                 if (run is not null && File.Exists(paths.Absolute(run.ModelPath!)))
                     return FromRun(run);
             }
@@ -85,8 +85,8 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
         try
         {
             var stream = File.Create(temporary);
-            await using (stream.ConfigureAwait(false))
-                await content.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
+            await using (stream)
+                await content.CopyToAsync(stream, cancellationToken);
             // Loading proves more than reading the card: the weights must fit the architecture.
             ModelStore.Load(temporary, TorchSharp.torch.CPU).Dispose();
             var target = Path.Combine(paths.ModelsRoot, stem + ModelStore.Extension);

@@ -30,8 +30,8 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
     public async Task<UploadOutcome> ImportFileAsync(int dataSetId, string relativePath, Stream content, string? className, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var dataSet = await FindDataSetAsync(dataSetId, cancellationToken).ConfigureAwait(false);
-        return await ImportAsync(dataSet, relativePath, content, className, cancellationToken).ConfigureAwait(false);
+        var dataSet = await FindDataSetAsync(dataSetId, cancellationToken);
+        return await ImportAsync(dataSet, relativePath, content, className, cancellationToken);
     }
 
     /// <summary>
@@ -42,14 +42,14 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
     public async Task<IReadOnlyList<UploadOutcome>> ImportZipAsync(int dataSetId, string zipName, Stream content, string? className, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var dataSet = await FindDataSetAsync(dataSetId, cancellationToken).ConfigureAwait(false);
+        var dataSet = await FindDataSetAsync(dataSetId, cancellationToken);
         var displayName = SanitiseName(zipName);
         var spooled = IncomingFile(dataSetId, ".zip");
         try
         {
             try
             {
-                await CopyLimitedAsync(content, spooled, _limits.MaxZipBytes, "zip", hash: null, cancellationToken).ConfigureAwait(false);
+                await CopyLimitedAsync(content, spooled, _limits.MaxZipBytes, "zip", hash: null, cancellationToken);
             }
             catch (UploadTooLargeException e)
             {
@@ -59,14 +59,14 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
             ZipArchive archive;
             try
             {
-                archive = await ZipArchive.CreateAsync(File.OpenRead(spooled), ZipArchiveMode.Read, leaveOpen: false, entryNameEncoding: null, cancellationToken).ConfigureAwait(false);
+                archive = await ZipArchive.CreateAsync(File.OpenRead(spooled), ZipArchiveMode.Read, leaveOpen: false, entryNameEncoding: null, cancellationToken);
             }
             catch (InvalidDataException e)
             {
                 return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: $"not a readable zip file ({e.Message})")];
             }
 
-            await using (archive.ConfigureAwait(false))
+            await using (archive)
             {
                 var entries = archive.Entries.Where(e => !IsDirectoryEntry(e)).ToList();
                 if (entries.Count > _limits.MaxZipEntries)
@@ -88,9 +88,9 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
                         outcomes.Add(new UploadOutcome(SanitiseName(entry.FullName), UploadStatus.Rejected, Reason: TooLargeMessage("image", entry.Length, _limits.MaxImageBytes)));
                         continue;
                     }
-                    var stream = await entry.OpenAsync(cancellationToken).ConfigureAwait(false);
-                    await using (stream.ConfigureAwait(false))
-                        outcomes.Add(await ImportAsync(dataSet, entry.FullName, stream, className, cancellationToken).ConfigureAwait(false));
+                    var stream = await entry.OpenAsync(cancellationToken);
+                    await using (stream)
+                        outcomes.Add(await ImportAsync(dataSet, entry.FullName, stream, className, cancellationToken));
                 }
                 return outcomes;
             }
@@ -104,7 +104,7 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
     /// <summary>Imports a class-folder data set from disk (the command line's <c>import</c>), by the same rules as uploads.</summary>
     public async Task<IReadOnlyList<UploadOutcome>> ImportFolderAsync(int dataSetId, string directory, IProgress<UploadOutcome>? progress = null, CancellationToken cancellationToken = default)
     {
-        var dataSet = await FindDataSetAsync(dataSetId, cancellationToken).ConfigureAwait(false);
+        var dataSet = await FindDataSetAsync(dataSetId, cancellationToken);
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
         var outcomes = new List<UploadOutcome>();
         foreach (var file in Directory.EnumerateFiles(directory, "*", options).Order(StringComparer.Ordinal))
@@ -113,9 +113,9 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
             if (IsHiddenOrSystem(relative))
                 continue;
             var stream = File.OpenRead(file);
-            await using (stream.ConfigureAwait(false))
+            await using (stream)
             {
-                var outcome = await ImportAsync(dataSet, relative, stream, chosenClass: null, cancellationToken).ConfigureAwait(false);
+                var outcome = await ImportAsync(dataSet, relative, stream, chosenClass: null, cancellationToken);
                 outcomes.Add(outcome);
                 progress?.Report(outcome);
             }
@@ -140,7 +140,7 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
             long length;
             try
             {
-                length = await CopyLimitedAsync(content, temporary, _limits.MaxImageBytes, "image", hash, cancellationToken).ConfigureAwait(false);
+                length = await CopyLimitedAsync(content, temporary, _limits.MaxImageBytes, "image", hash, cancellationToken);
             }
             catch (UploadTooLargeException e)
             {
@@ -158,10 +158,10 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
             }
 
             var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-            var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-            await using (context.ConfigureAwait(false))
+            var context = await contexts.CreateDbContextAsync(cancellationToken);
+            await using (context)
             {
-                if (await DuplicateReasonAsync(context, dataSet.Id, sha256, cancellationToken).ConfigureAwait(false) is { } duplicate)
+                if (await DuplicateReasonAsync(context, dataSet.Id, sha256, cancellationToken) is { } duplicate)
                     return new UploadOutcome(name, UploadStatus.Duplicate, className, duplicate);
 
                 var storedName = sha256[..32] + Extension(inspected.Format);
@@ -195,13 +195,13 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
                 context.Photos.Add(photo);
                 try
                 {
-                    await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                    await context.SaveChangesAsync(cancellationToken);
                 }
                 catch (Exception e) when (e is DbUpdateException or OperationCanceledException)
                 {
                     // No row, so no file either.
                     File.Delete(target);
-                    if (e is DbUpdateException && await DuplicateReasonAsync(context, dataSet.Id, sha256, CancellationToken.None).ConfigureAwait(false) is { } raced)
+                    if (e is DbUpdateException && await DuplicateReasonAsync(context, dataSet.Id, sha256, CancellationToken.None) is { } raced)
                         return new UploadOutcome(name, UploadStatus.Duplicate, className, raced);
                     throw;
                 }
@@ -219,7 +219,7 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
         var existing = await context.Photos.AsNoTracking()
             .Where(p => p.DataSetId == dataSetId && p.Sha256 == sha256)
             .Select(p => new { p.OriginalName, p.ClassName, p.TrashedAt })
-            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+            .FirstOrDefaultAsync(cancellationToken);
         if (existing is null)
             return null;
         var where = existing.TrashedAt is null ? $"in {existing.ClassName}" : $"in the trash ({existing.ClassName})";
@@ -228,10 +228,10 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
 
     async Task<DataSet> FindDataSetAsync(int dataSetId, CancellationToken cancellationToken)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            return await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken).ConfigureAwait(false)
+            return await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken)
                 ?? throw new DataSetNotFoundException(dataSetId);
         }
     }
@@ -249,10 +249,10 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
         var buffer = new byte[81920];
         long total = 0;
         var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1, useAsync: true);
-        await using (target.ConfigureAwait(false))
+        await using (target)
         {
             int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
             {
                 total += read;
                 if (total > limit)
@@ -261,7 +261,7 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
                     throw new UploadTooLargeException(TooLargeMessage(what, null, limit));
                 }
                 hash?.AppendData(buffer, 0, read);
-                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             }
         }
         return total;

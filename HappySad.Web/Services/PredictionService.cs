@@ -46,7 +46,7 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
         byte[] bytes;
         try
         {
-            bytes = await ReadLimitedAsync(content, limits.Value.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+            bytes = await ReadLimitedAsync(content, limits.Value.MaxImageBytes, cancellationToken);
         }
         catch (ImageRejectedException e)
         {
@@ -83,7 +83,7 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
             {
                 return new ImageVerdict(name, null, null, null, clock.Elapsed.TotalMilliseconds, e.Message, null);
             }
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
     }
 
     static ImageVerdict Refused(string name, ImageRejectedException e, Stopwatch clock) =>
@@ -95,7 +95,7 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;
-        while ((read = await content.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        while ((read = await content.ReadAsync(chunk, cancellationToken)) > 0)
         {
             if (buffer.Length + read > max)
                 throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is over the {ImageDecoder.FormatBytes(max)} limit");

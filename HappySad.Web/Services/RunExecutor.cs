@@ -38,26 +38,26 @@ public sealed class RunExecutor(
     public async Task<RunStatus> ExecuteAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancel, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(callbacks);
-        if (!await StartAsync(runId).ConfigureAwait(false))
+        if (!await StartAsync(runId))
             return RunStatus.Cancelled;
         logger.LogInformation("Run {RunId} started", runId);
         var recorder = new RunRecorder(contexts, events, options.Value.ProgressIntervalMilliseconds, runId);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopping);
         try
         {
-            await TrainAsync(runId, folder, [recorder, .. callbacks], linked.Token).ConfigureAwait(false);
+            await TrainAsync(runId, folder, [recorder, .. callbacks], linked.Token);
             logger.LogInformation("Run {RunId} succeeded", runId);
             return RunStatus.Succeeded;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            await FinishAsync(runId, RunStatus.Cancelled, $"Cancelled {recorder.Where}.").ConfigureAwait(false);
+            await FinishAsync(runId, RunStatus.Cancelled, $"Cancelled {recorder.Where}.");
             logger.LogInformation("Run {RunId} cancelled {Where}", runId, recorder.Where);
             return RunStatus.Cancelled;
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await FinishAsync(runId, RunStatus.Interrupted, $"The app stopped {recorder.Where}; the epochs before that are kept. Launch a new run to train again.").ConfigureAwait(false);
+            await FinishAsync(runId, RunStatus.Interrupted, $"The app stopped {recorder.Where}; the epochs before that are kept. Launch a new run to train again.");
             logger.LogWarning("Run {RunId} interrupted by shutdown {Where}", runId, recorder.Where);
             return RunStatus.Interrupted;
         }
@@ -66,7 +66,7 @@ public sealed class RunExecutor(
 #pragma warning restore CA1031
         {
             logger.LogError(e, "Run {RunId} failed {Where}", runId, recorder.Where);
-            await FinishAsync(runId, RunStatus.Failed, Describe(e)).ConfigureAwait(false);
+            await FinishAsync(runId, RunStatus.Failed, Describe(e));
             return RunStatus.Failed;
         }
     }
@@ -83,8 +83,8 @@ public sealed class RunExecutor(
 
     async Task<bool> StartAsync(int runId)
     {
-        var context = await contexts.CreateDbContextAsync().ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync();
+        await using (context)
         {
             // Only a run that is still queued starts: a cancel that got there first wins.
             var now = clock.GetUtcNow();
@@ -93,8 +93,7 @@ public sealed class RunExecutor(
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(r => r.Status, RunStatus.Running)
                     .SetProperty(r => r.StartedAt, now)
-                    .SetProperty(r => r.ProcessId, Environment.ProcessId))
-                .ConfigureAwait(false);
+                    .SetProperty(r => r.ProcessId, Environment.ProcessId));
             if (started == 0)
                 return false;
         }
@@ -105,13 +104,13 @@ public sealed class RunExecutor(
     async Task TrainAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancellationToken)
     {
         TrainingRun run;
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
-            run = await context.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken).ConfigureAwait(false);
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+            run = await context.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken);
 
         var (classNames, dataDirectory, entries) = run.Source == RunSource.CommandLine
             ? SnapshotFolder(folder ?? throw new InvalidOperationException($"run {runId} trains on a folder, but no folder was given"), cancellationToken)
-            : await SnapshotDataSetAsync(run, cancellationToken).ConfigureAwait(false);
+            : await SnapshotDataSetAsync(run, cancellationToken);
 
         // Decoded (and face-cropped, if asked) once, now: from here on the run holds its own pixels,
         // whatever happens to the files.
@@ -122,7 +121,7 @@ public sealed class RunExecutor(
             await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
         var load = await Task.Run(
             () => ImageFiles.Load([.. entries.Select(e => new LabeledFile(e.FullPath, e.Label))], classNames, preparation, cancellationToken: cancellationToken),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken);
         var images = load.Images;
         foreach (var rejected in load.Rejected)
             logger.LogWarning("Run {RunId} skips {Path}: {Reason}", runId, rejected.Path, rejected.Reason);
@@ -130,29 +129,29 @@ public sealed class RunExecutor(
 
         var split = DataSplit.Stratified(images.Labels, recipe.ToSplit(), recipe.Seed);
         var byPath = entries.ToDictionary(e => e.FullPath, StringComparer.Ordinal);
-        var rows = await RecordSnapshotAsync(run, classNames, images, split, byPath, load, cancellationToken).ConfigureAwait(false);
+        var rows = await RecordSnapshotAsync(run, classNames, images, split, byPath, load, cancellationToken);
 
-        var outcome = await TrainingPipeline.RunAsync(images, recipe, callbacks, dataDirectory, cancellationToken).ConfigureAwait(false);
+        var outcome = await TrainingPipeline.RunAsync(images, recipe, callbacks, dataDirectory, cancellationToken);
         using var classifier = outcome.Classifier;
         var modelFile = paths.RunModel(runId);
         ModelStore.Save(modelFile, classifier.Module, classifier.Card);
-        await RecordSuccessAsync(runId, outcome, modelFile, images, rows).ConfigureAwait(false);
+        await RecordSuccessAsync(runId, outcome, modelFile, images, rows);
     }
 
     async Task<(IReadOnlyList<string> ClassNames, string Directory, List<SnapshotEntry> Entries)> SnapshotDataSetAsync(TrainingRun run, CancellationToken cancellationToken)
     {
         if (run.DataSetId is not { } dataSetId)
             throw new DataSetException($"the data set '{run.DataName}' was deleted before the run started");
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken).ConfigureAwait(false)
+            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken)
                 ?? throw new DataSetException($"the data set '{run.DataName}' was deleted before the run started");
             var photos = await context.Photos.AsNoTracking()
                 .Where(p => p.DataSetId == dataSetId && p.TrashedAt == null && p.Status == PhotoStatus.Ok)
                 .OrderBy(p => p.Id)
                 .Select(p => new { p.Id, p.ClassName, p.StoredName, p.OriginalName, p.Sha256 })
-                .ToListAsync(cancellationToken).ConfigureAwait(false);
+                .ToListAsync(cancellationToken);
             var entries = photos
                 .Where(p => dataSet.ClassNames.Contains(p.ClassName))
                 .Select(p => new SnapshotEntry(
@@ -203,11 +202,11 @@ public sealed class RunExecutor(
         }).ToList();
         var hash = SnapshotHash(rows.Select(r => (classNames[r.Label], r.Sha256)));
 
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
             context.RunImages.AddRange(rows);
-            var tracked = await context.TrainingRuns.SingleAsync(r => r.Id == run.Id, cancellationToken).ConfigureAwait(false);
+            var tracked = await context.TrainingRuns.SingleAsync(r => r.Id == run.Id, cancellationToken);
             tracked.ClassNames = [.. classNames];
             tracked.SnapshotHash = hash;
             tracked.TrainImages = split.Train.Count;
@@ -216,7 +215,7 @@ public sealed class RunExecutor(
             tracked.SkippedImages = load.Rejected.Count;
             tracked.FacesFound = load.FacesFound;
             tracked.Device = HappySad.Training.Native.TorchDevices.Resolve(run.Recipe.Device).type.ToString().ToLowerInvariant();
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await context.SaveChangesAsync(cancellationToken);
         }
         return rows;
     }
@@ -228,8 +227,8 @@ public sealed class RunExecutor(
             rowByPath[images.Paths[i]] = rows[i];
         var indexByPath = Enumerable.Range(0, images.Count).ToDictionary(i => images.Paths[i], StringComparer.Ordinal);
 
-        var context = await contexts.CreateDbContextAsync().ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync();
+        await using (context)
         {
             foreach (var prediction in outcome.Test.Predictions)
             {
@@ -239,7 +238,7 @@ public sealed class RunExecutor(
                 row.Probability = prediction.Probability;
             }
 
-            var run = await context.TrainingRuns.SingleAsync(r => r.Id == runId).ConfigureAwait(false);
+            var run = await context.TrainingRuns.SingleAsync(r => r.Id == runId);
             var metrics = outcome.Test.Metrics;
             var best = outcome.History.BestByValidationAccuracy;
             var hasTest = metrics.Count > 0;
@@ -258,11 +257,11 @@ public sealed class RunExecutor(
             run.ModelPath = paths.Relative(modelFile);
             run.ModelBytes = new FileInfo(modelFile).Length;
             await using (var stream = File.OpenRead(modelFile))
-                run.ModelSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream).ConfigureAwait(false));
+                run.ModelSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream));
             run.Status = RunStatus.Succeeded;
             run.FinishedAt = clock.GetUtcNow();
             run.Message = null;
-            await context.SaveChangesAsync().ConfigureAwait(false);
+            await context.SaveChangesAsync();
         }
 
         // The test photos it got wrong, as the model saw them: the gallery survives the photos' deletion.
@@ -270,7 +269,7 @@ public sealed class RunExecutor(
         {
             var file = paths.RunTestImage(runId, rowByPath[mistake.Path].Id);
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            await File.WriteAllBytesAsync(file, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size, images.Size * images.Views)).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(file, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size, images.Size * images.Views));
         }
         events.Publish(new RunStatusMessage(runId, RunStatus.Succeeded, null));
     }
@@ -279,14 +278,14 @@ public sealed class RunExecutor(
     {
         try
         {
-            var context = await contexts.CreateDbContextAsync().ConfigureAwait(false);
-            await using (context.ConfigureAwait(false))
+            var context = await contexts.CreateDbContextAsync();
+            await using (context)
             {
                 var now = clock.GetUtcNow();
                 await context.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u
                     .SetProperty(r => r.Status, status)
                     .SetProperty(r => r.Message, message)
-                    .SetProperty(r => r.FinishedAt, now)).ConfigureAwait(false);
+                    .SetProperty(r => r.FinishedAt, now));
             }
         }
 #pragma warning disable CA1031 // The start-up recovery marks a run left Running as Interrupted; nothing more can be done here.

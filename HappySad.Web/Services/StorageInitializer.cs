@@ -13,14 +13,14 @@ public sealed class StorageInitializer(IServiceProvider services, StoragePaths p
     {
         Directory.CreateDirectory(paths.Root);
         var contexts = services.GetRequiredService<IDbContextFactory<HappySadDbContext>>();
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            await context.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+            await context.Database.MigrateAsync(cancellationToken);
+            await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
         logger.LogInformation("Data directory {DataDirectory}, database {Database}", paths.Root, paths.DatabaseFile);
-        await services.GetRequiredService<StorageReconciler>().ReconcileAsync(cancellationToken).ConfigureAwait(false);
+        await services.GetRequiredService<StorageReconciler>().ReconcileAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -17,10 +17,10 @@ public sealed class StorageReconciler(IDbContextFactory<HappySadDbContext> conte
     {
         var moved = new List<string>();
         var removed = new List<string>();
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var dataSetIds = await context.DataSets.Select(d => d.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+            var dataSetIds = await context.DataSets.Select(d => d.Id).ToListAsync(cancellationToken);
             var stamp = clock.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 
             if (Directory.Exists(paths.DataSetsRoot))
@@ -39,7 +39,7 @@ public sealed class StorageReconciler(IDbContextFactory<HappySadDbContext> conte
 
             foreach (var id in dataSetIds)
             {
-                var photos = await context.Photos.Where(p => p.DataSetId == id).ToListAsync(cancellationToken).ConfigureAwait(false);
+                var photos = await context.Photos.Where(p => p.DataSetId == id).ToListAsync(cancellationToken);
                 var expected = new HashSet<string>(photos.Select(paths.PhotoFile), StringComparer.Ordinal);
                 var root = paths.DataSet(id);
                 foreach (var file in FilesToAccount(root))
@@ -62,7 +62,7 @@ public sealed class StorageReconciler(IDbContextFactory<HappySadDbContext> conte
                 }
                 context.Photos.RemoveRange(missing);
             }
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await context.SaveChangesAsync(cancellationToken);
         }
         if (moved.Count + removed.Count > 0)
             logger.LogWarning("Storage repaired: {Moved} orphan files moved to {LostAndFound}, {Removed} rows without files removed", moved.Count, paths.LostAndFound, removed.Count);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using HappySad.Training.Data;
 using HappySad.Training.Native;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
@@ -52,10 +51,10 @@ public sealed class TrainingRunService(
     {
         ArgumentNullException.ThrowIfNull(recipe);
         var problems = recipe.Problems(recipe.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable).ToList();
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken).ConfigureAwait(false);
+            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken);
             if (dataSet is null)
             {
                 problems.Insert(0, dataSetId == 0 ? "Choose a data set." : $"Data set {dataSetId} does not exist.");
@@ -65,7 +64,7 @@ public sealed class TrainingRunService(
                 .Where(p => p.DataSetId == dataSet.Id && p.TrashedAt == null && p.Status == PhotoStatus.Ok)
                 .GroupBy(p => p.ClassName)
                 .Select(g => new { ClassName = g.Key, Count = g.Count() })
-                .ToDictionaryAsync(g => g.ClassName, g => g.Count, cancellationToken).ConfigureAwait(false);
+                .ToDictionaryAsync(g => g.ClassName, g => g.Count, cancellationToken);
             foreach (var className in dataSet.ClassNames)
             {
                 var count = counts.GetValueOrDefault(className);
@@ -80,14 +79,14 @@ public sealed class TrainingRunService(
     public async Task<TrainingRun> LaunchAsync(int dataSetId, RunRecipe recipe, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recipe);
-        var problems = await ProblemsAsync(dataSetId, recipe, cancellationToken).ConfigureAwait(false);
+        var problems = await ProblemsAsync(dataSetId, recipe, cancellationToken);
         if (problems.Count > 0)
             throw new RunRecipeException(problems);
         string name;
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
-            name = await context.DataSets.Where(d => d.Id == dataSetId).Select(d => d.Name).SingleAsync(cancellationToken).ConfigureAwait(false);
-        var run = await AddAsync(recipe, RunSource.Dashboard, dataSetId, name, cancellationToken).ConfigureAwait(false);
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+            name = await context.DataSets.Where(d => d.Id == dataSetId).Select(d => d.Name).SingleAsync(cancellationToken);
+        var run = await AddAsync(recipe, RunSource.Dashboard, dataSetId, name, cancellationToken);
         queue.Enqueue(run.Id);
         logger.LogInformation("Run {RunId} queued on data set {DataSetId}", run.Id, dataSetId);
         return run;
@@ -98,7 +97,7 @@ public sealed class TrainingRunService(
     {
         ArgumentNullException.ThrowIfNull(recipe);
         recipe.EnsureValid(recipe.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable);
-        return await AddAsync(recipe, RunSource.CommandLine, null, Path.GetFullPath(folder), cancellationToken).ConfigureAwait(false);
+        return await AddAsync(recipe, RunSource.CommandLine, null, Path.GetFullPath(folder), cancellationToken);
     }
 
     async Task<TrainingRun> AddAsync(RunRecipe recipe, RunSource source, int? dataSetId, string dataName, CancellationToken cancellationToken)
@@ -115,11 +114,11 @@ public sealed class TrainingRunService(
             // the run starts, the next start-up can tell.
             ProcessId = source == RunSource.CommandLine ? Environment.ProcessId : null,
         };
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
             context.TrainingRuns.Add(run);
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await context.SaveChangesAsync(cancellationToken);
         }
         events.Publish(new RunStatusMessage(run.Id, RunStatus.Queued, null));
         return run;
@@ -128,20 +127,20 @@ public sealed class TrainingRunService(
     /// <summary>Every run, newest first, without epochs or images.</summary>
     public async Task<IReadOnlyList<TrainingRun>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
-            return await context.TrainingRuns.AsNoTracking().OrderByDescending(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+            return await context.TrainingRuns.AsNoTracking().OrderByDescending(r => r.Id).ToListAsync(cancellationToken);
     }
 
     /// <summary>One run with its epochs in order; null when it does not exist.</summary>
     public async Task<TrainingRun?> GetAsync(int id, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
             return await context.TrainingRuns.AsNoTracking()
                 .Include(r => r.History.OrderBy(e => e.Epoch))
-                .FirstOrDefaultAsync(r => r.Id == id, cancellationToken).ConfigureAwait(false);
+                .FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         }
     }
 
@@ -149,19 +148,19 @@ public sealed class TrainingRunService(
     public async Task<IReadOnlyList<TrainingRun>> GetManyAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
             var runs = await context.TrainingRuns.AsNoTracking()
                 .Include(r => r.History.OrderBy(e => e.Epoch))
                 .Where(r => ids.Contains(r.Id))
-                .ToListAsync(cancellationToken).ConfigureAwait(false);
+                .ToListAsync(cancellationToken);
             return [.. ids.Select(id => runs.FirstOrDefault(r => r.Id == id)).OfType<TrainingRun>()];
         }
     }
 
     public async Task<RunStateMessage?> StateAsync(int id, CancellationToken cancellationToken = default) =>
-        await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } run
+        await GetAsync(id, cancellationToken) is { } run
             ? new RunStateMessage(run.Id, run.Status, run.Message, run.Recipe.Epochs, [.. run.History.Select(e => ToMessage(run, e))])
             : null;
 
@@ -175,13 +174,13 @@ public sealed class TrainingRunService(
     /// <summary>The images of a run's snapshot, optionally of one split, in snapshot order.</summary>
     public async Task<IReadOnlyList<RunImage>> ImagesAsync(int runId, RunSplit? split = null, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
             var query = context.RunImages.AsNoTracking().Where(i => i.RunId == runId);
             if (split is { } only)
                 query = query.Where(i => i.Split == only);
-            return await query.OrderBy(i => i.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+            return await query.OrderBy(i => i.Id).ToListAsync(cancellationToken);
         }
     }
 
@@ -191,21 +190,20 @@ public sealed class TrainingRunService(
     /// </summary>
     public async Task<CancelOutcome> CancelAsync(int id, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
             var now = clock.GetUtcNow();
             const string note = "Cancelled before it started.";
             var cancelled = await context.TrainingRuns
                 .Where(r => r.Id == id && r.Status == RunStatus.Queued)
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RunStatus.Cancelled).SetProperty(r => r.Message, note).SetProperty(r => r.FinishedAt, now), cancellationToken)
-                .ConfigureAwait(false);
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RunStatus.Cancelled).SetProperty(r => r.Message, note).SetProperty(r => r.FinishedAt, now), cancellationToken);
             if (cancelled > 0)
             {
                 events.Publish(new RunStatusMessage(id, RunStatus.Cancelled, note));
                 return CancelOutcome.Cancelled;
             }
-            var run = await context.TrainingRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken).ConfigureAwait(false)
+            var run = await context.TrainingRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken)
                 ?? throw new RunNotFoundException(id);
             if (run.Status != RunStatus.Running)
                 return CancelOutcome.AlreadyFinished;
@@ -218,15 +216,15 @@ public sealed class TrainingRunService(
     /// <summary>Deletes a finished run, its model file and its test images. An active run must be cancelled first.</summary>
     public async Task DeleteAsync(int id, CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
-            var run = await context.TrainingRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken).ConfigureAwait(false)
+            var run = await context.TrainingRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken)
                 ?? throw new RunNotFoundException(id);
             if (run.IsActive)
                 throw new RunStateException($"run {id} is {run.Status.ToString().ToLowerInvariant()}; cancel it before deleting it");
             context.TrainingRuns.Remove(run);
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await context.SaveChangesAsync(cancellationToken);
         }
         var folder = paths.Run(id);
         if (Directory.Exists(folder))
@@ -241,25 +239,25 @@ public sealed class TrainingRunService(
     /// </summary>
     public async Task<IReadOnlyList<int>> RecoverAsync(CancellationToken cancellationToken = default)
     {
-        var context = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
         {
             var running = await context.TrainingRuns
                 .Where(r => r.Status == RunStatus.Running || (r.Status == RunStatus.Queued && r.Source == RunSource.CommandLine))
-                .ToListAsync(cancellationToken).ConfigureAwait(false);
+                .ToListAsync(cancellationToken);
             foreach (var run in running.Where(r => r.Source == RunSource.Dashboard || !IsAlive(r.ProcessId)))
             {
-                var epochs = await context.RunEpochs.CountAsync(e => e.RunId == run.Id, cancellationToken).ConfigureAwait(false);
+                var epochs = await context.RunEpochs.CountAsync(e => e.RunId == run.Id, cancellationToken);
                 run.Status = RunStatus.Interrupted;
                 run.FinishedAt = clock.GetUtcNow();
                 run.Message = $"The process training it stopped unexpectedly after {epochs} of {run.Recipe.Epochs} epochs; the finished epochs are kept. Launch a new run to train again.";
                 logger.LogWarning("Run {RunId} was left running by a stopped process; marked interrupted", run.Id);
             }
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await context.SaveChangesAsync(cancellationToken);
             var queued = await context.TrainingRuns
                 .Where(r => r.Status == RunStatus.Queued && r.Source == RunSource.Dashboard)
                 .OrderBy(r => r.Id).Select(r => r.Id)
-                .ToListAsync(cancellationToken).ConfigureAwait(false);
+                .ToListAsync(cancellationToken);
             queued.ForEach(queue.Enqueue);
             return queued;
         }

@@ -8,15 +8,15 @@ public sealed class TrainingWorker(TrainingJobs queue, TrainingRunService runs, 
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var requeued = await runs.RecoverAsync(stoppingToken).ConfigureAwait(false);
+        var requeued = await runs.RecoverAsync(stoppingToken);
         if (requeued.Count > 0)
             logger.LogInformation("Queued again after a restart: runs {RunIds}", requeued);
-        await foreach (var runId in queue.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        await foreach (var runId in queue.ReadAllAsync(stoppingToken))
         {
             var cancel = queue.Claim(runId);
             try
             {
-                await executor.ExecuteAsync(runId, folder: null, [], cancel, stoppingToken).ConfigureAwait(false);
+                await executor.ExecuteAsync(runId, folder: null, [], cancel, stoppingToken);
             }
             finally
             {
