@@ -111,6 +111,24 @@ public sealed class FaceApiCacheTests : IDisposable
     FaceApiCache Cache(RegistryStub registry, string integrity) =>
         new(new PretrainedOptions { CacheDirectory = _cache.Path, RegistryUrl = "https://registry.example" }, new HttpClient(registry), integrity);
 
+    /// <summary>
+    /// The app registers the process's one cache (the detectors find it from deep in the library), and a
+    /// host asking for another folder once it is in use is refused with both named, not silently split.
+    /// </summary>
+    [Fact]
+    public async Task TheAppSharesTheProcesssOneCacheAndAnotherFolderIsRefused()
+    {
+        await using var app = new HappySadAppFactory();
+        Assert.Same(FaceApiPackage.Cache, app.Service<FaceApiCache>());
+        Assert.Same(FaceApiPackage.Cache.Options, app.Service<PretrainedOptions>());
+        Assert.Same(FaceApiPackage.Cache, FaceApiPackage.Use(FaceApiPackage.Cache.Options with { }));
+
+        var elsewhere = FaceApiPackage.Cache.Options with { CacheDirectory = _cache.Path };
+        var refused = Assert.Throws<InvalidOperationException>(() => FaceApiPackage.Use(elsewhere));
+        Assert.Contains(FaceApiPackage.Cache.Options.CacheDirectory, refused.Message, StringComparison.Ordinal);
+        Assert.Contains(_cache.Path, refused.Message, StringComparison.Ordinal);
+    }
+
     static string Integrity(byte[] tarball) => "sha512-" + Convert.ToBase64String(SHA512.HashData(tarball));
 
     /// <summary>The files the cache unpacks, where the package has them, plus one it leaves alone.</summary>

@@ -8,7 +8,7 @@ namespace HappySad.Training.Pretrained;
 /// the repository.
 /// </summary>
 /// <remarks>
-/// The cache folder and registry come from <see cref="PretrainedOptions.FromEnvironment"/>. A machine
+/// The cache folder and registry come from the host's <see cref="PretrainedOptions"/> (see <see cref="Use"/>). A machine
 /// without network can be prepared by unpacking the tarball's <c>package/model/</c> files into
 /// <c>{cache}/face-api-1.7.15/</c> (see README, "Face-aware models").
 /// </remarks>
@@ -29,8 +29,40 @@ public static class FaceApiPackage
     /// <summary>The package's demo photos (people, MIT like the rest), which the port tests detect faces in.</summary>
     public static IReadOnlyList<string> SampleNames { get; } = [.. Enumerable.Range(1, 6).Select(i => $"sample{i}.jpg")];
 
-    /// <summary>This process's cache, as the environment configures it; every user of the weights shares its one download.</summary>
-    public static FaceApiCache Cache { get; } = Create(PretrainedOptions.FromEnvironment());
+    static readonly Lock Gate = new();
+    static FaceApiCache? _cache;
+
+    /// <summary>
+    /// This process's cache: every user of the weights shares its one download. A host chooses it
+    /// with <see cref="Use"/> (<c>AddHappySadTraining</c>); otherwise the environment does
+    /// (<see cref="PretrainedOptions.FromEnvironment"/>).
+    /// </summary>
+    public static FaceApiCache Cache
+    {
+        get
+        {
+            lock (Gate)
+                return _cache ??= Create(PretrainedOptions.FromEnvironment());
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="options"/> this process's cache. The networks are found from deep in the
+    /// library (detectors, pretrained models), so there is one per process: asking again for the
+    /// same options is fine, asking for other ones once the cache is in use is refused.
+    /// </summary>
+    public static FaceApiCache Use(PretrainedOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        lock (Gate)
+        {
+            _cache ??= Create(options);
+            return _cache.Options == options
+                ? _cache
+                : throw new InvalidOperationException(
+                    $"this process already keeps pretrained weights in {_cache.Options.CacheDirectory} from {_cache.Options.RegistryUrl}; it cannot switch to {options.CacheDirectory} from {options.RegistryUrl}");
+        }
+    }
 
     static FaceApiCache Create(PretrainedOptions options) => new(options, new HttpClient { Timeout = options.DownloadTimeout });
 

@@ -1,4 +1,6 @@
+using HappySad.Training;
 using HappySad.Training.Native;
+using HappySad.Training.Pretrained;
 using HappySad.Web.Api;
 using HappySad.Web.Components;
 using HappySad.Web.Hubs;
@@ -26,12 +28,29 @@ public static class WebExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings));
+        builder.Services.AddHappySadTraining(PretrainedFrom(builder.Configuration));
         builder.Services.AddHappySadStorage();
         builder.Services.AddSingleton<StorageInitializer>();
         builder.Services.AddHostedService(services => services.GetRequiredService<StorageInitializer>());
         // After the storage initializer: hosted services start in order, and the worker's recovery needs the migrated database.
         builder.Services.AddHappySadRuns();
         return builder;
+    }
+
+    /// <summary>
+    /// The pretrained weights' cache: the <c>Pretrained</c> section (<c>CacheDirectory</c>,
+    /// <c>RegistryUrl</c>, <c>DownloadTimeout</c>) over the environment's defaults.
+    /// </summary>
+    static PretrainedOptions PretrainedFrom(IConfiguration configuration)
+    {
+        var defaults = PretrainedOptions.FromEnvironment();
+        var section = configuration.GetSection("Pretrained");
+        return defaults with
+        {
+            CacheDirectory = section["CacheDirectory"] is { Length: > 0 } directory ? Path.GetFullPath(directory) : defaults.CacheDirectory,
+            RegistryUrl = section["RegistryUrl"] is { Length: > 0 } registry ? registry : defaults.RegistryUrl,
+            DownloadTimeout = section.GetValue("DownloadTimeout", defaults.DownloadTimeout),
+        };
     }
 
     public static WebApplicationBuilder AddHappySadWeb(this WebApplicationBuilder builder, string[] args)
