@@ -1,4 +1,5 @@
-// Browser-side helpers for the HappySad dashboard: the remembered colour scheme and streaming uploads.
+// Browser-side helpers for the HappySad dashboard: the remembered colour scheme and the Predict page's photos
+// (the upload panel's code is its own module, UploadPanel.razor.js).
 window.happySad = (() => {
     const themeKey = "happysad.darkMode";
 
@@ -53,30 +54,6 @@ window.happySad = (() => {
             xhr.onerror = () => resolve({ files: batch.map(i => ({ name: i.file.name, status: "Rejected", reason: "the connection failed during the upload" })), answer: null });
             xhr.send(form);
         });
-    }
-
-    async function upload(items, dotnet) {
-        if (!items.length) return;
-        const url = await dotnet.invokeMethodAsync("UploadUrl");
-        const total = items.reduce((sum, i) => sum + i.file.size, 0);
-        let sent = 0, lastReport = 0;
-        const outcomes = [];
-        await dotnet.invokeMethodAsync("OnUploadStarted", items.length, total);
-        for (const batch of batches(items)) {
-            const before = sent;
-            const batchSize = batch.reduce((sum, i) => sum + i.file.size, 0);
-            const { files: result } = await post(url, batch, loaded => {
-                const now = Date.now();
-                if (now - lastReport > 150) {
-                    lastReport = now;
-                    dotnet.invokeMethodAsync("OnUploadProgress", Math.min(before + loaded, total), total);
-                }
-            });
-            sent = before + batchSize;
-            outcomes.push(...result);
-            await dotnet.invokeMethodAsync("OnUploadProgress", sent, total);
-        }
-        await dotnet.invokeMethodAsync("OnUploadFinished", outcomes);
     }
 
     // Walks a dropped folder; paths keep the folder names so class folders pick the class.
@@ -174,10 +151,6 @@ window.happySad = (() => {
         },
         setDarkMode: value => localStorage.setItem(themeKey, value ? "true" : "false"),
         prefersDark: () => window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches,
-
-        attachUploader(dropZone, fileInput, folderInput, dotnet) {
-            wire(dropZone, fileInput, folderInput, items => upload(items, dotnet));
-        },
 
         attachPredictor(dropZone, fileInput, folderInput, dotnet) {
             const previews = previewUrls();
