@@ -4,6 +4,7 @@ using HappySad.Tests.Support;
 using HappySad.Training.Models;
 using HappySad.Training.Persistence;
 using HappySad.Web.Components.Pages.Predict;
+using HappySad.Web.Components.Pages.Predict.Components;
 using HappySad.Web.Services;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -13,8 +14,8 @@ namespace HappySad.Tests.Components;
 
 /// <summary>
 /// The Predict page rendered by bUnit over the app's model catalogue; the browser's part (posting
-/// photos, answering with verdicts) is played by calling the page's JavaScript-invokable methods
-/// with the JSON the browser script sends.
+/// photos, answering with verdicts) is played by calling the drop zone's JavaScript-invokable
+/// methods with the JSON its browser module sends.
 /// </summary>
 public sealed class PredictPageTests : IAsyncLifetime
 {
@@ -59,8 +60,9 @@ public sealed class PredictPageTests : IAsyncLifetime
         Assert.Equal("1", page.Find("[data-testid=summary-frown]").TextContent);
         Assert.Equal("0", page.Find("[data-testid=summary-smile]").TextContent);
 
+        var module = _bunit.JSInterop.SetupModule("./Components/Pages/Predict/PredictPage.razor.js");
         await page.Find("[data-testid=download-csv]").ClickAsync(new());
-        var csv = ((string)_bunit.JSInterop.Invocations["happySad.download"].Single().Arguments[1]!).ReplaceLineEndings("\n").TrimEnd().Split('\n');
+        var csv = ((string)module.Invocations["download"].Single().Arguments[1]!).ReplaceLineEndings("\n").TrimEnd().Split('\n');
         Assert.Equal([
             "file,label,p_smile,p_frown,p_happy,p_sad,milliseconds,error",
             "portrait.jpg,happy,,,0.8,0.2,12.0,",
@@ -80,16 +82,17 @@ public sealed class PredictPageTests : IAsyncLifetime
         return page.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(modelId));
     }
 
-    /// <summary>What happySad.predict does for one photo: start, one batch of verdicts (as the API answered, with the preview added), finish.</summary>
+    /// <summary>What the drop zone's module does for one photo: start, one batch of verdicts (as the API answered, with the preview added), finish.</summary>
     static async Task PredictAsync(IRenderedComponent<PredictPage> page, string verdict, string modelId, string[] classNames)
     {
+        var dropZone = page.FindComponent<PredictDropZone>().Instance;
         using var json = JsonDocument.Parse(verdict);
         var sent = json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object)p.Value.Clone());
         sent["model"] = modelId;
         sent["class_names"] = classNames;
         var cards = JsonSerializer.SerializeToElement(new[] { sent });
-        await page.InvokeAsync(() => page.Instance.OnPredictStarted(1));
-        await page.InvokeAsync(() => page.Instance.OnPredicted(cards));
-        await page.InvokeAsync(() => page.Instance.OnPredictFinished());
+        await page.InvokeAsync(() => dropZone.OnPredictStarted(1));
+        await page.InvokeAsync(() => dropZone.ReceiveVerdictsAsync(cards));
+        await page.InvokeAsync(() => dropZone.OnPredictFinished());
     }
 }

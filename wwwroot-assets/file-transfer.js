@@ -1,0 +1,107 @@
+// Sending chosen or dropped photos to the API, shared by the modules of the upload panel and the
+// Predict page's drop zone.
+
+// Requests stay small enough to report progress often and to keep one bad request from
+// costing the rest; a zip always travels alone (the server unpacks it).
+const batchFiles = 20;
+const batchBytes = 32 * 1024 * 1024;
+
+export function batches(items) {
+    const result = [];
+    let current = [], bytes = 0;
+    for (const item of items) {
+        const isZip = item.path.toLowerCase().endsWith(".zip");
+        if (current.length && (isZip || current.length >= batchFiles || bytes + item.file.size > batchBytes)) {
+            result.push(current);
+            current = [];
+            bytes = 0;
+        }
+        current.push(item);
+        bytes += item.file.size;
+        if (isZip) {
+            result.push(current);
+            current = [];
+            bytes = 0;
+        }
+    }
+    if (current.length) result.push(current);
+    return result;
+}
+
+// Resolves with the verdict per file and the parsed answer (null when it was not JSON).
+export function post(url, batch, onProgress) {
+    return new Promise(resolve => {
+        const form = new FormData();
+        for (const item of batch) form.append("files", item.file, item.path);
+        const xhr = new XMLHttpRequest();
+        xhr.open("POST", url);
+        xhr.upload.onprogress = e => onProgress(e.loaded);
+        xhr.onload = () => {
+            let body = null;
+            try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: reported below */ }
+            if (xhr.status === 200 && body && Array.isArray(body.files)) {
+                resolve({ files: body.files, answer: body });
+                return;
+            }
+            // A refused request (413, 400, 404) still names what it kept, then what it refused.
+            const kept = body && Array.isArray(body.files) ? body.files : [];
+            const reason = (body && (body.detail || body.title)) || `upload failed (HTTP ${xhr.status})`;
+            const keptNames = new Set(kept.map(f => f.name));
+            resolve({ files: kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))), answer: body });
+        };
+        xhr.onerror = () => resolve({ files: batch.map(i => ({ name: i.file.name, status: "Rejected", reason: "the connection failed during the upload" })), answer: null });
+        xhr.send(form);
+    });
+}
+
+// Walks a dropped folder; paths keep the folder names so class folders pick the class.
+async function entryFiles(entry, prefix) {
+    if (entry.isFile) {
+        const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+        return [{ file, path: prefix + file.name }];
+    }
+    const reader = entry.createReader();
+    const children = [];
+    for (;;) {
+        const chunk = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+        if (!chunk.length) break;
+        children.push(...chunk);
+    }
+    const nested = await Promise.all(children.map(c => entryFiles(c, prefix + entry.name + "/")));
+    return nested.flat();
+}
+
+// Files chosen in either input or dropped (folders walked) go to handle as {file, path} items.
+// Returns the function that takes the listeners off again.
+export function wire(dropZone, fileInput, folderInput, handle) {
+    const fromInput = input => {
+        const items = Array.from(input.files).map(file => ({ file, path: file.webkitRelativePath || file.name }));
+        input.value = "";
+        handle(items);
+    };
+    const onFiles = () => fromInput(fileInput);
+    const onFolder = () => fromInput(folderInput);
+    const onDragOver = e => { e.preventDefault(); dropZone.classList.add("drop-active"); };
+    const onDragLeave = () => dropZone.classList.remove("drop-active");
+    const onDrop = async e => {
+        e.preventDefault();
+        dropZone.classList.remove("drop-active");
+        const entries = Array.from(e.dataTransfer.items || []).map(i => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+        const items = entries.length
+            ? (await Promise.all(entries.map(entry => entryFiles(entry, "")))).flat()
+            : Array.from(e.dataTransfer.files).map(file => ({ file, path: file.name }));
+        handle(items);
+    };
+    fileInput.addEventListener("change", onFiles);
+    folderInput.addEventListener("change", onFolder);
+    dropZone.addEventListener("dragover", onDragOver);
+    dropZone.addEventListener("dragleave", onDragLeave);
+    dropZone.addEventListener("drop", onDrop);
+    return () => {
+        fileInput.removeEventListener("change", onFiles);
+        folderInput.removeEventListener("change", onFolder);
+        dropZone.removeEventListener("dragover", onDragOver);
+        dropZone.removeEventListener("dragleave", onDragLeave);
+        dropZone.removeEventListener("drop", onDrop);
+    };
+}
