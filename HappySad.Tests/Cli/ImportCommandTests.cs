@@ -2,7 +2,7 @@ using System.Text.Json;
 using HappySad.Tests.Support;
 using HappySad.Web.Cli;
 using HappySad.Web.Extensions;
-using HappySad.Web.Services;
+using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 

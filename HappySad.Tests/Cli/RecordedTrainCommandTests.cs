@@ -3,6 +3,7 @@ using HappySad.Tests.Support;
 using HappySad.Web.Cli;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
+using HappySad.Web.Storage;
 
 namespace HappySad.Tests.Cli;
 

@@ -1,7 +1,7 @@
 using Bunit;
 using HappySad.Tests.Support;
 using HappySad.Web.Components.Pages.Datasets;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
 using SkiaSharp;

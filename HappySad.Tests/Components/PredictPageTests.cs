@@ -4,7 +4,7 @@ using HappySad.Tests.Support;
 using HappySad.Training.Models;
 using HappySad.Training.Persistence;
 using HappySad.Web.Components.Pages.Predict;
-using HappySad.Web.Services;
+using HappySad.Web.Predictions;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using MudBlazor.Services;

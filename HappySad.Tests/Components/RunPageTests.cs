@@ -1,6 +1,6 @@
 using Bunit;
-using HappySad.Training.Training;
 using HappySad.Tests.Support;
+using HappySad.Training.Training;
 using HappySad.Web.Components.Pages.Runs;
 using HappySad.Web.Services;
 using Microsoft.Extensions.DependencyInjection;

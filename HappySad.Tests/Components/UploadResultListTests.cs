@@ -1,6 +1,6 @@
 using Bunit;
 using HappySad.Web.Components.Pages.Datasets.Components;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
 using MudBlazor.Services;
 
 namespace HappySad.Tests.Components;

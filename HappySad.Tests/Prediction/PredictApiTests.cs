@@ -4,7 +4,8 @@ using System.Text.Json;
 using HappySad.Tests.Support;
 using HappySad.Training.Models;
 using HappySad.Training.Persistence;
-using HappySad.Web.Services;
+using HappySad.Web.Predictions;
+using HappySad.Web.Storage;
 
 namespace HappySad.Tests.Prediction;
 

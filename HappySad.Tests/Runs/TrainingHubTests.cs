@@ -4,14 +4,14 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using HappySad.Tests.Support;
 using HappySad.Training.Training;
-using HappySad.Web.Data;
 using HappySad.Web.Api;
+using HappySad.Web.Data;
 using HappySad.Web.Hubs;
-using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.DependencyInjection;
 using HappySad.Web.Services;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HappySad.Tests.Runs;
 

@@ -1,14 +1,16 @@
-using System.Text.Json;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.Json;
 using HappySad.Tests.Support;
-using HappySad.Web.Api;
-using HappySad.Training.Training;
 using HappySad.Training.Persistence;
+using HappySad.Training.Training;
+using HappySad.Web.Api;
 using HappySad.Web.Data;
+using HappySad.Web.DataSets;
 using HappySad.Web.Services;
+using HappySad.Web.Storage;
 
 namespace HappySad.Tests.Runs;
 

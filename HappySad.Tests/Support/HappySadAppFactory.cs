@@ -1,5 +1,7 @@
 using HappySad.Web.Data;
+using HappySad.Web.DataSets;
 using HappySad.Web.Services;
+using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,8 @@
 using HappySad.Tests.Support;
 using HappySad.Training.Data;
 using HappySad.Web.Data;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
+using HappySad.Web.Storage;
 using SkiaSharp;
 
 namespace HappySad.Tests.Web;

@@ -1,4 +1,4 @@
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
 
 namespace HappySad.Tests.Web;
 

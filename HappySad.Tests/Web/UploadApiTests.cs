@@ -2,7 +2,8 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
 using HappySad.Tests.Support;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
+using HappySad.Web.Storage;
 using SkiaSharp;
 
 namespace HappySad.Tests.Web;

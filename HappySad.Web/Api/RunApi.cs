@@ -2,6 +2,7 @@ using System.Text.Json;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
+using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;

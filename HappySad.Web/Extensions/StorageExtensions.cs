@@ -1,5 +1,8 @@
 using HappySad.Web.Data;
+using HappySad.Web.DataSets;
+using HappySad.Web.Predictions;
 using HappySad.Web.Services;
+using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -1,8 +1,11 @@
 using HappySad.Training.Native;
 using HappySad.Web.Api;
 using HappySad.Web.Components;
+using HappySad.Web.DataSets;
 using HappySad.Web.Hubs;
+using HappySad.Web.Predictions;
 using HappySad.Web.Services;
+using HappySad.Web.Storage;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 using Scalar.AspNetCore;

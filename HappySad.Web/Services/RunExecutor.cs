@@ -8,6 +8,7 @@ using HappySad.Training.Persistence;
 using HappySad.Training.Pretrained;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
+using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

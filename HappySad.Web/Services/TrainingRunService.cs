@@ -2,6 +2,7 @@ using System.Diagnostics;
 using HappySad.Training.Native;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
+using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Web.Services;

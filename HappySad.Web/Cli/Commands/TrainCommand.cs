@@ -7,6 +7,7 @@ using HappySad.Training.Persistence;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
 using HappySad.Web.Services;
+using HappySad.Web.Storage;
 
 namespace HappySad.Web.Cli.Commands;
 

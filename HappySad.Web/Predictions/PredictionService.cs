@@ -3,9 +3,10 @@ using HappySad.Training.Data;
 using HappySad.Training.Faces;
 using HappySad.Training.Prediction;
 using HappySad.Training.Pretrained;
+using HappySad.Web.Storage;
 using Microsoft.Extensions.Options;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Predictions;
 
 /// <summary>One image's verdict, or why it has none. Probabilities are per class name.</summary>
 public sealed record ImageVerdict(

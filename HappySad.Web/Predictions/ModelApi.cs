@@ -1,10 +1,11 @@
 using HappySad.Training.Data;
 using HappySad.Training.Persistence;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
+using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
-namespace HappySad.Web.Api;
+namespace HappySad.Web.Predictions;
 
 /// <summary>The verdicts of one predict request, in the order the images were sent.</summary>
 public sealed record PredictResponse(string Model, IReadOnlyList<string> ClassNames, IReadOnlyList<ImageVerdict> Files);

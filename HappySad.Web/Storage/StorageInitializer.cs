@@ -1,7 +1,7 @@
 using HappySad.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Storage;
 
 /// <summary>
 /// Runs before the server takes requests: creates the data directory, applies migrations, turns on

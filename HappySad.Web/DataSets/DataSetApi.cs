@@ -1,10 +1,10 @@
 using HappySad.Training.Data;
-using HappySad.Web.Services;
+using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
-namespace HappySad.Web.Api;
+namespace HappySad.Web.DataSets;
 
 /// <summary>Data sets over HTTP: listing, streaming uploads, thumbnails and full images.</summary>
 public static class DataSetApi

@@ -1,4 +1,4 @@
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Predictions;
 
 /// <summary>Prediction limits and caching. Bound from the <c>PredictionOptions</c> configuration section.</summary>
 public sealed class PredictionOptions

@@ -1,9 +1,10 @@
 using HappySad.Training.Data;
 using HappySad.Web.Data;
+using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.DataSets;
 
 public enum FindingKind
 {

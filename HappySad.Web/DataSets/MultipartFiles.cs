@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
-namespace HappySad.Web.Api;
+namespace HappySad.Web.DataSets;
 
 /// <summary>
 /// Reads the file parts of a multipart/form-data request one at a time, as they arrive, so large

@@ -2,7 +2,7 @@ using System.Globalization;
 using HappySad.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Storage;
 
 /// <summary>What a reconciliation repaired.</summary>
 public sealed record ReconcileReport(IReadOnlyList<string> OrphanFilesMoved, IReadOnlyList<string> RowsWithoutFilesRemoved);

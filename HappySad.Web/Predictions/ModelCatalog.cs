@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
 using HappySad.Training.Persistence;
 using HappySad.Web.Data;
+using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Predictions;
 
 /// <summary>A model that can predict: a succeeded run's, or a model file imported from disk.</summary>
 public sealed record ModelInfo(

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Storage;
 
 /// <summary>
 /// The layout of the data directory, in one place:

@@ -3,10 +3,11 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using HappySad.Training.Data;
 using HappySad.Web.Data;
+using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.DataSets;
 
 /// <summary>
 /// Brings files into a data set. Each file streams to a temporary name under the data set's

@@ -1,4 +1,4 @@
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Storage;
 
 /// <summary>Where the app keeps its database and files. Section <c>StorageOptions</c>, or <c>--data-dir</c>.</summary>
 public sealed class StorageOptions

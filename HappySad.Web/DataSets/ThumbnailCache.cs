@@ -1,7 +1,8 @@
 using HappySad.Training.Data;
 using HappySad.Web.Data;
+using HappySad.Web.Storage;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.DataSets;
 
 /// <summary>
 /// 160 px JPEG thumbnails, generated on first request and kept on disk next to the data set, so

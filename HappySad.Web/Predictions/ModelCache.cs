@@ -3,7 +3,7 @@ using HappySad.Training.Persistence;
 using HappySad.Training.Prediction;
 using Microsoft.Extensions.Options;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Predictions;
 
 /// <summary>
 /// Loaded models, bounded and least recently used first out, so a request does not reload weights.

@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
 using HappySad.Training.Data;
 using HappySad.Web.Data;
+using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.DataSets;
 
 /// <summary>A data set with its counts: photos in use per class, in the trash, and their bytes.</summary>
 public sealed record DataSetSummary(int Id, string Name, IReadOnlyList<string> ClassNames, IReadOnlyList<int> ClassCounts, int TrashCount, int RejectedCount, long TotalBytes, DateTimeOffset CreatedAt)

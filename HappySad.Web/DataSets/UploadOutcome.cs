@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.DataSets;
 
 /// <summary>Serialised by name: the browser and API clients read "Accepted", not 0.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<UploadStatus>))]
