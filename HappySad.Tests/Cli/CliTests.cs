@@ -2,7 +2,7 @@ using System.Text.Json;
 using HappySad.Tests.Support;
 using HappySad.Web.Cli;
 using HappySad.Web.Data;
-using HappySad.Web.Services;
+using HappySad.Web.Runs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

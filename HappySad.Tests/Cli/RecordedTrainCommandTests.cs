@@ -2,7 +2,7 @@ using System.Text.Json;
 using HappySad.Tests.Support;
 using HappySad.Web.Cli;
 using HappySad.Web.Data;
-using HappySad.Web.Services;
+using HappySad.Web.Runs;
 using HappySad.Web.Storage;
 
 namespace HappySad.Tests.Cli;
@@ -26,11 +26,11 @@ public class RecordedTrainCommandTests
         Assert.Contains("Recording as run 1 in ", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("Epoch 2/2", output.ToString(), StringComparison.Ordinal);
         await using var storage = await AppStorage.OpenAsync(data.Path, CancellationToken.None);
-        var run = Assert.Single(await storage.Get<TrainingRunService>().ListAsync());
-        var recorded = (await storage.Get<TrainingRunService>().GetAsync(run.Id))!;
+        var run = Assert.Single(await storage.Get<RunService>().ListAsync());
+        var recorded = (await storage.Get<RunService>().GetAsync(run.Id))!;
         Assert.Equal((RunStatus.Succeeded, RunSource.CommandLine, Path.GetFullPath(source.Path)), (recorded.Status, recorded.Source, recorded.DataName));
         Assert.Equal([1, 2], recorded.History.Select(e => e.Epoch));
-        Assert.Equal(20, (await storage.Get<TrainingRunService>().ImagesAsync(run.Id)).Count);
+        Assert.Equal(20, (await storage.Get<RunService>().ImagesAsync(run.Id)).Count);
         var model = storage.Get<StoragePaths>().Absolute(recorded.ModelPath!);
         Assert.Equal(await File.ReadAllBytesAsync(model), await File.ReadAllBytesAsync(copied));
     }

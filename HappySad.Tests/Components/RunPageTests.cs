@@ -2,7 +2,7 @@ using Bunit;
 using HappySad.Tests.Support;
 using HappySad.Training.Training;
 using HappySad.Web.Components.Pages.Runs;
-using HappySad.Web.Services;
+using HappySad.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using MudBlazor.Services;
@@ -20,8 +20,8 @@ public sealed class RunPageTests : IAsyncLifetime
     {
         _ = _app.Server;
         _bunit.Services.AddMudServices();
-        _bunit.Services.AddSingleton(_app.Service<TrainingRunService>());
-        _bunit.Services.AddSingleton(_app.Service<TrainingEvents>());
+        _bunit.Services.AddSingleton(_app.Service<RunService>());
+        _bunit.Services.AddSingleton(_app.Service<RunEvents>());
         _bunit.Services.AddSingleton(TimeProvider.System);
         _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
         _bunit.Render<MudPopoverProvider>();
@@ -39,7 +39,7 @@ public sealed class RunPageTests : IAsyncLifetime
     public async Task TheNotebookRunsPageShowsItsModelSummary()
     {
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10);
-        var run = await _app.WaitForRunAsync((await _app.Service<TrainingRunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 1 })).Id);
+        var run = await _app.WaitForRunAsync((await _app.Service<RunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 1 })).Id);
         var page = _bunit.Render<RunPage>(p => p.Add(c => c.Id, run.Id));
         page.WaitForState(() => page.FindAll("[data-testid=model-summary]").Count == 1);
 

@@ -1,7 +1,7 @@
 using HappySad.Tests.Support;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
-using HappySad.Web.Services;
+using HappySad.Web.Runs;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Tests.Runs;
@@ -18,10 +18,10 @@ public sealed class RunRecoveryTests
         using (var app = new HappySadAppFactory(dataDirectory: data.Path))
         {
             var dataSetId = await app.CreateDataSetFromSharedPhotosAsync(10);
-            var run = await app.Service<TrainingRunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 50, BatchSize = 4 });
+            var run = await app.Service<RunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 50, BatchSize = 4 });
             runId = run.Id;
             var epochDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var _ = app.Service<TrainingEvents>().Subscribe(runId, new TrainingObserver(onEpoch: _ =>
+            using var _ = app.Service<RunEvents>().Subscribe(runId, new RunObserver(onEpoch: _ =>
             {
                 epochDone.TrySetResult();
                 return Task.CompletedTask;
@@ -61,7 +61,7 @@ public sealed class RunRecoveryTests
         var queued = await restarted.WaitForRunAsync(2);
 
         Assert.Equal(RunStatus.Succeeded, queued.Status);
-        var runs = await restarted.Service<TrainingRunService>().ListAsync();
+        var runs = await restarted.Service<RunService>().ListAsync();
         var byId = runs.ToDictionary(r => r.Id);
         Assert.Equal(RunStatus.Interrupted, byId[1].Status);
         Assert.StartsWith("The process training it stopped unexpectedly after 0 of 2 epochs", byId[1].Message, StringComparison.Ordinal);

@@ -6,8 +6,7 @@ using HappySad.Tests.Support;
 using HappySad.Training.Training;
 using HappySad.Web.Api;
 using HappySad.Web.Data;
-using HappySad.Web.Hubs;
-using HappySad.Web.Services;
+using HappySad.Web.Runs;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -30,9 +29,9 @@ public sealed class TrainingHubTests : IDisposable
         var statuses = new ConcurrentQueue<RunStatusMessage>();
         var batches = new ConcurrentQueue<BatchProgressMessage>();
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        hub.On<EpochCompletedMessage>(nameof(ITrainingClient.EpochCompleted), epochs.Enqueue);
-        hub.On<BatchProgressMessage>(nameof(ITrainingClient.BatchProgress), batches.Enqueue);
-        hub.On<RunStatusMessage>(nameof(ITrainingClient.RunStatusChanged), m =>
+        hub.On<EpochCompletedMessage>(nameof(IRunClient.EpochCompleted), epochs.Enqueue);
+        hub.On<BatchProgressMessage>(nameof(IRunClient.BatchProgress), batches.Enqueue);
+        hub.On<RunStatusMessage>(nameof(IRunClient.RunStatusChanged), m =>
         {
             statuses.Enqueue(m);
             if (m.Status is RunStatus.Succeeded or RunStatus.Failed)
@@ -40,7 +39,7 @@ public sealed class TrainingHubTests : IDisposable
         });
         await hub.StartAsync();
         // Listening to every run before launching, so that nothing can happen before the client listens.
-        await hub.InvokeAsync(nameof(TrainingHub.WatchAllRuns));
+        await hub.InvokeAsync(nameof(RunHub.WatchAllRuns));
 
         using var client = _app.CreateClient();
         var response = await client.PostAsJsonAsync("/api/runs", new { dataSetId, epochs = 2, batchSize = 8 }, WireJson.Options);
@@ -57,7 +56,7 @@ public sealed class TrainingHubTests : IDisposable
         Assert.Contains(batches, b => b.Epoch == 2 && b.Batch == b.BatchesPerEpoch);
 
         // The epochs heard live are the ones recorded.
-        var recorded = await _app.Service<TrainingRunService>().GetAsync(runId);
+        var recorded = await _app.Service<RunService>().GetAsync(runId);
         Assert.Equal(recorded!.History.Select(e => (e.Epoch, e.Loss, e.ValAccuracy)), epochs.Select(e => (e.Epoch, e.Loss, e.ValAccuracy)));
     }
 
@@ -65,15 +64,15 @@ public sealed class TrainingHubTests : IDisposable
     public async Task WatchingARunReturnsTheEpochsAlreadyFinishedAndAnUnknownRunIsAnError()
     {
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10);
-        var run = await _app.WaitForRunAsync((await _app.Service<TrainingRunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 2 })).Id);
+        var run = await _app.WaitForRunAsync((await _app.Service<RunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 2 })).Id);
         await using var hub = Connect();
         await hub.StartAsync();
 
-        var state = await hub.InvokeAsync<RunStateMessage>(nameof(TrainingHub.WatchRun), run.Id);
+        var state = await hub.InvokeAsync<RunCatchUpMessage>(nameof(RunHub.WatchRun), run.Id);
 
         Assert.Equal(RunStatus.Succeeded, state.Status);
         Assert.Equal([1, 2], state.History.Select(e => e.Epoch));
-        var error = await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<RunStateMessage>(nameof(TrainingHub.WatchRun), 999));
+        var error = await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<RunCatchUpMessage>(nameof(RunHub.WatchRun), 999));
         Assert.Contains("run 999 does not exist", error.Message, StringComparison.Ordinal);
     }
 
@@ -84,14 +83,14 @@ public sealed class TrainingHubTests : IDisposable
         await using var hub = Connect();
         var heard = new ConcurrentQueue<JsonElement>();
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        hub.On<JsonElement>(nameof(ITrainingClient.EpochCompleted), heard.Enqueue);
-        hub.On<RunStatusMessage>(nameof(ITrainingClient.RunStatusChanged), m =>
+        hub.On<JsonElement>(nameof(IRunClient.EpochCompleted), heard.Enqueue);
+        hub.On<RunStatusMessage>(nameof(IRunClient.RunStatusChanged), m =>
         {
             if (m.Status is RunStatus.Succeeded or RunStatus.Failed)
                 finished.TrySetResult();
         });
         await hub.StartAsync();
-        await hub.InvokeAsync(nameof(TrainingHub.WatchAllRuns));
+        await hub.InvokeAsync(nameof(RunHub.WatchAllRuns));
 
         using var client = _app.CreateClient();
         var launched = await client.PostAsJsonAsync("/api/runs", new { dataSetId, epochs = 1, batchSize = 8 }, WireJson.Options);

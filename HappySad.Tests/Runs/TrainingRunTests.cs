@@ -9,7 +9,7 @@ using HappySad.Training.Training;
 using HappySad.Web.Api;
 using HappySad.Web.Data;
 using HappySad.Web.DataSets;
-using HappySad.Web.Services;
+using HappySad.Web.Runs;
 using HappySad.Web.Storage;
 
 namespace HappySad.Tests.Runs;
@@ -21,14 +21,14 @@ public sealed class TrainingRunTests : IDisposable
     // Every batch reported, so tests can reason about batches.
     readonly HappySadAppFactory _app = new(new Dictionary<string, string> { ["TrainingOptions:ProgressIntervalMilliseconds"] = "0" });
 
-    TrainingRunService Runs => _app.Service<TrainingRunService>();
+    RunService Runs => _app.Service<RunService>();
 
     [Fact]
     public async Task ASucceededRunRecordsItsEpochsSnapshotTestVerdictsAndModel()
     {
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(12);
         var statuses = new ConcurrentQueue<RunStatus>();
-        using var _ = _app.Service<TrainingEvents>().SubscribeAll(new TrainingObserver(onStatus: m =>
+        using var _ = _app.Service<RunEvents>().SubscribeAll(new RunObserver(onStatus: m =>
         {
             statuses.Enqueue(m.Status);
             return Task.CompletedTask;
@@ -78,7 +78,7 @@ public sealed class TrainingRunTests : IDisposable
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var first = await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 2, BatchSize = 4 });
         // Once the first batch has trained, trash a photo and add another while the run goes on.
-        using (_app.Service<TrainingEvents>().Subscribe(first.Id, new TrainingObserver(onBatch: async m =>
+        using (_app.Service<RunEvents>().Subscribe(first.Id, new RunObserver(onBatch: async m =>
         {
             if (m.Epoch != 1 || m.Batch != 1)
                 return;
@@ -111,7 +111,7 @@ public sealed class TrainingRunTests : IDisposable
         var batches = 0;
         var batchesWhenCancelled = -1;
         var cancelled = new TaskCompletionSource<CancelOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var _ = _app.Service<TrainingEvents>().Subscribe(run.Id, new TrainingObserver(onBatch: async m =>
+        using var _ = _app.Service<RunEvents>().Subscribe(run.Id, new RunObserver(onBatch: async m =>
         {
             // Called on the training thread after each batch: the cancel lands before the next one starts.
             if (Interlocked.Increment(ref batches) == 3)
@@ -138,7 +138,7 @@ public sealed class TrainingRunTests : IDisposable
         var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(12);
         var busy = await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 50, BatchSize = 2 });
         var training = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (_app.Service<TrainingEvents>().Subscribe(busy.Id, new TrainingObserver(onBatch: _ =>
+        using (_app.Service<RunEvents>().Subscribe(busy.Id, new RunObserver(onBatch: _ =>
         {
             training.TrySetResult();
             return Task.CompletedTask;

@@ -1,7 +1,7 @@
 using HappySad.Web.Data;
 using HappySad.Web.DataSets;
 using HappySad.Web.Predictions;
-using HappySad.Web.Services;
+using HappySad.Web.Runs;
 using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,10 +31,10 @@ public static class StorageExtensions
     public static IServiceCollection AddHappySadRuns(this IServiceCollection services)
     {
         services.AddOptions<TrainingOptions>().BindConfiguration(nameof(TrainingOptions));
-        services.AddSingleton<TrainingEvents>();
-        services.AddSingleton<TrainingJobs>();
+        services.AddSingleton<RunEvents>();
+        services.AddSingleton<RunQueue>();
         services.AddSingleton<RunExecutor>();
-        services.AddSingleton<TrainingRunService>();
+        services.AddSingleton<RunService>();
         services.AddOptions<PredictionOptions>().BindConfiguration(nameof(PredictionOptions));
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();

@@ -1,6 +1,6 @@
 using HappySad.Web.Data;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Runs;
 
 /// <summary>A run changed status. <see cref="Message"/> carries the error of a failed run or the note of a cancelled or interrupted one.</summary>
 public sealed record RunStatusMessage(int RunId, RunStatus Status, string? Message);
@@ -15,7 +15,7 @@ public sealed record EpochCompletedMessage(int RunId, int Epoch, int Epochs, dou
 /// What a watcher of training runs hears: the methods of the SignalR hub's clients and of in-process
 /// subscribers alike.
 /// </summary>
-public interface ITrainingClient
+public interface IRunClient
 {
     Task RunStatusChanged(RunStatusMessage message);
     Task BatchProgress(BatchProgressMessage message);
@@ -27,21 +27,21 @@ public interface ITrainingClient
 /// runs until they dispose their subscription. Publishing never waits for a subscriber and never
 /// lets one subscriber's failure reach the trainer or the others.
 /// </summary>
-public sealed class TrainingEvents(ILogger<TrainingEvents> logger)
+public sealed class RunEvents(ILogger<RunEvents> logger)
 {
     /// <summary>The run id that means "every run".</summary>
     const int AllRuns = 0;
 
     readonly Lock _gate = new();
-    readonly List<(int RunId, ITrainingClient Client)> _subscribers = [];
+    readonly List<(int RunId, IRunClient Client)> _subscribers = [];
 
-    public IDisposable Subscribe(int runId, ITrainingClient client)
+    public IDisposable Subscribe(int runId, IRunClient client)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(runId);
         return Add(runId, client);
     }
 
-    public IDisposable SubscribeAll(ITrainingClient client) => Add(AllRuns, client);
+    public IDisposable SubscribeAll(IRunClient client) => Add(AllRuns, client);
 
     public void Publish(RunStatusMessage message) => Notify(message.RunId, client => client.RunStatusChanged(message));
 
@@ -49,7 +49,7 @@ public sealed class TrainingEvents(ILogger<TrainingEvents> logger)
 
     public void Publish(EpochCompletedMessage message) => Notify(message.RunId, client => client.EpochCompleted(message));
 
-    Subscription Add(int runId, ITrainingClient client)
+    Subscription Add(int runId, IRunClient client)
     {
         ArgumentNullException.ThrowIfNull(client);
         var entry = (runId, client);
@@ -62,9 +62,9 @@ public sealed class TrainingEvents(ILogger<TrainingEvents> logger)
         });
     }
 
-    void Notify(int runId, Func<ITrainingClient, Task> send)
+    void Notify(int runId, Func<IRunClient, Task> send)
     {
-        List<ITrainingClient> targets;
+        List<IRunClient> targets;
         lock (_gate)
             targets = [.. _subscribers.Where(s => s.RunId == runId || s.RunId == AllRuns).Select(s => s.Client)];
         foreach (var target in targets)
@@ -92,11 +92,11 @@ public sealed class TrainingEvents(ILogger<TrainingEvents> logger)
     }
 }
 
-/// <summary>Adapts delegates to <see cref="ITrainingClient"/>, for components that want a hook or two.</summary>
-public sealed class TrainingObserver(
+/// <summary>Adapts delegates to <see cref="IRunClient"/>, for components that want a hook or two.</summary>
+public sealed class RunObserver(
     Func<RunStatusMessage, Task>? onStatus = null,
     Func<BatchProgressMessage, Task>? onBatch = null,
-    Func<EpochCompletedMessage, Task>? onEpoch = null) : ITrainingClient
+    Func<EpochCompletedMessage, Task>? onEpoch = null) : IRunClient
 {
     public Task RunStatusChanged(RunStatusMessage message) => onStatus?.Invoke(message) ?? Task.CompletedTask;
     public Task BatchProgress(BatchProgressMessage message) => onBatch?.Invoke(message) ?? Task.CompletedTask;

@@ -12,7 +12,7 @@ using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Runs;
 
 /// <summary>
 /// Executes one queued run from start to finish: takes the snapshot, decodes it once, calls the
@@ -22,7 +22,7 @@ namespace HappySad.Web.Services;
 public sealed class RunExecutor(
     IDbContextFactory<HappySadDbContext> contexts,
     StoragePaths paths,
-    TrainingEvents events,
+    RunEvents events,
     IOptions<TrainingOptions> options,
     TimeProvider clock,
     ILogger<RunExecutor> logger)
@@ -299,7 +299,7 @@ public sealed class RunExecutor(
     }
 
     /// <summary>Writes each epoch as it ends, and passes progress to the notifier (batches at a bounded rate).</summary>
-    sealed class RunRecorder(IDbContextFactory<HappySadDbContext> contexts, TrainingEvents events, int progressIntervalMilliseconds, int runId) : ITrainingCallback
+    sealed class RunRecorder(IDbContextFactory<HappySadDbContext> contexts, RunEvents events, int progressIntervalMilliseconds, int runId) : ITrainingCallback
     {
         readonly Stopwatch _sinceLastBatchMessage = Stopwatch.StartNew();
         volatile BatchProgress? _last;

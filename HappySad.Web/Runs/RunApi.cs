@@ -1,13 +1,12 @@
 using System.Text.Json;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
-using HappySad.Web.Services;
 using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
-namespace HappySad.Web.Api;
+namespace HappySad.Web.Runs;
 
 /// <summary>A run as the HTTP API shows it.</summary>
 public sealed record RunDocument(
@@ -39,7 +38,7 @@ public sealed record RunDocument(
                 run.TestAccuracy.Value, run.TestPrecision ?? 0, run.TestRecall ?? 0, run.TestF1 ?? 0, run.TestBalancedAccuracy ?? 0,
                 run.TruePositives ?? 0, run.FalsePositives ?? 0, run.TrueNegatives ?? 0, run.FalseNegatives ?? 0),
             run.ModelPath is null ? null : new ModelDocument($"/api/runs/{run.Id}/model", run.ModelBytes ?? 0, run.ModelSha256 ?? ""),
-            withEpochs ? [.. run.History.Select(e => TrainingRunService.ToMessage(run, e))] : null);
+            withEpochs ? [.. run.History.Select(e => RunService.ToMessage(run, e))] : null);
     }
 }
 
@@ -70,14 +69,14 @@ public static class RunApi
         return app;
     }
 
-    static async Task<Ok<IReadOnlyList<RunDocument>>> ListRuns(TrainingRunService runs, CancellationToken cancellationToken) =>
+    static async Task<Ok<IReadOnlyList<RunDocument>>> ListRuns(RunService runs, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<RunDocument>>([.. (await runs.ListAsync(cancellationToken)).Select(r => RunDocument.From(r, withEpochs: false))]);
 
     /// <summary>
     /// The body is one object: <c>dataSetId</c> beside the recipe's options, each defaulting to the
     /// notebook's. With <c>preset</c> set, the preset's model and training options replace any given ones.
     /// </summary>
-    static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(JsonElement body, IOptions<JsonOptions> json, TrainingRunService runs, CancellationToken cancellationToken)
+    static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(JsonElement body, IOptions<JsonOptions> json, RunService runs, CancellationToken cancellationToken)
     {
         try
         {
@@ -107,12 +106,12 @@ public static class RunApi
     static ValidationProblem Problem(IReadOnlyList<string> problems) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = [.. problems] }, detail: string.Join(" ", problems));
 
-    static async Task<Results<Ok<RunDocument>, ProblemHttpResult>> GetRun(int id, TrainingRunService runs, CancellationToken cancellationToken) =>
+    static async Task<Results<Ok<RunDocument>, ProblemHttpResult>> GetRun(int id, RunService runs, CancellationToken cancellationToken) =>
         await runs.GetAsync(id, cancellationToken) is { } run
             ? TypedResults.Ok(RunDocument.From(run, withEpochs: true))
             : NotFound($"run {id} does not exist");
 
-    static async Task<Results<Accepted<CancelDocument>, ProblemHttpResult>> CancelRun(int id, TrainingRunService runs, CancellationToken cancellationToken)
+    static async Task<Results<Accepted<CancelDocument>, ProblemHttpResult>> CancelRun(int id, RunService runs, CancellationToken cancellationToken)
     {
         try
         {
@@ -131,7 +130,7 @@ public static class RunApi
 
     public sealed record CancelDocument(CancelOutcome Outcome);
 
-    static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(int id, TrainingRunService runs, CancellationToken cancellationToken)
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(int id, RunService runs, CancellationToken cancellationToken)
     {
         try
         {
@@ -148,7 +147,7 @@ public static class RunApi
         }
     }
 
-    static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> DownloadModel(int id, TrainingRunService runs, StoragePaths paths, CancellationToken cancellationToken)
+    static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> DownloadModel(int id, RunService runs, StoragePaths paths, CancellationToken cancellationToken)
     {
         var run = await runs.GetAsync(id, cancellationToken);
         if (run is null)

@@ -1,7 +1,6 @@
-using HappySad.Web.Services;
 using Microsoft.AspNetCore.SignalR;
 
-namespace HappySad.Web.Hubs;
+namespace HappySad.Web.Runs;
 
 /// <summary>
 /// Live training progress for any SignalR client at <c>/hubs/training</c>. A client calls
@@ -9,7 +8,7 @@ namespace HappySad.Web.Hubs;
 /// <c>EpochCompleted</c> for that run; the call returns the epochs already finished, so a client
 /// that joins half way catches up. <see cref="WatchAllRuns"/> hears every run.
 /// </summary>
-public sealed class TrainingHub(TrainingRunService runs) : Hub<ITrainingClient>
+public sealed class RunHub(RunService runs) : Hub<IRunClient>
 {
     public const string Path = "/hubs/training";
     public const string AllRunsGroup = "runs";
@@ -17,7 +16,7 @@ public sealed class TrainingHub(TrainingRunService runs) : Hub<ITrainingClient>
     public static string RunGroup(int runId) => $"run-{runId}";
 
     /// <summary>Joins the run's group first and reads its state second, so no epoch falls between the two (one may arrive twice: compare epoch numbers).</summary>
-    public async Task<RunStateMessage> WatchRun(int runId)
+    public async Task<RunCatchUpMessage> WatchRun(int runId)
     {
         await Groups.AddToGroupAsync(Context.ConnectionId, RunGroup(runId));
         return await runs.StateAsync(runId, Context.ConnectionAborted)

@@ -1,4 +1,4 @@
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Runs;
 
 /// <summary>How training runs report progress. Bound from the <c>TrainingOptions</c> configuration section.</summary>
 public sealed class TrainingOptions

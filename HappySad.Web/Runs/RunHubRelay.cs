@@ -1,15 +1,14 @@
 using System.Threading.Channels;
-using HappySad.Web.Services;
 using Microsoft.AspNetCore.SignalR;
 
-namespace HappySad.Web.Hubs;
+namespace HappySad.Web.Runs;
 
 /// <summary>
 /// Carries the notifier's events to the hub's groups. Events go through one queue and are sent one
 /// after another, so every client hears a run's epochs in the order they happened, and a slow
 /// client never holds up the trainer.
 /// </summary>
-public sealed class TrainingHubRelay(TrainingEvents events, IHubContext<TrainingHub, ITrainingClient> hub, ILogger<TrainingHubRelay> logger) : BackgroundService, ITrainingClient
+public sealed class RunHubRelay(RunEvents events, IHubContext<RunHub, IRunClient> hub, ILogger<RunHubRelay> logger) : BackgroundService, IRunClient
 {
     readonly Channel<Func<Task>> _sends = Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -40,9 +39,9 @@ public sealed class TrainingHubRelay(TrainingEvents events, IHubContext<Training
     public Task EpochCompleted(EpochCompletedMessage message) =>
         Enqueue(message.RunId, client => client.EpochCompleted(message));
 
-    Task Enqueue(int runId, Func<ITrainingClient, Task> send)
+    Task Enqueue(int runId, Func<IRunClient, Task> send)
     {
-        _sends.Writer.TryWrite(() => send(hub.Clients.Groups(TrainingHub.RunGroup(runId), TrainingHub.AllRunsGroup)));
+        _sends.Writer.TryWrite(() => send(hub.Clients.Groups(RunHub.RunGroup(runId), RunHub.AllRunsGroup)));
         return Task.CompletedTask;
     }
 }

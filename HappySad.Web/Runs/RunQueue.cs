@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Runs;
 
 /// <summary>
 /// Run ids waiting for the worker, in order, and the cancellation of each run this process is
 /// executing. The database is the record of what is queued; this is only the hand-off.
 /// </summary>
-public sealed class TrainingJobs
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "It is the queue of runs waiting for the worker, though not a collection type.")]
+public sealed class RunQueue
 {
     readonly Channel<int> _runs = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true });
     readonly ConcurrentDictionary<int, CancellationTokenSource> _executing = new();

@@ -1,10 +1,10 @@
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Runs;
 
 /// <summary>
 /// The hosted service that trains: recovers what a previous process left behind, then takes queued
 /// runs one at a time and hands each to <see cref="RunExecutor"/>, which records everything.
 /// </summary>
-public sealed class TrainingWorker(TrainingJobs queue, TrainingRunService runs, RunExecutor executor, ILogger<TrainingWorker> logger) : BackgroundService
+public sealed class RunWorker(RunQueue queue, RunService runs, RunExecutor executor, ILogger<RunWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

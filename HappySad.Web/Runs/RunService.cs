@@ -5,7 +5,7 @@ using HappySad.Web.Data;
 using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappySad.Web.Services;
+namespace HappySad.Web.Runs;
 
 public sealed class RunNotFoundException(int id) : Exception($"run {id} does not exist")
 {
@@ -36,16 +36,16 @@ public enum CancelOutcome
 }
 
 /// <summary>A run's status and the epochs it has finished: what a watcher that joins late needs to catch up.</summary>
-public sealed record RunStateMessage(int RunId, RunStatus Status, string? Message, int Epochs, IReadOnlyList<EpochCompletedMessage> History);
+public sealed record RunCatchUpMessage(int RunId, RunStatus Status, string? Message, int Epochs, IReadOnlyList<EpochCompletedMessage> History);
 
 /// <summary>Launching, listing, cancelling and deleting training runs; the worker executes them.</summary>
-public sealed class TrainingRunService(
+public sealed class RunService(
     IDbContextFactory<HappySadDbContext> contexts,
     StoragePaths paths,
-    TrainingJobs queue,
-    TrainingEvents events,
+    RunQueue queue,
+    RunEvents events,
     TimeProvider clock,
-    ILogger<TrainingRunService> logger)
+    ILogger<RunService> logger)
 {
     /// <summary>Everything that stops <paramref name="recipe"/> from working on data set <paramref name="dataSetId"/>, as sentences; empty when a run can start.</summary>
     public async Task<IReadOnlyList<string>> ProblemsAsync(int dataSetId, RunRecipe recipe, CancellationToken cancellationToken = default)
@@ -160,9 +160,9 @@ public sealed class TrainingRunService(
         }
     }
 
-    public async Task<RunStateMessage?> StateAsync(int id, CancellationToken cancellationToken = default) =>
+    public async Task<RunCatchUpMessage?> StateAsync(int id, CancellationToken cancellationToken = default) =>
         await GetAsync(id, cancellationToken) is { } run
-            ? new RunStateMessage(run.Id, run.Status, run.Message, run.Recipe.Epochs, [.. run.History.Select(e => ToMessage(run, e))])
+            ? new RunCatchUpMessage(run.Id, run.Status, run.Message, run.Recipe.Epochs, [.. run.History.Select(e => ToMessage(run, e))])
             : null;
 
     public static EpochCompletedMessage ToMessage(TrainingRun run, RunEpoch epoch)
