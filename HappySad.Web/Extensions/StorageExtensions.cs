@@ -35,6 +35,7 @@ public static class StorageExtensions
         services.AddSingleton<RunQueue>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunService>();
+        services.AddSingleton<RunRecovery>();
         services.AddOptions<PredictionOptions>().BindConfiguration(nameof(PredictionOptions));
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();

@@ -1,26 +1,4 @@
-using HappySad.Web.Data;
-
 namespace HappySad.Web.Runs;
-
-/// <summary>A run changed status. <see cref="Message"/> carries the error of a failed run or the note of a cancelled or interrupted one.</summary>
-public sealed record RunStatusMessage(int RunId, RunStatus Status, string? Message);
-
-/// <summary>A batch finished. Epoch and batch count from 1.</summary>
-public sealed record BatchProgressMessage(int RunId, int Epoch, int Epochs, int Batch, int BatchesPerEpoch, double Loss);
-
-/// <summary>An epoch finished, named as Keras logs it.</summary>
-public sealed record EpochCompletedMessage(int RunId, int Epoch, int Epochs, double Loss, double Accuracy, double? ValLoss, double? ValAccuracy, double Seconds);
-
-/// <summary>
-/// What a watcher of training runs hears: the methods of the SignalR hub's clients and of in-process
-/// subscribers alike.
-/// </summary>
-public interface IRunClient
-{
-    Task RunStatusChanged(RunStatusMessage message);
-    Task BatchProgress(BatchProgressMessage message);
-    Task EpochCompleted(EpochCompletedMessage message);
-}
 
 /// <summary>
 /// The one notifier for training progress in this process. Subscribers hear about one run or all
@@ -90,15 +68,4 @@ public sealed class RunEvents(ILogger<RunEvents> logger)
 
         public void Dispose() => Interlocked.Exchange(ref _dispose, null)?.Invoke();
     }
-}
-
-/// <summary>Adapts delegates to <see cref="IRunClient"/>, for components that want a hook or two.</summary>
-public sealed class RunObserver(
-    Func<RunStatusMessage, Task>? onStatus = null,
-    Func<BatchProgressMessage, Task>? onBatch = null,
-    Func<EpochCompletedMessage, Task>? onEpoch = null) : IRunClient
-{
-    public Task RunStatusChanged(RunStatusMessage message) => onStatus?.Invoke(message) ?? Task.CompletedTask;
-    public Task BatchProgress(BatchProgressMessage message) => onBatch?.Invoke(message) ?? Task.CompletedTask;
-    public Task EpochCompleted(EpochCompletedMessage message) => onEpoch?.Invoke(message) ?? Task.CompletedTask;
 }

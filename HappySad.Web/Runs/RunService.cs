@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using HappySad.Training.Native;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
@@ -6,37 +5,6 @@ using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Web.Runs;
-
-public sealed class RunNotFoundException(int id) : Exception($"run {id} does not exist")
-{
-    public int Id { get; } = id;
-}
-
-/// <summary>An action that the run's status does not allow (deleting a running run, for one).</summary>
-public sealed class RunStateException(string message) : Exception(message);
-
-/// <summary>A run ended without a model; the message gives its status and the reason it recorded.</summary>
-public sealed class RunFailedException(int id, RunStatus status, string? reason)
-    : Exception($"run {id} {status.ToString().ToLowerInvariant()}: {reason}")
-{
-    public int Id { get; } = id;
-    public RunStatus Status { get; } = status;
-}
-
-public enum CancelOutcome
-{
-    /// <summary>It was queued and will not start.</summary>
-    Cancelled,
-
-    /// <summary>It is training here; it stops within one batch and is then recorded as Cancelled.</summary>
-    Stopping,
-
-    /// <summary>It had already finished; nothing changed.</summary>
-    AlreadyFinished,
-}
-
-/// <summary>A run's status and the epochs it has finished: what a watcher that joins late needs to catch up.</summary>
-public sealed record RunCatchUpMessage(int RunId, RunStatus Status, string? Message, int Epochs, IReadOnlyList<EpochCompletedMessage> History);
 
 /// <summary>Launching, listing, cancelling and deleting training runs; the worker executes them.</summary>
 public sealed class RunService(
@@ -231,55 +199,5 @@ public sealed class RunService(
         if (Directory.Exists(folder))
             Directory.Delete(folder, recursive: true);
         logger.LogInformation("Deleted run {RunId}", id);
-    }
-
-    /// <summary>
-    /// At start-up: a run left Running by this app (or by a command-line process that is gone) was
-    /// cut off by a stop or crash, so it becomes Interrupted with a note; queued runs go back to the
-    /// worker in the order they were asked for. Returns the run ids queued again.
-    /// </summary>
-    public async Task<IReadOnlyList<int>> RecoverAsync(CancellationToken cancellationToken = default)
-    {
-        var context = await contexts.CreateDbContextAsync(cancellationToken);
-        await using (context)
-        {
-            var running = await context.TrainingRuns
-                .Where(r => r.Status == RunStatus.Running || (r.Status == RunStatus.Queued && r.Source == RunSource.CommandLine))
-                .ToListAsync(cancellationToken);
-            foreach (var run in running.Where(r => r.Source == RunSource.Dashboard || !IsAlive(r.ProcessId)))
-            {
-                var epochs = await context.RunEpochs.CountAsync(e => e.RunId == run.Id, cancellationToken);
-                run.Status = RunStatus.Interrupted;
-                run.FinishedAt = clock.GetUtcNow();
-                run.Message = $"The process training it stopped unexpectedly after {epochs} of {run.Recipe.Epochs} epochs; the finished epochs are kept. Launch a new run to train again.";
-                logger.LogWarning("Run {RunId} was left running by a stopped process; marked interrupted", run.Id);
-            }
-            await context.SaveChangesAsync(cancellationToken);
-            var queued = await context.TrainingRuns
-                .Where(r => r.Status == RunStatus.Queued && r.Source == RunSource.Dashboard)
-                .OrderBy(r => r.Id).Select(r => r.Id)
-                .ToListAsync(cancellationToken);
-            queued.ForEach(queue.Enqueue);
-            return queued;
-        }
-    }
-
-    static bool IsAlive(int? processId)
-    {
-        if (processId is not { } pid || pid == Environment.ProcessId)
-            return false;
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
     }
 }
