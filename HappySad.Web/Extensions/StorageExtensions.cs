@@ -33,6 +33,8 @@ public static class StorageExtensions
         services.AddOptions<TrainingOptions>().BindConfiguration(nameof(TrainingOptions));
         services.AddSingleton<RunEvents>();
         services.AddSingleton<RunQueue>();
+        services.AddSingleton<RunSnapshot>();
+        services.AddSingleton<RunRecorder>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunService>();
         services.AddSingleton<RunRecovery>();
