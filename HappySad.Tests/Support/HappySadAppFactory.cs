@@ -1,5 +1,7 @@
 using HappySad.Web.Data;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
+using HappySad.Web.Runs;
+using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -41,13 +43,13 @@ internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? se
     public async Task<TrainingRun> WaitForRunAsync(int runId, int timeoutSeconds = 180)
     {
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var subscription = Service<TrainingEvents>().Subscribe(runId, new TrainingObserver(onStatus: m =>
+        using var subscription = Service<RunEvents>().Subscribe(runId, new RunObserver(onStatus: m =>
         {
             if (m.Status is not (RunStatus.Queued or RunStatus.Running))
                 finished.TrySetResult();
             return Task.CompletedTask;
         }));
-        var runs = Service<TrainingRunService>();
+        var runs = Service<RunService>();
         if ((await runs.GetAsync(runId))!.IsActive)
             await finished.Task.WaitAsync(TimeSpan.FromSeconds(timeoutSeconds));
         return (await runs.GetAsync(runId))!;

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using HappySad.Web.Api;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
 
 namespace HappySad.Tests.Support;
 

@@ -1,5 +1,5 @@
 using HappySad.Web.Extensions;
-using HappySad.Web.Services;
+using HappySad.Web.Storage;
 using Microsoft.Extensions.Logging.Console;
 
 namespace HappySad.Web.Cli;

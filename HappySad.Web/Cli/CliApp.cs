@@ -5,7 +5,7 @@ using HappySad.Training.Persistence;
 using HappySad.Training.Pretrained;
 using HappySad.Training.Training;
 using HappySad.Web.Cli.Commands;
-using HappySad.Web.Services;
+using HappySad.Web.Runs;
 
 namespace HappySad.Web.Cli;
 

@@ -3,7 +3,7 @@ using HappySad.Training.Data;
 using HappySad.Training.Evaluation;
 using HappySad.Training.Faces;
 using HappySad.Training.Training;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
 
 namespace HappySad.Web.Cli;
 

@@ -1,5 +1,8 @@
 using HappySad.Web.Data;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
+using HappySad.Web.Predictions;
+using HappySad.Web.Runs;
+using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -28,10 +31,13 @@ public static class StorageExtensions
     public static IServiceCollection AddHappySadRuns(this IServiceCollection services)
     {
         services.AddOptions<TrainingOptions>().BindConfiguration(nameof(TrainingOptions));
-        services.AddSingleton<TrainingEvents>();
-        services.AddSingleton<TrainingJobs>();
+        services.AddSingleton<RunEvents>();
+        services.AddSingleton<RunQueue>();
+        services.AddSingleton<RunSnapshot>();
+        services.AddSingleton<RunRecorder>();
         services.AddSingleton<RunExecutor>();
-        services.AddSingleton<TrainingRunService>();
+        services.AddSingleton<RunService>();
+        services.AddSingleton<RunRecovery>();
         services.AddOptions<PredictionOptions>().BindConfiguration(nameof(PredictionOptions));
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelCache>();

@@ -3,8 +3,10 @@ using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
 using HappySad.Web.Api;
 using HappySad.Web.Components;
-using HappySad.Web.Hubs;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
+using HappySad.Web.Predictions;
+using HappySad.Web.Runs;
+using HappySad.Web.Storage;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
@@ -64,8 +66,8 @@ public static class WebExtensions
         // Before any request can touch TorchSharp: it does not retry a failed native load.
         TorchRuntime.EnsureInitialized();
         builder.AddHappySadCore(args);
-        builder.Services.AddHostedService<TrainingWorker>();
-        builder.Services.AddHostedService<TrainingHubRelay>();
+        builder.Services.AddHostedService<RunWorker>();
+        builder.Services.AddHostedService<RunHubRelay>();
         builder.Services.AddSignalR().AddJsonProtocol(o => WireJson.Configure(o.PayloadSerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
@@ -95,7 +97,7 @@ public static class WebExtensions
         app.MapOpenApi();
         // A browsable page over the OpenAPI document, at /scalar.
         app.MapScalarApiReference(options => options.WithTitle("HappySad API"));
-        app.MapHub<TrainingHub>(TrainingHub.Path);
+        app.MapHub<RunHub>(RunHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using HappySad.Training.Data;
-using HappySad.Web.Services;
+using HappySad.Web.DataSets;
+using HappySad.Web.Storage;
 
 namespace HappySad.Web.Cli.Commands;
 

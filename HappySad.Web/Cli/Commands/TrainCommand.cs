@@ -6,7 +6,8 @@ using HappySad.Training.Models;
 using HappySad.Training.Persistence;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
-using HappySad.Web.Services;
+using HappySad.Web.Runs;
+using HappySad.Web.Storage;
 
 namespace HappySad.Web.Cli.Commands;
 
@@ -94,7 +95,7 @@ internal static class TrainCommand
         var storage = await cli.OpenStorageAsync(dataDirectory);
         await using (storage)
         {
-            var runs = storage.Get<TrainingRunService>();
+            var runs = storage.Get<RunService>();
             var paths = storage.Get<StoragePaths>();
             var run = await runs.RecordFolderRunAsync(recipe, data, cli.CancellationToken);
             if (!json)

@@ -1,0 +1,78 @@
+using HappySad.Tests.Support;
+using HappySad.Training.Data;
+using SkiaSharp;
+
+namespace HappySad.Tests.Training.Data;
+
+public class ImageFolderTests
+{
+    [Fact]
+    public void OrdersClassesByOrdinalFolderNameLikeKeras()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("sad/a.png"), TestImages.Solid(40, 40, SKColors.Blue));
+        File.WriteAllBytes(temp.File("happy/b.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+
+        var folder = ImageFolder.Open(temp.Path);
+
+        Assert.Equal(["happy", "sad"], folder.ClassNames);
+        Assert.Equal(1, folder.Files.Single(f => f.Path.EndsWith("a.png", StringComparison.Ordinal)).Label);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("happy")]
+    [InlineData("happy,sad,angry")]
+    public void RefusesAnythingButTwoClasses(string classes)
+    {
+        using var temp = new TempDirectory();
+        foreach (var name in classes.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            Directory.CreateDirectory(Path.Combine(temp.Path, name));
+
+        var e = Assert.Throws<DataSetException>(() => ImageFolder.Open(temp.Path));
+
+        Assert.Contains("exactly two class folders", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadKeepsGoodImagesReportsBadOnesAndNotesLyingExtensions()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("happy/good.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+        File.WriteAllBytes(temp.File("happy/really-a-png.jpg"), TestImages.Solid(40, 40, SKColors.Orange));
+        File.WriteAllBytes(temp.File("sad/good.jpg"), TestImages.Solid(40, 40, SKColors.Blue, SKEncodedImageFormat.Jpeg));
+        File.WriteAllBytes(temp.File("sad/empty.jpg"), []);
+        File.WriteAllText(temp.File("sad/page.png"), "<html><body>not found</body></html>");
+
+        var load = ImageFolder.Open(temp.Path).Load();
+
+        Assert.Equal(3, load.Images.Count);
+        Assert.Equal([0, 0, 1], load.Images.Labels);
+        Assert.Equal(["empty.jpg", "page.png"], load.Rejected.Select(r => Path.GetFileName(r.Path)).Order());
+        Assert.All(load.Rejected, r => Assert.Equal("sad", r.ClassName));
+        var lie = Assert.Single(load.Mislabeled);
+        Assert.EndsWith("really-a-png.jpg", lie.Path, StringComparison.Ordinal);
+        Assert.Equal("extension says JPEG but the content is PNG", lie.Reason);
+    }
+
+    [Fact]
+    public void ScanQuarantinesBadFilesWithoutDeletingAnything()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("data/happy/good.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+        File.WriteAllBytes(temp.File("data/happy/tiny.png"), TestImages.Solid(8, 8, SKColors.Yellow));
+        File.WriteAllBytes(temp.File("data/sad/good.png"), TestImages.Solid(40, 40, SKColors.Blue));
+        File.WriteAllText(temp.File("data/sad/notes.txt"), "to do");
+        File.WriteAllText(temp.File("quarantine/sad/notes.txt"), "already here");
+
+        var report = DataScanner.Scan(ImageFolder.Open(Path.Combine(temp.Path, "data")));
+        var moves = DataScanner.Quarantine(report.Rejected, Path.Combine(temp.Path, "quarantine"));
+
+        Assert.Equal(2, report.Usable);
+        Assert.Equal(2, moves.Count);
+        Assert.False(File.Exists(temp.File("data/happy/tiny.png")));
+        Assert.True(File.Exists(temp.File("quarantine/happy/tiny.png")));
+        Assert.Equal("already here", File.ReadAllText(temp.File("quarantine/sad/notes.txt")));
+        Assert.Equal("to do", File.ReadAllText(temp.File("quarantine/sad/notes.1.txt")));
+    }
+}

@@ -1,0 +1,128 @@
+using HappySad.Tests.Support;
+using HappySad.Training.Data;
+using HappySad.Training.Faces;
+using SkiaSharp;
+
+namespace HappySad.Tests.Training.Faces;
+
+public sealed class FaceCropTests
+{
+    /// <summary>A studio portrait from the seed photos: one face, well lit.</summary>
+    static string Portrait => Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg");
+
+    [Fact]
+    public void FindsTheFaceInAPortraitAndCropsToIt()
+    {
+        var bytes = File.ReadAllBytes(Portrait);
+        var image = new ImagePreparation(112, CropMode.Face).Prepare(bytes);
+
+        var face = Assert.IsType<FaceBox>(image.Face);
+        Assert.True(face.Score > 0.8, $"score {face.Score}");
+        Assert.InRange(face.Width, 0.05, 0.9);
+        Assert.InRange(face.Height, 0.05, 0.9);
+        Assert.InRange(face.X, 0, 1 - face.Width);
+        Assert.InRange(face.Y, 0, 1 - face.Height);
+        Assert.Equal(112, image.Size);
+        Assert.NotEqual(ImageDecoder.Decode(bytes, 112).Rgb, image.Rgb);
+    }
+
+    [Fact]
+    public void FindsTheSameFaceInTheMirroredPhoto()
+    {
+        var bytes = File.ReadAllBytes(Portrait);
+        using var original = SKBitmap.Decode(bytes);
+        using var mirrored = new SKBitmap(original.Info);
+        using (var canvas = new SKCanvas(mirrored))
+        using (var picture = SKImage.FromBitmap(original))
+        {
+            canvas.Scale(-1, 1, original.Width / 2f, 0);
+            canvas.DrawImage(picture, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
+        }
+
+        var face = FaceDetection.Default.Find(original).MaxBy(f => f.Area)!;
+        var mirror = FaceDetection.Default.Find(mirrored).MaxBy(f => f.Area)!;
+
+        Assert.InRange(mirror.X - (1 - face.Right), -0.03, 0.03);
+        Assert.InRange(mirror.Y - face.Y, -0.03, 0.03);
+        Assert.InRange(mirror.Width / face.Width, 0.9, 1.1);
+    }
+
+    [Fact]
+    public void FallsBackToTheWholeImageWhenThereIsNoFace()
+    {
+        var bytes = TestImages.Quadrants(300);
+        var image = new ImagePreparation(112, CropMode.Face).Prepare(bytes);
+
+        Assert.Null(image.Face);
+        Assert.Equal(ImageDecoder.Decode(bytes, 112).Rgb, image.Rgb);
+    }
+
+    [Fact]
+    public void FaceAndWholeStacksTheFaceCropAboveTheWholePhoto()
+    {
+        var bytes = File.ReadAllBytes(Portrait);
+        var image = new ImagePreparation(112, CropMode.FaceAndWhole).Prepare(bytes);
+        var faceOnly = new ImagePreparation(112, CropMode.Face).Prepare(bytes);
+
+        Assert.Equal(2, image.Views);
+        Assert.Equal(2 * 112 * 112 * 3, image.Rgb.Length);
+        Assert.Equal(faceOnly.Face, image.Face);
+        Assert.Equal(faceOnly.Rgb, image.Rgb[..(112 * 112 * 3)]);
+        // The whole view is resized from the same decode the detector saw (FaceCrop.WorkingSize a side at least).
+        using var decoded = ImageDecoder.DecodeBitmap(bytes, FaceCrop.WorkingSize, null);
+        Assert.Equal(ImageDecoder.ResizeToRgb(decoded.Bitmap, 112), image.Rgb[(112 * 112 * 3)..]);
+    }
+
+    [Fact]
+    public void FaceAndWholeLeavesTheFaceViewBlackWhenThereIsNoFace()
+    {
+        var bytes = TestImages.Quadrants(300);
+        var image = new ImagePreparation(112, CropMode.FaceAndWhole).Prepare(bytes);
+
+        Assert.Null(image.Face);
+        Assert.All(image.Rgb[..(112 * 112 * 3)], b => Assert.Equal(0, b));
+        Assert.Equal(ImageDecoder.Decode(bytes, 112).Rgb, image.Rgb[(112 * 112 * 3)..]);
+    }
+
+    [Fact]
+    public void CropPadsATallFaceToASquareWithBlackSides()
+    {
+        // A 200x200 white image with a red 40x80 block: crop exactly the block.
+        using var bitmap = new SKBitmap(new SKImageInfo(200, 200, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        bitmap.Erase(SKColors.White);
+        using (var canvas = new SKCanvas(bitmap))
+        using (var red = new SKPaint { Color = SKColors.Red })
+            canvas.DrawRect(SKRect.Create(80, 60, 40, 80), red);
+
+        var rgb = FaceCrop.Crop(bitmap, new FaceBox(0.4, 0.3, 0.2, 0.4, 1), 64, margin: 0);
+
+        (byte, byte, byte) At(int x, int y) => (rgb[((y * 64) + x) * 3], rgb[(((y * 64) + x) * 3) + 1], rgb[(((y * 64) + x) * 3) + 2]);
+        Assert.Equal(((byte)0, (byte)0, (byte)0), At(2, 32));
+        Assert.Equal(((byte)0, (byte)0, (byte)0), At(61, 32));
+        Assert.Equal(((byte)255, (byte)0, (byte)0), At(32, 2));
+        Assert.Equal(((byte)255, (byte)0, (byte)0), At(32, 61));
+    }
+
+    [Fact]
+    public void SuppressesOverlappingBoxesKeepingTheMostConfident()
+    {
+        // Two anchors in one cell fire on nearly the same box; a third cell fires far away.
+        var grid = new float[2 * 2 * 25];
+        Array.Fill(grid, -10f);
+        void Cell(int row, int col, int anchor, float score)
+        {
+            var at = (((row * 2) + col) * 25) + (anchor * 5);
+            (grid[at], grid[at + 1], grid[at + 2], grid[at + 3], grid[at + 4]) = (0, 0, -1.5f, -1.5f, score);
+        }
+        Cell(0, 0, 3, 3);
+        Cell(0, 0, 2, 1);
+        Cell(1, 1, 0, 2);
+
+        var boxes = FaceDetector.Suppress(TinyFaceDetector.Decode(grid, 2, 1, 1, 0.5), 0.4);
+
+        Assert.Equal(2, boxes.Count);
+        Assert.True(boxes[0].Score > boxes[1].Score);
+        Assert.InRange(boxes[0].X + (boxes[0].Width / 2), 0.24, 0.26);
+        Assert.InRange(boxes[1].X + (boxes[1].Width / 2), 0.74, 0.76);
+    }
+}

@@ -1,0 +1,182 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using HappySad.Tests.Support;
+using HappySad.Training.Pretrained;
+
+namespace HappySad.Tests.Training.Pretrained;
+
+/// <summary>
+/// The face-api cache against a registry played in memory: a small tarball of our own, laid out as the
+/// package's, served when the test says so, so what callers do while a download is under way is seen.
+/// </summary>
+public sealed class FaceApiCacheTests : IDisposable
+{
+    static readonly byte[] Tarball = MakeTarball();
+    readonly TempDirectory _cache = new();
+
+    public void Dispose() => _cache.Dispose();
+
+    [Fact]
+    public async Task CallersArrivingDuringTheFirstDownloadShareIt()
+    {
+        using var registry = new RegistryStub(Tarball);
+        var cache = Cache(registry, Integrity(Tarball));
+
+        var callers = Enumerable.Range(0, 8).Select(_ => cache.EnsureAsync()).ToList();
+        await registry.Requested;
+        Assert.DoesNotContain(callers, c => c.IsCompleted);
+        Assert.False(cache.IsAvailable);
+        registry.Answer();
+        await Task.WhenAll(callers);
+
+        Assert.Equal(1, registry.Requests);
+        Assert.Equal("https://registry.example/@vladmandic/face-api/-/face-api-1.7.15.tgz", registry.LastUrl?.ToString());
+        Assert.True(cache.IsAvailable);
+        Assert.Equal($"{{\"model\":\"{FaceApiPackage.TinyFaceDetector}\"}}", await File.ReadAllTextAsync(cache.ManifestPath(FaceApiPackage.TinyFaceDetector)));
+        Assert.True(File.Exists(cache.SamplePath("sample6.jpg")));
+        // Unpacked in a staging folder and moved into place: nothing else is left in the cache.
+        Assert.Equal([cache.Directory], Directory.GetFileSystemEntries(_cache.Path));
+
+        await cache.EnsureAsync(withSamples: true);
+        Assert.Equal(1, registry.Requests);
+    }
+
+    [Fact]
+    public async Task ACallerThatGivesUpLeavesTheDownloadToTheOthers()
+    {
+        using var registry = new RegistryStub(Tarball);
+        var cache = Cache(registry, Integrity(Tarball));
+        using var giveUp = new CancellationTokenSource();
+
+        var impatient = cache.EnsureAsync(cancellationToken: giveUp.Token);
+        var patient = cache.EnsureAsync();
+        await registry.Requested;
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient);
+        Assert.False(patient.IsCompleted);
+        registry.Answer();
+        await patient;
+
+        Assert.True(cache.IsAvailable);
+        Assert.Equal(1, registry.Requests);
+    }
+
+    [Fact]
+    public async Task AFailedDownloadSaysWhatToDoAndTheNextCallerTriesAgain()
+    {
+        using var registry = new RegistryStub(Tarball, failures: 1);
+        registry.Answer();
+        var cache = Cache(registry, Integrity(Tarball));
+
+        var e = await Assert.ThrowsAsync<PretrainedUnavailableException>(() => cache.EnsureAsync());
+        Assert.StartsWith("face models need the pretrained weights of @vladmandic/face-api@1.7.15, which could not be downloaded from https://registry.example/", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"unpack the package's model/ files into {cache.Directory}", e.Message, StringComparison.Ordinal);
+        Assert.False(cache.IsAvailable);
+
+        await cache.EnsureAsync();
+        Assert.True(cache.IsAvailable);
+        Assert.Equal(2, registry.Requests);
+    }
+
+    [Fact]
+    public async Task ATarballOtherThanThePublishedOneIsRefusedAndLeavesNothingBehind()
+    {
+        using var registry = new RegistryStub(Tarball);
+        registry.Answer();
+        var cache = Cache(registry, Integrity([1, 2, 3]));
+
+        var e = await Assert.ThrowsAsync<PretrainedUnavailableException>(() => cache.EnsureAsync());
+        Assert.Contains("does not match the registry's published SHA-512", e.Message, StringComparison.Ordinal);
+        Assert.False(cache.IsAvailable);
+        Assert.Empty(Directory.Exists(_cache.Path) ? Directory.GetFileSystemEntries(_cache.Path) : []);
+    }
+
+    [Fact]
+    public void ACacheFilledByHandIsUsedWithoutTheNetwork()
+    {
+        using var registry = new RegistryStub(Tarball);
+        var cache = Cache(registry, Integrity(Tarball));
+        Directory.CreateDirectory(cache.Directory);
+        foreach (var model in new[] { FaceApiPackage.TinyFaceDetector, FaceApiPackage.SsdMobilenetV1, FaceApiPackage.FaceExpression })
+            File.WriteAllText(cache.ManifestPath(model), "{}");
+
+        cache.Ensure();
+
+        Assert.Equal(0, registry.Requests);
+    }
+
+    FaceApiCache Cache(RegistryStub registry, string integrity) =>
+        new(new PretrainedOptions { CacheDirectory = _cache.Path, RegistryUrl = "https://registry.example" }, new HttpClient(registry), integrity);
+
+    /// <summary>
+    /// The app registers the process's one cache (the detectors find it from deep in the library), and a
+    /// host asking for another folder once it is in use is refused with both named, not silently split.
+    /// </summary>
+    [Fact]
+    public async Task TheAppSharesTheProcesssOneCacheAndAnotherFolderIsRefused()
+    {
+        await using var app = new HappySadAppFactory();
+        Assert.Same(FaceApiPackage.Cache, app.Service<FaceApiCache>());
+        Assert.Same(FaceApiPackage.Cache.Options, app.Service<PretrainedOptions>());
+        Assert.Same(FaceApiPackage.Cache, FaceApiPackage.Use(FaceApiPackage.Cache.Options with { }));
+
+        var elsewhere = FaceApiPackage.Cache.Options with { CacheDirectory = _cache.Path };
+        var refused = Assert.Throws<InvalidOperationException>(() => FaceApiPackage.Use(elsewhere));
+        Assert.Contains(FaceApiPackage.Cache.Options.CacheDirectory, refused.Message, StringComparison.Ordinal);
+        Assert.Contains(_cache.Path, refused.Message, StringComparison.Ordinal);
+    }
+
+    static string Integrity(byte[] tarball) => "sha512-" + Convert.ToBase64String(SHA512.HashData(tarball));
+
+    /// <summary>The files the cache unpacks, where the package has them, plus one it leaves alone.</summary>
+    static byte[] MakeTarball()
+    {
+        using var bytes = new MemoryStream();
+        using (var gzip = new GZipStream(bytes, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip))
+        {
+            void Add(string name, string content) =>
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)) });
+            foreach (var model in new[] { FaceApiPackage.TinyFaceDetector, FaceApiPackage.SsdMobilenetV1, FaceApiPackage.FaceExpression })
+            {
+                Add($"package/model/{model}-weights_manifest.json", $"{{\"model\":\"{model}\"}}");
+                Add($"package/model/{model}.bin", "weights");
+            }
+            foreach (var sample in FaceApiPackage.SampleNames)
+                Add($"package/demo/{sample}", "photo");
+            Add("package/LICENSE", "MIT");
+            Add("package/README.md", "not unpacked");
+        }
+        return bytes.ToArray();
+    }
+
+    /// <summary>An npm registry that answers each request once <see cref="Answer"/> is called, failing the first <c>failures</c>.</summary>
+    sealed class RegistryStub(byte[] tarball, int failures = 0) : HttpMessageHandler
+    {
+        readonly TaskCompletionSource _requested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        readonly TaskCompletionSource _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        int _requests;
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public Uri? LastUrl { get; private set; }
+
+        public Task Requested => _requested.Task;
+
+        public void Answer() => _answer.TrySetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var number = Interlocked.Increment(ref _requests);
+            LastUrl = request.RequestUri;
+            _requested.TrySetResult();
+            await _answer.Task.WaitAsync(cancellationToken);
+            return number <= failures
+                ? new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
+                : new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(tarball) };
+        }
+    }
+}

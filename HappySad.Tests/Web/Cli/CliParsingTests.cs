@@ -1,0 +1,103 @@
+using System.Text.RegularExpressions;
+using HappySad.Training.Training;
+using HappySad.Web.Cli;
+
+namespace HappySad.Tests.Web.Cli;
+
+/// <summary>What the command line accepts and how it says no, from the verbs' own definitions.</summary>
+public class CliParsingTests
+{
+    static readonly string[] RecipeOptions =
+        ["--preset", "--model", "--crop", "--epochs", "--batch-size", "--lr", "--seed", "--validation", "--test", "--device",
+         "--augment", "--weight-decay", "--dropout", "--patience", "--schedule", "--fine-tune"];
+
+    public static TheoryData<string> Verbs => [.. CliApp.CreateRootCommand(CliContext.Silent).Subcommands.Select(c => c.Name)];
+
+    [Theory]
+    [MemberData(nameof(Verbs))]
+    public async Task HelpListsEveryOptionOfTheCommand(string verb)
+    {
+        var command = CliApp.CreateRootCommand(CliContext.Silent).Subcommands.Single(c => c.Name == verb);
+
+        var (code, output, error) = await Run(verb, "--help");
+
+        Assert.True(code == 0, error);
+        foreach (var option in command.Options.Select(o => o.Name).Append("--help"))
+            Assert.Matches(OptionLine(option), output);
+    }
+
+    [Theory]
+    [InlineData("train", "--data", "--out", "--record", "--data-dir", "--json")]
+    [InlineData("crossval", "--data", "--folds", "--json")]
+    public async Task TrainAndCrossValidationShareTheRecipeOptionsWithTheNotebooksDefaults(string verb, params string[] own)
+    {
+        var (code, output, _) = await Run("help", verb);
+
+        Assert.Equal(0, code);
+        foreach (var option in own.Concat(RecipeOptions))
+            Assert.Matches(OptionLine(option), output);
+        Assert.Matches(@"(?m)^\s+--epochs <N>\s.*\[default: 20\]", output);
+        Assert.Matches(@"(?m)^\s+--lr <X>\s.*\[default: 0\.001\]", output);
+        Assert.Matches(@"(?m)^\s+--model <TYPE>\s.*\[default: seed-cnn\]", output);
+    }
+
+    [Fact]
+    public async Task RootHelpListsEveryCommand()
+    {
+        var (code, output, _) = await Run("--help");
+
+        Assert.Equal(0, code);
+        foreach (var verb in new[] { "train", "crossval", "evaluate", "predict", "scan", "faces", "import", "bench", "info", "help" })
+            Assert.Matches($@"(?m)^\s+{verb}\b", output);
+    }
+
+    [Fact]
+    public async Task AnUnknownOptionIsAUsageErrorThatNamesItAndPointsToTheCommandsHelp()
+    {
+        var (code, output, error) = await Run("scan", "--data", "x", "--frobnicate");
+
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+        Assert.Contains("'--frobnicate'", error, StringComparison.Ordinal);
+        Assert.Contains("scan --help", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("train", "0")]
+    [InlineData("train", "-0.01")]
+    [InlineData("train", "11")]
+    [InlineData("crossval", "0")]
+    public async Task AnOutOfRangeLearningRateIsRefusedInTheDashboardsWords(string verb, string learningRate)
+    {
+        var recipe = new RunRecipe { LearningRate = double.Parse(learningRate, System.Globalization.CultureInfo.InvariantCulture) };
+        var expected = new RunRecipeException(recipe.Problems(cudaAvailable: false)).Message;
+
+        var (code, output, error) = await Run(verb, "--data", "x", "--lr", learningRate);
+
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Equal($"error: {expected}", error.Trim());
+    }
+
+    /// <summary>The command line has no bounds of its own: a rate the dashboard accepts gets as far as reading the data.</summary>
+    [Fact]
+    public async Task ATinyLearningRateTheDashboardAcceptsIsAccepted()
+    {
+        var (code, _, error) = await Run("train", "--data", "/no/such/folder", "--lr", "1e-12");
+
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("--lr", error, StringComparison.Ordinal);
+    }
+
+    static Regex OptionLine(string name) => new($@"(?m)^\s+(?:\S+, )*{Regex.Escape(name)}(?: <| |$)");
+
+    static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliApp.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}

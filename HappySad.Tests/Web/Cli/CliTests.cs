@@ -1,0 +1,229 @@
+using System.Text.Json;
+using HappySad.Tests.Support;
+using HappySad.Web.Cli;
+using HappySad.Web.Data;
+using HappySad.Web.Runs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using SkiaSharp;
+
+namespace HappySad.Tests.Web.Cli;
+
+[Collection(TorchTraining.Name)]
+public class CliTests
+{
+    [Fact]
+    public async Task TrainEvaluatePredictRoundTripWithJson()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+        using var temp = new TempDirectory();
+        var model = temp.File("m.hsmodel");
+        var notAnImage = temp.File("notes.jpg");
+        File.WriteAllText(notAnImage, "hello");
+
+        var (trainCode, trainOut, _) = await Run("train", "--data", data.Path, "--epochs", "1", "--out", model, "--json");
+        var (evalCode, evalOut, _) = await Run("evaluate", "--model", model, "--data", data.Path, "--json");
+        var photo = Directory.EnumerateFiles(Path.Combine(data.Path, "happy")).First();
+        var (predictCode, predictOut, _) = await Run("predict", "--model", model, photo, notAnImage, "--json");
+
+        Assert.Equal(0, trainCode);
+        using var train = JsonDocument.Parse(trainOut);
+        Assert.Equal(1, train.RootElement.GetProperty("epochs").GetArrayLength());
+        Assert.True(File.Exists(model));
+
+        Assert.Equal(0, evalCode);
+        using var evaluation = JsonDocument.Parse(evalOut);
+        foreach (var key in new[] { "accuracy", "precision", "recall", "f1", "balanced_accuracy", "tp", "fp", "tn", "fn" })
+            Assert.True(evaluation.RootElement.TryGetProperty(key, out _), $"evaluate --json has {key}");
+        Assert.Equal(24, evaluation.RootElement.GetProperty("n").GetInt32());
+
+        Assert.Equal(1, predictCode); // one bad file makes the exit code non-zero, but the good one is answered
+        using var predictions = JsonDocument.Parse(predictOut);
+        var results = predictions.RootElement.EnumerateArray().ToList();
+        Assert.Contains(results[0].GetProperty("label").GetString(), new[] { "happy", "sad" });
+        Assert.Equal("whole image", results[0].GetProperty("region").GetString());
+        Assert.False(results[0].TryGetProperty("face", out _));
+        Assert.Equal("file is text, not an image", results[1].GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task TrainPrintsTheNotebooksModelSummaryBeforeTheFirstEpoch()
+    {
+        using var data = SharedPhotos.Subset(perClass: 10);
+        using var temp = new TempDirectory();
+
+        var (code, output, error) = await Run("train", "--data", data.Path, "--epochs", "1", "--out", temp.File("m.hsmodel"));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("conv1 (Conv2d)", output, StringComparison.Ordinal);
+        Assert.Contains("(None, 16, 254, 254)", output, StringComparison.Ordinal);
+        Assert.Contains("Total params: 3,696,625", output, StringComparison.Ordinal);
+        Assert.Contains("Trainable params: 3,696,625", output, StringComparison.Ordinal);
+        Assert.Contains("Non-trainable params: 0", output, StringComparison.Ordinal);
+        Assert.True(output.IndexOf("Total params", StringComparison.Ordinal) < output.IndexOf("Epoch 1/1", StringComparison.Ordinal), output);
+    }
+
+    [Fact]
+    public async Task TrainWithTheBestPresetRecordsItsPipelineInTheModelCard()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+        using var temp = new TempDirectory();
+        var model = temp.File("best.hsmodel");
+
+        var (code, output, error) = await Run("train", "--data", data.Path, "--preset", "best", "--out", model, "--json");
+
+        Assert.True(code == 0, error);
+        using var document = JsonDocument.Parse(output);
+        var card = HappySad.Training.Persistence.ModelStore.ReadCard(model);
+        Assert.Equal("face-verdict", card.Architecture);
+        Assert.Equal(HappySad.Training.Data.CropMode.FaceAndWhole, card.Preprocessing.Crop);
+        Assert.Equal(HappySad.Training.Faces.FaceDetection.Default, card.Preprocessing.FaceDetection);
+        Assert.Contains("ssd-mobilenet-v1", card.Preprocessing.FaceDetector, StringComparison.Ordinal);
+        Assert.Equal(112, card.Preprocessing.InputSize);
+        Assert.Equal("best", card.Training!.Preset);
+        Assert.Null(card.Training.Augmentation);
+        Assert.Equal(3, card.Training.TrainableParameters);
+        Assert.Equal(HappySad.Training.Training.LearningRateSchedule.Cosine, card.Training.Schedule);
+        Assert.True(card.Training.EarlyStoppingPatience > 0);
+        Assert.Equal(card.Training.EpochsRun, document.RootElement.GetProperty("epochs").GetArrayLength());
+
+        // evaluate --json says how it did where it read a face and where it had none; predict --json what it read.
+        var (evalCode, evalOut, evalError) = await Run("evaluate", "--model", model, "--data", data.Path, "--json");
+        Assert.True(evalCode == 0, evalError);
+        using var evaluation = JsonDocument.Parse(evalOut);
+        var byRegion = evaluation.RootElement.GetProperty("by_region");
+        Assert.True(byRegion.TryGetProperty("face", out var faces));
+        Assert.Equal(evaluation.RootElement.GetProperty("n").GetInt32(), byRegion.EnumerateObject().Sum(r => r.Value.GetProperty("n").GetInt32()));
+        foreach (var key in new[] { "balanced_accuracy", "tp", "fp", "tn", "fn" })
+            Assert.True(faces.TryGetProperty(key, out _), $"by_region.face has {key}");
+
+        var portrait = Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg");
+        var (predictCode, predictOut, predictError) = await Run("predict", "--model", model, portrait, "--json");
+        Assert.True(predictCode == 0, predictError);
+        using var predictions = JsonDocument.Parse(predictOut);
+        var verdict = predictions.RootElement[0];
+        Assert.Equal("face", verdict.GetProperty("region").GetString());
+        Assert.InRange(verdict.GetProperty("face").GetProperty("width").GetDouble(), 0.05, 0.9);
+        Assert.Equal(verdict.GetProperty("probability").GetDouble() < 0.65, verdict.GetProperty("low_confidence").GetBoolean());
+    }
+
+    [Fact]
+    public async Task CrossValidationPrintsEveryFoldAndTheMeanAndSpread()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+
+        var (code, output, error) = await Run("crossval", "--data", data.Path, "--folds", "3", "--epochs", "2", "--model", "compact-cnn", "--augment", "--json");
+
+        Assert.True(code == 0, error);
+        using var document = JsonDocument.Parse(output);
+        var root = document.RootElement;
+        var folds = root.GetProperty("folds").EnumerateArray().ToList();
+        Assert.Equal(3, folds.Count);
+        Assert.Equal(24, folds.Sum(f => f.GetProperty("n").GetInt32()));
+        var mean = root.GetProperty("balanced_accuracy").GetProperty("mean").GetDouble();
+        Assert.Equal(folds.Average(f => f.GetProperty("balanced_accuracy").GetDouble()), mean, 9);
+        Assert.True(root.GetProperty("balanced_accuracy").GetProperty("sd").GetDouble() >= 0);
+        Assert.True(root.GetProperty("seconds_per_epoch").GetDouble() > 0);
+        Assert.True(root.GetProperty("latency_ms").GetProperty("p50").GetDouble() > 0);
+    }
+
+    /// <summary>
+    /// With face detection, crossval splits its pooled result by whether a face was found. The
+    /// face-and-whole model gives faces face-api's own verdict once training has set the sign of its
+    /// face scale, so on the photos with a face it must score exactly what the untrained baseline does.
+    /// </summary>
+    [Fact]
+    public async Task CrossValidationOfTheFaceModelReportsPhotosWithAndWithoutAFace()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+
+        var (code, output, error) = await Run("crossval", "--data", data.Path, "--folds", "3", "--preset", "best", "--epochs", "3", "--json");
+
+        Assert.True(code == 0, error);
+        using var document = JsonDocument.Parse(output);
+        var root = document.RootElement;
+        var byFace = root.GetProperty("by_face");
+        var withFace = byFace.GetProperty("with_face");
+        var withoutFace = byFace.GetProperty("without_face");
+        var found = root.GetProperty("faces_found").GetInt32();
+        Assert.InRange(found, 1, 23);
+        Assert.Equal(found, withFace.GetProperty("n").GetInt32());
+        Assert.Equal(24 - found, withoutFace.GetProperty("n").GetInt32());
+        // The untrained baseline reads the same faces the model routed to face-api's verdict.
+        var baseline = root.GetProperty("pretrained_baseline");
+        Assert.Equal(found, baseline.GetProperty("faces").GetInt32());
+        Assert.InRange(withFace.GetProperty("balanced_accuracy").GetDouble(), 0, 1);
+        Assert.InRange(withoutFace.GetProperty("balanced_accuracy").GetDouble(), 0, 1);
+    }
+
+    [Theory]
+    [InlineData(2, "train", "--data", "x", "--model", "resnet-1000")]
+    [InlineData(2, "train", "--data", "x", "--crop", "sideways")]
+    [InlineData(2, "train", "--data", "x", "--crop", "face-and-whole")]
+    [InlineData(2, "train", "--data", "x", "--model", "face-and-whole", "--crop", "face")]
+    [InlineData(2, "train", "--data", "x", "--preset", "fastest")]
+    [InlineData(2, "train", "--data", "x", "--patience", "5", "--validation", "0")]
+    [InlineData(2, "crossval", "--data", "x", "--folds", "1")]
+    [InlineData(2, "train", "--data")]
+    [InlineData(2, "train", "--data", "x", "--epochs", "0")]
+    [InlineData(2, "train", "--data", "x", "--lr", "fast")]
+    [InlineData(2, "evaluate", "--data", "x")]
+    [InlineData(2, "scan", "--data", "x", "--frobnicate")]
+    [InlineData(1, "train", "--data", "/no/such/folder")]
+    [InlineData(1, "evaluate", "--model", "/no/such.hsmodel", "--data", "x")]
+    public async Task BadArgumentsGiveOneLineErrorAndNonZeroExit(int expectedCode, params string[] args)
+    {
+        var (code, output, error) = await Run(args);
+
+        Assert.Equal(expectedCode, code);
+        Assert.Empty(output);
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task BenchAgainstAnApiThatRefusesNamesTheRequestThatFailed()
+    {
+        using var data = SharedPhotos.Subset(perClass: 1);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var api = builder.Build();
+        api.MapFallback(() => Results.NotFound());
+        await api.StartAsync();
+        var address = api.Urls.Single() + "/";
+
+        var (code, output, error) = await Run("bench", "--api", address, "--model", "nope", "--data", data.Path);
+
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Equal($"error: POST {address}api/models/nope/predict failed; is the app running and is 'nope' a model id from GET /api/models?", error.Trim());
+    }
+
+    [Fact]
+    public void AFailedRecordedRunReadsAsItsStatusAndReason() =>
+        Assert.Equal("run 7 interrupted: The app stopped", new RunFailedException(7, RunStatus.Interrupted, "The app stopped").Message);
+
+    [Fact]
+    public async Task ScanReportsAndQuarantines()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("data/happy/a.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+        File.WriteAllBytes(temp.File("data/sad/b.png"), TestImages.Solid(40, 40, SKColors.Blue));
+        File.WriteAllBytes(temp.File("data/sad/broken.jpg"), []);
+
+        var (code, output, _) = await Run("scan", "--data", temp.File("data"), "--quarantine", temp.File("q"));
+
+        Assert.Equal(0, code);
+        Assert.Contains("3 files: 2 usable, 1 rejected", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(temp.File("q/sad/broken.jpg")));
+    }
+
+    static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliApp.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}

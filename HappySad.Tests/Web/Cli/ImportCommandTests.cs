@@ -1,0 +1,99 @@
+using System.Text.Json;
+using HappySad.Tests.Support;
+using HappySad.Web.Cli;
+using HappySad.Web.Extensions;
+using HappySad.Web.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HappySad.Tests.Web.Cli;
+
+public class ImportCommandTests
+{
+    [Fact]
+    public async Task ImportsAClassFolderIntoTheAppsStorageAndIsIdempotent()
+    {
+        using var source = SharedPhotos.Subset(4);
+        using var data = new TempDirectory();
+
+        var (code, output) = await Run("import", "--data", source.Path, "--name", "seed", "--data-dir", data.Path);
+        Assert.Equal(0, code);
+        Assert.Contains("Created data set 'seed' (id 1)", output, StringComparison.Ordinal);
+        Assert.Contains("8 accepted, 0 rejected, 0 duplicates", output, StringComparison.Ordinal);
+        Assert.Equal(4, Directory.EnumerateFiles(Path.Combine(data.Path, "datasets", "1", "happy")).Count());
+        Assert.True(File.Exists(Path.Combine(data.Path, "happysad.db")));
+
+        // Running it again adds nothing: every file is a duplicate of itself.
+        var (again, secondOutput) = await Run("import", "--data", source.Path, "--name", "seed", "--data-dir", data.Path);
+        Assert.Equal(0, again);
+        Assert.Contains("Added to data set 'seed' (id 1)", secondOutput, StringComparison.Ordinal);
+        Assert.Contains("0 accepted, 0 rejected, 8 duplicates", secondOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFolderWithoutTwoClassesIsAOneLineError()
+    {
+        using var source = new TempDirectory();
+        using var data = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(source.Path, "only"));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await CliApp.RunAsync(["import", "--data", source.Path, "--name", "x", "--data-dir", data.Path], output, error);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: data folder", error.ToString(), StringComparison.Ordinal);
+        Assert.Single(error.ToString().Trim().Split('\n'));
+    }
+
+    /// <summary>
+    /// The command line reads the web app's configuration through the web app's own host builder:
+    /// <c>appsettings.{Environment}.json</c> over <c>appsettings.json</c>, and <c>--data-dir</c> over both.
+    /// </summary>
+    [Fact]
+    public async Task ImportUsesTheDataDirectoryOfTheEnvironmentsAppSettingsLikeTheDashboard()
+    {
+        using var source = SharedPhotos.Subset(2);
+        using var content = new TempDirectory();
+        var (shared, staging, given) = (Path.Combine(content.Path, "shared-data"), Path.Combine(content.Path, "staging-data"), Path.Combine(content.Path, "given-data"));
+        File.WriteAllText(content.File("appsettings.json"), DataDirectorySetting(shared));
+        File.WriteAllText(content.File("appsettings.Staging.json"), DataDirectorySetting(staging));
+        var host = new WebApplicationOptions { ContentRootPath = content.Path, EnvironmentName = "Staging" };
+
+        var (code, output, error) = await Run(host, "import", "--data", source.Path, "--name", "seed", "--json");
+        var (givenCode, _, givenError) = await Run(host, "import", "--data", source.Path, "--name", "seed", "--data-dir", given);
+
+        Assert.True(code == 0, error);
+        using var report = JsonDocument.Parse(output);
+        Assert.Equal(staging, report.RootElement.GetProperty("data_directory").GetString());
+        Assert.True(File.Exists(Path.Combine(staging, "happysad.db")));
+        Assert.False(Directory.Exists(shared));
+        Assert.True(givenCode == 0, givenError);
+        Assert.True(File.Exists(Path.Combine(given, "happysad.db")));
+
+        // The dashboard, built from the same settings, opens the same data directory.
+        var builder = WebApplication.CreateBuilder(host);
+        builder.AddHappySadWeb([]);
+        await using var app = builder.Build();
+        Assert.Equal(staging, app.Services.GetRequiredService<StoragePaths>().Root);
+    }
+
+    static string DataDirectorySetting(string directory) =>
+        JsonSerializer.Serialize(new Dictionary<string, object> { ["StorageOptions"] = new Dictionary<string, string> { ["DataDirectory"] = directory } });
+
+    static async Task<(int Code, string Output, string Error)> Run(WebApplicationOptions host, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliApp.RunAsync(args, output, error, host);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    static async Task<(int Code, string Output)> Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliApp.RunAsync(args, output, error);
+        return (code, output + error.ToString());
+    }
+}

@@ -1,0 +1,76 @@
+using Bunit;
+using HappySad.Tests.Support;
+using HappySad.Web.Components.Pages.Datasets;
+using HappySad.Web.DataSets;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using SkiaSharp;
+
+namespace HappySad.Tests.Web.Components;
+
+/// <summary>The data set page rendered by bUnit over the app's real services and a temporary database.</summary>
+public sealed class DatasetPageTests : IAsyncLifetime
+{
+    readonly HappySadAppFactory _app = new();
+    readonly BunitContext _bunit = new();
+
+    public DatasetPageTests()
+    {
+        _ = _app.Server; // starts the host: migrations applied, services built
+        _bunit.Services.AddMudServices();
+        _bunit.Services.AddSingleton(_app.Service<DataSetService>());
+        _bunit.Services.AddSingleton(_app.Service<DataSetScanner>());
+        _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
+        // MudBlazor's popovers and dialogs need their providers somewhere on the page.
+        _bunit.Render<MudBlazor.MudPopoverProvider>();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _bunit.DisposeAsync();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ShowsCountsPerClassAndAThumbnailPerPhoto()
+    {
+        var id = await _app.CreateDataSetAsync("faces");
+        var importer = _app.Service<PhotoImporter>();
+        for (var i = 0; i < 3; i++)
+            await importer.ImportFileAsync(id, $"h{i}.png", new MemoryStream(TestImages.Blocks(i)), "happy");
+        await importer.ImportFileAsync(id, "s.jpg", new MemoryStream(TestImages.Blocks(9, format: SKEncodedImageFormat.Jpeg)), "sad");
+
+        var page = _bunit.Render<DatasetPage>(p => p.Add(c => c.Id, id));
+
+        page.WaitForAssertion(() => Assert.Equal("faces", page.Find("[data-testid=dataset-title]").TextContent));
+        Assert.Equal(["3", "1"], page.FindAll("[data-testid=class-count] td:last-child").Select(td => td.TextContent));
+        Assert.Equal("0", page.Find("[data-testid=trash-count]").TextContent);
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[data-testid=thumb]").Count));
+        Assert.All(page.FindAll("[data-testid=thumb] img"), img => Assert.StartsWith("api/photos/", img.GetAttribute("src"), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PagesThumbnailsInsteadOfRenderingThemAll()
+    {
+        var id = await _app.CreateDataSetAsync("many");
+        var importer = _app.Service<PhotoImporter>();
+        for (var i = 0; i < 50; i++)
+            await importer.ImportFileAsync(id, $"p{i}.png", new MemoryStream(TestImages.Blocks(100 + i, 40, 40)), "happy");
+
+        var page = _bunit.Render<DatasetPage>(p => p.Add(c => c.Id, id));
+
+        page.WaitForAssertion(() => Assert.Equal(48, page.FindAll("[data-testid=thumb]").Count));
+        Assert.NotEmpty(page.FindAll(".mud-pagination"));
+    }
+
+    [Fact]
+    public void SaysSoForADataSetThatDoesNotExist()
+    {
+        var page = _bunit.Render<DatasetPage>(p => p.Add(c => c.Id, 4242));
+
+        page.WaitForAssertion(() => Assert.Contains("Data set 4242 does not exist", page.Markup, StringComparison.Ordinal));
+    }
+
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Bunit;
+using HappySad.Tests.Support;
+using HappySad.Training.Models;
+using HappySad.Training.Persistence;
+using HappySad.Web.Components.Pages.Predict;
+using HappySad.Web.Components.Pages.Predict.Components;
+using HappySad.Web.Predictions;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace HappySad.Tests.Web.Components;
+
+/// <summary>
+/// The Predict page rendered by bUnit over the app's model catalogue; the browser's part (posting
+/// photos, answering with verdicts) is played by calling the drop zone's JavaScript-invokable
+/// methods with the JSON its browser module sends.
+/// </summary>
+public sealed class PredictPageTests : IAsyncLifetime
+{
+    readonly HappySadAppFactory _app = new();
+    readonly BunitContext _bunit = new();
+
+    public PredictPageTests()
+    {
+        _ = _app.Server;
+        _bunit.Services.AddMudServices();
+        _bunit.Services.AddSingleton(_app.Service<ModelCatalog>());
+        _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
+        _bunit.Render<MudPopoverProvider>();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _bunit.DisposeAsync();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CardsKeepTheirOwnClassNamesWhenAnotherModelIsChosen()
+    {
+        SaveModel("faces.hsmodel", ["happy", "sad"]);
+        SaveModel("smiles.hsmodel", ["smile", "frown"]);
+        var models = await _app.Service<ModelCatalog>().ListAsync();
+        var faces = models.Single(m => m.Name == "faces.hsmodel").Id;
+        var smiles = models.Single(m => m.Name == "smiles.hsmodel").Id;
+        var page = _bunit.Render<PredictPage>();
+        page.WaitForState(() => page.FindAll("[data-testid=predict-drop-zone]").Count == 1);
+
+        await ChooseModelAsync(page, faces);
+        await PredictAsync(page, """{ "name": "portrait.jpg", "preview": "blob:one", "probabilities": { "happy": 0.8, "sad": 0.2 }, "milliseconds": 12 }""", faces, ["happy", "sad"]);
+        await ChooseModelAsync(page, smiles);
+        await PredictAsync(page, """{ "name": "crowd.jpg", "preview": "blob:two", "probabilities": { "smile": 0.3, "frown": 0.7 }, "milliseconds": 8 }""", smiles, ["smile", "frown"]);
+
+        Assert.Equal(["frown", "happy"], page.FindAll("[data-testid=prediction-label]").Select(e => e.TextContent));
+        Assert.Equal("1", page.Find("[data-testid=summary-happy]").TextContent);
+        Assert.Equal("1", page.Find("[data-testid=summary-frown]").TextContent);
+        Assert.Equal("0", page.Find("[data-testid=summary-smile]").TextContent);
+
+        var module = _bunit.JSInterop.SetupModule("./Components/Pages/Predict/PredictPage.razor.js");
+        await page.Find("[data-testid=download-csv]").ClickAsync(new());
+        var csv = ((string)module.Invocations["download"].Single().Arguments[1]!).ReplaceLineEndings("\n").TrimEnd().Split('\n');
+        Assert.Equal([
+            "file,label,p_smile,p_frown,p_happy,p_sad,milliseconds,error",
+            "portrait.jpg,happy,,,0.8,0.2,12.0,",
+            "crowd.jpg,frown,0.3,0.7,,,8.0,",
+        ], csv);
+    }
+
+    void SaveModel(string file, string[] classNames)
+    {
+        using var model = ModelArchitectures.Create(CompactCnn.ArchitectureName, seed: 1);
+        ModelStore.Save(Path.Combine(_app.DataDirectory, "models", file), model, new ModelCard { Architecture = CompactCnn.ArchitectureName, ClassNames = classNames });
+    }
+
+    static Task ChooseModelAsync(IRenderedComponent<PredictPage> page, string modelId)
+    {
+        var select = page.FindComponent<MudSelect<string>>();
+        return page.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(modelId));
+    }
+
+    /// <summary>What the drop zone's module does for one photo: start, one batch of verdicts (as the API answered, with the preview added), finish.</summary>
+    static async Task PredictAsync(IRenderedComponent<PredictPage> page, string verdict, string modelId, string[] classNames)
+    {
+        var dropZone = page.FindComponent<PredictDropZone>().Instance;
+        using var json = JsonDocument.Parse(verdict);
+        var sent = json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object)p.Value.Clone());
+        sent["model"] = modelId;
+        sent["class_names"] = classNames;
+        var cards = JsonSerializer.SerializeToElement(new[] { sent });
+        await page.InvokeAsync(() => dropZone.OnPredictStarted(1));
+        await page.InvokeAsync(() => dropZone.ReceiveVerdictsAsync(cards));
+        await page.InvokeAsync(() => dropZone.OnPredictFinished());
+    }
+}

@@ -1,0 +1,53 @@
+using Bunit;
+using HappySad.Tests.Support;
+using HappySad.Training.Training;
+using HappySad.Web.Components.Pages.Runs;
+using HappySad.Web.Runs;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace HappySad.Tests.Web.Components;
+
+/// <summary>The run page rendered by bUnit over the app's runs.</summary>
+[Collection(TorchTraining.Name)]
+public sealed class RunPageTests : IAsyncLifetime
+{
+    readonly HappySadAppFactory _app = new();
+    readonly BunitContext _bunit = new();
+
+    public RunPageTests()
+    {
+        _ = _app.Server;
+        _bunit.Services.AddMudServices();
+        _bunit.Services.AddSingleton(_app.Service<RunService>());
+        _bunit.Services.AddSingleton(_app.Service<RunEvents>());
+        _bunit.Services.AddSingleton(TimeProvider.System);
+        _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
+        _bunit.Render<MudPopoverProvider>();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _bunit.DisposeAsync();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TheNotebookRunsPageShowsItsModelSummary()
+    {
+        var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(10);
+        var run = await _app.WaitForRunAsync((await _app.Service<RunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 1 })).Id);
+        var page = _bunit.Render<RunPage>(p => p.Add(c => c.Id, run.Id));
+        page.WaitForState(() => page.FindAll("[data-testid=model-summary]").Count == 1);
+
+        await page.Find("[data-testid=model-summary] .mud-expand-panel-header").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Contains("Total params: 3,696,625", page.Find("[data-testid=model-summary-totals]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("non-trainable: 0", page.Find("[data-testid=model-summary-totals]").TextContent, StringComparison.Ordinal);
+        Assert.Equal(13, page.FindAll("[data-testid=model-summary-layer]").Count);
+        Assert.Contains("(None, 16, 254, 254)", page.Find("[data-testid=model-summary]").TextContent, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,155 @@
+using HappySad.Tests.Support;
+using HappySad.Training.Data;
+using HappySad.Web.Data;
+using HappySad.Web.DataSets;
+using HappySad.Web.Storage;
+using SkiaSharp;
+
+namespace HappySad.Tests.Web.DataSets;
+
+public sealed class DataSetStorageTests : IDisposable
+{
+    readonly HappySadAppFactory _app = new();
+    readonly HttpClient _client;
+
+    public DataSetStorageTests() => _client = _app.CreateClient();
+
+    DataSetService DataSets => _app.Service<DataSetService>();
+
+    [Fact]
+    public async Task TrashedPhotosLeaveTheClassAndComeBackOnRestore()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "happy", ("a.png", TestImages.Blocks(1)), ("b.png", TestImages.Blocks(2)));
+        var photoId = report.Files[0].PhotoId!.Value;
+
+        await DataSets.TrashAsync([photoId]);
+        var trashed = (await DataSets.GetAsync(id))!;
+        Assert.Equal((1, 1), (trashed.ClassCounts[0], trashed.TrashCount));
+        Assert.Equal([photoId], (await DataSets.PageAsync(id, null, trashed: true, 0, 10)).Photos.Select(p => p.Id));
+        await _app.AssertFilesAndRowsAgreeAsync();
+
+        await DataSets.RestoreAsync([photoId]);
+        var restored = (await DataSets.GetAsync(id))!;
+        Assert.Equal((2, 0), (restored.ClassCounts[0], restored.TrashCount));
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task EmptyingTheTrashDeletesOnlyTrashedPhotos()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "sad", ("a.png", TestImages.Blocks(1)), ("b.png", TestImages.Blocks(2)));
+        await DataSets.TrashAsync([report.Files[1].PhotoId!.Value]);
+
+        Assert.Equal(1, await DataSets.EmptyTrashAsync(id));
+
+        var summary = (await DataSets.GetAsync(id))!;
+        Assert.Equal((1, 0), (summary.ClassCounts[1], summary.TrashCount));
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task MovingAPhotoToTheOtherClassMovesItsFile()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "happy", ("a.png", TestImages.Blocks(1)));
+        var photoId = report.Files[0].PhotoId!.Value;
+
+        await DataSets.MoveToClassAsync(photoId, "sad");
+
+        var photo = (await DataSets.GetPhotoAsync(photoId))!;
+        Assert.Equal("sad", photo.ClassName);
+        Assert.Contains("/sad/", _app.Service<StoragePaths>().PhotoFile(photo), StringComparison.Ordinal);
+        await _app.AssertFilesAndRowsAgreeAsync();
+        await Assert.ThrowsAsync<DataSetException>(() => DataSets.MoveToClassAsync(photoId, "angry"));
+    }
+
+    [Fact]
+    public async Task CreatingRefusesBadNamesAndKeepsClassesInOrdinalOrder()
+    {
+        var created = await DataSets.CreateAsync("faces", "sad", "happy");
+        Assert.Equal(["happy", "sad"], created.ClassNames);
+
+        await Assert.ThrowsAsync<DataSetException>(() => DataSets.CreateAsync("faces"));
+        await Assert.ThrowsAsync<DataSetException>(() => DataSets.CreateAsync("other", "../etc", "sad"));
+        await Assert.ThrowsAsync<DataSetException>(() => DataSets.CreateAsync("other", "Happy", "happy"));
+        await Assert.ThrowsAsync<DataSetException>(() => DataSets.CreateAsync("  "));
+    }
+
+    [Fact]
+    public async Task DeletingADataSetRemovesItsRowsAndFolder()
+    {
+        var id = await _app.CreateDataSetAsync();
+        await Multipart.UploadAsync(_client, id, "happy", ("a.png", TestImages.Blocks(1)));
+
+        await DataSets.DeleteAsync(id);
+
+        Assert.Null(await DataSets.GetAsync(id));
+        Assert.False(Directory.Exists(_app.Service<StoragePaths>().DataSet(id)));
+        await Assert.ThrowsAsync<DataSetNotFoundException>(() => DataSets.DeleteAsync(id));
+    }
+
+    [Fact]
+    public async Task ReconcilingMovesOrphanFilesAsideAndDropsRowsWithoutFiles()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "happy", ("kept.png", TestImages.Blocks(1)), ("lost.png", TestImages.Blocks(2)));
+        var paths = _app.Service<StoragePaths>();
+        var lost = (await DataSets.GetPhotoAsync(report.Files[1].PhotoId!.Value))!;
+        File.Delete(paths.PhotoFile(lost));
+        var stray = Path.Combine(paths.ClassFolder(id, "sad"), "stray.jpg");
+        await File.WriteAllBytesAsync(stray, TestImages.Blocks(3, format: SKEncodedImageFormat.Jpeg));
+        var halfUpload = Path.Combine(paths.Incoming(id), "crashed.part");
+        await File.WriteAllBytesAsync(halfUpload, [1, 2, 3]);
+
+        var result = await _app.Service<StorageReconciler>().ReconcileAsync();
+
+        Assert.Equal(new[] { halfUpload, stray }.Order(StringComparer.Ordinal), result.OrphanFilesMoved.Order(StringComparer.Ordinal));
+        Assert.Single(result.RowsWithoutFilesRemoved);
+        Assert.Null(await DataSets.GetPhotoAsync(lost.Id));
+        var kept = Directory.EnumerateFiles(paths.LostAndFound, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(["crashed.part", "stray.jpg"], kept);
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task AScanFindsTheSamePhotoInBothClassesNearDuplicatesAndBrokenFiles()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var original = TestImages.Blocks(21, 200, 200);
+        var report = await Multipart.UploadAsync(_client, id, "happy",
+            ("original.png", original),
+            ("resized.jpg", Reencode(original, 150, SKEncodedImageFormat.Jpeg)),
+            ("other.png", TestImages.Blocks(22, 200, 200)),
+            ("breaks.png", TestImages.Blocks(23, 200, 200)));
+        await Multipart.UploadAsync(_client, id, "sad", ("copy.webp", Reencode(original, 180, SKEncodedImageFormat.Webp)), ("named.gif", TestImages.Blocks(24)));
+        var broken = (await DataSets.GetPhotoAsync(report.Files[3].PhotoId!.Value))!;
+        await File.WriteAllBytesAsync(_app.Service<StoragePaths>().PhotoFile(broken), [0xFF, 0xD8, 0xFF, 0xE0, 0, 0]);
+
+        var findings = await _app.Service<DataSetScanner>().ScanAsync(id);
+
+        string[] Named(FindingKind kind) => [.. findings.Where(f => f.Kind == kind).Select(f => f.Photo.OriginalName).Order(StringComparer.Ordinal)];
+        Assert.Equal(["breaks.png"], Named(FindingKind.Unusable));
+        Assert.Equal(["copy.webp", "copy.webp", "original.png", "resized.jpg"], Named(FindingKind.InBothClasses));
+        Assert.Equal(["resized.jpg"], Named(FindingKind.NearDuplicate));
+        Assert.Equal(["named.gif"], Named(FindingKind.LyingExtension));
+        Assert.DoesNotContain(findings, f => f.Photo.OriginalName == "other.png");
+        // The verdict is kept: the broken photo no longer counts as usable.
+        Assert.Equal(PhotoStatus.Rejected, (await DataSets.GetPhotoAsync(broken.Id))!.Status);
+        Assert.Equal(5, (await DataSets.GetAsync(id))!.PhotoCount);
+    }
+
+    static byte[] Reencode(byte[] image, int side, SKEncodedImageFormat format)
+    {
+        using var source = SKBitmap.Decode(image);
+        using var resized = source.Resize(new SKImageInfo(side, side), new SKSamplingOptions(SKFilterMode.Linear));
+        return TestImages.Encode(resized, format, 85);
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _app.Dispose();
+    }
+}

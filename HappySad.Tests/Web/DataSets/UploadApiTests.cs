@@ -1,0 +1,214 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using HappySad.Tests.Support;
+using HappySad.Web.DataSets;
+using HappySad.Web.Storage;
+using SkiaSharp;
+
+namespace HappySad.Tests.Web.DataSets;
+
+public sealed class UploadApiTests : IDisposable
+{
+    readonly HappySadAppFactory _app = new();
+    readonly HttpClient _client;
+
+    public UploadApiTests() => _client = _app.CreateClient();
+
+    [Fact]
+    public async Task GoodFilesAreStoredInTheChosenClassWithTheirDetails()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var png = TestImages.Blocks(1, 120, 80);
+        var report = await Multipart.UploadAsync(_client, id, "sad",
+            ("one.png", png), ("two.jpg", TestImages.Blocks(2, format: SKEncodedImageFormat.Jpeg)), ("three.bmp", TestImages.Bmp(40, 40, SKColors.Teal)));
+
+        Assert.Equal(3, report.Accepted);
+        Assert.All(report.Files, f => Assert.Equal("sad", f.ClassName));
+        var photo = (await _app.Service<DataSetService>().GetPhotoAsync(report.Files[0].PhotoId!.Value))!;
+        Assert.Equal(("one.png", 120, 80, "PNG", png.Length), (photo.OriginalName, photo.Width, photo.Height, photo.Format, photo.ByteSize));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(png)), photo.Sha256);
+        Assert.Equal(png, await File.ReadAllBytesAsync(_app.Service<StoragePaths>().PhotoFile(photo)));
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task ALyingExtensionIsAcceptedAndStoredUnderTheRealFormat()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "happy", ("actually-png.jpg", TestImages.Blocks(3)));
+
+        var outcome = Assert.Single(report.Files);
+        Assert.Equal(UploadStatus.Accepted, outcome.Status);
+        var photo = (await _app.Service<DataSetService>().GetPhotoAsync(outcome.PhotoId!.Value))!;
+        Assert.Equal("PNG", photo.Format);
+        Assert.EndsWith(".png", photo.StoredName, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SvgZeroByteAndTruncatedFilesAreRejectedWithTheirReasons()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var jpeg = TestImages.Blocks(4, 400, 400, SKEncodedImageFormat.Jpeg);
+        var report = await Multipart.UploadAsync(_client, id, "happy",
+            ("smile.jpg", "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"u8.ToArray()),
+            ("empty.png", []),
+            ("cut.jpg", jpeg[..(jpeg.Length / 2)]));
+
+        Assert.Equal(0, report.Accepted);
+        Assert.Contains("SVG", report.Files[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("empty", report.Files[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("truncated", report.Files[2].Reason, StringComparison.Ordinal);
+        Assert.All(report.Files, f => Assert.Equal(UploadStatus.Rejected, f.Status));
+        await _app.AssertFilesAndRowsAgreeAsync();
+        Assert.Empty(Directory.EnumerateFiles(_app.Service<StoragePaths>().Incoming(id)));
+    }
+
+    [Fact]
+    public async Task TheSameBytesTwiceAreADuplicateEvenInTheOtherClass()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var png = TestImages.Blocks(5);
+        await Multipart.UploadAsync(_client, id, "happy", ("first.png", png));
+        var report = await Multipart.UploadAsync(_client, id, "sad", ("again.png", png), ("new.png", TestImages.Blocks(6)));
+
+        Assert.Equal(UploadStatus.Duplicate, report.Files[0].Status);
+        Assert.Contains("first.png", report.Files[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("happy", report.Files[0].Reason, StringComparison.Ordinal);
+        Assert.Equal(UploadStatus.Accepted, report.Files[1].Status);
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task AZipIsSortedByItsClassFoldersAndHostilePathsAreRefused()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var zip = Zip(
+            ("happy/a.png", TestImages.Blocks(7)),
+            ("photos/sad/b.png", TestImages.Blocks(8)),
+            ("../../escape.png", TestImages.Blocks(9)),
+            ("/etc/absolute.png", TestImages.Blocks(10)),
+            ("__MACOSX/happy/._a.png", [1, 2, 3]),
+            ("notes.txt", "hello"u8.ToArray()));
+
+        var report = await Multipart.UploadAsync(_client, id, null, ("photos.zip", zip));
+
+        Assert.Equal(["a.png", "b.png"], report.Files.Where(f => f.Status == UploadStatus.Accepted).Select(f => f.Name));
+        Assert.Equal(["happy", "sad"], report.Files.Where(f => f.Status == UploadStatus.Accepted).Select(f => f.ClassName));
+        Assert.Contains(report.Files, f => f.Name == "escape.png" && f.Reason!.Contains("..", StringComparison.Ordinal));
+        Assert.Contains(report.Files, f => f.Name == "absolute.png" && f.Reason!.Contains("absolute", StringComparison.Ordinal));
+        Assert.Contains(report.Files, f => f.Name == "notes.txt" && f.Reason!.Contains("no class", StringComparison.Ordinal));
+        Assert.DoesNotContain(report.Files, f => f.Name.Contains("._a", StringComparison.Ordinal));
+        // Nothing landed outside the data set folder.
+        Assert.False(File.Exists(Path.Combine(_app.DataDirectory, "escape.png")));
+        Assert.False(File.Exists(Path.Combine(_app.DataDirectory, "datasets", "escape.png")));
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task SizeLimitsAreNamedInTheRefusal()
+    {
+        using var app = new HappySadAppFactory(new Dictionary<string, string>
+        {
+            ["UploadLimits:MaxImageBytes"] = "1000",
+            ["UploadLimits:MaxZipEntries"] = "2",
+        });
+        var client = app.CreateClient();
+        var id = await app.CreateDataSetAsync();
+        var big = TestImages.Blocks(11, 600, 600);
+        Assert.True(big.Length > 1000);
+
+        var report = await Multipart.UploadAsync(client, id, "happy",
+            ("big.png", big),
+            ("three.zip", Zip(("happy/1.png", TestImages.Blocks(12)), ("happy/2.png", TestImages.Blocks(13)), ("happy/3.png", TestImages.Blocks(14)))));
+
+        Assert.Equal(UploadStatus.Rejected, report.Files[0].Status);
+        Assert.Contains("over the 1000 bytes limit", report.Files[0].Reason, StringComparison.Ordinal);
+        Assert.Equal("three.zip", report.Files[1].Name);
+        Assert.Contains("2 file limit", report.Files[1].Reason, StringComparison.Ordinal);
+        await app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task ImagesOverTheMegapixelLimitAreRefusedBeforeDecoding()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "happy", ("bomb.png", TestImages.PngHeaderClaiming(50_000, 50_000)));
+
+        Assert.Equal(UploadStatus.Rejected, report.Files[0].Status);
+        Assert.Contains("megapixel limit", report.Files[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConcurrentUploadsToOneDataSetKeepFilesAndRowsInAgreement()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var shared = TestImages.Blocks(100);
+        // Eight clients at once, each with its own photos plus one photo every client sends.
+        var uploads = Enumerable.Range(0, 8).Select(client => Task.Run(() => Multipart.UploadAsync(_client, id, client % 2 == 0 ? "happy" : "sad",
+            [("shared.png", shared), .. Enumerable.Range(0, 4).Select(i => ($"c{client}-{i}.png", TestImages.Blocks(1000 + (client * 10) + i)))])));
+        var reports = await Task.WhenAll(uploads);
+
+        var outcomes = reports.SelectMany(r => r.Files).ToList();
+        Assert.Equal(33, outcomes.Count(o => o.Status == UploadStatus.Accepted));
+        Assert.Equal(7, outcomes.Count(o => o.Status == UploadStatus.Duplicate));
+        var summary = (await _app.Service<DataSetService>().GetAsync(id))!;
+        Assert.Equal(33, summary.PhotoCount);
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task UnknownDataSetsAndPhotosAre404AndABadBodyIs400()
+    {
+        using var upload = Multipart.Files(("a.png", TestImages.Blocks(1)));
+        using var missing = await _client.PostAsync(new Uri("/api/datasets/999/photos", UriKind.Relative), upload);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+
+        var id = await _app.CreateDataSetAsync();
+        using var json = await _client.PostAsJsonAsync(new Uri($"/api/datasets/{id}/photos", UriKind.Relative), new { files = "nope" });
+        Assert.Equal(HttpStatusCode.BadRequest, json.StatusCode);
+
+        using var thumbnail = await _client.GetAsync(new Uri("/api/photos/12345/thumbnail", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, thumbnail.StatusCode);
+    }
+
+    [Fact]
+    public async Task ThumbnailsAreReEncodedJpegsAndImagesKeepTheirOwnType()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "happy", ("wide.png", TestImages.Solid(640, 320, SKColors.Red)));
+        var photoId = report.Files[0].PhotoId;
+
+        using var thumbnail = await _client.GetAsync(new Uri($"/api/photos/{photoId}/thumbnail", UriKind.Relative));
+        Assert.Equal("image/jpeg", thumbnail.Content.Headers.ContentType?.MediaType);
+        using var bitmap = SKBitmap.Decode(await thumbnail.Content.ReadAsByteArrayAsync());
+        Assert.Equal((160, 80), (bitmap.Width, bitmap.Height));
+        var pixel = bitmap.GetPixel(80, 40);
+        Assert.True(pixel.Red > 240 && pixel.Green < 20 && pixel.Blue < 20, $"expected red, got {pixel}");
+
+        using var image = await _client.GetAsync(new Uri($"/api/photos/{photoId}/image", UriKind.Relative));
+        Assert.Equal("image/png", image.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("nosniff", image.Headers.GetValues("X-Content-Type-Options").Single());
+    }
+
+    static byte[] Zip(params (string Name, byte[] Bytes)[] entries)
+    {
+        using var buffer = new MemoryStream();
+        using (var archive = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, bytes) in entries)
+            {
+                using var stream = archive.CreateEntry(name).Open();
+                stream.Write(bytes);
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _app.Dispose();
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using HappySad.Tests.Support;
+using HappySad.Training.Models;
+using HappySad.Training.Persistence;
+using HappySad.Web.Predictions;
+using HappySad.Web.Storage;
+
+namespace HappySad.Tests.Web.Predictions;
+
+/// <summary>The predict API's answers and status codes, and the model cache behind it.</summary>
+public sealed class PredictApiTests : IDisposable
+{
+    readonly HappySadAppFactory _app = new(new Dictionary<string, string>
+    {
+        ["PredictionOptions:CachedModels"] = "1",
+        ["UploadLimits:MaxImageBytes"] = "300000",
+    });
+    readonly HttpClient _client;
+
+    public PredictApiTests() => _client = _app.CreateClient();
+
+    static readonly string HappyPhoto = Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg");
+    static readonly string SadPhoto = Path.Combine(SharedPhotos.Root, "sad", "0x0.jpg");
+
+    /// <summary>An (untrained, seeded) model file dropped into the models folder, as a person may copy one there.</summary>
+    string AddModelFile(string name, int seed)
+    {
+        var file = Path.Combine(_app.Service<StoragePaths>().ModelsRoot, name + ModelStore.Extension);
+        using var model = ModelArchitectures.Create(SeedCnn.ArchitectureName, seed);
+        ModelStore.Save(file, model, new ModelCard { Architecture = SeedCnn.ArchitectureName, ClassNames = ["happy", "sad"] });
+        return "file-" + name;
+    }
+
+    static MultipartFormDataContent Form(params (string Name, byte[] Bytes)[] files) => Multipart.Files(files);
+
+    [Fact]
+    public async Task EachImageGetsALabelClassProbabilitiesAndItsTime()
+    {
+        var id = AddModelFile("a", 1);
+        var models = await _client.GetFromJsonAsync<JsonElement>("/api/models");
+        Assert.Equal(id, models[0].GetProperty("id").GetString());
+
+        var response = await _client.PostAsync($"/api/models/{id}/predict", Form(("happy.jpg", await File.ReadAllBytesAsync(HappyPhoto)), ("sad.jpg", await File.ReadAllBytesAsync(SadPhoto))));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var files = body.GetProperty("files").EnumerateArray().ToList();
+        Assert.Equal(["happy.jpg", "sad.jpg"], files.Select(f => f.GetProperty("name").GetString()));
+        foreach (var file in files)
+        {
+            var p = file.GetProperty("probabilities");
+            Assert.Equal(1.0, p.GetProperty("happy").GetDouble() + p.GetProperty("sad").GetDouble(), 9);
+            var label = file.GetProperty("label").GetString()!;
+            Assert.Equal(label == "sad", p.GetProperty("sad").GetDouble() > 0.5);
+            Assert.True(file.GetProperty("milliseconds").GetDouble() > 0);
+        }
+    }
+
+    [Fact]
+    public async Task ErrorsAreProblemDetailsWithTheRightStatus()
+    {
+        var id = AddModelFile("a", 1);
+        var jpeg = await File.ReadAllBytesAsync(HappyPhoto);
+
+        var unknown = await _client.PostAsync("/api/models/run-999/predict", Form(("x.jpg", jpeg)));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType!.MediaType);
+
+        var text = await _client.PostAsync($"/api/models/{id}/predict", Form(("notes.jpg", "just text"u8.ToArray())));
+        Assert.Equal(HttpStatusCode.BadRequest, text.StatusCode);
+        Assert.Equal("notes.jpg: file is text, not an image", (await text.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+
+        var svg = await _client.PostAsync($"/api/models/{id}/predict", Form(("smile.png", "<svg xmlns='http://www.w3.org/2000/svg'/>"u8.ToArray())));
+        Assert.Equal(HttpStatusCode.BadRequest, svg.StatusCode);
+        Assert.Contains("SVG", (await svg.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var big = await File.ReadAllBytesAsync(Path.Combine(SharedPhotos.Root, "happy", "MV5BMTM3ODM0NTQ1MF5BMl5BanBnXkFtZTcwMzAxMTM5OA._V1_.jpg"));
+        var tooLarge = await _client.PostAsync($"/api/models/{id}/predict", Form(("big.png", big)));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Contains("over the 293 KB limit", (await tooLarge.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var none = await _client.PostAsync($"/api/models/{id}/predict", new MultipartFormDataContent { { new StringContent("x"), "note" } });
+        Assert.Equal(HttpStatusCode.BadRequest, none.StatusCode);
+
+        // One bad file does not spoil the batch: the good one is labelled, the bad one says why.
+        var mixed = await _client.PostAsync($"/api/models/{id}/predict", Form(("good.jpg", jpeg), ("bad.jpg", [])));
+        Assert.Equal(HttpStatusCode.OK, mixed.StatusCode);
+        var files = (await mixed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("files");
+        Assert.NotNull(files[0].GetProperty("label").GetString());
+        Assert.Equal("file is empty (0 bytes)", files[1].GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsGetTheSameAnswersAsSequentialOnes()
+    {
+        var id = AddModelFile("a", 2);
+        var photos = Directory.EnumerateFiles(Path.Combine(SharedPhotos.Root, "happy")).Order(StringComparer.Ordinal)
+            .Where(f => new FileInfo(f).Length is > 10_000 and < 250_000).Take(8).ToList();
+
+        async Task<double> SadProbability(string photo)
+        {
+            var response = await _client.PostAsync($"/api/models/{id}/predict", Form((Path.GetFileName(photo), await File.ReadAllBytesAsync(photo))));
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            return body.GetProperty("files")[0].GetProperty("probabilities").GetProperty("sad").GetDouble();
+        }
+
+        var sequential = new List<double>();
+        foreach (var photo in photos)
+            sequential.Add(await SadProbability(photo));
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 4).SelectMany(_ => photos).Select(SadProbability));
+
+        Assert.Equal([.. sequential, .. sequential, .. sequential, .. sequential], concurrent);
+        Assert.Equal(1, _app.Service<ModelCache>().Loads);
+    }
+
+    [Fact]
+    public async Task TheCacheKeepsTheMostRecentlyUsedModelsAndEvictsTheRest()
+    {
+        var a = AddModelFile("a", 1);
+        var b = AddModelFile("b", 2);
+        var jpeg = await File.ReadAllBytesAsync(HappyPhoto);
+        var cache = _app.Service<ModelCache>();
+
+        foreach (var model in new[] { a, a, b, b, a })
+            Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync($"/api/models/{model}/predict", Form(("x.jpg", jpeg)))).StatusCode);
+
+        // Capacity 1: a loaded, reused, evicted by b, b reused, a loaded again.
+        Assert.Equal(3, cache.Loads);
+        Assert.Equal(1, cache.Count);
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _app.Dispose();
+    }
+}

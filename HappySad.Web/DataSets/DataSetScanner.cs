@@ -1,0 +1,99 @@
+using HappySad.Training.Data;
+using HappySad.Web.Data;
+using HappySad.Web.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace HappySad.Web.DataSets;
+
+public enum FindingKind
+{
+    /// <summary>The stored file no longer decodes, or breaks a limit.</summary>
+    Unusable,
+
+    /// <summary>The same or nearly the same photo in both classes: it teaches the model both answers.</summary>
+    InBothClasses,
+
+    /// <summary>The same picture twice in one class (re-sized or re-compressed).</summary>
+    NearDuplicate,
+
+    /// <summary>The original name's extension names another format. Informational: the file is fine.</summary>
+    LyingExtension,
+}
+
+/// <summary>One thing a scan found about one photo; <see cref="OtherPhotoId"/> names its twin for duplicates.</summary>
+public sealed record ScanFinding(Photo Photo, FindingKind Kind, string Reason, int? OtherPhotoId = null);
+
+/// <summary>
+/// The notebook's clean-up and more, over a stored data set: re-decodes every photo, and compares
+/// perceptual hashes to find near-duplicates and, worst, the same picture in both classes.
+/// Byte-identical files never get this far: an upload refuses them.
+/// </summary>
+public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, IOptions<UploadLimits> limits)
+{
+    public async Task<IReadOnlyList<ScanFinding>> ScanAsync(int dataSetId, IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            if (!await context.DataSets.AnyAsync(d => d.Id == dataSetId, cancellationToken))
+                throw new DataSetNotFoundException(dataSetId);
+            var photos = await context.Photos.Where(p => p.DataSetId == dataSetId && p.TrashedAt == null)
+                .OrderBy(p => p.Id).ToListAsync(cancellationToken);
+
+            var findings = new List<ScanFinding>();
+            var imageLimits = limits.Value.ForImages();
+            var done = 0;
+            var results = new string?[photos.Count];
+            await Parallel.ForAsync(0, photos.Count, new ParallelOptions { CancellationToken = cancellationToken }, (i, _) =>
+            {
+                results[i] = Problem(paths.PhotoFile(photos[i]), imageLimits);
+                progress?.Report((Interlocked.Increment(ref done), photos.Count));
+                return ValueTask.CompletedTask;
+            });
+
+            for (var i = 0; i < photos.Count; i++)
+            {
+                var photo = photos[i];
+                // The scan's verdict is kept, so training leaves out what no longer decodes.
+                (photo.Status, photo.RejectionReason) = results[i] is { } reason ? (PhotoStatus.Rejected, reason) : (PhotoStatus.Ok, null);
+                if (results[i] is { } problem)
+                    findings.Add(new ScanFinding(photo, FindingKind.Unusable, problem));
+                if (ImageSniffer.FromExtension(photo.OriginalName) is { } claimed && ImageDecoder.Describe(claimed) != photo.Format)
+                    findings.Add(new ScanFinding(photo, FindingKind.LyingExtension, $"named {Path.GetExtension(photo.OriginalName)} but the content is {photo.Format}"));
+            }
+            await context.SaveChangesAsync(cancellationToken);
+
+            foreach (var (first, second, distance) in PerceptualHash.NearPairs(photos, p => unchecked((ulong)p.PerceptualHash)))
+            {
+                var how = distance == 0 ? "the same picture" : $"nearly the same picture ({distance} of 64 bits differ)";
+                if (first.ClassName != second.ClassName)
+                {
+                    findings.Add(new ScanFinding(first, FindingKind.InBothClasses, $"{how} as {second.OriginalName} in {second.ClassName}", second.Id));
+                    findings.Add(new ScanFinding(second, FindingKind.InBothClasses, $"{how} as {first.OriginalName} in {first.ClassName}", first.Id));
+                }
+                else
+                {
+                    // Keep the older photo; offer the newer copy for the trash.
+                    findings.Add(new ScanFinding(second, FindingKind.NearDuplicate, $"{how} as {first.OriginalName}", first.Id));
+                }
+            }
+            return [.. findings.OrderBy(f => f.Kind).ThenBy(f => f.Photo.Id)];
+        }
+    }
+
+    static string? Problem(string path, ImageLimits limits)
+    {
+        if (!File.Exists(path))
+            return "file is missing from disk";
+        try
+        {
+            ImageDecoder.Decode(path, 64, limits);
+            return null;
+        }
+        catch (ImageRejectedException e)
+        {
+            return e.Message;
+        }
+    }
+}

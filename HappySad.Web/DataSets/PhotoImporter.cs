@@ -1,0 +1,331 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using HappySad.Training.Data;
+using HappySad.Web.Data;
+using HappySad.Web.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace HappySad.Web.DataSets;
+
+/// <summary>
+/// Brings files into a data set. Each file streams to a temporary name under the data set's
+/// <c>.incoming/</c> folder while it is hashed and counted, is checked by content, and is moved into
+/// its class folder before its row commits; anything that fails removes what it wrote, so files and
+/// rows never disagree. Nothing is ever written under a name the uploader chose.
+/// </summary>
+public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, IOptions<UploadLimits> limits, TimeProvider clock, ILogger<PhotoImporter> logger)
+{
+    /// <summary>Decoding at this size is enough to validate a file and hash it perceptually.</summary>
+    const int InspectSize = 64;
+
+    readonly UploadLimits _limits = limits.Value;
+
+    public static bool IsZip(string fileName) => fileName.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Imports one file. <paramref name="relativePath"/> may carry folders (a folder upload sends
+    /// <c>sad/x.jpg</c>): a folder named like a class decides the class, else <paramref name="className"/> does.
+    /// </summary>
+    public async Task<UploadOutcome> ImportFileAsync(int dataSetId, string relativePath, Stream content, string? className, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var dataSet = await FindDataSetAsync(dataSetId, cancellationToken);
+        return await ImportAsync(dataSet, relativePath, content, className, cancellationToken);
+    }
+
+    /// <summary>
+    /// Imports a zip whose folders name the classes. The zip is spooled to disk first (never held in
+    /// memory); entries with absolute paths or <c>..</c> are refused, and nothing is written outside
+    /// the data set's folder because stored names come from content hashes.
+    /// </summary>
+    public async Task<IReadOnlyList<UploadOutcome>> ImportZipAsync(int dataSetId, string zipName, Stream content, string? className, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var dataSet = await FindDataSetAsync(dataSetId, cancellationToken);
+        var displayName = SanitiseName(zipName);
+        var spooled = IncomingFile(dataSetId, ".zip");
+        try
+        {
+            try
+            {
+                await CopyLimitedAsync(content, spooled, _limits.MaxZipBytes, "zip", hash: null, cancellationToken);
+            }
+            catch (UploadTooLargeException e)
+            {
+                return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: e.Message)];
+            }
+
+            ZipArchive archive;
+            try
+            {
+                archive = await ZipArchive.CreateAsync(File.OpenRead(spooled), ZipArchiveMode.Read, leaveOpen: false, entryNameEncoding: null, cancellationToken);
+            }
+            catch (InvalidDataException e)
+            {
+                return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: $"not a readable zip file ({e.Message})")];
+            }
+
+            await using (archive)
+            {
+                var entries = archive.Entries.Where(e => !IsDirectoryEntry(e)).ToList();
+                if (entries.Count > _limits.MaxZipEntries)
+                    return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: $"zip holds {entries.Count:N0} files, over the {_limits.MaxZipEntries:N0} file limit")];
+
+                var outcomes = new List<UploadOutcome>(entries.Count);
+                foreach (var entry in entries)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (UnsafeEntryReason(entry.FullName) is { } unsafeReason)
+                    {
+                        outcomes.Add(new UploadOutcome(SanitiseName(entry.FullName), UploadStatus.Rejected, Reason: unsafeReason));
+                        continue;
+                    }
+                    if (IsHiddenOrSystem(entry.FullName))
+                        continue;
+                    if (entry.Length > _limits.MaxImageBytes)
+                    {
+                        outcomes.Add(new UploadOutcome(SanitiseName(entry.FullName), UploadStatus.Rejected, Reason: TooLargeMessage("image", entry.Length, _limits.MaxImageBytes)));
+                        continue;
+                    }
+                    var stream = await entry.OpenAsync(cancellationToken);
+                    await using (stream)
+                        outcomes.Add(await ImportAsync(dataSet, entry.FullName, stream, className, cancellationToken));
+                }
+                return outcomes;
+            }
+        }
+        finally
+        {
+            File.Delete(spooled);
+        }
+    }
+
+    /// <summary>Imports a class-folder data set from disk (the command line's <c>import</c>), by the same rules as uploads.</summary>
+    public async Task<IReadOnlyList<UploadOutcome>> ImportFolderAsync(int dataSetId, string directory, IProgress<UploadOutcome>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var dataSet = await FindDataSetAsync(dataSetId, cancellationToken);
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
+        var outcomes = new List<UploadOutcome>();
+        foreach (var file in Directory.EnumerateFiles(directory, "*", options).Order(StringComparer.Ordinal))
+        {
+            var relative = Path.GetRelativePath(directory, file);
+            if (IsHiddenOrSystem(relative))
+                continue;
+            var stream = File.OpenRead(file);
+            await using (stream)
+            {
+                var outcome = await ImportAsync(dataSet, relative, stream, chosenClass: null, cancellationToken);
+                outcomes.Add(outcome);
+                progress?.Report(outcome);
+            }
+        }
+        return outcomes;
+    }
+
+    async Task<UploadOutcome> ImportAsync(DataSet dataSet, string relativePath, Stream content, string? chosenClass, CancellationToken cancellationToken)
+    {
+        var name = SanitiseName(relativePath);
+        var className = ResolveClass(relativePath, dataSet.ClassNames, chosenClass);
+        if (className is null)
+        {
+            return new UploadOutcome(name, UploadStatus.Rejected,
+                Reason: $"no class: choose one, or put the file in a {string.Join("/ or ", dataSet.ClassNames)}/ folder");
+        }
+
+        var temporary = IncomingFile(dataSet.Id, ".part");
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long length;
+            try
+            {
+                length = await CopyLimitedAsync(content, temporary, _limits.MaxImageBytes, "image", hash, cancellationToken);
+            }
+            catch (UploadTooLargeException e)
+            {
+                return new UploadOutcome(name, UploadStatus.Rejected, className, e.Message);
+            }
+
+            DecodedImage inspected;
+            try
+            {
+                inspected = ImageDecoder.Decode(temporary, InspectSize, _limits.ForImages());
+            }
+            catch (ImageRejectedException e)
+            {
+                return new UploadOutcome(name, UploadStatus.Rejected, className, e.Message);
+            }
+
+            var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+            var context = await contexts.CreateDbContextAsync(cancellationToken);
+            await using (context)
+            {
+                if (await DuplicateReasonAsync(context, dataSet.Id, sha256, cancellationToken) is { } duplicate)
+                    return new UploadOutcome(name, UploadStatus.Duplicate, className, duplicate);
+
+                var storedName = sha256[..32] + Extension(inspected.Format);
+                var target = paths.PhotoFile(dataSet.Id, className, storedName, trashed: false);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                try
+                {
+                    File.Move(temporary, target, overwrite: false);
+                }
+                catch (IOException) when (File.Exists(target))
+                {
+                    // The same bytes arrived in a concurrent upload a moment earlier.
+                    return new UploadOutcome(name, UploadStatus.Duplicate, className, "same file as another upload in progress");
+                }
+
+                var photo = new Photo
+                {
+                    DataSetId = dataSet.Id,
+                    ClassName = className,
+                    StoredName = storedName,
+                    OriginalName = name,
+                    Sha256 = sha256,
+                    PerceptualHash = unchecked((long)PerceptualHash.Compute(inspected)),
+                    Width = inspected.SourceWidth,
+                    Height = inspected.SourceHeight,
+                    Format = ImageDecoder.Describe(inspected.Format),
+                    ByteSize = length,
+                    Status = PhotoStatus.Ok,
+                    AddedAt = clock.GetUtcNow(),
+                };
+                context.Photos.Add(photo);
+                try
+                {
+                    await context.SaveChangesAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is DbUpdateException or OperationCanceledException)
+                {
+                    // No row, so no file either.
+                    File.Delete(target);
+                    if (e is DbUpdateException && await DuplicateReasonAsync(context, dataSet.Id, sha256, CancellationToken.None) is { } raced)
+                        return new UploadOutcome(name, UploadStatus.Duplicate, className, raced);
+                    throw;
+                }
+                return new UploadOutcome(name, UploadStatus.Accepted, className, PhotoId: photo.Id);
+            }
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    static async Task<string?> DuplicateReasonAsync(HappySadDbContext context, int dataSetId, string sha256, CancellationToken cancellationToken)
+    {
+        var existing = await context.Photos.AsNoTracking()
+            .Where(p => p.DataSetId == dataSetId && p.Sha256 == sha256)
+            .Select(p => new { p.OriginalName, p.ClassName, p.TrashedAt })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (existing is null)
+            return null;
+        var where = existing.TrashedAt is null ? $"in {existing.ClassName}" : $"in the trash ({existing.ClassName})";
+        return $"same file as {existing.OriginalName}, already {where}";
+    }
+
+    async Task<DataSet> FindDataSetAsync(int dataSetId, CancellationToken cancellationToken)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            return await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken)
+                ?? throw new DataSetNotFoundException(dataSetId);
+        }
+    }
+
+    string IncomingFile(int dataSetId, string extension)
+    {
+        var directory = paths.Incoming(dataSetId);
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, Guid.NewGuid().ToString("N") + extension);
+    }
+
+    /// <summary>Streams to <paramref name="path"/>, hashing as it goes, and stops as soon as the limit is passed.</summary>
+    async Task<long> CopyLimitedAsync(Stream source, string path, long limit, string what, IncrementalHash? hash, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1, useAsync: true);
+        await using (target)
+        {
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                total += read;
+                if (total > limit)
+                {
+                    logger.LogInformation("Refused an upload over the {Limit} byte {What} limit", limit, what);
+                    throw new UploadTooLargeException(TooLargeMessage(what, null, limit));
+                }
+                hash?.AppendData(buffer, 0, read);
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+        }
+        return total;
+    }
+
+    static string TooLargeMessage(string what, long? size, long limit) =>
+        size is { } known
+            ? $"{what} is {ImageDecoder.FormatBytes(known)}, over the {ImageDecoder.FormatBytes(limit)} limit"
+            : $"{what} is over the {ImageDecoder.FormatBytes(limit)} limit";
+
+    /// <summary>The nearest folder named like a class decides; otherwise the chosen class, if it is one.</summary>
+    internal static string? ResolveClass(string relativePath, IReadOnlyList<string> classNames, string? chosenClass)
+    {
+        var folders = relativePath.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries)[..^1];
+        foreach (var folder in folders.Reverse())
+        {
+            var match = classNames.FirstOrDefault(c => string.Equals(c, folder, StringComparison.OrdinalIgnoreCase));
+            if (match is not null)
+                return match;
+        }
+        return classNames.FirstOrDefault(c => string.Equals(c, chosenClass, StringComparison.OrdinalIgnoreCase));
+    }
+
+    internal static string? UnsafeEntryReason(string entryName)
+    {
+        var normalised = entryName.Replace('\\', '/');
+        if (normalised.StartsWith('/') || (normalised.Length > 1 && normalised[1] == ':'))
+            return "zip entry has an absolute path; refused";
+        if (normalised.Split('/').Any(part => part == ".."))
+            return "zip entry climbs out of its folder ('..'); refused";
+        return null;
+    }
+
+    static bool IsDirectoryEntry(ZipArchiveEntry entry) => entry.FullName.EndsWith('/') || entry.FullName.EndsWith('\\');
+
+    /// <summary>macOS and Windows bookkeeping files that zips and folders carry along, not photos.</summary>
+    static bool IsHiddenOrSystem(string relativePath) =>
+        relativePath.Replace('\\', '/').Split('/').Any(part => part.StartsWith('.') || part == "__MACOSX" || part.Equals("Thumbs.db", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The file name only, without control characters or path separators, at most 255 characters.</summary>
+    internal static string SanitiseName(string name)
+    {
+        var fileName = name.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+        var clean = new string([.. fileName.Where(c => !char.IsControl(c) && c is not ('<' or '>' or '"' or '|' or ':' or '*' or '?'))]).Trim();
+        if (clean.Length == 0)
+            clean = "unnamed";
+        return clean.Length <= 255 ? clean : clean[..255];
+    }
+
+    static string Extension(ImageFormat format) => format switch
+    {
+        ImageFormat.Jpeg => ".jpg",
+        ImageFormat.Png => ".png",
+        ImageFormat.Bmp => ".bmp",
+        ImageFormat.Gif => ".gif",
+        ImageFormat.WebP => ".webp",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+}
+
+public sealed class UploadTooLargeException(string message) : Exception(message);
+
+public sealed class DataSetNotFoundException(int id) : Exception(string.Create(CultureInfo.InvariantCulture, $"data set {id} does not exist"))
+{
+    public int Id { get; } = id;
+}

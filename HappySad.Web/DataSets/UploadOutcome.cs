@@ -1,0 +1,23 @@
+using System.Text.Json.Serialization;
+
+namespace HappySad.Web.DataSets;
+
+/// <summary>Serialised by name: the browser and API clients read "Accepted", not 0.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<UploadStatus>))]
+public enum UploadStatus
+{
+    Accepted,
+    Rejected,
+    Duplicate,
+}
+
+/// <summary>What happened to one uploaded file (or zip entry). <see cref="Reason"/> is meant for people.</summary>
+public sealed record UploadOutcome(string Name, UploadStatus Status, string? ClassName = null, string? Reason = null, int? PhotoId = null);
+
+/// <summary>The outcomes of one upload, with counts.</summary>
+public sealed record UploadReport(IReadOnlyList<UploadOutcome> Files)
+{
+    public int Accepted => Files.Count(f => f.Status == UploadStatus.Accepted);
+    public int Rejected => Files.Count(f => f.Status == UploadStatus.Rejected);
+    public int Duplicates => Files.Count(f => f.Status == UploadStatus.Duplicate);
+}

@@ -1,0 +1,149 @@
+using System.Text.RegularExpressions;
+using HappySad.Training.Persistence;
+using HappySad.Web.Data;
+using HappySad.Web.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappySad.Web.Predictions;
+
+/// <summary>A model that can predict: a succeeded run's, or a model file imported from disk.</summary>
+public sealed record ModelInfo(
+    string Id,
+    int? RunId,
+    string Name,
+    IReadOnlyList<string> ClassNames,
+    string Architecture,
+    double? ValAccuracy,
+    double? TestAccuracy,
+    double? TestBalancedAccuracy,
+    DateTimeOffset CreatedAt,
+    string File);
+
+public sealed class ModelNotFoundException(string id) : Exception($"model '{id}' does not exist")
+{
+    public string Id { get; } = id;
+}
+
+/// <summary>
+/// Every model the app can predict with. Run models have ids <c>run-{id}</c>; files imported into
+/// <c>data/models/</c> (uploaded on the Predict page, or copied there) have ids <c>file-{name}</c>.
+/// </summary>
+public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, ILogger<ModelCatalog> logger)
+{
+    const string RunPrefix = "run-";
+    const string FilePrefix = "file-";
+
+    /// <summary>Succeeded runs, best validation accuracy first (newest first among equals), then imported files, newest first.</summary>
+    public async Task<IReadOnlyList<ModelInfo>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        List<TrainingRun> runs;
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            runs = await context.TrainingRuns.AsNoTracking()
+                .Where(r => r.Status == RunStatus.Succeeded && r.ModelPath != null)
+                .ToListAsync(cancellationToken);
+        }
+        var fromRuns = runs
+            .OrderByDescending(r => r.BestValAccuracy ?? -1).ThenByDescending(r => r.Id)
+            .Select(FromRun);
+        return [.. fromRuns, .. ImportedFiles().OrderByDescending(m => m.CreatedAt)];
+    }
+
+    public async Task<ModelInfo> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (id.StartsWith(RunPrefix, StringComparison.Ordinal) && int.TryParse(id.AsSpan(RunPrefix.Length), System.Globalization.CultureInfo.InvariantCulture, out var runId))
+        {
+            var context = await contexts.CreateDbContextAsync(cancellationToken);
+            await using (context)
+            {
+                var run = await context.TrainingRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId && r.Status == RunStatus.Succeeded && r.ModelPath != null, cancellationToken);
+                if (run is not null && File.Exists(paths.Absolute(run.ModelPath!)))
+                    return FromRun(run);
+            }
+        }
+        if (id.StartsWith(FilePrefix, StringComparison.Ordinal) && SafeName().IsMatch(id[FilePrefix.Length..]))
+        {
+            var file = Path.Combine(paths.ModelsRoot, id[FilePrefix.Length..] + ModelStore.Extension);
+            if (File.Exists(file) && FromFile(file) is { } info)
+                return info;
+        }
+        throw new ModelNotFoundException(id);
+    }
+
+    /// <summary>Checks an uploaded model file (it must load) and keeps it under <c>data/models/</c>.</summary>
+    public async Task<ModelInfo> ImportAsync(string fileName, Stream content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var stem = Path.GetFileNameWithoutExtension(fileName);
+        stem = UnsafeCharacters().Replace(stem, "-").Trim('-', '.');
+        if (stem.Length == 0)
+            stem = "model";
+        stem = stem[..Math.Min(stem.Length, 60)];
+        Directory.CreateDirectory(paths.ModelsRoot);
+        var temporary = Path.Combine(paths.ModelsRoot, $".{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var stream = File.Create(temporary);
+            await using (stream)
+                await content.CopyToAsync(stream, cancellationToken);
+            // Loading proves more than reading the card: the weights must fit the architecture.
+            ModelStore.Load(temporary, TorchSharp.torch.CPU).Dispose();
+            var target = Path.Combine(paths.ModelsRoot, stem + ModelStore.Extension);
+            for (var n = 2; File.Exists(target); n++)
+                target = Path.Combine(paths.ModelsRoot, $"{stem}-{n}{ModelStore.Extension}");
+            File.Move(temporary, target);
+            logger.LogInformation("Imported model file {File}", target);
+            return FromFile(target)!;
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>The model file a model id names (the catalog's check that it exists is <see cref="GetAsync"/>).</summary>
+    public string FileOf(ModelInfo model) => paths.Absolute(model.File);
+
+    ModelInfo FromRun(TrainingRun run) => new(
+        RunPrefix + run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        run.Id,
+        $"Run {run.Id} · {run.DataName}",
+        run.ClassNames,
+        run.Recipe.Architecture,
+        run.BestValAccuracy,
+        run.TestAccuracy,
+        run.TestBalancedAccuracy,
+        run.FinishedAt ?? run.CreatedAt,
+        run.ModelPath!);
+
+    IEnumerable<ModelInfo> ImportedFiles() =>
+        Directory.Exists(paths.ModelsRoot)
+            ? Directory.EnumerateFiles(paths.ModelsRoot, "*" + ModelStore.Extension).Select(FromFile).OfType<ModelInfo>()
+            : [];
+
+    ModelInfo? FromFile(string file)
+    {
+        var stem = Path.GetFileNameWithoutExtension(file);
+        if (!SafeName().IsMatch(stem))
+            return null;
+        try
+        {
+            var card = ModelStore.ReadCard(file);
+            return new ModelInfo(FilePrefix + stem, null, Path.GetFileName(file), card.ClassNames, card.Architecture,
+                card.Metrics?.ValAccuracy, card.Metrics?.TestAccuracy, card.Metrics?.TestBalancedAccuracy, card.CreatedAt, paths.Relative(file));
+        }
+        catch (ModelFormatException e)
+        {
+            logger.LogWarning("Skipping {File}: {Reason}", file, e.Message);
+            return null;
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")]
+    private static partial Regex SafeName();
+
+    [GeneratedRegex("[^A-Za-z0-9._-]+")]
+    private static partial Regex UnsafeCharacters();
+}

@@ -1,0 +1,28 @@
+using HappySad.Training.Data;
+using HappySad.Training.Persistence;
+
+namespace HappySad.Web.Runs;
+
+/// <summary>How the end of a run that made no model reads on the run page: failures in one line, and the notes of cancelled and interrupted runs.</summary>
+public static class RunErrors
+{
+    /// <summary>A failure as one line for people: our own exceptions already read well; others keep their type.</summary>
+    public static string Describe(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e switch
+        {
+            DataSetException or ImageRejectedException or ArgumentException or ModelFormatException => Capitalise(e.Message),
+            InvalidOperationException when e.Message.Contains("CUDA", StringComparison.Ordinal) => Capitalise(e.Message),
+            _ => $"{e.GetType().Name}: {e.Message}",
+        };
+    }
+
+    /// <summary>A person cancelled the run; <paramref name="where"/> is <see cref="EpochRecorder.Where"/>.</summary>
+    public static string Cancelled(string where) => $"Cancelled {where}.";
+
+    /// <summary>The process stopped while the run trained; <paramref name="where"/> is <see cref="EpochRecorder.Where"/>.</summary>
+    public static string Interrupted(string where) => $"The app stopped {where}; the epochs before that are kept. Launch a new run to train again.";
+
+    static string Capitalise(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+}

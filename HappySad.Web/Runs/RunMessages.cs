@@ -1,0 +1,18 @@
+using HappySad.Web.Data;
+
+namespace HappySad.Web.Runs;
+
+/// <summary>A run changed status. <see cref="Message"/> carries the error of a failed run or the note of a cancelled or interrupted one.</summary>
+public sealed record RunStatusMessage(int RunId, RunStatus Status, string? Message);
+
+/// <summary>A batch finished. Epoch and batch count from 1.</summary>
+public sealed record BatchProgressMessage(int RunId, int Epoch, int Epochs, int Batch, int BatchesPerEpoch, double Loss);
+
+/// <summary>An epoch finished, named as Keras logs it.</summary>
+public sealed record EpochCompletedMessage(int RunId, int Epoch, int Epochs, double Loss, double Accuracy, double? ValLoss, double? ValAccuracy, double Seconds);
+
+/// <summary>
+/// What the hub's <c>WatchRun</c> returns: the run's status and the epochs it has finished, so a
+/// watcher that joins late catches up. Not an event: the events are the three messages above.
+/// </summary>
+public sealed record RunCatchUpMessage(int RunId, RunStatus Status, string? Message, int Epochs, IReadOnlyList<EpochCompletedMessage> History);

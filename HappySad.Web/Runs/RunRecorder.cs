@@ -1,0 +1,169 @@
+using System.Security.Cryptography;
+using HappySad.Training.Data;
+using HappySad.Training.Native;
+using HappySad.Training.Training;
+using HappySad.Web.Data;
+using HappySad.Web.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace HappySad.Web.Runs;
+
+/// <summary>
+/// Writes what happens to a run as it happens: its status changes (each also told to
+/// <see cref="RunEvents"/>), its snapshot and split, each epoch (through <see cref="EpochRecorder"/>)
+/// and its outcome.
+/// </summary>
+public sealed class RunRecorder(
+    IDbContextFactory<HappySadDbContext> contexts,
+    StoragePaths paths,
+    RunEvents events,
+    IOptions<TrainingOptions> options,
+    TimeProvider clock,
+    ILogger<RunRecorder> logger)
+{
+    /// <summary>Marks the run Running if it is still queued; false when a cancel got there first.</summary>
+    public async Task<bool> StartAsync(int runId)
+    {
+        var context = await contexts.CreateDbContextAsync();
+        await using (context)
+        {
+            // Only a run that is still queued starts: a cancel that got there first wins.
+            var now = clock.GetUtcNow();
+            var started = await context.TrainingRuns
+                .Where(r => r.Id == runId && r.Status == RunStatus.Queued)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(r => r.Status, RunStatus.Running)
+                    .SetProperty(r => r.StartedAt, now)
+                    .SetProperty(r => r.ProcessId, Environment.ProcessId));
+            if (started == 0)
+                return false;
+        }
+        events.Publish(new RunStatusMessage(runId, RunStatus.Running, "Preparing photos"));
+        return true;
+    }
+
+    /// <summary>The trainer's callback that records the epochs of run <paramref name="runId"/>.</summary>
+    public EpochRecorder Epochs(int runId) => new(contexts, events, options.Value.ProgressIntervalMilliseconds, runId);
+
+    /// <summary>Stores the images the run decoded with their split, and the snapshot's summary on the run. Returns the image rows in the order of the decoded images.</summary>
+    public async Task<List<RunImage>> RecordSnapshotAsync(Snapshot snapshot, ImageFolderLoad load, DataSplit split, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(load);
+        ArgumentNullException.ThrowIfNull(split);
+        var run = snapshot.Run;
+        var images = load.Images;
+        var byPath = snapshot.Entries.ToDictionary(e => e.FullPath, StringComparer.Ordinal);
+        var splitOf = new RunSplit[images.Count];
+        foreach (var i in split.Validation)
+            splitOf[i] = RunSplit.Validation;
+        foreach (var i in split.Test)
+            splitOf[i] = RunSplit.Test;
+        var rows = Enumerable.Range(0, images.Count).Select(i =>
+        {
+            var entry = byPath[images.Paths[i]];
+            return new RunImage { RunId = run.Id, PhotoId = entry.PhotoId, Path = entry.RelativePath, Name = entry.Name, Sha256 = entry.Sha256, Label = images.Labels[i], Split = splitOf[i] };
+        }).ToList();
+        var hash = RunSnapshot.Hash(rows.Select(r => (snapshot.ClassNames[r.Label], r.Sha256)));
+
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            context.RunImages.AddRange(rows);
+            var tracked = await context.TrainingRuns.SingleAsync(r => r.Id == run.Id, cancellationToken);
+            tracked.ClassNames = [.. snapshot.ClassNames];
+            tracked.SnapshotHash = hash;
+            tracked.TrainImages = split.Train.Count;
+            tracked.ValidationImages = split.Validation.Count;
+            tracked.TestImages = split.Test.Count;
+            tracked.SkippedImages = load.Rejected.Count;
+            tracked.FacesFound = load.FacesFound;
+            tracked.Device = TorchDevices.Resolve(run.Recipe.Device).type.ToString().ToLowerInvariant();
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        return rows;
+    }
+
+    /// <summary>Records a finished run: its model file, test metrics, each test image's verdict, and the test images it got wrong.</summary>
+    public async Task RecordSuccessAsync(int runId, TrainingOutcome outcome, string modelFile, ImageSet images, List<RunImage> rows)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(rows);
+        var rowByPath = new Dictionary<string, RunImage>(StringComparer.Ordinal);
+        for (var i = 0; i < images.Count; i++)
+            rowByPath[images.Paths[i]] = rows[i];
+        var indexByPath = Enumerable.Range(0, images.Count).ToDictionary(i => images.Paths[i], StringComparer.Ordinal);
+
+        var context = await contexts.CreateDbContextAsync();
+        await using (context)
+        {
+            foreach (var prediction in outcome.Test.Predictions)
+            {
+                var row = rowByPath[prediction.Path];
+                context.RunImages.Attach(row);
+                row.Predicted = prediction.Predicted;
+                row.Probability = prediction.Probability;
+            }
+
+            var run = await context.TrainingRuns.SingleAsync(r => r.Id == runId);
+            var metrics = outcome.Test.Metrics;
+            var best = outcome.History.BestByValidationAccuracy;
+            var hasTest = metrics.Count > 0;
+            run.Device = outcome.Classifier.Card.Training?.Device;
+            run.BestValAccuracy = best?.ValAccuracy;
+            run.BestEpoch = best?.Epoch;
+            run.RestoredEpoch = outcome.History.RestoredEpoch;
+            run.TestAccuracy = hasTest ? metrics.Accuracy : null;
+            run.TestPrecision = hasTest ? metrics.Precision : null;
+            run.TestRecall = hasTest ? metrics.Recall : null;
+            run.TestF1 = hasTest ? metrics.F1 : null;
+            run.TestBalancedAccuracy = hasTest ? metrics.BalancedAccuracy : null;
+            (run.TruePositives, run.FalsePositives, run.TrueNegatives, run.FalseNegatives) = hasTest
+                ? (metrics.TruePositives, metrics.FalsePositives, metrics.TrueNegatives, metrics.FalseNegatives)
+                : ((int?)null, (int?)null, (int?)null, (int?)null);
+            run.ModelPath = paths.Relative(modelFile);
+            run.ModelBytes = new FileInfo(modelFile).Length;
+            await using (var stream = File.OpenRead(modelFile))
+                run.ModelSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream));
+            run.Status = RunStatus.Succeeded;
+            run.FinishedAt = clock.GetUtcNow();
+            run.Message = null;
+            await context.SaveChangesAsync();
+        }
+
+        // The test photos it got wrong, as the model saw them: the gallery survives the photos' deletion.
+        foreach (var mistake in outcome.Test.Mistakes)
+        {
+            var file = paths.RunTestImage(runId, rowByPath[mistake.Path].Id);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            await File.WriteAllBytesAsync(file, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size, images.Size * images.Views));
+        }
+        events.Publish(new RunStatusMessage(runId, RunStatus.Succeeded, null));
+    }
+
+    /// <summary>Records how a run that made no model ended. Never throws: a run it cannot record stays Running until the next start-up's recovery.</summary>
+    public async Task FinishAsync(int runId, RunStatus status, string message)
+    {
+        try
+        {
+            var context = await contexts.CreateDbContextAsync();
+            await using (context)
+            {
+                var now = clock.GetUtcNow();
+                await context.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u
+                    .SetProperty(r => r.Status, status)
+                    .SetProperty(r => r.Message, message)
+                    .SetProperty(r => r.FinishedAt, now));
+            }
+        }
+#pragma warning disable CA1031 // The start-up recovery marks a run left Running as Interrupted; nothing more can be done here.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            logger.LogError(e, "Could not record run {RunId} as {Status}", runId, status);
+        }
+        events.Publish(new RunStatusMessage(runId, status, message));
+    }
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using HappySad.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappySad.Web.Runs;
+
+/// <summary>What a previous process left behind, put right before the worker takes new runs.</summary>
+public sealed class RunRecovery(IDbContextFactory<HappySadDbContext> contexts, RunQueue queue, TimeProvider clock, ILogger<RunRecovery> logger)
+{
+    /// <summary>
+    /// At start-up: a run left Running by this app (or by a command-line process that is gone) was
+    /// cut off by a stop or crash, so it becomes Interrupted with a note; queued runs go back to the
+    /// worker in the order they were asked for. Returns the run ids queued again.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> RecoverAsync(CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var running = await context.TrainingRuns
+                .Where(r => r.Status == RunStatus.Running || (r.Status == RunStatus.Queued && r.Source == RunSource.CommandLine))
+                .ToListAsync(cancellationToken);
+            foreach (var run in running.Where(r => r.Source == RunSource.Dashboard || !IsAlive(r.ProcessId)))
+            {
+                var epochs = await context.RunEpochs.CountAsync(e => e.RunId == run.Id, cancellationToken);
+                run.Status = RunStatus.Interrupted;
+                run.FinishedAt = clock.GetUtcNow();
+                run.Message = $"The process training it stopped unexpectedly after {epochs} of {run.Recipe.Epochs} epochs; the finished epochs are kept. Launch a new run to train again.";
+                logger.LogWarning("Run {RunId} was left running by a stopped process; marked interrupted", run.Id);
+            }
+            await context.SaveChangesAsync(cancellationToken);
+            var queued = await context.TrainingRuns
+                .Where(r => r.Status == RunStatus.Queued && r.Source == RunSource.Dashboard)
+                .OrderBy(r => r.Id).Select(r => r.Id)
+                .ToListAsync(cancellationToken);
+            queued.ForEach(queue.Enqueue);
+            return queued;
+        }
+    }
+
+    static bool IsAlive(int? processId)
+    {
+        if (processId is not { } pid || pid == Environment.ProcessId)
+            return false;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}

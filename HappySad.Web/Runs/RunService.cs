@@ -1,0 +1,203 @@
+using HappySad.Training.Native;
+using HappySad.Training.Training;
+using HappySad.Web.Data;
+using HappySad.Web.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappySad.Web.Runs;
+
+/// <summary>Launching, listing, cancelling and deleting training runs; the worker executes them.</summary>
+public sealed class RunService(
+    IDbContextFactory<HappySadDbContext> contexts,
+    StoragePaths paths,
+    RunQueue queue,
+    RunEvents events,
+    TimeProvider clock,
+    ILogger<RunService> logger)
+{
+    /// <summary>Everything that stops <paramref name="recipe"/> from working on data set <paramref name="dataSetId"/>, as sentences; empty when a run can start.</summary>
+    public async Task<IReadOnlyList<string>> ProblemsAsync(int dataSetId, RunRecipe recipe, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var problems = recipe.Problems(recipe.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable).ToList();
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken);
+            if (dataSet is null)
+            {
+                problems.Insert(0, dataSetId == 0 ? "Choose a data set." : $"Data set {dataSetId} does not exist.");
+                return problems;
+            }
+            var counts = await context.Photos
+                .Where(p => p.DataSetId == dataSet.Id && p.TrashedAt == null && p.Status == PhotoStatus.Ok)
+                .GroupBy(p => p.ClassName)
+                .Select(g => new { ClassName = g.Key, Count = g.Count() })
+                .ToDictionaryAsync(g => g.ClassName, g => g.Count, cancellationToken);
+            foreach (var className in dataSet.ClassNames)
+            {
+                var count = counts.GetValueOrDefault(className);
+                if (count < TrainingPipeline.MinImagesPerClass)
+                    problems.Add($"Class '{className}' of '{dataSet.Name}' has {count} usable photo{(count == 1 ? "" : "s")}; a run needs at least {TrainingPipeline.MinImagesPerClass} per class.");
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>Records a run as Queued and hands it to the worker. Throws <see cref="RunRecipeException"/> when it cannot work.</summary>
+    public async Task<TrainingRun> LaunchAsync(int dataSetId, RunRecipe recipe, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var problems = await ProblemsAsync(dataSetId, recipe, cancellationToken);
+        if (problems.Count > 0)
+            throw new RunRecipeException(problems);
+        string name;
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+            name = await context.DataSets.Where(d => d.Id == dataSetId).Select(d => d.Name).SingleAsync(cancellationToken);
+        var run = await AddAsync(recipe, RunSource.Dashboard, dataSetId, name, cancellationToken);
+        queue.Enqueue(run.Id);
+        logger.LogInformation("Run {RunId} queued on data set {DataSetId}", run.Id, dataSetId);
+        return run;
+    }
+
+    /// <summary>Records a command-line run on a folder as Queued; the caller executes it with <see cref="RunExecutor"/>.</summary>
+    public async Task<TrainingRun> RecordFolderRunAsync(RunRecipe recipe, string folder, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        recipe.EnsureValid(recipe.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable);
+        return await AddAsync(recipe, RunSource.CommandLine, null, Path.GetFullPath(folder), cancellationToken);
+    }
+
+    async Task<TrainingRun> AddAsync(RunRecipe recipe, RunSource source, int? dataSetId, string dataName, CancellationToken cancellationToken)
+    {
+        var run = new TrainingRun
+        {
+            Source = source,
+            Status = RunStatus.Queued,
+            DataSetId = dataSetId,
+            DataName = dataName,
+            Recipe = recipe.Recorded(),
+            CreatedAt = clock.GetUtcNow(),
+            // A command-line run belongs to its process from the start: if that process dies before
+            // the run starts, the next start-up can tell.
+            ProcessId = source == RunSource.CommandLine ? Environment.ProcessId : null,
+        };
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            context.TrainingRuns.Add(run);
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        events.Publish(new RunStatusMessage(run.Id, RunStatus.Queued, null));
+        return run;
+    }
+
+    /// <summary>Every run, newest first, without epochs or images.</summary>
+    public async Task<IReadOnlyList<TrainingRun>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+            return await context.TrainingRuns.AsNoTracking().OrderByDescending(r => r.Id).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>One run with its epochs in order; null when it does not exist.</summary>
+    public async Task<TrainingRun?> GetAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            return await context.TrainingRuns.AsNoTracking()
+                .Include(r => r.History.OrderBy(e => e.Epoch))
+                .FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        }
+    }
+
+    /// <summary>Several runs with their epochs, in the order asked; unknown ids are left out.</summary>
+    public async Task<IReadOnlyList<TrainingRun>> GetManyAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var runs = await context.TrainingRuns.AsNoTracking()
+                .Include(r => r.History.OrderBy(e => e.Epoch))
+                .Where(r => ids.Contains(r.Id))
+                .ToListAsync(cancellationToken);
+            return [.. ids.Select(id => runs.FirstOrDefault(r => r.Id == id)).OfType<TrainingRun>()];
+        }
+    }
+
+    public async Task<RunCatchUpMessage?> StateAsync(int id, CancellationToken cancellationToken = default) =>
+        await GetAsync(id, cancellationToken) is { } run
+            ? new RunCatchUpMessage(run.Id, run.Status, run.Message, run.Recipe.Epochs, [.. run.History.Select(e => ToMessage(run, e))])
+            : null;
+
+    public static EpochCompletedMessage ToMessage(TrainingRun run, RunEpoch epoch)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(epoch);
+        return new(run.Id, epoch.Epoch, run.Recipe.Epochs, epoch.Loss, epoch.Accuracy, epoch.ValLoss, epoch.ValAccuracy, epoch.Seconds);
+    }
+
+    /// <summary>The images of a run's snapshot, optionally of one split, in snapshot order.</summary>
+    public async Task<IReadOnlyList<RunImage>> ImagesAsync(int runId, RunSplit? split = null, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var query = context.RunImages.AsNoTracking().Where(i => i.RunId == runId);
+            if (split is { } only)
+                query = query.Where(i => i.Split == only);
+            return await query.OrderBy(i => i.Id).ToListAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Cancels a queued run at once, or asks a running one to stop (it does within one batch). A run
+    /// training in another process (the command line) is stopped there, with Ctrl+C.
+    /// </summary>
+    public async Task<CancelOutcome> CancelAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var now = clock.GetUtcNow();
+            const string note = "Cancelled before it started.";
+            var cancelled = await context.TrainingRuns
+                .Where(r => r.Id == id && r.Status == RunStatus.Queued)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RunStatus.Cancelled).SetProperty(r => r.Message, note).SetProperty(r => r.FinishedAt, now), cancellationToken);
+            if (cancelled > 0)
+            {
+                events.Publish(new RunStatusMessage(id, RunStatus.Cancelled, note));
+                return CancelOutcome.Cancelled;
+            }
+            var run = await context.TrainingRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken)
+                ?? throw new RunNotFoundException(id);
+            if (run.Status != RunStatus.Running)
+                return CancelOutcome.AlreadyFinished;
+            if (queue.TryCancel(id))
+                return CancelOutcome.Stopping;
+            throw new RunStateException($"run {id} is training in another process (the command line, process {run.ProcessId}); stop it there with Ctrl+C");
+        }
+    }
+
+    /// <summary>Deletes a finished run, its model file and its test images. An active run must be cancelled first.</summary>
+    public async Task DeleteAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var run = await context.TrainingRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken)
+                ?? throw new RunNotFoundException(id);
+            if (run.IsActive)
+                throw new RunStateException($"run {id} is {run.Status.ToString().ToLowerInvariant()}; cancel it before deleting it");
+            context.TrainingRuns.Remove(run);
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        var folder = paths.Run(id);
+        if (Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
+        logger.LogInformation("Deleted run {RunId}", id);
+    }
+}

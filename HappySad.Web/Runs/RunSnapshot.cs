@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using System.Text;
+using HappySad.Training.Data;
+using HappySad.Training.Models;
+using HappySad.Training.Pretrained;
+using HappySad.Web.Data;
+using HappySad.Web.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappySad.Web.Runs;
+
+/// <summary>One image of a snapshot before decoding.</summary>
+public sealed record SnapshotEntry(int? PhotoId, string FullPath, string RelativePath, string Name, int Label, string Sha256);
+
+/// <summary>What a run trains on, listed as it starts: the run, its class names, the folder the images are in, and each image with its content hash.</summary>
+public sealed record Snapshot(TrainingRun Run, IReadOnlyList<string> ClassNames, string Directory, IReadOnlyList<SnapshotEntry> Entries);
+
+/// <summary>
+/// Takes a run's snapshot when it starts (a data set's usable photos, or a command-line run's class
+/// folders) and decodes it once, so from then on the run holds its own pixels, whatever happens to the files.
+/// </summary>
+public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths)
+{
+    /// <summary>Lists what run <paramref name="runId"/> trains on. <paramref name="folder"/> is the class-folder data of a command-line run.</summary>
+    public async Task<Snapshot> TakeAsync(int runId, string? folder, CancellationToken cancellationToken)
+    {
+        TrainingRun run;
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+            run = await context.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken);
+
+        return run.Source == RunSource.CommandLine
+            ? FromFolder(run, folder ?? throw new InvalidOperationException($"run {runId} trains on a folder, but no folder was given"), cancellationToken)
+            : await FromDataSetAsync(run, cancellationToken);
+    }
+
+    /// <summary>Decodes (and face-crops, if the recipe asks) every image of <paramref name="snapshot"/> once.</summary>
+    public static async Task<ImageFolderLoad> DecodeAsync(Snapshot snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var recipe = snapshot.Run.Recipe;
+        var preparation = recipe.Preparation();
+        // Face crops and pretrained networks need face-api's weights: fetched (once) without holding a thread.
+        if (preparation.DetectsFaces || ModelArchitectures.Describe(recipe.Architecture).Pretrained)
+            await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
+        return await Task.Run(
+            () => ImageFiles.Load([.. snapshot.Entries.Select(e => new LabeledFile(e.FullPath, e.Label))], snapshot.ClassNames, preparation, cancellationToken: cancellationToken),
+            cancellationToken);
+    }
+
+    /// <summary>The hash two runs share exactly when they saw the same photos with the same labels, whatever their ids or order.</summary>
+    internal static string Hash(IEnumerable<(string ClassName, string Sha256)> images)
+    {
+        var lines = images.Select(i => $"{i.ClassName}\t{i.Sha256}\n").Order(StringComparer.Ordinal);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(lines))));
+    }
+
+    async Task<Snapshot> FromDataSetAsync(TrainingRun run, CancellationToken cancellationToken)
+    {
+        if (run.DataSetId is not { } dataSetId)
+            throw new DataSetException($"the data set '{run.DataName}' was deleted before the run started");
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken)
+                ?? throw new DataSetException($"the data set '{run.DataName}' was deleted before the run started");
+            var photos = await context.Photos.AsNoTracking()
+                .Where(p => p.DataSetId == dataSetId && p.TrashedAt == null && p.Status == PhotoStatus.Ok)
+                .OrderBy(p => p.Id)
+                .Select(p => new { p.Id, p.ClassName, p.StoredName, p.OriginalName, p.Sha256 })
+                .ToListAsync(cancellationToken);
+            var entries = photos
+                .Where(p => dataSet.ClassNames.Contains(p.ClassName))
+                .Select(p => new SnapshotEntry(
+                    p.Id,
+                    paths.PhotoFile(dataSetId, p.ClassName, p.StoredName, trashed: false),
+                    $"{p.ClassName}/{p.StoredName}",
+                    p.OriginalName,
+                    dataSet.ClassNames.IndexOf(p.ClassName),
+                    p.Sha256))
+                .ToList();
+            return new Snapshot(run, dataSet.ClassNames, paths.DataSet(dataSetId), entries);
+        }
+    }
+
+    static Snapshot FromFolder(TrainingRun run, string folder, CancellationToken cancellationToken)
+    {
+        var root = Path.GetFullPath(folder);
+        var imageFolder = ImageFolder.Open(root);
+        var entries = new List<SnapshotEntry>(imageFolder.Files.Count);
+        foreach (var file in imageFolder.Files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var stream = File.OpenRead(file.Path);
+            var hash = Convert.ToHexStringLower(SHA256.HashData(stream));
+            entries.Add(new SnapshotEntry(null, file.Path, Path.GetRelativePath(root, file.Path).Replace('\\', '/'), Path.GetFileName(file.Path), file.Label, hash));
+        }
+        return new Snapshot(run, imageFolder.ClassNames, root, entries);
+    }
+}

@@ -1,0 +1,8 @@
+namespace HappySad.Web.Runs;
+
+/// <summary>How training runs report progress. Bound from the <c>TrainingOptions</c> configuration section.</summary>
+public sealed class TrainingOptions
+{
+    /// <summary>Batch progress is pushed at most this often per run (every batch's loss still counts in its epoch).</summary>
+    public int ProgressIntervalMilliseconds { get; set; } = 200;
+}
