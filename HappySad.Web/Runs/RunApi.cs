@@ -15,7 +15,9 @@ public static class RunApi
         ArgumentNullException.ThrowIfNull(app);
         var api = app.MapGroup("/api/runs").WithTags("Training runs");
         api.MapGet("/", ListRuns).WithName(nameof(ListRuns)).WithSummary("Every run, newest first");
-        api.MapPost("/", LaunchRun).WithName(nameof(LaunchRun)).WithSummary("Queue a run on a data set (settings default to the notebook's)");
+        // The body is read by hand (the data set beside the recipe); the document still shows the recipe's fields.
+        api.MapPost("/", LaunchRun).WithName(nameof(LaunchRun)).Accepts<RunRecipe>("application/json")
+            .WithSummary("Queue a run on a data set: data_set_id beside the recipe's fields (each defaulting to the notebook's)");
         api.MapGet("/{id:int}", GetRun).WithName(nameof(GetRun)).WithSummary("One run with its epochs");
         api.MapPost("/{id:int}/cancel", CancelRun).WithName(nameof(CancelRun)).WithSummary("Cancel a queued run, or stop a running one within one batch");
         api.MapDelete("/{id:int}", DeleteRun).WithName(nameof(DeleteRun)).WithSummary("Delete a finished run and its model file");
@@ -28,14 +30,17 @@ public static class RunApi
         TypedResults.Ok<IReadOnlyList<RunDocument>>([.. (await runs.ListAsync(cancellationToken)).Select(r => RunDocument.From(r, withEpochs: false))]);
 
     /// <summary>
-    /// The body is one object: <c>dataSetId</c> beside the recipe's options, each defaulting to the
+    /// The body is one object: <c>data_set_id</c> beside the recipe's options, each defaulting to the
     /// notebook's. With <c>preset</c> set, the preset's model and training options replace any given ones.
     /// </summary>
-    static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(JsonElement body, IOptions<JsonOptions> json, RunService runs, CancellationToken cancellationToken)
+    static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(HttpRequest request, IOptions<JsonOptions> json, RunService runs, CancellationToken cancellationToken)
     {
         try
         {
             var options = json.Value.SerializerOptions;
+            if (!request.HasJsonContentType())
+                throw new RunRecipeException(["The body must be JSON (Content-Type: application/json)."]);
+            var body = await request.ReadFromJsonAsync<JsonElement>(options, cancellationToken);
             var (target, recipe) = (body.Deserialize<LaunchTarget>(options), body.Deserialize<RunRecipe>(options));
             if (target is null || recipe is null)
                 throw new RunRecipeException(["The body must be a JSON object."]);

@@ -114,6 +114,10 @@ public sealed class RunHubTests : IDisposable
         Assert.Contains("\"val_loss\"", document, StringComparison.Ordinal);
         Assert.Contains("\"class_names\"", document, StringComparison.Ordinal);
         Assert.DoesNotContain("\"valLoss\"", document, StringComparison.Ordinal);
+        // Launching a run documents the recipe it takes, though the endpoint reads its body by hand.
+        using var json = System.Text.Json.JsonDocument.Parse(document);
+        var launch = json.RootElement.GetProperty("paths").GetProperty("/api/runs").GetProperty("post");
+        Assert.Contains("RunRecipe", launch.GetProperty("requestBody").GetRawText(), StringComparison.Ordinal);
     }
 
     /// <summary>Long polling through the in-memory test server, with the payload options the app uses.</summary>
