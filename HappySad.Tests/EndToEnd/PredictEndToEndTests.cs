@@ -15,10 +15,9 @@ public sealed class PredictEndToEndTests
         Assertions.SetDefaultExpectTimeout(20_000);
         await using var app = await AppProcess.StartAsync();
         // A model file copied into the data directory's models/ folder is listed on the page.
-        using (var model = ModelArchitectures.Create(SeedCnn.ArchitectureName, seed: 3))
-            ModelStore.Save(Path.Combine(app.DataDirectory, "models", "seeded.hsmodel"), model, new ModelCard { Architecture = SeedCnn.ArchitectureName, ClassNames = ["happy", "sad"] });
+        SaveUntrained(app, SeedCnn.ArchitectureName, "seeded.hsmodel");
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await OpenAsync(browser, app);
 
         try
         {
@@ -65,10 +64,9 @@ public sealed class PredictEndToEndTests
     {
         Assertions.SetDefaultExpectTimeout(20_000);
         await using var app = await AppProcess.StartAsync();
-        using (var model = ModelArchitectures.Create(CompactCnn.ArchitectureName, seed: 3))
-            ModelStore.Save(Path.Combine(app.DataDirectory, "models", "compact.hsmodel"), model, new ModelCard { Architecture = CompactCnn.ArchitectureName, ClassNames = ["happy", "sad"] });
+        SaveUntrained(app, CompactCnn.ArchitectureName, "compact.hsmodel");
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await OpenAsync(browser, app);
         string[] photos = [Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"), Path.Combine(SharedPhotos.Root, "sad", "0x0.jpg")];
 
         try
@@ -144,7 +142,7 @@ public sealed class PredictEndToEndTests
             });
         }
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await OpenAsync(browser, app);
 
         try
         {
@@ -173,4 +171,14 @@ public sealed class PredictEndToEndTests
             throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
         }
     }
+
+    /// <summary>An untrained model of <paramref name="architecture"/> (seeded) in the app's models/ folder, where the page lists it.</summary>
+    static void SaveUntrained(AppProcess app, string architecture, string file)
+    {
+        using var model = ModelArchitectures.Create(architecture, seed: 3);
+        ModelStore.Save(Path.Combine(app.DataDirectory, "models", file), model, new ModelCard { Architecture = architecture, ClassNames = ["happy", "sad"] });
+    }
+
+    static Task<IPage> OpenAsync(Browser browser, AppProcess app) =>
+        browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
 }

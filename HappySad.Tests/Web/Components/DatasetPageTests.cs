@@ -3,7 +3,6 @@ using HappySad.Tests.Support;
 using HappySad.Web.Components.Pages.Datasets;
 using HappySad.Web.DataSets;
 using Microsoft.Extensions.DependencyInjection;
-using MudBlazor.Services;
 using SkiaSharp;
 
 namespace HappySad.Tests.Web.Components;
@@ -11,27 +10,15 @@ namespace HappySad.Tests.Web.Components;
 /// <summary>The data set page rendered by bUnit over the app's real services and a temporary database.</summary>
 public sealed class DatasetPageTests : IAsyncLifetime
 {
-    readonly HappySadAppFactory _app = new();
-    readonly BunitContext _bunit = new();
+    readonly PageTestHost _host = new(typeof(DataSetService), typeof(DataSetScanner));
 
-    public DatasetPageTests()
-    {
-        _ = _app.Server; // starts the host: migrations applied, services built
-        _bunit.Services.AddMudServices();
-        _bunit.Services.AddSingleton(_app.Service<DataSetService>());
-        _bunit.Services.AddSingleton(_app.Service<DataSetScanner>());
-        _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
-        // MudBlazor's popovers and dialogs need their providers somewhere on the page.
-        _bunit.Render<MudBlazor.MudPopoverProvider>();
-    }
+    HappySadAppFactory _app => _host.App;
+
+    BunitContext _bunit => _host.Bunit;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _bunit.DisposeAsync();
-        await _app.DisposeAsync();
-    }
+    public Task DisposeAsync() => _host.DisposeAsync().AsTask();
 
     [Fact]
     public async Task ShowsCountsPerClassAndAThumbnailPerPhoto()

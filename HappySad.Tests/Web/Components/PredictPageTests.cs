@@ -8,7 +8,6 @@ using HappySad.Web.Components.Pages.Predict.Components;
 using HappySad.Web.Predictions;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
-using MudBlazor.Services;
 
 namespace HappySad.Tests.Web.Components;
 
@@ -19,25 +18,15 @@ namespace HappySad.Tests.Web.Components;
 /// </summary>
 public sealed class PredictPageTests : IAsyncLifetime
 {
-    readonly HappySadAppFactory _app = new();
-    readonly BunitContext _bunit = new();
+    readonly PageTestHost _host = new(typeof(ModelCatalog));
 
-    public PredictPageTests()
-    {
-        _ = _app.Server;
-        _bunit.Services.AddMudServices();
-        _bunit.Services.AddSingleton(_app.Service<ModelCatalog>());
-        _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
-        _bunit.Render<MudPopoverProvider>();
-    }
+    HappySadAppFactory _app => _host.App;
+
+    BunitContext _bunit => _host.Bunit;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _bunit.DisposeAsync();
-        await _app.DisposeAsync();
-    }
+    public Task DisposeAsync() => _host.DisposeAsync().AsTask();
 
     [Fact]
     public async Task CardsKeepTheirOwnClassNamesWhenAnotherModelIsChosen()

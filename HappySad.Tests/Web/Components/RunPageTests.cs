@@ -4,8 +4,6 @@ using HappySad.Training.Training;
 using HappySad.Web.Components.Pages.Runs;
 using HappySad.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
-using MudBlazor;
-using MudBlazor.Services;
 
 namespace HappySad.Tests.Web.Components;
 
@@ -13,27 +11,15 @@ namespace HappySad.Tests.Web.Components;
 [Collection(TorchTraining.Name)]
 public sealed class RunPageTests : IAsyncLifetime
 {
-    readonly HappySadAppFactory _app = new();
-    readonly BunitContext _bunit = new();
+    readonly PageTestHost _host = new(typeof(RunService), typeof(RunEvents));
 
-    public RunPageTests()
-    {
-        _ = _app.Server;
-        _bunit.Services.AddMudServices();
-        _bunit.Services.AddSingleton(_app.Service<RunService>());
-        _bunit.Services.AddSingleton(_app.Service<RunEvents>());
-        _bunit.Services.AddSingleton(TimeProvider.System);
-        _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
-        _bunit.Render<MudPopoverProvider>();
-    }
+    HappySadAppFactory _app => _host.App;
+
+    BunitContext _bunit => _host.Bunit;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _bunit.DisposeAsync();
-        await _app.DisposeAsync();
-    }
+    public Task DisposeAsync() => _host.DisposeAsync().AsTask();
 
     [Fact]
     public async Task TheNotebookRunsPageShowsItsModelSummary()
