@@ -37,11 +37,11 @@ internal sealed class Browser : IAsyncDisposable
         return new Browser(playwright, browser);
     }
 
-    public static async Task ScreenshotAsync(IPage page, string name)
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true)
     {
         ArgumentNullException.ThrowIfNull(page);
         Directory.CreateDirectory(ArtifactsDirectory);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = fullPage });
     }
 
     /// <summary>

@@ -32,6 +32,56 @@ public sealed partial class DatasetsEndToEndTests
         }
     }
 
+    /// <summary>
+    /// The seed folder (301 photos in class folders) uploaded twice: the second time every file is a
+    /// duplicate with its reason, tens of KB of outcomes, which once travelled in one circuit message
+    /// and hung the page on "Checking the last files…" (over SignalR's 32 KB limit). Both summaries
+    /// must arrive, whole.
+    /// </summary>
+    [Fact]
+    public async Task AFolderUploadedTwiceGetsBothSummaries()
+    {
+        Assertions.SetDefaultExpectTimeout(60_000);
+        await using var app = await AppProcess.StartAsync();
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var folder = SharedPhotos.Root;
+        var photos = Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Length;
+        try
+        {
+            await page.GotoAsync("/datasets");
+            await page.GetByTestId("new-dataset").ClickAsync();
+            await page.GetByTestId("dataset-name").FillAsync("Twice");
+            await page.GetByTestId("dataset-save").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("dataset-title")).ToHaveTextAsync("Twice");
+
+            var results = page.GetByTestId("upload-results");
+            await Browser.ChooseFilesAsync(page.GetByTestId("folder-input"), [folder]);
+            await Assertions.Expect(results).ToHaveCountAsync(1);
+            var accepted = await CountAsync(results, "accepted-count");
+            var first = accepted + await CountAsync(results, "duplicate-count") + await CountAsync(results, "rejected-count");
+            Assert.Equal(photos, first);
+            await results.GetByRole(AriaRole.Button, new() { Name = "Dismiss" }).ClickAsync();
+            await Assertions.Expect(results).ToHaveCountAsync(0);
+
+            await Browser.ChooseFilesAsync(page.GetByTestId("folder-input"), [folder]);
+            await Assertions.Expect(results).ToHaveCountAsync(1);
+            await Assertions.Expect(results.GetByTestId("accepted-count")).ToHaveTextAsync("0 accepted");
+            Assert.Equal(photos, await CountAsync(results, "duplicate-count") + await CountAsync(results, "rejected-count"));
+            await Assertions.Expect(results.Locator("[data-testid=upload-row][data-status=Duplicate]")).ToHaveCountAsync(await CountAsync(results, "duplicate-count"));
+            // The window only: the page below holds 301 thumbnails and as many result rows.
+            await Browser.ScreenshotAsync(page, "04-folder-twice", fullPage: false);
+        }
+        catch (Exception e)
+        {
+            await Browser.ScreenshotAsync(page, "folder-twice-failure");
+            throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
+        }
+    }
+
+    static async Task<int> CountAsync(ILocator results, string chip) =>
+        int.Parse((await results.GetByTestId(chip).InnerTextAsync()).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
     static async Task WalkThroughAsync(IPage page)
     {
         var expect = Assertions.Expect(page.GetByTestId("dataset-title"));
