@@ -9,6 +9,7 @@ public sealed class HappySadDbContext(DbContextOptions<HappySadDbContext> option
     public DbSet<TrainingRun> TrainingRuns => Set<TrainingRun>();
     public DbSet<RunEpoch> RunEpochs => Set<RunEpoch>();
     public DbSet<RunImage> RunImages => Set<RunImage>();
+    public DbSet<RunAttempt> RunAttempts => Set<RunAttempt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

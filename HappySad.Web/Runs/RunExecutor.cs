@@ -14,36 +14,46 @@ namespace HappySad.Web.Runs;
 public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, StoragePaths paths, ILogger<RunExecutor> logger)
 {
     /// <summary>
-    /// Runs <paramref name="runId"/> if it is still queued. <paramref name="cancel"/> is a person's
-    /// cancel (recorded as Cancelled); <paramref name="stopping"/> is the process stopping (recorded
-    /// as Interrupted). <paramref name="folder"/> is the class-folder data of a command-line run.
-    /// Never throws for a failed run: the failure is recorded on the run.
+    /// Runs <paramref name="runId"/> if it is still queued (or, for a worker that may take over, left
+    /// Running by a worker that died). <paramref name="cancel"/> is a person's cancel (recorded as
+    /// Cancelled); <paramref name="stopping"/> is the process stopping (recorded as Interrupted, or
+    /// handed back to the queue). <paramref name="folder"/> is the class-folder data of a
+    /// command-line run. Never throws for a failed run: the failure is recorded on the run.
     /// </summary>
-    public async Task<RunStatus> ExecuteAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancel, CancellationToken stopping)
+    public async Task<RunStatus> ExecuteAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancel, CancellationToken stopping, RunAttemptOptions? attempt = null)
     {
         ArgumentNullException.ThrowIfNull(callbacks);
-        if (!await recorder.StartAsync(runId))
+        attempt ??= RunAttemptOptions.ThisProcess;
+        if (await recorder.StartAsync(runId, attempt) is not { } start)
             return RunStatus.Cancelled;
-        logger.LogInformation("Run {RunId} started", runId);
+        logger.LogInformation("Run {RunId} attempt {Attempt} started on {Worker} from epoch {FromEpoch}", runId, start.Number, attempt.Worker, start.FromEpoch);
         var epochs = recorder.Epochs(runId);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopping);
+        var status = RunStatus.Failed;
         try
         {
             await TrainAsync(runId, folder, [epochs, .. callbacks], linked.Token);
             logger.LogInformation("Run {RunId} succeeded", runId);
-            return RunStatus.Succeeded;
+            return status = RunStatus.Succeeded;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             await recorder.FinishAsync(runId, RunStatus.Cancelled, RunErrors.Cancelled(epochs.Where));
             logger.LogInformation("Run {RunId} cancelled {Where}", runId, epochs.Where);
-            return RunStatus.Cancelled;
+            return status = RunStatus.Cancelled;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && attempt.HandBackOnStop)
+        {
+            // Still Running: the queue hands the run to the next worker, which resumes it.
+            logger.LogWarning("Run {RunId} handed back to the queue: {Worker} is stopping {Where}", runId, attempt.Worker, epochs.Where);
+            status = RunStatus.Queued;
+            throw;
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             await recorder.FinishAsync(runId, RunStatus.Interrupted, RunErrors.Interrupted(epochs.Where));
             logger.LogWarning("Run {RunId} interrupted by shutdown {Where}", runId, epochs.Where);
-            return RunStatus.Interrupted;
+            return status = RunStatus.Interrupted;
         }
 #pragma warning disable CA1031 // A failed run is recorded with its error; the worker goes on with the next one.
         catch (Exception e)
@@ -51,7 +61,13 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         {
             logger.LogError(e, "Run {RunId} failed {Where}", runId, epochs.Where);
             await recorder.FinishAsync(runId, RunStatus.Failed, RunErrors.Describe(e));
-            return RunStatus.Failed;
+            return status = RunStatus.Failed;
+        }
+        finally
+        {
+            await recorder.EndAttemptAsync(runId, start.Number, status == RunStatus.Queued
+                ? $"handed back when {attempt.Worker} stopped, {epochs.Where}"
+                : status.ToString().ToLowerInvariant());
         }
     }
 

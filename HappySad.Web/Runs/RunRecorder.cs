@@ -22,25 +22,80 @@ public sealed class RunRecorder(
     TimeProvider clock,
     ILogger<RunRecorder> logger)
 {
-    /// <summary>Marks the run Running if it is still queued; false when a cancel got there first.</summary>
-    public async Task<bool> StartAsync(int runId)
+    /// <summary>
+    /// Marks the run Running if it is still queued, as attempt 1 by <paramref name="attempt"/>'s worker.
+    /// With <see cref="RunAttemptOptions.TakeOver"/>, a run left Running by a worker that died becomes
+    /// the next attempt (or Cancelled, when someone asked it to stop meanwhile). Null when the run is
+    /// not there to start: a cancel got there first, or it finished.
+    /// </summary>
+    public async Task<RunAttemptStart?> StartAsync(int runId, RunAttemptOptions attempt)
     {
+        ArgumentNullException.ThrowIfNull(attempt);
+        RunAttemptStart start;
         var context = await contexts.CreateDbContextAsync();
         await using (context)
         {
-            // Only a run that is still queued starts: a cancel that got there first wins.
             var now = clock.GetUtcNow();
+            // Only a run that is still queued starts: a cancel that got there first wins.
             var started = await context.TrainingRuns
                 .Where(r => r.Id == runId && r.Status == RunStatus.Queued)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(r => r.Status, RunStatus.Running)
                     .SetProperty(r => r.StartedAt, now)
                     .SetProperty(r => r.ProcessId, Environment.ProcessId));
-            if (started == 0)
-                return false;
+            if (started > 0)
+            {
+                start = new RunAttemptStart(1, 1);
+            }
+            else
+            {
+                var run = await context.TrainingRuns.Include(r => r.Attempts).FirstOrDefaultAsync(r => r.Id == runId);
+                if (!attempt.TakeOver || run is not { Status: RunStatus.Running, Source: RunSource.Dashboard })
+                    return null;
+                var finishedEpochs = await context.RunEpochs.CountAsync(e => e.RunId == runId);
+                foreach (var lost in run.Attempts.Where(a => a.EndedAt is null))
+                {
+                    lost.EndedAt = now;
+                    lost.Outcome = $"worker lost after {finishedEpochs} epoch{(finishedEpochs == 1 ? "" : "s")}";
+                }
+                if (run.CancelRequestedAt is not null)
+                {
+                    await context.SaveChangesAsync();
+                    await FinishAsync(runId, RunStatus.Cancelled, $"Cancelled while its worker was lost, after {finishedEpochs} of {run.Recipe.Epochs} epochs.");
+                    return null;
+                }
+                run.ProcessId = Environment.ProcessId;
+                start = new RunAttemptStart(run.Attempts.Count + 1, finishedEpochs + 1);
+                await context.SaveChangesAsync();
+            }
+            context.RunAttempts.Add(new RunAttempt { RunId = runId, Number = start.Number, Worker = attempt.Worker, StartedAt = now, FromEpoch = start.FromEpoch });
+            await context.SaveChangesAsync();
         }
-        events.Publish(new RunStatusMessage(runId, RunStatus.Running, "Preparing photos"));
-        return true;
+        events.Publish(new RunStatusMessage(runId, RunStatus.Running, start.IsResumption
+            ? $"Resumed on {attempt.Worker} (attempt {start.Number})"
+            : "Preparing photos"));
+        return start;
+    }
+
+    /// <summary>Closes the open attempt with how it ended. Never throws: a missing outcome only leaves the attempt open.</summary>
+    public async Task EndAttemptAsync(int runId, int number, string outcome)
+    {
+        try
+        {
+            var context = await contexts.CreateDbContextAsync();
+            await using (context)
+            {
+                var now = clock.GetUtcNow();
+                await context.RunAttempts.Where(a => a.RunId == runId && a.Number == number)
+                    .ExecuteUpdateAsync(u => u.SetProperty(a => a.EndedAt, now).SetProperty(a => a.Outcome, outcome));
+            }
+        }
+#pragma warning disable CA1031 // The attempt's end is a note; the run's own status is what counts.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            logger.LogWarning(e, "Could not record how attempt {Number} of run {RunId} ended", number, runId);
+        }
     }
 
     /// <summary>The trainer's callback that records the epochs of run <paramref name="runId"/>.</summary>
