@@ -109,6 +109,8 @@ public sealed class RunService(
         {
             return await context.TrainingRuns.AsNoTracking()
                 .Include(r => r.History.OrderBy(e => e.Epoch))
+                .Include(r => r.Attempts.OrderBy(a => a.Number))
+                .AsSplitQuery()
                 .FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         }
     }
