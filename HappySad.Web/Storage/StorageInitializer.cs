@@ -76,9 +76,11 @@ public sealed class StorageInitializer(IServiceProvider services, StoragePaths p
         {
             await creator.CreateAsync(cancellationToken);
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        catch (PostgresException)
         {
-            // Another node created it a moment ago.
+            // Another node creating it at the same moment wins (duplicate_database, or a unique violation in the catalog).
+            if (!await creator.ExistsAsync(cancellationToken))
+                throw;
         }
     }
 
