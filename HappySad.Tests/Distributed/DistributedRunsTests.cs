@@ -16,7 +16,7 @@ namespace HappySad.Tests.Distributed;
 /// built executable over one PostgreSQL database (Hangfire's queue and the runs) and one shared
 /// data directory. A worker is killed with SIGKILL in the middle of a run.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresServer.Name)]
 public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHelper output)
 {
     const int Epochs = 6;
@@ -28,7 +28,7 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
         var environment = new Dictionary<string, string>
         {
             ["StorageOptions__Provider"] = "Postgres",
-            ["ConnectionStrings__HappySad"] = await postgres.CreateDatabaseAsync(),
+            ["ConnectionStrings__HappySad"] = postgres.CreateDatabase().ConnectionString!,
             ["Workers__Mode"] = "Hangfire",
             // A dead worker's run is claimed again after this; live workers keep extending their claim.
             ["Workers__InvisibilityTimeout"] = "00:00:15",
@@ -76,8 +76,12 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
             Assert.All(done, r => Assert.True(r.Status == RunStatus.Succeeded, $"run {r.Id}: {r.Status} {r.Message}"));
             Assert.Equal(Enumerable.Range(1, Epochs), resumedRun.Epochs!.Select(e => e.Epoch));
             Assert.Collection(resumedRun.Attempts!,
-                a => (Assert.Equal("worker-a", a.Worker), Assert.Equal(1, a.FromEpoch), Assert.StartsWith("worker lost", a.Outcome, StringComparison.Ordinal)),
-                a => (Assert.Equal("worker-b", a.Worker), Assert.Equal(kept + 1, a.FromEpoch), Assert.Equal("succeeded", a.Outcome)));
+                lost =>
+                {
+                    Assert.Equal(("worker-a", 1), (lost.Worker, lost.FromEpoch));
+                    Assert.StartsWith("worker lost", lost.Outcome, StringComparison.Ordinal);
+                },
+                taken => Assert.Equal(("worker-b", kept + 1, "succeeded"), (taken.Worker, taken.FromEpoch, taken.Outcome)));
             Assert.Single(plainRun.Attempts!);
 
             // The same model as the run nobody killed: same weights, same test verdicts.

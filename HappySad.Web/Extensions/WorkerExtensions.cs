@@ -67,6 +67,6 @@ public static class WorkerExtensions
     /// <summary>The PostgreSQL database both the runs and Hangfire's queue live in; null with the SQLite default.</summary>
     static string? PostgresConnectionString(IConfiguration configuration) =>
         string.Equals(configuration["StorageOptions:Provider"], "Postgres", StringComparison.OrdinalIgnoreCase)
-            ? configuration.GetConnectionString("HappySad") ?? configuration["StorageOptions:ConnectionString"]
+            ? configuration["StorageOptions:ConnectionString"] ?? configuration.GetConnectionString("HappySad")
             : null;
 }

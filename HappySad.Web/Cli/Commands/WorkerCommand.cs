@@ -28,7 +28,12 @@ internal static class WorkerCommand
 
     static async Task<int> RunAsync(CliContext cli, string? name, string? dataDirectory, string? postgres)
     {
-        var settings = new Dictionary<string, string?> { ["Workers:Mode"] = nameof(RunDispatchMode.Hangfire), ["StorageOptions:Provider"] = "Postgres" };
+        var settings = new Dictionary<string, string?>
+        {
+            ["Workers:Mode"] = nameof(RunDispatchMode.Hangfire),
+            [$"{nameof(StorageOptions)}:{nameof(StorageOptions.Provider)}"] = nameof(StorageProvider.Postgres),
+            [$"{nameof(StorageOptions)}:{nameof(StorageOptions.ReconcileAtStart)}"] = "false",
+        };
         if (name is not null)
             settings["Workers:Name"] = name;
         if (dataDirectory is not null)
