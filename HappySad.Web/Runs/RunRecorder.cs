@@ -151,6 +151,18 @@ public sealed class RunRecorder(
             rowByPath[images.Paths[i]] = rows[i];
         var indexByPath = Enumerable.Range(0, images.Count).ToDictionary(i => images.Paths[i], StringComparer.Ordinal);
 
+        // The test photos it got wrong, as the model saw them: the gallery survives the photos' deletion.
+        // Written before the run reads as Succeeded, each under a temporary name first, so a page on
+        // any node that shows the gallery never finds an image missing or half written.
+        foreach (var mistake in outcome.Test.Mistakes)
+        {
+            var file = paths.RunTestImage(runId, rowByPath[mistake.Path].Id);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            var temporary = file + ".tmp";
+            await File.WriteAllBytesAsync(temporary, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size, images.Size * images.Views));
+            File.Move(temporary, file, overwrite: true);
+        }
+
         var context = await contexts.CreateDbContextAsync();
         await using (context)
         {
@@ -188,13 +200,6 @@ public sealed class RunRecorder(
             await context.SaveChangesAsync();
         }
 
-        // The test photos it got wrong, as the model saw them: the gallery survives the photos' deletion.
-        foreach (var mistake in outcome.Test.Mistakes)
-        {
-            var file = paths.RunTestImage(runId, rowByPath[mistake.Path].Id);
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            await File.WriteAllBytesAsync(file, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size, images.Size * images.Views));
-        }
         events.Publish(new RunStatusMessage(runId, RunStatus.Succeeded, null));
     }
 
