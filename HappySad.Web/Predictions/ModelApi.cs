@@ -67,7 +67,7 @@ public static class ModelApi
         var verdicts = new List<ImageVerdict>();
         try
         {
-            await foreach (var (fileName, body) in reader.ReadAsync(cancellationToken))
+            await foreach (var (fileName, body) in reader.ReadAsync(Math.Min(limits.Value.MaxPartsPerRequest, maxFiles + 16), cancellationToken))
             {
                 if (verdicts.Count == maxFiles)
                     return Problem($"at most {maxFiles} images per request", StatusCodes.Status413PayloadTooLarge, verdicts);
@@ -82,6 +82,10 @@ public static class ModelApi
         catch (InvalidDataException e)
         {
             return Problem($"the multipart body is malformed ({e.Message})", StatusCodes.Status400BadRequest, verdicts);
+        }
+        catch (TooManyPartsException e)
+        {
+            return Problem(e.Message, StatusCodes.Status413PayloadTooLarge, verdicts);
         }
         catch (ModelFormatException e)
         {
