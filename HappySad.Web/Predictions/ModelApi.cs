@@ -57,6 +57,8 @@ public static class ModelApi
         {
             return Problem(e.Message, StatusCodes.Status404NotFound);
         }
+        if (model.Unusable is { } unusable)
+            return Problem($"model '{id}' cannot predict: {unusable}", StatusCodes.Status400BadRequest);
         if (threshold is < 0 or > 1 || (threshold is { } t && double.IsNaN(t)))
             return Problem("threshold must be between 0 and 1", StatusCodes.Status400BadRequest);
         var maxFiles = options.Value.MaxFilesPerRequest;
@@ -89,7 +91,7 @@ public static class ModelApi
         }
         catch (ModelFormatException e)
         {
-            return Problem($"model '{id}' cannot be loaded: {e.Message}", StatusCodes.Status500InternalServerError);
+            return Problem($"model '{id}' cannot be loaded: {e.Message}", StatusCodes.Status400BadRequest);
         }
 
         if (verdicts.Count == 0)
