@@ -83,6 +83,12 @@ public static class WebExtensions
         ArgumentNullException.ThrowIfNull(app);
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error", createScopeForErrors: true);
+        // API clients get RFC 7807 problem details for any failure, never an HTML page or a stack trace.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api =>
+        {
+            api.UseExceptionHandler();
+            api.UseStatusCodePages();
+        });
         app.UseAntiforgery();
         // wwwroot-assets/ at the repository root is copied next to the app as wwwroot-assets/.
         app.UseStaticFiles(new StaticFileOptions
