@@ -10,8 +10,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace HappySad.Tests.Support;
 
 /// <summary>The whole app in memory over a temporary data directory, deleted afterwards.</summary>
-/// <remarks>Pass <paramref name="dataDirectory"/> to reopen a data directory, as a restarted app does; the caller then owns it.</remarks>
-internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? settings = null, string? dataDirectory = null) : WebApplicationFactory<Program>
+/// <remarks>
+/// Pass <paramref name="dataDirectory"/> to reopen a data directory, as a restarted app does; the caller then owns it.
+/// <paramref name="database"/> chooses where the rows live (SQLite in the data directory when null).
+/// </remarks>
+internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? settings = null, string? dataDirectory = null, TestDatabase? database = null) : WebApplicationFactory<Program>
 {
     readonly TempDirectory? _data = dataDirectory is null ? new() : null;
 
@@ -21,7 +24,7 @@ internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? se
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("StorageOptions:DataDirectory", DataDirectory);
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (key, value) in (database ?? TestDatabase.Sqlite).Settings.Concat(settings ?? new Dictionary<string, string>()))
             builder.UseSetting(key, value);
     }
 

@@ -4,10 +4,10 @@ namespace HappySad.Tests.Support;
 /// Test classes that train networks in this process. They run one at a time: libtorch's CPU kernels
 /// split work across one shared thread pool, and two trainings at once change how sums are split
 /// and so the last bits of the numbers, which a reproducibility test notices. (The app trains one
-/// run at a time for the same reason.)
+/// run at a time for the same reason.) Those that train over PostgreSQL share its <see cref="PostgresServer"/>.
 /// </summary>
 [CollectionDefinition(Name)]
-public sealed class TorchTraining
+public sealed class TorchTraining : ICollectionFixture<PostgresServer>
 {
     public const string Name = "Training in this process";
 }

@@ -2,7 +2,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Web.Data;
 
-public sealed class HappySadDbContext(DbContextOptions<HappySadDbContext> options) : DbContext(options)
+/// <summary>
+/// The one context the app's code uses, whichever the provider. Its own migrations are SQLite's;
+/// <see cref="PostgresDbContext"/> only names PostgreSQL's, and the context factory hands it out
+/// (as a <see cref="HappySadDbContext"/>) when the app runs on PostgreSQL.
+/// </summary>
+public class HappySadDbContext(DbContextOptions<HappySadDbContext> options) : DbContext(options)
 {
     public DbSet<DataSet> DataSets => Set<DataSet>();
     public DbSet<Photo> Photos => Set<Photo>();
@@ -20,9 +25,17 @@ public sealed class HappySadDbContext(DbContextOptions<HappySadDbContext> option
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
         // SQLite cannot order or compare DateTimeOffset columns; UTC ticks sort and compare correctly.
-        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToUtcTicksConverter>();
+        // PostgreSQL stores them natively as timestamptz (the app only ever writes UTC offsets).
+        if (Database.IsSqlite())
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToUtcTicksConverter>();
     }
 }
+
+/// <summary>
+/// The same model on PostgreSQL. A type of its own only because EF Core finds a context's migrations
+/// by its type: this one's live in <c>Data/Migrations/Postgres</c>, next to SQLite's.
+/// </summary>
+public sealed class PostgresDbContext(DbContextOptions<HappySadDbContext> options) : HappySadDbContext(options);
 
 /// <summary>Stores a <see cref="DateTimeOffset"/> as UTC ticks.</summary>
 public sealed class DateTimeOffsetToUtcTicksConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset, long>(

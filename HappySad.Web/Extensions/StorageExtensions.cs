@@ -3,8 +3,8 @@ using HappySad.Web.DataSets;
 using HappySad.Web.Predictions;
 using HappySad.Web.Runs;
 using HappySad.Web.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Extensions;
 
@@ -13,12 +13,15 @@ public static class StorageExtensions
     /// <summary>The database, the data directory and the data set services, for the web app and the command line alike.</summary>
     public static IServiceCollection AddHappySadStorage(this IServiceCollection services)
     {
-        services.AddOptions<StorageOptions>().BindConfiguration(nameof(StorageOptions));
+        services.AddOptions<StorageOptions>().BindConfiguration(nameof(StorageOptions))
+            .PostConfigure<IConfiguration>((options, configuration) => options.ConnectionString ??= configuration.GetConnectionString("HappySad"))
+            .Validate(options => options.Provider != StorageProvider.Postgres || !string.IsNullOrWhiteSpace(options.ConnectionString),
+                "StorageOptions:Provider is Postgres: set StorageOptions:ConnectionString or ConnectionStrings:HappySad.");
         services.AddOptions<UploadLimits>().BindConfiguration(nameof(UploadLimits));
         services.AddSingleton<StoragePaths>();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddDbContextFactory<HappySadDbContext>((provider, options) =>
-            options.UseSqlite($"Data Source={provider.GetRequiredService<StoragePaths>().DatabaseFile};Pooling=false"));
+        services.AddDbContextFactory<HappySadDbContext, HappySadDbContextFactory>((provider, options) =>
+            HappySadDbContextFactory.Configure(options, provider.GetRequiredService<IOptions<StorageOptions>>().Value, provider.GetRequiredService<StoragePaths>()));
         services.AddSingleton<DataSetService>();
         services.AddSingleton<PhotoImporter>();
         services.AddSingleton<DataSetScanner>();

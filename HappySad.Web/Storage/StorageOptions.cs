@@ -3,10 +3,26 @@ namespace HappySad.Web.Storage;
 /// <summary>Where the app keeps its database and files. Section <c>StorageOptions</c>, or <c>--data-dir</c>.</summary>
 public sealed class StorageOptions
 {
-    /// <summary>Relative paths resolve against the working directory the app was started in.</summary>
+    /// <summary>Relative paths resolve against the working directory the app was started in. Files live here whichever database holds the rows.</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>The SQLite database's file in the data directory (<see cref="StorageProvider.Sqlite"/> only).</summary>
     public string DatabaseFileName { get; set; } = "happysad.db";
+
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
+
+    /// <summary>The PostgreSQL connection string; <c>ConnectionStrings:HappySad</c> when not set here.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>Which database holds the rows.</summary>
+public enum StorageProvider
+{
+    /// <summary>A file in the data directory: nothing to set up.</summary>
+    Sqlite,
+
+    /// <summary>A server that several nodes share (each mounting the same data directory).</summary>
+    Postgres,
 }
 
 /// <summary>Upload limits, section <c>UploadLimits</c>. Each one, when hit, is named in the refusal.</summary>

@@ -7,12 +7,22 @@ using SkiaSharp;
 
 namespace HappySad.Tests.Web.DataSets;
 
-public sealed class DataSetStorageTests : IDisposable
+/// <summary>Every test runs on both providers: SQLite (<see cref="OnSqlite"/>) and PostgreSQL (<see cref="OnPostgres"/>).</summary>
+public abstract class DataSetStorageTests : IDisposable
 {
-    readonly HappySadAppFactory _app = new();
+    readonly HappySadAppFactory _app;
     readonly HttpClient _client;
 
-    public DataSetStorageTests() => _client = _app.CreateClient();
+    DataSetStorageTests(TestDatabase database)
+    {
+        _app = new(database: database);
+        _client = _app.CreateClient();
+    }
+
+    public sealed class OnSqlite() : DataSetStorageTests(TestDatabase.Sqlite);
+
+    [Collection(PostgresServer.Name)]
+    public sealed class OnPostgres(PostgresServer server) : DataSetStorageTests(server.CreateDatabase());
 
     DataSetService DataSets => _app.Service<DataSetService>();
 
@@ -151,5 +161,6 @@ public sealed class DataSetStorageTests : IDisposable
     {
         _client.Dispose();
         _app.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

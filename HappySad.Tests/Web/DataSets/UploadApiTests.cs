@@ -8,12 +8,24 @@ using SkiaSharp;
 
 namespace HappySad.Tests.Web.DataSets;
 
-public sealed class UploadApiTests : IDisposable
+/// <summary>Every test runs on both providers: SQLite (<see cref="OnSqlite"/>) and PostgreSQL (<see cref="OnPostgres"/>).</summary>
+public abstract class UploadApiTests : IDisposable
 {
-    readonly HappySadAppFactory _app = new();
+    readonly TestDatabase _database;
+    readonly HappySadAppFactory _app;
     readonly HttpClient _client;
 
-    public UploadApiTests() => _client = _app.CreateClient();
+    UploadApiTests(TestDatabase database)
+    {
+        _database = database;
+        _app = new(database: database);
+        _client = _app.CreateClient();
+    }
+
+    public sealed class OnSqlite() : UploadApiTests(TestDatabase.Sqlite);
+
+    [Collection(PostgresServer.Name)]
+    public sealed class OnPostgres(PostgresServer server) : UploadApiTests(server.CreateDatabase());
 
     [Fact]
     public async Task GoodFilesAreStoredInTheChosenClassWithTheirDetails()
@@ -112,7 +124,7 @@ public sealed class UploadApiTests : IDisposable
         {
             ["UploadLimits:MaxImageBytes"] = "1000",
             ["UploadLimits:MaxZipEntries"] = "2",
-        });
+        }, database: _database);
         var client = app.CreateClient();
         var id = await app.CreateDataSetAsync();
         var big = TestImages.Blocks(11, 600, 600);
@@ -210,5 +222,6 @@ public sealed class UploadApiTests : IDisposable
     {
         _client.Dispose();
         _app.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

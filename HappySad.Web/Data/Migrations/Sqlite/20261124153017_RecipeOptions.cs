@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace HappySad.Web.Data.Migrations
+namespace HappySad.Web.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class RecipeOptions : Migration

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace HappySad.Web.Data.Migrations
+namespace HappySad.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(HappySadDbContext))]
     [Migration("20261124132531_TrainingRuns")]

@@ -3,19 +3,16 @@ using System.Collections.Generic;
 using HappySad.Web.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace HappySad.Web.Data.Migrations
+namespace HappySad.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(HappySadDbContext))]
-    [Migration("20261125015703_RunRecipe")]
-    partial class RunRecipe
+    partial class HappySadDbContextModelSnapshot : ModelSnapshot
     {
-        /// <inheritdoc />
-        protected override void BuildTargetModel(ModelBuilder modelBuilder)
+        protected override void BuildModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.12");
