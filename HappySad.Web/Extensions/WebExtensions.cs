@@ -29,6 +29,17 @@ public static class WebExtensions
     public static TBuilder AddHappySadCore<TBuilder>(this TBuilder builder, string[] args) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+        // The content root is where the app was started (./data resolves from there), so the
+        // appsettings.json shipped beside the executable would go unread: it is the first, lowest source.
+        if (File.Exists(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))
+            builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+            {
+                Path = "appsettings.json",
+                Optional = true,
+                FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+            });
+        // SQL at Information level is a developer's tool, not what a person starting the app needs to read.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings));
         builder.Services.AddHappySadTraining(PretrainedFrom(builder.Configuration));
         builder.Services.AddHappySadStorage();
