@@ -83,9 +83,10 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         if (_server is null)
             return;
-        // A server of one's own goes with its databases; on a shared one, tidy up after ourselves.
-        await using (var connection = new NpgsqlConnection(_server))
+        try
         {
+            // A server of one's own goes with its databases; on a shared one, tidy up after ourselves.
+            await using var connection = new NpgsqlConnection(_server);
             await connection.OpenAsync();
             foreach (var name in _databases)
             {
@@ -93,8 +94,15 @@ public sealed class PostgresServer : IAsyncLifetime
                 await drop.ExecuteNonQueryAsync();
             }
         }
-        if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 })
-            return;
+        finally
+        {
+            if (Environment.GetEnvironmentVariable(Variable) is not { Length: > 0 })
+                await ReleaseClusterAsync();
+        }
+    }
+
+    static async Task ReleaseClusterAsync()
+    {
         await Gate.WaitAsync();
         try
         {

@@ -1,5 +1,6 @@
 using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Data;
@@ -19,6 +20,9 @@ internal sealed class HappySadDbContextFactory(DbContextOptions<HappySadDbContex
         storage.Provider switch
         {
             StorageProvider.Postgres => builder.UseNpgsql(storage.ConnectionString),
-            _ => builder.UseSqlite($"Data Source={paths.DatabaseFile};Pooling=false"),
+            // SQLite rebuilds a table with foreign keys off, outside a transaction (the RunRecipe
+            // migration does): EF warns on every fresh database, though there is nothing to act on.
+            _ => builder.UseSqlite($"Data Source={paths.DatabaseFile};Pooling=false")
+                .ConfigureWarnings(w => w.Ignore(RelationalEventId.NonTransactionalMigrationOperationWarning)),
         };
 }

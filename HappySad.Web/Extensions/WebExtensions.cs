@@ -30,6 +30,17 @@ public static class WebExtensions
     public static TBuilder AddHappySadCore<TBuilder>(this TBuilder builder, string[] args) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+        // The content root is where the app was started (./data resolves from there), so the
+        // appsettings.json shipped beside the executable would go unread: it is the first, lowest source.
+        if (File.Exists(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))
+            builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+            {
+                Path = "appsettings.json",
+                Optional = true,
+                FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+            });
+        // SQL at Information level is a developer's tool, not what a person starting the app needs to read.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings));
         builder.Services.AddHappySadTraining(PretrainedFrom(builder.Configuration));
         builder.Services.AddHappySadStorage();
@@ -89,6 +100,12 @@ public static class WebExtensions
         ArgumentNullException.ThrowIfNull(app);
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error", createScopeForErrors: true);
+        // API clients get RFC 7807 problem details for any failure, never an HTML page or a stack trace.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api =>
+        {
+            api.UseExceptionHandler();
+            api.UseStatusCodePages();
+        });
         app.UseAntiforgery();
         // wwwroot-assets/ at the repository root is copied next to the app as wwwroot-assets/.
         app.UseStaticFiles(new StaticFileOptions

@@ -7,15 +7,21 @@ using Microsoft.EntityFrameworkCore;
 namespace HappySad.Tests.Web.Runs;
 
 /// <summary>What a stop or a crash in the middle of training leaves, and what the next start makes of it.</summary>
-[Collection(TorchTraining.Name)]
-public sealed class RunRecoveryTests
+/// <remarks>On both providers: SQLite (<see cref="OnSqlite"/>) and PostgreSQL (<see cref="OnPostgres"/>).</remarks>
+public abstract class RunRecoveryTests(TestDatabase database)
 {
+    [Collection(TorchTraining.Name)]
+    public sealed class OnSqlite() : RunRecoveryTests(TestDatabase.Sqlite);
+
+    [Collection(TorchTraining.Name)]
+    public sealed class OnPostgres(PostgresServer server) : RunRecoveryTests(server.CreateDatabase());
+
     [Fact]
     public async Task StoppingTheAppMidRunRecordsItAsInterruptedWithItsFinishedEpochs()
     {
         using var data = new TempDirectory();
         int runId;
-        using (var app = new HappySadAppFactory(dataDirectory: data.Path))
+        using (var app = new HappySadAppFactory(dataDirectory: data.Path, database: database))
         {
             var dataSetId = await app.CreateDataSetFromSharedPhotosAsync(10);
             var run = await app.Service<RunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 50, BatchSize = 4 });
@@ -29,7 +35,7 @@ public sealed class RunRecoveryTests
             await epochDone.Task.WaitAsync(TimeSpan.FromSeconds(120));
         }
 
-        await using var context = Context(data.Path);
+        await using var context = database.Open(data.Path);
         var stopped = await context.TrainingRuns.Include(r => r.History).SingleAsync(r => r.Id == runId);
         Assert.Equal(RunStatus.Interrupted, stopped.Status);
         Assert.StartsWith("The app stopped during epoch ", stopped.Message, StringComparison.Ordinal);
@@ -42,12 +48,12 @@ public sealed class RunRecoveryTests
     {
         using var data = new TempDirectory();
         int dataSetId;
-        using (var first = new HappySadAppFactory(dataDirectory: data.Path))
+        using (var first = new HappySadAppFactory(dataDirectory: data.Path, database: database))
             dataSetId = await first.CreateDataSetFromSharedPhotosAsync(10);
 
         // What a crash leaves: a dashboard run still "Running", a queued one, a command-line run
         // whose process is gone, and one whose process (pid 1) is alive and still training.
-        await using (var context = Context(data.Path))
+        await using (var context = database.Open(data.Path))
         {
             context.TrainingRuns.AddRange(
                 Run(dataSetId, RunStatus.Running, RunSource.Dashboard, processId: 4242),
@@ -57,7 +63,7 @@ public sealed class RunRecoveryTests
             await context.SaveChangesAsync();
         }
 
-        using var restarted = new HappySadAppFactory(dataDirectory: data.Path);
+        using var restarted = new HappySadAppFactory(dataDirectory: data.Path, database: database);
         var queued = await restarted.WaitForRunAsync(2);
 
         Assert.Equal(RunStatus.Succeeded, queued.Status);
@@ -79,7 +85,4 @@ public sealed class RunRecoveryTests
         Recipe = new RunRecipe { Epochs = 2, BatchSize = 8 },
         CreatedAt = DateTimeOffset.UtcNow,
     };
-
-    static HappySadDbContext Context(string dataDirectory) =>
-        new(new DbContextOptionsBuilder<HappySadDbContext>().UseSqlite($"Data Source={Path.Combine(dataDirectory, "happysad.db")};Pooling=false").Options);
 }
