@@ -10,6 +10,8 @@ namespace HappySad.Web.Runs;
 /// Executes one queued run from start to finish: <see cref="RunSnapshot"/> takes and decodes what it
 /// trains on, the trainer trains, and <see cref="RunRecorder"/> records every step as it happens.
 /// Used by the dashboard's worker and by <c>train --record</c> alike, so both leave the same record.
+/// A dashboard run keeps a checkpoint after each epoch (<see cref="StoragePaths.RunCheckpoint"/>): run
+/// again after a stop or a crash, it goes on from there with the photos it started with.
 /// </summary>
 public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, StoragePaths paths, ILogger<RunExecutor> logger)
 {
@@ -27,9 +29,18 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         logger.LogInformation("Run {RunId} started", runId);
         var epochs = recorder.Epochs(runId);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopping);
+        var status = await TrainAndRecordAsync(runId, folder, [epochs, new ResumeLog(logger, runId), .. callbacks], epochs, cancel, stopping, linked.Token);
+        // The checkpoint outlives only an interruption the worker can take up again (a dashboard run's).
+        if (status != RunStatus.Interrupted || folder is not null)
+            DeleteCheckpoint(runId);
+        return status;
+    }
+
+    async Task<RunStatus> TrainAndRecordAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, EpochRecorder epochs, CancellationToken cancel, CancellationToken stopping, CancellationToken either)
+    {
         try
         {
-            await TrainAsync(runId, folder, [epochs, .. callbacks], linked.Token);
+            await TrainAsync(runId, folder, callbacks, either);
             logger.LogInformation("Run {RunId} succeeded", runId);
             return RunStatus.Succeeded;
         }
@@ -41,7 +52,7 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await recorder.FinishAsync(runId, RunStatus.Interrupted, RunErrors.Interrupted(epochs.Where));
+            await recorder.FinishAsync(runId, RunStatus.Interrupted, RunErrors.Interrupted(epochs.Where, resumes: folder is null));
             logger.LogWarning("Run {RunId} interrupted by shutdown {Where}", runId, epochs.Where);
             return RunStatus.Interrupted;
         }
@@ -52,6 +63,18 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
             logger.LogError(e, "Run {RunId} failed {Where}", runId, epochs.Where);
             await recorder.FinishAsync(runId, RunStatus.Failed, RunErrors.Describe(e));
             return RunStatus.Failed;
+        }
+    }
+
+    void DeleteCheckpoint(int runId)
+    {
+        try
+        {
+            File.Delete(paths.RunCheckpoint(runId));
+        }
+        catch (IOException e)
+        {
+            logger.LogWarning(e, "Could not delete the checkpoint of finished run {RunId}", runId);
         }
     }
 
@@ -68,10 +91,22 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         var split = DataSplit.Stratified(images.Labels, recipe.ToSplit(), recipe.Seed);
         var rows = await recorder.RecordSnapshotAsync(snapshot, load, split, cancellationToken);
 
-        var outcome = await TrainingPipeline.RunAsync(images, recipe, callbacks, snapshot.Directory, cancellationToken);
+        var outcome = await TrainingPipeline.RunAsync(images, recipe, callbacks, snapshot.Directory, paths.RunCheckpoint(runId), cancellationToken);
         using var classifier = outcome.Classifier;
         var modelFile = paths.RunModel(runId);
         ModelStore.Save(modelFile, classifier.Module, classifier.Card);
         await recorder.RecordSuccessAsync(runId, outcome, modelFile, images, rows);
+    }
+}
+
+/// <summary>Logs, as the fit begins, whether it goes on from a checkpoint or why a checkpoint there was not used.</summary>
+file sealed class ResumeLog(ILogger logger, int runId) : ITrainingCallback
+{
+    public void OnTrainBegin(TrainingContext context)
+    {
+        if (context.ResumedAfterEpoch > 0)
+            logger.LogInformation("Run {RunId} resumes after epoch {Epoch} from its checkpoint", runId, context.ResumedAfterEpoch);
+        if (context.CheckpointIgnored is { } reason)
+            logger.LogWarning("Run {RunId} starts from epoch 1: its checkpoint is ignored because {Reason}", runId, reason);
     }
 }

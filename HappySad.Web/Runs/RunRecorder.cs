@@ -22,7 +22,7 @@ public sealed class RunRecorder(
     TimeProvider clock,
     ILogger<RunRecorder> logger)
 {
-    /// <summary>Marks the run Running if it is still queued; false when a cancel got there first.</summary>
+    /// <summary>Marks the run Running if it is still queued; false when a cancel got there first. A resumed run keeps its first start time.</summary>
     public async Task<bool> StartAsync(int runId)
     {
         var context = await contexts.CreateDbContextAsync();
@@ -34,7 +34,7 @@ public sealed class RunRecorder(
                 .Where(r => r.Id == runId && r.Status == RunStatus.Queued)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(r => r.Status, RunStatus.Running)
-                    .SetProperty(r => r.StartedAt, now)
+                    .SetProperty(r => r.StartedAt, r => r.StartedAt ?? now)
                     .SetProperty(r => r.ProcessId, Environment.ProcessId));
             if (started == 0)
                 return false;
@@ -46,7 +46,10 @@ public sealed class RunRecorder(
     /// <summary>The trainer's callback that records the epochs of run <paramref name="runId"/>.</summary>
     public EpochRecorder Epochs(int runId) => new(contexts, events, options.Value.ProgressIntervalMilliseconds, runId);
 
-    /// <summary>Stores the images the run decoded with their split, and the snapshot's summary on the run. Returns the image rows in the order of the decoded images.</summary>
+    /// <summary>
+    /// Stores the images the run decoded with their split, and the snapshot's summary on the run
+    /// (once: a resumed run gets the rows of its first attempt). Returns the image rows in the order of the decoded images.
+    /// </summary>
     public async Task<List<RunImage>> RecordSnapshotAsync(Snapshot snapshot, ImageFolderLoad load, DataSplit split, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -70,6 +73,14 @@ public sealed class RunRecorder(
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
         {
+            // A resumed run recorded its snapshot on its first attempt, and decoded the same photos again.
+            var recorded = await context.RunImages.Where(i => i.RunId == run.Id).OrderBy(i => i.Id).ToListAsync(cancellationToken);
+            if (recorded.Count > 0)
+            {
+                return recorded.Select(r => r.Sha256).SequenceEqual(rows.Select(r => r.Sha256))
+                    ? recorded
+                    : throw new DataSetException($"the run cannot go on: the {recorded.Count} photos it started with are no longer all there ({rows.Count} decode now)");
+            }
             context.RunImages.AddRange(rows);
             var tracked = await context.TrainingRuns.SingleAsync(r => r.Id == run.Id, cancellationToken);
             tracked.ClassNames = [.. snapshot.ClassNames];
