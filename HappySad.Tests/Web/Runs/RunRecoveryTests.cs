@@ -38,6 +38,65 @@ public sealed class RunRecoveryTests
     }
 
     [Fact]
+    public async Task ARunStoppedAfterEpochTwoGoesOnFromEpochThreeAtTheNextStartAndRecordsEachEpochOnce()
+    {
+        using var data = new TempDirectory();
+        int runId;
+        using (var app = new HappySadAppFactory(dataDirectory: data.Path))
+        {
+            var dataSetId = await app.CreateDataSetFromSharedPhotosAsync(10);
+            var run = await app.Service<RunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 4, BatchSize = 4 });
+            runId = run.Id;
+            var secondEpochDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var _ = app.Service<RunEvents>().Subscribe(runId, new RunObserver(onEpoch: e =>
+            {
+                if (e.Epoch == 2)
+                    secondEpochDone.TrySetResult();
+                return Task.CompletedTask;
+            }));
+            await secondEpochDone.Task.WaitAsync(TimeSpan.FromSeconds(180));
+        }
+
+        List<RunEpoch> before;
+        int imagesBefore;
+        await using (var context = Context(data.Path))
+        {
+            var stopped = await context.TrainingRuns.SingleAsync(r => r.Id == runId);
+            Assert.Equal(RunStatus.Interrupted, stopped.Status);
+            Assert.EndsWith("the run goes on from its last finished epoch when the app starts again.", stopped.Message, StringComparison.Ordinal);
+            before = await context.RunEpochs.AsNoTracking().Where(e => e.RunId == runId).OrderBy(e => e.Epoch).ToListAsync();
+            imagesBefore = await context.RunImages.CountAsync(i => i.RunId == runId);
+        }
+        Assert.Equal([1, 2], before.Select(e => e.Epoch));
+        Assert.True(File.Exists(Path.Combine(data.Path, "runs", $"{runId}", "training.checkpoint")));
+
+        using var restarted = new HappySadAppFactory(dataDirectory: data.Path);
+        var heard = new List<int>();
+        using (restarted.Service<RunEvents>().Subscribe(runId, new RunObserver(onBatch: b =>
+        {
+            lock (heard)
+                heard.Add(b.Epoch);
+            return Task.CompletedTask;
+        })))
+        {
+            var finished = await restarted.WaitForRunAsync(runId);
+            Assert.Equal(RunStatus.Succeeded, finished.Status);
+        }
+
+        lock (heard)
+            Assert.DoesNotContain(heard, epoch => epoch < 3);
+        await using (var context = Context(data.Path))
+        {
+            var after = await context.RunEpochs.AsNoTracking().Where(e => e.RunId == runId).OrderBy(e => e.Epoch).ToListAsync();
+            Assert.Equal([1, 2, 3, 4], after.Select(e => e.Epoch));
+            // The first two epochs were not trained again: their rows (timings included) are the first attempt's.
+            Assert.Equal(before.Select(e => (e.Loss, e.ValLoss, e.Seconds)), after.Take(2).Select(e => (e.Loss, e.ValLoss, e.Seconds)));
+            Assert.Equal(imagesBefore, await context.RunImages.CountAsync(i => i.RunId == runId));
+        }
+        Assert.False(File.Exists(Path.Combine(data.Path, "runs", $"{runId}", "training.checkpoint")), "a finished run's checkpoint is deleted");
+    }
+
+    [Fact]
     public async Task AStartAfterACrashInterruptsWhatWasRunningAndRunsWhatWasQueued()
     {
         using var data = new TempDirectory();
