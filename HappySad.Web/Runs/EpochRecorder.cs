@@ -6,7 +6,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Web.Runs;
 
-/// <summary>The trainer's callback for one run: writes each epoch as it ends, and passes progress to the notifier (batches at a bounded rate).</summary>
+/// <summary>
+/// The trainer's callback for one run: writes each epoch as it ends (once per epoch, however often the
+/// run is resumed), and passes progress to the notifier (batches at a bounded rate).
+/// </summary>
 public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts, RunEvents events, int progressIntervalMilliseconds, int runId) : ITrainingCallback
 {
     readonly Stopwatch _sinceLastBatchMessage = Stopwatch.StartNew();
@@ -40,16 +43,11 @@ public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts,
         ArgumentNullException.ThrowIfNull(metrics);
         using (var db = contexts.CreateDbContext())
         {
-            db.RunEpochs.Add(new RunEpoch
-            {
-                RunId = runId,
-                Epoch = metrics.Epoch,
-                Loss = metrics.Loss,
-                Accuracy = metrics.Accuracy,
-                ValLoss = metrics.ValLoss,
-                ValAccuracy = metrics.ValAccuracy,
-                Seconds = metrics.Seconds,
-            });
+            // An epoch run again after a crash (it ended, but its checkpoint was not written yet) replaces its row.
+            var row = db.RunEpochs.Find(runId, metrics.Epoch);
+            if (row is null)
+                db.RunEpochs.Add(row = new RunEpoch { RunId = runId, Epoch = metrics.Epoch });
+            (row.Loss, row.Accuracy, row.ValLoss, row.ValAccuracy, row.Seconds) = (metrics.Loss, metrics.Accuracy, metrics.ValLoss, metrics.ValAccuracy, metrics.Seconds);
             db.SaveChanges();
         }
         events.Publish(new EpochCompletedMessage(runId, metrics.Epoch, _epochs, metrics.Loss, metrics.Accuracy, metrics.ValLoss, metrics.ValAccuracy, metrics.Seconds));

@@ -23,7 +23,7 @@ public sealed class RunRecorder(
     ILogger<RunRecorder> logger)
 {
     /// <summary>
-    /// Marks the run Running if it is still queued, as attempt 1 by <paramref name="attempt"/>'s worker.
+    /// Marks the run Running if it is still queued (a first start, or a run queued again to resume after a stop), as the next attempt by <paramref name="attempt"/>'s worker.
     /// With <see cref="RunAttemptOptions.TakeOver"/>, a run left Running by a worker that died becomes
     /// the next attempt (or Cancelled, when someone asked it to stop meanwhile). Null when the run is
     /// not there to start: a cancel got there first, or it finished.
@@ -41,11 +41,16 @@ public sealed class RunRecorder(
                 .Where(r => r.Id == runId && r.Status == RunStatus.Queued)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(r => r.Status, RunStatus.Running)
-                    .SetProperty(r => r.StartedAt, now)
+                    .SetProperty(r => r.StartedAt, r => r.StartedAt ?? now)
                     .SetProperty(r => r.ProcessId, Environment.ProcessId));
             if (started > 0)
             {
-                start = new RunAttemptStart(1, 1);
+                // A run queued again after this app stopped: the attempt that was cut off ends here.
+                var previous = await context.RunAttempts.Where(a => a.RunId == runId).ToListAsync();
+                foreach (var open in previous.Where(a => a.EndedAt is null))
+                    (open.EndedAt, open.Outcome) = (now, "interrupted");
+                var finishedEpochs = previous.Count == 0 ? 0 : await context.RunEpochs.CountAsync(e => e.RunId == runId);
+                start = new RunAttemptStart(previous.Count + 1, finishedEpochs + 1);
             }
             else
             {
@@ -77,6 +82,16 @@ public sealed class RunRecorder(
         return start;
     }
 
+    /// <summary>
+    /// The epoch attempt <paramref name="number"/> really starts from, once the trainer has read the
+    /// checkpoint (an epoch recorded just before a crash, whose checkpoint was not written, is run again).
+    /// </summary>
+    public void RecordAttemptStart(int runId, int number, int fromEpoch)
+    {
+        using var context = contexts.CreateDbContext();
+        context.RunAttempts.Where(a => a.RunId == runId && a.Number == number).ExecuteUpdate(u => u.SetProperty(a => a.FromEpoch, fromEpoch));
+    }
+
     /// <summary>Closes the open attempt with how it ended. Never throws: a missing outcome only leaves the attempt open.</summary>
     public async Task EndAttemptAsync(int runId, int number, string outcome)
     {
@@ -101,7 +116,10 @@ public sealed class RunRecorder(
     /// <summary>The trainer's callback that records the epochs of run <paramref name="runId"/>.</summary>
     public EpochRecorder Epochs(int runId) => new(contexts, events, options.Value.ProgressIntervalMilliseconds, runId);
 
-    /// <summary>Stores the images the run decoded with their split, and the snapshot's summary on the run. Returns the image rows in the order of the decoded images.</summary>
+    /// <summary>
+    /// Stores the images the run decoded with their split, and the snapshot's summary on the run
+    /// (once: a resumed run gets the rows of its first attempt). Returns the image rows in the order of the decoded images.
+    /// </summary>
     public async Task<List<RunImage>> RecordSnapshotAsync(Snapshot snapshot, ImageFolderLoad load, DataSplit split, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -125,6 +143,14 @@ public sealed class RunRecorder(
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
         {
+            // A resumed run recorded its snapshot on its first attempt, and decoded the same photos again.
+            var recorded = await context.RunImages.Where(i => i.RunId == run.Id).OrderBy(i => i.Id).ToListAsync(cancellationToken);
+            if (recorded.Count > 0)
+            {
+                return recorded.Select(r => r.Sha256).SequenceEqual(rows.Select(r => r.Sha256))
+                    ? recorded
+                    : throw new DataSetException($"the run cannot go on: the {recorded.Count} photos it started with are no longer all there ({rows.Count} decode now)");
+            }
             context.RunImages.AddRange(rows);
             var tracked = await context.TrainingRuns.SingleAsync(r => r.Id == run.Id, cancellationToken);
             tracked.ClassNames = [.. snapshot.ClassNames];
