@@ -87,6 +87,7 @@ public sealed class Trainer
             CheckpointTensors.ReadTraining(resume.Tensors, model, optimizer);
             epochs.AddRange(resume.State.History);
             context.ResumedAfterEpoch = resume.State.Epoch;
+            context.ResumedEpochs = resume.State.History;
             context.StopTraining = resume.State.StopTraining;
         }
         callbacks.ForEach(c => c.OnTrainBegin(context));
@@ -141,6 +142,7 @@ public sealed class Trainer
             callbacks.ForEach(c => c.OnEpochEnd(metrics, context));
             schedule?.step();
             checkpoint?.Write(fingerprint!, new CheckpointState(epoch, [.. epochs], context.StopTraining), writer => CheckpointTensors.Write(writer, model, optimizer, earlyStopping));
+            callbacks.ForEach(c => c.OnEpochSaved(metrics, context));
         }
 
         var history = new TrainingHistory(epochs, StoppedEarly: epochs.Count < options.Epochs, ResumedAfterEpoch: context.ResumedAfterEpoch);

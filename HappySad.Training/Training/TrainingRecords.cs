@@ -83,6 +83,9 @@ public sealed class TrainingContext(FitOptions options, nn.Module<Tensor, Tensor
     /// </summary>
     public int ResumedAfterEpoch { get; internal set; }
 
+    /// <summary>The epochs the checkpoint this fit goes on from had finished (empty when it starts afresh).</summary>
+    public IReadOnlyList<EpochMetrics> ResumedEpochs { get; internal set; } = [];
+
     /// <summary>Why a checkpoint that was there is not resumed from (the fit starts afresh), or null.</summary>
     public string? CheckpointIgnored { get; internal set; }
 
@@ -99,6 +102,13 @@ public interface ITrainingCallback
     void OnTrainBegin(TrainingContext context) { }
     void OnBatchEnd(BatchProgress progress, TrainingContext context) { }
     void OnEpochEnd(EpochMetrics metrics, TrainingContext context) { }
+
+    /// <summary>
+    /// After <see cref="OnEpochEnd"/> and the epoch's checkpoint (when the fit keeps one): an epoch
+    /// reported here is never trained again by a resumed fit. Where to record finished epochs.
+    /// </summary>
+    void OnEpochSaved(EpochMetrics metrics, TrainingContext context) { }
+
     void OnTrainEnd(TrainingHistory history, TrainingContext context) { }
 }
 
