@@ -12,33 +12,50 @@ namespace HappySad.Tests.EndToEnd;
 internal sealed partial class AppProcess : IAsyncDisposable
 {
     readonly Process _process;
-    readonly TempDirectory _data = new();
+    readonly TempDirectory? _data;
     readonly StringBuilder _log = new();
 
-    AppProcess(Process process) => _process = process;
+    AppProcess(Process process, string? dataDirectory)
+    {
+        _process = process;
+        _data = dataDirectory is null ? new() : null;
+        DataDirectory = dataDirectory ?? _data!.Path;
+    }
 
     public Uri BaseAddress { get; private set; } = default!;
-    public string DataDirectory => _data.Path;
+    public string DataDirectory { get; }
     public string Log { get { lock (_log) return _log.ToString(); } }
+    public bool HasExited => _process.HasExited;
 
-    public static async Task<AppProcess> StartAsync()
+    /// <summary>The web app. <paramref name="dataDirectory"/> is shared with other processes and left in place; null for a temporary one of its own.</summary>
+    public static Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string>? environment = null, string? dataDirectory = null) =>
+        StartAsync([], environment, dataDirectory, ListeningLine(), "start listening");
+
+    /// <summary>A training worker (<c>worker --name</c>) over the shared <paramref name="dataDirectory"/>, ready once it says it takes runs.</summary>
+    public static Task<AppProcess> StartWorkerAsync(string name, string dataDirectory, IReadOnlyDictionary<string, string> environment) =>
+        StartAsync(["worker", "--name", name], environment, dataDirectory, WorkerReadyLine(), "start taking runs");
+
+    static async Task<AppProcess> StartAsync(string[] command, IReadOnlyDictionary<string, string>? environment, string? dataDirectory, Regex ready, string what)
     {
         var dll = WebAssemblyPath();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
-        var app = new AppProcess(new Process { StartInfo = start });
-        foreach (var argument in (string[])[dll, "--urls", "http://127.0.0.1:0", "--data-dir", app._data.Path])
+        var app = new AppProcess(new Process { StartInfo = start }, dataDirectory);
+        string[] server = command.Length == 0 ? ["--urls", "http://127.0.0.1:0"] : [];
+        foreach (var argument in (string[])[dll, .. command, .. server, "--data-dir", app.DataDirectory])
             start.ArgumentList.Add(argument);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[key] = value;
 
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnLine(string? line)
         {
             if (line is null)
                 return;
             lock (app._log)
                 app._log.AppendLine(line);
-            if (ListeningLine().Match(line) is { Success: true } match)
-                listening.TrySetResult(new Uri(match.Groups[1].Value));
+            if (ready.Match(line) is { Success: true } match)
+                started.TrySetResult(match.Groups.Count > 1 && match.Groups[1].Success ? new Uri(match.Groups[1].Value) : null);
         }
         app._process.OutputDataReceived += (_, e) => OnLine(e.Data);
         app._process.ErrorDataReceived += (_, e) => OnLine(e.Data);
@@ -47,14 +64,38 @@ internal sealed partial class AppProcess : IAsyncDisposable
         app._process.BeginErrorReadLine();
 
         var exited = app._process.WaitForExitAsync();
-        var first = await Task.WhenAny(listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
-        if (first != listening.Task)
+        var first = await Task.WhenAny(started.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (first != started.Task)
         {
             await app.DisposeAsync();
-            throw new InvalidOperationException($"the app did not start listening:\n{app.Log}");
+            throw new InvalidOperationException($"the {(command.Length == 0 ? "app" : command[0])} did not {what}:\n{app.Log}");
         }
-        app.BaseAddress = await listening.Task;
+        app.BaseAddress = await started.Task ?? new Uri("http://worker.invalid/");
         return app;
+    }
+
+    /// <summary>A command of the executable (<c>import</c>, ...) in its own process, to its end; throws with its output when it fails.</summary>
+    public static async Task<string> RunCommandAsync(string[] command, IReadOnlyDictionary<string, string> environment)
+    {
+        var dll = WebAssemblyPath();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        foreach (var argument in (string[])[dll, .. command])
+            start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        var log = await output + await error;
+        return process.ExitCode == 0 ? log : throw new InvalidOperationException($"{string.Join(' ', command)} exited with {process.ExitCode}:\n{log}");
+    }
+
+    /// <summary>Ends the process at once, as a crash or a power cut would: SIGKILL, no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
     }
 
     /// <summary>HappySad.Web's build output, next to this test project's (same configuration).</summary>
@@ -68,6 +109,9 @@ internal sealed partial class AppProcess : IAsyncDisposable
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex ListeningLine();
 
+    [GeneratedRegex(@"^Worker \S+ trains queued runs")]
+    private static partial Regex WorkerReadyLine();
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -76,6 +120,6 @@ internal sealed partial class AppProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
-        _data.Dispose();
+        _data?.Dispose();
     }
 }

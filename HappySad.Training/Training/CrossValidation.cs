@@ -83,7 +83,7 @@ public static class CrossValidation
                 restImages.Subset(inner.Validation),
                 fit,
                 callbacks?.Invoke(fold + 1),
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken: cancellationToken).ConfigureAwait(false);
             var evaluation = Evaluator.Evaluate(model, images.Subset(test), device, cancellationToken: cancellationToken);
             results.Add(new FoldResult(fold + 1, evaluation.Metrics, history.Epochs.Count, history.RestoredEpoch, history.Epochs.Average(e => e.Seconds))
             {

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace HappySad.Training.Training;
@@ -52,6 +53,35 @@ public sealed class EarlyStopping(int patience, double minDelta = 1e-4) : ITrain
                 tensor.copy_(_best[name]);
         }
         context.RestoredEpoch = _bestEpoch;
+    }
+
+    /// <summary>Writes the state a resumed fit needs to decide as this one would have: best loss and epoch, the wait, the best weights.</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_bestLoss);
+        writer.Write(_bestEpoch);
+        writer.Write(_wait);
+        writer.Write(_best.Count);
+        foreach (var (name, tensor) in _best)
+        {
+            writer.Write(name);
+            tensor.Save(writer);
+        }
+    }
+
+    /// <summary>Puts back what <see cref="Save"/> wrote; called after <see cref="OnTrainBegin"/>, which resets.</summary>
+    internal void Restore(BinaryReader reader, nn.Module<Tensor, Tensor> model)
+    {
+        Release();
+        (_bestLoss, _bestEpoch, _wait) = (reader.ReadDouble(), reader.ReadInt32(), reader.ReadInt32());
+        var shapes = model.state_dict();
+        for (var count = reader.ReadInt32(); count > 0; count--)
+        {
+            var name = reader.ReadString();
+            using (no_grad())
+                _best[name] = shapes[name].detach().clone();
+            _best[name].Load(reader);
+        }
     }
 
     void Keep(nn.Module<Tensor, Tensor> model)

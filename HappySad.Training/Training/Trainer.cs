@@ -38,6 +38,7 @@ public sealed class Trainer
         ImageSet? validation,
         FitOptions options,
         IEnumerable<ITrainingCallback>? callbacks = null,
+        TrainingCheckpoint? checkpoint = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -50,18 +51,14 @@ public sealed class Trainer
         // A fit runs for minutes: give it its own thread rather than holding a pool thread. A thread
         // born after TorchRuntime tuned the allocator also shares the main malloc arena (NativeMemory).
         return Task.Factory.StartNew(
-            () => Fit(model, train, validation, options, hooks, cancellationToken),
+            () => Fit(model, train, validation, options, hooks, checkpoint, cancellationToken),
             cancellationToken,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
     }
 
-    TrainingHistory Fit(nn.Module<Tensor, Tensor> model, ImageSet train, ImageSet? validation, FitOptions options, List<ITrainingCallback> callbacks, CancellationToken cancellationToken)
+    TrainingHistory Fit(nn.Module<Tensor, Tensor> model, ImageSet train, ImageSet? validation, FitOptions options, List<ITrainingCallback> callbacks, TrainingCheckpoint? checkpoint, CancellationToken cancellationToken)
     {
-        manual_seed(options.Seed);
-        var shuffle = new Random(options.Seed);
-        // Augmentation draws from its own generator, so turning it on does not change the batch order.
-        var augment = options.Augmentation is { } augmentation ? new BatchAugmenter(augmentation, options.Seed) : null;
         model.to(_device);
         // Frozen (pretrained) parameters stay out of the optimizer: no moments kept, no decay applied.
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
@@ -77,12 +74,34 @@ public sealed class Trainer
         var context = new TrainingContext(options, model);
         var epochs = new List<EpochMetrics>();
         var batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
-        callbacks.ForEach(c => c.OnTrainBegin(context));
 
-        for (var epoch = 1; epoch <= options.Epochs && !context.StopTraining; epoch++)
+        var fingerprint = checkpoint?.Fingerprint(options, model, train, validation);
+        var (resume, ignored) = checkpoint is null ? (null, null) : checkpoint.TryRead(fingerprint!);
+        context.CheckpointIgnored = ignored;
+        if (resume is not null)
+        {
+            // The schedule's rate is computed from the one before, so it is replayed step by step as the
+            // uninterrupted fit took it; the optimizer's state (moments, steps, rate) then comes from the file.
+            for (var epoch = 1; epoch <= resume.State.Epoch; epoch++)
+                schedule?.step();
+            CheckpointTensors.ReadTraining(resume.Tensors, model, optimizer);
+            epochs.AddRange(resume.State.History);
+            context.ResumedAfterEpoch = resume.State.Epoch;
+            context.ResumedEpochs = resume.State.History;
+            context.StopTraining = resume.State.StopTraining;
+        }
+        callbacks.ForEach(c => c.OnTrainBegin(context));
+        if (resume is not null)
+            CheckpointTensors.ReadEarlyStopping(resume.Tensors, model, earlyStopping);
+
+        for (var epoch = context.ResumedAfterEpoch + 1; epoch <= options.Epochs && !context.StopTraining; epoch++)
         {
             var clock = Stopwatch.StartNew();
             model.train();
+            // Every random stream starts afresh from (seed, epoch): a resumed epoch draws what the uninterrupted one drew.
+            manual_seed(EpochSeeds.Torch(options.Seed, epoch));
+            var shuffle = new Random(EpochSeeds.Shuffle(options.Seed, epoch));
+            var augment = options.Augmentation is { } augmentation ? new BatchAugmenter(augmentation, new Random(EpochSeeds.Augment(options.Seed, epoch))) : null;
             double lossSum = 0;
             long correct = 0;
             var batch = 0;
@@ -122,9 +141,11 @@ public sealed class Trainer
             epochs.Add(metrics);
             callbacks.ForEach(c => c.OnEpochEnd(metrics, context));
             schedule?.step();
+            checkpoint?.Write(fingerprint!, new CheckpointState(epoch, [.. epochs], context.StopTraining), writer => CheckpointTensors.Write(writer, model, optimizer, earlyStopping));
+            callbacks.ForEach(c => c.OnEpochSaved(metrics, context));
         }
 
-        var history = new TrainingHistory(epochs, StoppedEarly: epochs.Count < options.Epochs);
+        var history = new TrainingHistory(epochs, StoppedEarly: epochs.Count < options.Epochs, ResumedAfterEpoch: context.ResumedAfterEpoch);
         callbacks.ForEach(c => c.OnTrainEnd(history, context));
         return history with { RestoredEpoch = context.RestoredEpoch };
     }
@@ -134,9 +155,8 @@ public sealed class Trainer
 /// Augmented copies of a chunk's images, drawn from a seeded generator so a fit stays reproducible.
 /// Each view of a multi-view image (face crop, whole photo) gets its own draw.
 /// </summary>
-internal sealed class BatchAugmenter(AugmentOptions options, int seed)
+internal sealed class BatchAugmenter(AugmentOptions options, Random random)
 {
-    readonly Random _random = new(HashCode.Combine(seed, "augment"));
 
     public Tensor Inputs(ImageSet images, ReadOnlySpan<int> indices, Device device)
     {
@@ -148,7 +168,7 @@ internal sealed class BatchAugmenter(AugmentOptions options, int seed)
             for (var view = 0; view < images.Views; view++)
             {
                 var at = view * viewBytes;
-                Augmenter.Apply(pixels.Slice(at, viewBytes), buffer.AsSpan((i * images.ImageBytes) + at, viewBytes), images.Size, AugmentParameters.Draw(options, _random));
+                Augmenter.Apply(pixels.Slice(at, viewBytes), buffer.AsSpan((i * images.ImageBytes) + at, viewBytes), images.Size, AugmentParameters.Draw(options, random));
             }
         }
         return ImageBatches.FromBytes(buffer, indices.Length, images.Size, device, images.Views);

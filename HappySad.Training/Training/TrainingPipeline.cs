@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using HappySad.Training.Data;
 using HappySad.Training.Evaluation;
 using HappySad.Training.Models;
@@ -28,11 +29,18 @@ public static class TrainingPipeline
         }
     }
 
+    /// <summary>
+    /// Splits, fits, tests and describes. With <paramref name="checkpointFile"/>, the fit keeps its state
+    /// there after every epoch and, when a checkpoint of this very recipe and data is already there,
+    /// goes on from the epoch after it (<see cref="TrainingHistory.ResumedAfterEpoch"/>), ending with the
+    /// same model as a fit that was never cut off. The caller removes the file once the run has ended.
+    /// </summary>
     public static async Task<TrainingOutcome> RunAsync(
         ImageSet images,
         RunRecipe recipe,
         IEnumerable<ITrainingCallback>? callbacks = null,
         string? dataDirectory = null,
+        string? checkpointFile = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -51,7 +59,9 @@ public static class TrainingPipeline
         try
         {
             var clock = Stopwatch.StartNew();
-            var history = await new Trainer(device).FitAsync(model, train, validation, fit, callbacks, cancellationToken).ConfigureAwait(false);
+            // The recipe and the device the numbers come from identify a checkpoint beyond the fit options and data.
+            var checkpoint = checkpointFile is null ? null : new TrainingCheckpoint(checkpointFile, $"{JsonSerializer.Serialize(recipe)}\n{device.type}");
+            var history = await new Trainer(device).FitAsync(model, train, validation, fit, callbacks, checkpoint, cancellationToken).ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
             var testResult = Evaluator.Evaluate(model, test, device, cancellationToken: cancellationToken);
             var card = new ModelCard

@@ -20,7 +20,7 @@ public sealed record FitOptions
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 1e-3;
 
-    /// <summary>Seeds the per-epoch shuffle and torch's generator: the same seed gives the same numbers on CPU.</summary>
+    /// <summary>Seeds each epoch's shuffle, augmentation and torch's generator (<see cref="EpochSeeds"/>): the same seed gives the same numbers on CPU.</summary>
     public int Seed { get; init; } = 42;
 
     /// <summary>Random changes to training images each epoch; null trains on the images as they are (the notebook).</summary>
@@ -58,9 +58,10 @@ public sealed record BatchProgress(int Epoch, int Batch, int BatchesPerEpoch, do
 
 /// <summary>
 /// The epochs a fit ran, in order. <see cref="RestoredEpoch"/> is the epoch whose weights the model
-/// ended with, when early stopping rolled back to it.
+/// ended with, when early stopping rolled back to it. <see cref="ResumedAfterEpoch"/> is the epoch of
+/// the checkpoint the fit went on from (0 when it started afresh); the epochs up to it come from there.
 /// </summary>
-public sealed record TrainingHistory(IReadOnlyList<EpochMetrics> Epochs, bool StoppedEarly, int? RestoredEpoch = null)
+public sealed record TrainingHistory(IReadOnlyList<EpochMetrics> Epochs, bool StoppedEarly, int? RestoredEpoch = null, int ResumedAfterEpoch = 0)
 {
     public EpochMetrics? Last => Epochs.Count == 0 ? null : Epochs[^1];
 
@@ -76,6 +77,18 @@ public sealed class TrainingContext(FitOptions options, nn.Module<Tensor, Tensor
     /// <summary>The network being fitted, for callbacks that keep or restore weights.</summary>
     public nn.Module<Tensor, Tensor> Model { get; } = model;
 
+    /// <summary>
+    /// The epoch of the checkpoint this fit goes on from, 0 when it starts afresh: callbacks hear only
+    /// of the epochs after it, and know from this where the fit took up.
+    /// </summary>
+    public int ResumedAfterEpoch { get; internal set; }
+
+    /// <summary>The epochs the checkpoint this fit goes on from had finished (empty when it starts afresh).</summary>
+    public IReadOnlyList<EpochMetrics> ResumedEpochs { get; internal set; } = [];
+
+    /// <summary>Why a checkpoint that was there is not resumed from (the fit starts afresh), or null.</summary>
+    public string? CheckpointIgnored { get; internal set; }
+
     /// <summary>Set by a callback that put back an earlier epoch's weights.</summary>
     public int? RestoredEpoch { get; set; }
 
@@ -89,6 +102,13 @@ public interface ITrainingCallback
     void OnTrainBegin(TrainingContext context) { }
     void OnBatchEnd(BatchProgress progress, TrainingContext context) { }
     void OnEpochEnd(EpochMetrics metrics, TrainingContext context) { }
+
+    /// <summary>
+    /// After <see cref="OnEpochEnd"/> and the epoch's checkpoint (when the fit keeps one): an epoch
+    /// reported here is never trained again by a resumed fit. Where to record finished epochs.
+    /// </summary>
+    void OnEpochSaved(EpochMetrics metrics, TrainingContext context) { }
+
     void OnTrainEnd(TrainingHistory history, TrainingContext context) { }
 }
 

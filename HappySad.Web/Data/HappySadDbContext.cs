@@ -14,6 +14,7 @@ public class HappySadDbContext(DbContextOptions<HappySadDbContext> options) : Db
     public DbSet<TrainingRun> TrainingRuns => Set<TrainingRun>();
     public DbSet<RunEpoch> RunEpochs => Set<RunEpoch>();
     public DbSet<RunImage> RunImages => Set<RunImage>();
+    public DbSet<RunAttempt> RunAttempts => Set<RunAttempt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

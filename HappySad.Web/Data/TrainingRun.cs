@@ -89,12 +89,44 @@ public sealed class TrainingRun
     public long? ModelBytes { get; set; }
     public string? ModelSha256 { get; set; }
 
+    /// <summary>When a person asked a running run to stop; a worker that claims the run after that cancels it instead of resuming it.</summary>
+    public DateTimeOffset? CancelRequestedAt { get; set; }
+
     public List<RunEpoch> History { get; set; } = [];
     public List<RunImage> Images { get; set; } = [];
+
+    /// <summary>Each time a worker (or the app's own) started or resumed the run, in order.</summary>
+    public List<RunAttempt> Attempts { get; set; } = [];
 
     public bool IsActive => Status is RunStatus.Queued or RunStatus.Running;
 
     public TimeSpan? Duration => StartedAt is { } started && FinishedAt is { } finished ? finished - started : null;
+}
+
+/// <summary>
+/// One go at training a run, by one worker: the first starts at epoch 1; when a worker dies, the
+/// next worker to claim the run resumes from the epoch after the last checkpoint.
+/// </summary>
+public sealed class RunAttempt
+{
+    public int RunId { get; set; }
+
+    /// <summary>1 for the first attempt.</summary>
+    public int Number { get; set; }
+
+    /// <summary>The worker's name (<c>worker --name</c>, or machine name and process id).</summary>
+    public required string Worker { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    /// <summary>The first epoch this attempt trained (epochs before it came from the checkpoint).</summary>
+    public int FromEpoch { get; set; }
+
+    /// <summary>When the attempt ended; null while it runs or when its worker vanished (the next attempt says so).</summary>
+    public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>How it ended, in words: the run's status, or "worker lost" when another worker took over.</summary>
+    public string? Outcome { get; set; }
 }
 
 /// <summary>One finished epoch of a run, written as soon as the epoch ends.</summary>

@@ -6,6 +6,7 @@ using HappySad.Web.Components;
 using HappySad.Web.DataSets;
 using HappySad.Web.Predictions;
 using HappySad.Web.Runs;
+using HappySad.Web.Runs.Distributed;
 using HappySad.Web.Storage;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
@@ -47,6 +48,7 @@ public static class WebExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<StorageInitializer>());
         // After the storage initializer: hosted services start in order, and the worker's recovery needs the migrated database.
         builder.Services.AddHappySadRuns();
+        builder.Services.AddHappySadDispatch(builder.Configuration);
         return builder;
     }
 
@@ -77,7 +79,11 @@ public static class WebExtensions
         // Before any request can touch TorchSharp: it does not retry a failed native load.
         TorchRuntime.EnsureInitialized();
         builder.AddHappySadCore(args);
-        builder.Services.AddHostedService<RunWorker>();
+        // Runs train here, or on worker processes whose progress arrives over the database.
+        if (builder.Configuration.UsesWorkers())
+            builder.Services.AddHostedService<RunEventListener>();
+        else
+            builder.Services.AddHostedService<RunWorker>();
         builder.Services.AddHostedService<RunHubRelay>();
         builder.Services.AddSignalR().AddJsonProtocol(o => WireJson.Configure(o.PayloadSerializerOptions));
         builder.Services.AddProblemDetails();

@@ -6,7 +6,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Web.Runs;
 
-/// <summary>The trainer's callback for one run: writes each epoch as it ends, and passes progress to the notifier (batches at a bounded rate).</summary>
+/// <summary>
+/// The trainer's callback for one run: writes each epoch as it ends (once per epoch, however often the
+/// run is resumed), and passes progress to the notifier (batches at a bounded rate).
+/// </summary>
 public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts, RunEvents events, int progressIntervalMilliseconds, int runId) : ITrainingCallback
 {
     readonly Stopwatch _sinceLastBatchMessage = Stopwatch.StartNew();
@@ -23,6 +26,12 @@ public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts,
     {
         ArgumentNullException.ThrowIfNull(context);
         _epochs = context.Options.Epochs;
+        // A run killed after writing a checkpoint but before recording its epoch: the checkpoint has the epoch, the table gets it now.
+        using var db = contexts.CreateDbContext();
+        var recorded = db.RunEpochs.Where(e => e.RunId == runId).Select(e => e.Epoch).ToHashSet();
+        foreach (var missing in context.ResumedEpochs.Where(e => !recorded.Contains(e.Epoch)))
+            db.RunEpochs.Add(Row(missing));
+        db.SaveChanges();
     }
 
     public void OnBatchEnd(BatchProgress progress, TrainingContext context)
@@ -35,23 +44,30 @@ public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts,
         events.Publish(new BatchProgressMessage(runId, progress.Epoch, _epochs, progress.Batch, progress.BatchesPerEpoch, progress.Loss));
     }
 
-    public void OnEpochEnd(EpochMetrics metrics, TrainingContext context)
+    /// <summary>Once the epoch's checkpoint is written: a recorded epoch is one a resumed run goes on after, never one it trains again.</summary>
+    public void OnEpochSaved(EpochMetrics metrics, TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         using (var db = contexts.CreateDbContext())
         {
-            db.RunEpochs.Add(new RunEpoch
-            {
-                RunId = runId,
-                Epoch = metrics.Epoch,
-                Loss = metrics.Loss,
-                Accuracy = metrics.Accuracy,
-                ValLoss = metrics.ValLoss,
-                ValAccuracy = metrics.ValAccuracy,
-                Seconds = metrics.Seconds,
-            });
+            // Rows are written only for checkpointed epochs, so a resumed run never trains one again; replacing keeps this idempotent all the same.
+            if (db.RunEpochs.Find(runId, metrics.Epoch) is { } row)
+                (row.Loss, row.Accuracy, row.ValLoss, row.ValAccuracy, row.Seconds) = (metrics.Loss, metrics.Accuracy, metrics.ValLoss, metrics.ValAccuracy, metrics.Seconds);
+            else
+                db.RunEpochs.Add(Row(metrics));
             db.SaveChanges();
         }
         events.Publish(new EpochCompletedMessage(runId, metrics.Epoch, _epochs, metrics.Loss, metrics.Accuracy, metrics.ValLoss, metrics.ValAccuracy, metrics.Seconds));
     }
+
+    RunEpoch Row(EpochMetrics metrics) => new()
+    {
+        RunId = runId,
+        Epoch = metrics.Epoch,
+        Loss = metrics.Loss,
+        Accuracy = metrics.Accuracy,
+        ValLoss = metrics.ValLoss,
+        ValAccuracy = metrics.ValAccuracy,
+        Seconds = metrics.Seconds,
+    };
 }

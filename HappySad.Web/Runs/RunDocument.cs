@@ -19,7 +19,8 @@ public sealed record RunDocument(
     SnapshotDocument Snapshot,
     TestDocument? Test,
     ModelDocument? Model,
-    IReadOnlyList<EpochCompletedMessage>? Epochs)
+    IReadOnlyList<EpochCompletedMessage>? Epochs,
+    IReadOnlyList<AttemptDocument>? Attempts)
 {
     public static RunDocument From(TrainingRun run, bool withEpochs)
     {
@@ -33,7 +34,8 @@ public sealed record RunDocument(
                 run.TestAccuracy.Value, run.TestPrecision ?? 0, run.TestRecall ?? 0, run.TestF1 ?? 0, run.TestBalancedAccuracy ?? 0,
                 run.TruePositives ?? 0, run.FalsePositives ?? 0, run.TrueNegatives ?? 0, run.FalseNegatives ?? 0),
             run.ModelPath is null ? null : new ModelDocument($"/api/runs/{run.Id}/model", run.ModelBytes ?? 0, run.ModelSha256 ?? ""),
-            withEpochs ? [.. run.History.Select(e => RunService.ToMessage(run, e))] : null);
+            withEpochs ? [.. run.History.Select(e => RunService.ToMessage(run, e))] : null,
+            withEpochs ? [.. run.Attempts.OrderBy(a => a.Number).Select(a => new AttemptDocument(a.Number, a.Worker, a.FromEpoch, a.StartedAt, a.EndedAt, a.Outcome))] : null);
     }
 }
 
@@ -44,5 +46,8 @@ public sealed record SnapshotDocument(string? Hash, IReadOnlyList<string> ClassN
 
 /// <summary>Test metrics; the positive class is the second class name.</summary>
 public sealed record TestDocument(double Accuracy, double Precision, double Recall, double F1, double BalancedAccuracy, int TruePositives, int FalsePositives, int TrueNegatives, int FalseNegatives);
+
+/// <summary>One go at training the run, by one worker (a second attempt resumed where a lost worker stopped).</summary>
+public sealed record AttemptDocument(int Number, string Worker, int FromEpoch, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? Outcome);
 
 public sealed record ModelDocument(string Download, long Bytes, string Sha256);

@@ -21,8 +21,13 @@ public static class RunErrors
     /// <summary>A person cancelled the run; <paramref name="where"/> is <see cref="EpochRecorder.Where"/>.</summary>
     public static string Cancelled(string where) => $"Cancelled {where}.";
 
-    /// <summary>The process stopped while the run trained; <paramref name="where"/> is <see cref="EpochRecorder.Where"/>.</summary>
-    public static string Interrupted(string where) => $"The app stopped {where}; the epochs before that are kept. Launch a new run to train again.";
+    /// <summary>
+    /// The process stopped while the run trained; <paramref name="where"/> is <see cref="EpochRecorder.Where"/>.
+    /// A dashboard run <paramref name="resumes"/> from its last finished epoch at the next start.
+    /// </summary>
+    public static string Interrupted(string where, bool resumes) => resumes
+        ? $"The app stopped {where}; the run goes on from its last finished epoch when the app starts again."
+        : $"The app stopped {where}; the epochs before that are kept. Launch a new run to train again.";
 
     static string Capitalise(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 }

@@ -10,26 +10,49 @@ namespace HappySad.Web.Runs;
 /// Executes one queued run from start to finish: <see cref="RunSnapshot"/> takes and decodes what it
 /// trains on, the trainer trains, and <see cref="RunRecorder"/> records every step as it happens.
 /// Used by the dashboard's worker and by <c>train --record</c> alike, so both leave the same record.
+/// A dashboard run keeps a checkpoint after each epoch (<see cref="StoragePaths.RunCheckpoint"/>): run
+/// again after a stop or a crash, it goes on from there with the photos it started with.
 /// </summary>
 public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, StoragePaths paths, ILogger<RunExecutor> logger)
 {
     /// <summary>
-    /// Runs <paramref name="runId"/> if it is still queued. <paramref name="cancel"/> is a person's
-    /// cancel (recorded as Cancelled); <paramref name="stopping"/> is the process stopping (recorded
-    /// as Interrupted). <paramref name="folder"/> is the class-folder data of a command-line run.
-    /// Never throws for a failed run: the failure is recorded on the run.
+    /// Runs <paramref name="runId"/> if it is still queued (or, for a worker that may take over, left
+    /// Running by a worker that died). <paramref name="cancel"/> is a person's cancel (recorded as
+    /// Cancelled); <paramref name="stopping"/> is the process stopping (recorded as Interrupted, or
+    /// handed back to the queue). <paramref name="folder"/> is the class-folder data of a
+    /// command-line run. Never throws for a failed run: the failure is recorded on the run.
     /// </summary>
-    public async Task<RunStatus> ExecuteAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancel, CancellationToken stopping)
+    public async Task<RunStatus> ExecuteAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancel, CancellationToken stopping, RunAttemptOptions? attempt = null)
     {
         ArgumentNullException.ThrowIfNull(callbacks);
-        if (!await recorder.StartAsync(runId))
+        attempt ??= RunAttemptOptions.ThisProcess;
+        if (await recorder.StartAsync(runId, attempt) is not { } start)
             return RunStatus.Cancelled;
-        logger.LogInformation("Run {RunId} started", runId);
+        logger.LogInformation("Run {RunId} attempt {Attempt} started on {Worker}", runId, start.Number, attempt.Worker);
         var epochs = recorder.Epochs(runId);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopping);
+        RunStatus? status = null; // stays null when the run is handed back to the queue
         try
         {
-            await TrainAsync(runId, folder, [epochs, .. callbacks], linked.Token);
+            status = await TrainAndRecordAsync(runId, folder, [epochs, new ResumeLog(logger, recorder, runId, start.Number), .. callbacks], epochs, attempt, cancel, stopping, linked.Token);
+            return status.Value;
+        }
+        finally
+        {
+            // The checkpoint outlives only what can be taken up again: a dashboard run stopped or handed back.
+            if (status is { } ended && (ended != RunStatus.Interrupted || folder is not null))
+                DeleteCheckpoint(runId);
+            await recorder.EndAttemptAsync(runId, start.Number, status is { } outcome
+                ? outcome.ToString().ToLowerInvariant()
+                : $"handed back when {attempt.Worker} stopped, {epochs.Where}");
+        }
+    }
+
+    async Task<RunStatus> TrainAndRecordAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, EpochRecorder epochs, RunAttemptOptions attempt, CancellationToken cancel, CancellationToken stopping, CancellationToken either)
+    {
+        try
+        {
+            await TrainAsync(runId, folder, callbacks, either);
             logger.LogInformation("Run {RunId} succeeded", runId);
             return RunStatus.Succeeded;
         }
@@ -39,9 +62,15 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
             logger.LogInformation("Run {RunId} cancelled {Where}", runId, epochs.Where);
             return RunStatus.Cancelled;
         }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && attempt.HandBackOnStop)
+        {
+            // Still Running: the queue hands the run to the next worker, which resumes it from the checkpoint.
+            logger.LogWarning("Run {RunId} handed back to the queue: {Worker} is stopping {Where}", runId, attempt.Worker, epochs.Where);
+            throw;
+        }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await recorder.FinishAsync(runId, RunStatus.Interrupted, RunErrors.Interrupted(epochs.Where));
+            await recorder.FinishAsync(runId, RunStatus.Interrupted, RunErrors.Interrupted(epochs.Where, resumes: folder is null));
             logger.LogWarning("Run {RunId} interrupted by shutdown {Where}", runId, epochs.Where);
             return RunStatus.Interrupted;
         }
@@ -52,6 +81,18 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
             logger.LogError(e, "Run {RunId} failed {Where}", runId, epochs.Where);
             await recorder.FinishAsync(runId, RunStatus.Failed, RunErrors.Describe(e));
             return RunStatus.Failed;
+        }
+    }
+
+    void DeleteCheckpoint(int runId)
+    {
+        try
+        {
+            File.Delete(paths.RunCheckpoint(runId));
+        }
+        catch (IOException e)
+        {
+            logger.LogWarning(e, "Could not delete the checkpoint of finished run {RunId}", runId);
         }
     }
 
@@ -68,10 +109,26 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         var split = DataSplit.Stratified(images.Labels, recipe.ToSplit(), recipe.Seed);
         var rows = await recorder.RecordSnapshotAsync(snapshot, load, split, cancellationToken);
 
-        var outcome = await TrainingPipeline.RunAsync(images, recipe, callbacks, snapshot.Directory, cancellationToken);
+        var outcome = await TrainingPipeline.RunAsync(images, recipe, callbacks, snapshot.Directory, paths.RunCheckpoint(runId), cancellationToken);
         using var classifier = outcome.Classifier;
         var modelFile = paths.RunModel(runId);
         ModelStore.Save(modelFile, classifier.Module, classifier.Card);
         await recorder.RecordSuccessAsync(runId, outcome, modelFile, images, rows);
+    }
+}
+
+/// <summary>
+/// As the fit begins: records the epoch this attempt really starts from, and logs whether it goes on
+/// from a checkpoint or why a checkpoint there was not used.
+/// </summary>
+file sealed class ResumeLog(ILogger logger, RunRecorder recorder, int runId, int attempt) : ITrainingCallback
+{
+    public void OnTrainBegin(TrainingContext context)
+    {
+        recorder.RecordAttemptStart(runId, attempt, context.ResumedAfterEpoch + 1);
+        if (context.ResumedAfterEpoch > 0)
+            logger.LogInformation("Run {RunId} resumes after epoch {Epoch} from its checkpoint", runId, context.ResumedAfterEpoch);
+        if (context.CheckpointIgnored is { } reason)
+            logger.LogWarning("Run {RunId} starts from epoch 1: its checkpoint is ignored because {Reason}", runId, reason);
     }
 }

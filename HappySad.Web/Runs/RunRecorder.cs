@@ -22,31 +22,104 @@ public sealed class RunRecorder(
     TimeProvider clock,
     ILogger<RunRecorder> logger)
 {
-    /// <summary>Marks the run Running if it is still queued; false when a cancel got there first.</summary>
-    public async Task<bool> StartAsync(int runId)
+    /// <summary>
+    /// Marks the run Running if it is still queued (a first start, or a run queued again to resume after a stop), as the next attempt by <paramref name="attempt"/>'s worker.
+    /// With <see cref="RunAttemptOptions.TakeOver"/>, a run left Running by a worker that died becomes
+    /// the next attempt (or Cancelled, when someone asked it to stop meanwhile). Null when the run is
+    /// not there to start: a cancel got there first, or it finished.
+    /// </summary>
+    public async Task<RunAttemptStart?> StartAsync(int runId, RunAttemptOptions attempt)
     {
+        ArgumentNullException.ThrowIfNull(attempt);
+        RunAttemptStart start;
         var context = await contexts.CreateDbContextAsync();
         await using (context)
         {
-            // Only a run that is still queued starts: a cancel that got there first wins.
             var now = clock.GetUtcNow();
+            // Only a run that is still queued starts: a cancel that got there first wins.
             var started = await context.TrainingRuns
                 .Where(r => r.Id == runId && r.Status == RunStatus.Queued)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(r => r.Status, RunStatus.Running)
-                    .SetProperty(r => r.StartedAt, now)
+                    .SetProperty(r => r.StartedAt, r => r.StartedAt ?? now)
                     .SetProperty(r => r.ProcessId, Environment.ProcessId));
-            if (started == 0)
-                return false;
+            if (started > 0)
+            {
+                // A run queued again after this app stopped: the attempt that was cut off ends here.
+                var previous = await context.RunAttempts.Where(a => a.RunId == runId).ToListAsync();
+                foreach (var open in previous.Where(a => a.EndedAt is null))
+                    (open.EndedAt, open.Outcome) = (now, "interrupted");
+                var finishedEpochs = previous.Count == 0 ? 0 : await context.RunEpochs.CountAsync(e => e.RunId == runId);
+                start = new RunAttemptStart(previous.Count + 1, finishedEpochs + 1);
+            }
+            else
+            {
+                var run = await context.TrainingRuns.Include(r => r.Attempts).FirstOrDefaultAsync(r => r.Id == runId);
+                if (!attempt.TakeOver || run is not { Status: RunStatus.Running, Source: RunSource.Dashboard })
+                    return null;
+                var finishedEpochs = await context.RunEpochs.CountAsync(e => e.RunId == runId);
+                foreach (var lost in run.Attempts.Where(a => a.EndedAt is null))
+                {
+                    lost.EndedAt = now;
+                    lost.Outcome = $"worker lost after {finishedEpochs} epoch{(finishedEpochs == 1 ? "" : "s")}";
+                }
+                if (run.CancelRequestedAt is not null)
+                {
+                    await context.SaveChangesAsync();
+                    await FinishAsync(runId, RunStatus.Cancelled, $"Cancelled while its worker was lost, after {finishedEpochs} of {run.Recipe.Epochs} epochs.");
+                    return null;
+                }
+                run.ProcessId = Environment.ProcessId;
+                start = new RunAttemptStart(run.Attempts.Count + 1, finishedEpochs + 1);
+                await context.SaveChangesAsync();
+            }
+            context.RunAttempts.Add(new RunAttempt { RunId = runId, Number = start.Number, Worker = attempt.Worker, StartedAt = now, FromEpoch = start.FromEpoch });
+            await context.SaveChangesAsync();
         }
-        events.Publish(new RunStatusMessage(runId, RunStatus.Running, "Preparing photos"));
-        return true;
+        events.Publish(new RunStatusMessage(runId, RunStatus.Running, start.IsResumption
+            ? $"Resumed on {attempt.Worker} (attempt {start.Number})"
+            : "Preparing photos"));
+        return start;
+    }
+
+    /// <summary>
+    /// The epoch attempt <paramref name="number"/> really starts from, once the trainer has read the
+    /// checkpoint (an epoch recorded just before a crash, whose checkpoint was not written, is run again).
+    /// </summary>
+    public void RecordAttemptStart(int runId, int number, int fromEpoch)
+    {
+        using var context = contexts.CreateDbContext();
+        context.RunAttempts.Where(a => a.RunId == runId && a.Number == number).ExecuteUpdate(u => u.SetProperty(a => a.FromEpoch, fromEpoch));
+    }
+
+    /// <summary>Closes the open attempt with how it ended. Never throws: a missing outcome only leaves the attempt open.</summary>
+    public async Task EndAttemptAsync(int runId, int number, string outcome)
+    {
+        try
+        {
+            var context = await contexts.CreateDbContextAsync();
+            await using (context)
+            {
+                var now = clock.GetUtcNow();
+                await context.RunAttempts.Where(a => a.RunId == runId && a.Number == number)
+                    .ExecuteUpdateAsync(u => u.SetProperty(a => a.EndedAt, now).SetProperty(a => a.Outcome, outcome));
+            }
+        }
+#pragma warning disable CA1031 // The attempt's end is a note; the run's own status is what counts.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            logger.LogWarning(e, "Could not record how attempt {Number} of run {RunId} ended", number, runId);
+        }
     }
 
     /// <summary>The trainer's callback that records the epochs of run <paramref name="runId"/>.</summary>
     public EpochRecorder Epochs(int runId) => new(contexts, events, options.Value.ProgressIntervalMilliseconds, runId);
 
-    /// <summary>Stores the images the run decoded with their split, and the snapshot's summary on the run. Returns the image rows in the order of the decoded images.</summary>
+    /// <summary>
+    /// Stores the images the run decoded with their split, and the snapshot's summary on the run
+    /// (once: a resumed run gets the rows of its first attempt). Returns the image rows in the order of the decoded images.
+    /// </summary>
     public async Task<List<RunImage>> RecordSnapshotAsync(Snapshot snapshot, ImageFolderLoad load, DataSplit split, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -70,6 +143,14 @@ public sealed class RunRecorder(
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
         {
+            // A resumed run recorded its snapshot on its first attempt, and decoded the same photos again.
+            var recorded = await context.RunImages.Where(i => i.RunId == run.Id).OrderBy(i => i.Id).ToListAsync(cancellationToken);
+            if (recorded.Count > 0)
+            {
+                return recorded.Select(r => r.Sha256).SequenceEqual(rows.Select(r => r.Sha256))
+                    ? recorded
+                    : throw new DataSetException($"the run cannot go on: the {recorded.Count} photos it started with are no longer all there ({rows.Count} decode now)");
+            }
             context.RunImages.AddRange(rows);
             var tracked = await context.TrainingRuns.SingleAsync(r => r.Id == run.Id, cancellationToken);
             tracked.ClassNames = [.. snapshot.ClassNames];
@@ -95,6 +176,18 @@ public sealed class RunRecorder(
         for (var i = 0; i < images.Count; i++)
             rowByPath[images.Paths[i]] = rows[i];
         var indexByPath = Enumerable.Range(0, images.Count).ToDictionary(i => images.Paths[i], StringComparer.Ordinal);
+
+        // The test photos it got wrong, as the model saw them: the gallery survives the photos' deletion.
+        // Written before the run reads as Succeeded, each under a temporary name first, so a page on
+        // any node that shows the gallery never finds an image missing or half written.
+        foreach (var mistake in outcome.Test.Mistakes)
+        {
+            var file = paths.RunTestImage(runId, rowByPath[mistake.Path].Id);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            var temporary = file + ".tmp";
+            await File.WriteAllBytesAsync(temporary, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size, images.Size * images.Views));
+            File.Move(temporary, file, overwrite: true);
+        }
 
         var context = await contexts.CreateDbContextAsync();
         await using (context)
@@ -133,13 +226,6 @@ public sealed class RunRecorder(
             await context.SaveChangesAsync();
         }
 
-        // The test photos it got wrong, as the model saw them: the gallery survives the photos' deletion.
-        foreach (var mistake in outcome.Test.Mistakes)
-        {
-            var file = paths.RunTestImage(runId, rowByPath[mistake.Path].Id);
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            await File.WriteAllBytesAsync(file, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size, images.Size * images.Views));
-        }
         events.Publish(new RunStatusMessage(runId, RunStatus.Succeeded, null));
     }
 

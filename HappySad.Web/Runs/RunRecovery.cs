@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using HappySad.Web.Data;
+using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Web.Runs;
 
 /// <summary>What a previous process left behind, put right before the worker takes new runs.</summary>
-public sealed class RunRecovery(IDbContextFactory<HappySadDbContext> contexts, RunQueue queue, TimeProvider clock, ILogger<RunRecovery> logger)
+public sealed class RunRecovery(IDbContextFactory<HappySadDbContext> contexts, RunQueue queue, StoragePaths paths, TimeProvider clock, ILogger<RunRecovery> logger)
 {
     /// <summary>
-    /// At start-up: a run left Running by this app (or by a command-line process that is gone) was
-    /// cut off by a stop or crash, so it becomes Interrupted with a note; queued runs go back to the
+    /// At start-up: a dashboard run cut off by a stop or a crash that has a checkpoint is queued again,
+    /// to go on from its last finished epoch; any other run left Running by this app (or by a
+    /// command-line process that is gone) becomes Interrupted with a note. Queued runs go back to the
     /// worker in the order they were asked for. Returns the run ids queued again.
     /// </summary>
     public async Task<IReadOnlyList<int>> RecoverAsync(CancellationToken cancellationToken = default)
@@ -17,10 +19,21 @@ public sealed class RunRecovery(IDbContextFactory<HappySadDbContext> contexts, R
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
         {
-            var running = await context.TrainingRuns
-                .Where(r => r.Status == RunStatus.Running || (r.Status == RunStatus.Queued && r.Source == RunSource.CommandLine))
+            var cutOff = await context.TrainingRuns
+                .Where(r => r.Status == RunStatus.Running || r.Status == RunStatus.Interrupted || (r.Status == RunStatus.Queued && r.Source == RunSource.CommandLine))
                 .ToListAsync(cancellationToken);
-            foreach (var run in running.Where(r => r.Source == RunSource.Dashboard || !IsAlive(r.ProcessId)))
+            foreach (var run in cutOff.Where(r => r.Source == RunSource.Dashboard && File.Exists(paths.RunCheckpoint(r.Id))))
+            {
+                run.Status = RunStatus.Queued;
+                run.FinishedAt = null;
+                run.Message = null;
+                logger.LogWarning("Run {RunId} was cut off; queued again to go on from its checkpoint", run.Id);
+            }
+            var leftRunning = cutOff
+                .Where(r => r.Status == RunStatus.Running || (r.Status == RunStatus.Queued && r.Source == RunSource.CommandLine))
+                .Where(r => r.Source == RunSource.Dashboard || !IsAlive(r.ProcessId))
+                .ToList();
+            foreach (var run in leftRunning)
             {
                 var epochs = await context.RunEpochs.CountAsync(e => e.RunId == run.Id, cancellationToken);
                 run.Status = RunStatus.Interrupted;

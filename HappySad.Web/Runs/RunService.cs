@@ -10,7 +10,7 @@ namespace HappySad.Web.Runs;
 public sealed class RunService(
     IDbContextFactory<HappySadDbContext> contexts,
     StoragePaths paths,
-    RunQueue queue,
+    IRunDispatcher dispatcher,
     RunEvents events,
     TimeProvider clock,
     ILogger<RunService> logger)
@@ -56,7 +56,7 @@ public sealed class RunService(
         await using (context)
             name = await context.DataSets.Where(d => d.Id == dataSetId).Select(d => d.Name).SingleAsync(cancellationToken);
         var run = await AddAsync(recipe, RunSource.Dashboard, dataSetId, name, cancellationToken);
-        queue.Enqueue(run.Id);
+        dispatcher.Dispatch(run.Id);
         logger.LogInformation("Run {RunId} queued on data set {DataSetId}", run.Id, dataSetId);
         return run;
     }
@@ -109,6 +109,8 @@ public sealed class RunService(
         {
             return await context.TrainingRuns.AsNoTracking()
                 .Include(r => r.History.OrderBy(e => e.Epoch))
+                .Include(r => r.Attempts.OrderBy(a => a.Number))
+                .AsSplitQuery()
                 .FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         }
     }
@@ -176,8 +178,14 @@ public sealed class RunService(
                 ?? throw new RunNotFoundException(id);
             if (run.Status != RunStatus.Running)
                 return CancelOutcome.AlreadyFinished;
-            if (queue.TryCancel(id))
-                return CancelOutcome.Stopping;
+            if (run.Source == RunSource.Dashboard)
+            {
+                // Recorded first: a worker that claims the run after its previous one died cancels it instead of resuming it.
+                await context.TrainingRuns.Where(r => r.Id == id && r.Status == RunStatus.Running)
+                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.CancelRequestedAt, now), cancellationToken);
+                if (await dispatcher.CancelRunningAsync(id, cancellationToken))
+                    return CancelOutcome.Stopping;
+            }
             throw new RunStateException($"run {id} is training in another process (the command line, process {run.ProcessId}); stop it there with Ctrl+C");
         }
     }

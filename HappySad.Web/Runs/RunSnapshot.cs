@@ -18,6 +18,7 @@ public sealed record Snapshot(TrainingRun Run, IReadOnlyList<string> ClassNames,
 /// <summary>
 /// Takes a run's snapshot when it starts (a data set's usable photos, or a command-line run's class
 /// folders) and decodes it once, so from then on the run holds its own pixels, whatever happens to the files.
+/// A run resumed after a stop or a crash takes the snapshot its first attempt recorded, not a new one.
 /// </summary>
 public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths)
 {
@@ -29,9 +30,35 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
         await using (context)
             run = await context.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken);
 
-        return run.Source == RunSource.CommandLine
-            ? FromFolder(run, folder ?? throw new InvalidOperationException($"run {runId} trains on a folder, but no folder was given"), cancellationToken)
-            : await FromDataSetAsync(run, cancellationToken);
+        if (run.Source == RunSource.CommandLine)
+            return FromFolder(run, folder ?? throw new InvalidOperationException($"run {runId} trains on a folder, but no folder was given"), cancellationToken);
+        return await RecordedAsync(run, cancellationToken) ?? await FromDataSetAsync(run, cancellationToken);
+    }
+
+    /// <summary>
+    /// The snapshot a resumed run took on its first attempt: the photos its image rows name, in their
+    /// order, wherever they are now (the trash included), so it trains on exactly what it started with.
+    /// Null when the run has not recorded one yet.
+    /// </summary>
+    async Task<Snapshot?> RecordedAsync(TrainingRun run, CancellationToken cancellationToken)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var rows = await context.RunImages.AsNoTracking().Where(i => i.RunId == run.Id).OrderBy(i => i.Id).ToListAsync(cancellationToken);
+            if (rows.Count == 0)
+                return null;
+            var photoIds = rows.Select(r => r.PhotoId).ToList();
+            var photos = await context.Photos.AsNoTracking().Where(p => photoIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, cancellationToken);
+            var entries = new List<SnapshotEntry>(rows.Count);
+            foreach (var row in rows)
+            {
+                if (row.PhotoId is not { } photoId || !photos.TryGetValue(photoId, out var photo) || photo.Sha256 != row.Sha256)
+                    throw new DataSetException($"the run cannot go on: '{row.Name}', one of the photos it started with, was deleted");
+                entries.Add(new SnapshotEntry(photoId, paths.PhotoFile(photo), row.Path, row.Name, row.Label, row.Sha256));
+            }
+            return new Snapshot(run, run.ClassNames, paths.DataSet(run.DataSetId ?? photos.Values.First().DataSetId), entries);
+        }
     }
 
     /// <summary>Decodes (and face-crops, if the recipe asks) every image of <paramref name="snapshot"/> once.</summary>

@@ -36,7 +36,9 @@ public sealed class StorageInitializer(IServiceProvider services, StoragePaths p
                 logger.LogInformation("Data directory {DataDirectory}, database {Database}", paths.Root, paths.DatabaseFile);
             }
         }
-        await services.GetRequiredService<StorageReconciler>().ReconcileAsync(cancellationToken);
+        // A worker shares the data directory with a web node that may be taking uploads: only the web node tidies it.
+        if (services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value.ReconcileAtStart)
+            await services.GetRequiredService<StorageReconciler>().ReconcileAsync(cancellationToken);
     }
 
     /// <summary>

@@ -13,6 +13,9 @@ public sealed class StorageOptions
 
     /// <summary>The PostgreSQL connection string; <c>ConnectionStrings:HappySad</c> when not set here.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>Whether start-up reconciles files with rows; off for <c>worker</c> processes, which share the directory with a web node.</summary>
+    public bool ReconcileAtStart { get; set; } = true;
 }
 
 /// <summary>Which database holds the rows.</summary>

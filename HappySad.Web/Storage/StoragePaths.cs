@@ -12,6 +12,7 @@ namespace HappySad.Web.Storage;
 /// datasets/{id}/.incoming/                uploads being written
 /// runs/{id}/model.hsmodel                 a succeeded run's model (weights + model card)
 /// runs/{id}/test/{run image id}.jpg       the test photos it got wrong, as the model saw them
+/// runs/{id}/training.checkpoint           an unfinished run's state after its last finished epoch
 /// models/{name}.hsmodel                   model files imported for prediction
 /// lost+found/                             files the database did not know, moved aside at start-up
 /// </code>
@@ -35,6 +36,7 @@ public sealed class StoragePaths
 
     public string Run(int runId) => Path.Combine(RunsRoot, runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
     public string RunModel(int runId) => Path.Combine(Run(runId), "model" + HappySad.Training.Persistence.ModelStore.Extension);
+    public string RunCheckpoint(int runId) => Path.Combine(Run(runId), "training.checkpoint");
     public string RunTestImage(int runId, int runImageId) => Path.Combine(Run(runId), "test", runImageId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".jpg");
 
     /// <summary>A path below the data directory as stored in the database: relative, with forward slashes.</summary>

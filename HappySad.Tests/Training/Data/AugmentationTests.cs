@@ -170,7 +170,7 @@ public sealed class AugmentedTrainingTests
         }
         var set = ImageSet.FromDecoded(["dark", "bright"], images, labels, [.. labels.Select((_, i) => $"{i}")], 16);
 
-        using var batch = new BatchAugmenter(AugmentOptions.Standard, 1).Inputs(set, [0, 1, 2, 3], CPU);
+        using var batch = new BatchAugmenter(AugmentOptions.Standard, new Random(1)).Inputs(set, [0, 1, 2, 3], CPU);
         Assert.Equal(new long[] { 4, 3, 16, 16 }, batch.shape);
         Assert.True(batch.min().item<float>() >= 0 && batch.max().item<float>() <= 1);
         using var plain = ImageBatches.Inputs(set, [0, 1, 2, 3], CPU);
@@ -194,7 +194,7 @@ public sealed class AugmentedTrainingTests
         var image = new DecodedImage(rgb, 16, ImageFormat.Png, 16, 32) { Views = 2 };
         var set = ImageSet.FromDecoded(["happy", "sad"], [image, image], [0, 1], ["a", "b"], 16);
 
-        using var batch = new BatchAugmenter(AugmentOptions.Standard, 1).Inputs(set, [0, 1], CPU);
+        using var batch = new BatchAugmenter(AugmentOptions.Standard, new Random(1)).Inputs(set, [0, 1], CPU);
 
         Assert.Equal(new long[] { 2, 3, 32, 16 }, batch.shape);
         using var top = batch.narrow(2, 0, 16);

@@ -66,7 +66,7 @@ public class TrainerTests(SubsetFixture data) : IClassFixture<SubsetFixture>
         });
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            new Trainer(CPU).FitAsync(model, data.Images, null, new FitOptions { Epochs = 5, BatchSize = 8 }, [callback], cancel.Token));
+            new Trainer(CPU).FitAsync(model, data.Images, null, new FitOptions { Epochs = 5, BatchSize = 8 }, [callback], cancellationToken: cancel.Token));
 
         Assert.Equal([1, 2], batches.Select(b => b.Batch));
         Assert.All(batches, b => Assert.Equal(6, b.BatchesPerEpoch));

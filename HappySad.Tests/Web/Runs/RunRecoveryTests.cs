@@ -44,6 +44,68 @@ public abstract class RunRecoveryTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task ARunStoppedAfterEpochTwoGoesOnFromEpochThreeAtTheNextStartAndRecordsEachEpochOnce()
+    {
+        using var data = new TempDirectory();
+        int runId;
+        using (var app = new HappySadAppFactory(dataDirectory: data.Path, database: database))
+        {
+            var dataSetId = await app.CreateDataSetFromSharedPhotosAsync(10);
+            var run = await app.Service<RunService>().LaunchAsync(dataSetId, new RunRecipe { Epochs = 4, BatchSize = 4 });
+            runId = run.Id;
+            var secondEpochDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var _ = app.Service<RunEvents>().Subscribe(runId, new RunObserver(onEpoch: e =>
+            {
+                if (e.Epoch == 2)
+                    secondEpochDone.TrySetResult();
+                return Task.CompletedTask;
+            }));
+            await secondEpochDone.Task.WaitAsync(TimeSpan.FromSeconds(180));
+        }
+
+        List<RunEpoch> before;
+        int imagesBefore;
+        await using (var context = database.Open(data.Path))
+        {
+            var stopped = await context.TrainingRuns.SingleAsync(r => r.Id == runId);
+            Assert.Equal(RunStatus.Interrupted, stopped.Status);
+            Assert.EndsWith("the run goes on from its last finished epoch when the app starts again.", stopped.Message, StringComparison.Ordinal);
+            before = await context.RunEpochs.AsNoTracking().Where(e => e.RunId == runId).OrderBy(e => e.Epoch).ToListAsync();
+            imagesBefore = await context.RunImages.CountAsync(i => i.RunId == runId);
+        }
+        Assert.Equal([1, 2], before.Select(e => e.Epoch));
+        Assert.True(File.Exists(Path.Combine(data.Path, "runs", $"{runId}", "training.checkpoint")));
+
+        using var restarted = new HappySadAppFactory(dataDirectory: data.Path, database: database);
+        var heard = new List<int>();
+        using (restarted.Service<RunEvents>().Subscribe(runId, new RunObserver(onBatch: b =>
+        {
+            lock (heard)
+                heard.Add(b.Epoch);
+            return Task.CompletedTask;
+        })))
+        {
+            var finished = await restarted.WaitForRunAsync(runId);
+            Assert.Equal(RunStatus.Succeeded, finished.Status);
+        }
+
+        lock (heard)
+            Assert.DoesNotContain(heard, epoch => epoch < 3);
+        await using (var context = database.Open(data.Path))
+        {
+            var after = await context.RunEpochs.AsNoTracking().Where(e => e.RunId == runId).OrderBy(e => e.Epoch).ToListAsync();
+            Assert.Equal([1, 2, 3, 4], after.Select(e => e.Epoch));
+            // The first two epochs were not trained again: their rows (timings included) are the first attempt's.
+            Assert.Equal(before.Select(e => (e.Loss, e.ValLoss, e.Seconds)), after.Take(2).Select(e => (e.Loss, e.ValLoss, e.Seconds)));
+            Assert.Equal(imagesBefore, await context.RunImages.CountAsync(i => i.RunId == runId));
+            // Two attempts by this app: the one the stop cut off, and the one that went on from epoch 3.
+            var attempts = await context.RunAttempts.AsNoTracking().Where(a => a.RunId == runId).OrderBy(a => a.Number).ToListAsync();
+            Assert.Equal([(1, 1, "interrupted"), (2, 3, "succeeded")], attempts.Select(a => (a.Number, a.FromEpoch, a.Outcome)));
+        }
+        Assert.False(File.Exists(Path.Combine(data.Path, "runs", $"{runId}", "training.checkpoint")), "a finished run's checkpoint is deleted");
+    }
+
+    [Fact]
     public async Task AStartAfterACrashInterruptsWhatWasRunningAndRunsWhatWasQueued()
     {
         using var data = new TempDirectory();

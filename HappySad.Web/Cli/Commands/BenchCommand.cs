@@ -30,13 +30,19 @@ internal static class BenchCommand
         var model = new Option<string?>("--model") { Description = "With --api: the model id to predict with (from GET /api/models).", HelpName = "ID" };
         var clients = CliOptions.Int("--clients", "With --api: concurrent clients for the throughput test.", 8, min: 1);
         var seconds = CliOptions.Int("--seconds", "With --api: how long the throughput test runs.", 20, min: 1);
+        var workers = CliOptions.Int("--workers", "Measure how fast N worker processes drain a queue of short runs instead (needs --postgres: an empty database).", 0, min: 0);
+        var postgres = new Option<string?>("--postgres") { Description = "With --workers: the PostgreSQL connection string of an empty database.", HelpName = "CONNECTION" };
+        var runs = CliOptions.Int("--runs", "With --workers: how many runs to queue.", 6, min: 1);
         var json = CliOptions.Json();
         var command = new Command("bench",
             "Speed and memory of the core on this machine, as one JSON document; with --api, the predict API's latency and throughput against a running app.")
-            { data, epochs, api, model, clients, seconds, json };
+            { data, epochs, api, model, clients, seconds, workers, postgres, runs, json };
         command.SetAction((parse, _) =>
         {
             var run = cli.ForJson(parse.GetValue(json));
+            if (parse.GetValue(workers) is > 0 and var count)
+                return BenchWorkers.RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(postgres) ?? throw new UsageException("'bench --workers' needs --postgres (an empty database)"),
+                    count, parse.GetValue(runs), parse.GetValue(epochs));
             if (parse.GetValue(api) is not { } address)
                 return RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(epochs));
             var id = parse.GetValue(model) ?? throw new UsageException("'bench --api' needs --model (a model id from GET /api/models)");

@@ -34,6 +34,7 @@ internal sealed class TrainingRunEntityTypeConfiguration : IEntityTypeConfigurat
         builder.HasOne<DataSet>().WithMany().HasForeignKey(r => r.DataSetId).OnDelete(DeleteBehavior.SetNull);
         builder.HasMany(r => r.History).WithOne().HasForeignKey(e => e.RunId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(r => r.Images).WithOne().HasForeignKey(i => i.RunId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasMany(r => r.Attempts).WithOne().HasForeignKey(a => a.RunId).OnDelete(DeleteBehavior.Cascade);
         // The start-up recovery and the worker look runs up by status.
         builder.HasIndex(r => r.Status);
     }
@@ -42,6 +43,16 @@ internal sealed class TrainingRunEntityTypeConfiguration : IEntityTypeConfigurat
 internal sealed class RunEpochEntityTypeConfiguration : IEntityTypeConfiguration<RunEpoch>
 {
     public void Configure(EntityTypeBuilder<RunEpoch> builder) => builder.HasKey(e => new { e.RunId, e.Epoch });
+}
+
+internal sealed class RunAttemptEntityTypeConfiguration : IEntityTypeConfiguration<RunAttempt>
+{
+    public void Configure(EntityTypeBuilder<RunAttempt> builder)
+    {
+        builder.HasKey(a => new { a.RunId, a.Number });
+        builder.Property(a => a.Worker).HasMaxLength(200);
+        builder.Property(a => a.Outcome).HasMaxLength(200);
+    }
 }
 
 internal sealed class RunImageEntityTypeConfiguration : IEntityTypeConfiguration<RunImage>

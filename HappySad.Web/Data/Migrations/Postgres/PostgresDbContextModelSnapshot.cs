@@ -123,6 +123,37 @@ namespace HappySad.Web.Data.Migrations.Postgres
                     b.ToTable("Photos");
                 });
 
+            modelBuilder.Entity("HappySad.Web.Data.RunAttempt", b =>
+                {
+                    b.Property<int>("RunId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("FromEpoch")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Worker")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("RunId", "Number");
+
+                    b.ToTable("RunAttempts");
+                });
+
             modelBuilder.Entity("HappySad.Web.Data.RunEpoch", b =>
                 {
                     b.Property<int>("RunId")
@@ -214,6 +245,9 @@ namespace HappySad.Web.Data.Migrations.Postgres
 
                     b.Property<double?>("BestValAccuracy")
                         .HasColumnType("double precision");
+
+                    b.Property<DateTimeOffset?>("CancelRequestedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.PrimitiveCollection<List<string>>("ClassNames")
                         .IsRequired()
@@ -397,6 +431,15 @@ namespace HappySad.Web.Data.Migrations.Postgres
                     b.Navigation("DataSet");
                 });
 
+            modelBuilder.Entity("HappySad.Web.Data.RunAttempt", b =>
+                {
+                    b.HasOne("HappySad.Web.Data.TrainingRun", null)
+                        .WithMany("Attempts")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("HappySad.Web.Data.RunEpoch", b =>
                 {
                     b.HasOne("HappySad.Web.Data.TrainingRun", null)
@@ -430,6 +473,8 @@ namespace HappySad.Web.Data.Migrations.Postgres
 
             modelBuilder.Entity("HappySad.Web.Data.TrainingRun", b =>
                 {
+                    b.Navigation("Attempts");
+
                     b.Navigation("History");
 
                     b.Navigation("Images");

@@ -113,6 +113,37 @@ namespace HappySad.Web.Data.Migrations.Sqlite
                     b.ToTable("Photos");
                 });
 
+            modelBuilder.Entity("HappySad.Web.Data.RunAttempt", b =>
+                {
+                    b.Property<int>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FromEpoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Worker")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("RunId", "Number");
+
+                    b.ToTable("RunAttempts");
+                });
+
             modelBuilder.Entity("HappySad.Web.Data.RunEpoch", b =>
                 {
                     b.Property<int>("RunId")
@@ -200,6 +231,9 @@ namespace HappySad.Web.Data.Migrations.Sqlite
 
                     b.Property<double?>("BestValAccuracy")
                         .HasColumnType("REAL");
+
+                    b.Property<long?>("CancelRequestedAt")
+                        .HasColumnType("INTEGER");
 
                     b.PrimitiveCollection<string>("ClassNames")
                         .IsRequired()
@@ -383,6 +417,15 @@ namespace HappySad.Web.Data.Migrations.Sqlite
                     b.Navigation("DataSet");
                 });
 
+            modelBuilder.Entity("HappySad.Web.Data.RunAttempt", b =>
+                {
+                    b.HasOne("HappySad.Web.Data.TrainingRun", null)
+                        .WithMany("Attempts")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("HappySad.Web.Data.RunEpoch", b =>
                 {
                     b.HasOne("HappySad.Web.Data.TrainingRun", null)
@@ -416,6 +459,8 @@ namespace HappySad.Web.Data.Migrations.Sqlite
 
             modelBuilder.Entity("HappySad.Web.Data.TrainingRun", b =>
                 {
+                    b.Navigation("Attempts");
+
                     b.Navigation("History");
 
                     b.Navigation("Images");

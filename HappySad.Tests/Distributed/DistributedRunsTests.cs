@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net.Http.Json;
+using HappySad.Tests.EndToEnd;
+using HappySad.Tests.Support;
+using HappySad.Web.Api;
+using HappySad.Web.Data;
+using HappySad.Web.Runs;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace HappySad.Tests.Distributed;
+
+/// <summary>
+/// The scaled-out profile with its real engines: a web node and two <c>worker</c> processes of the
+/// built executable over one PostgreSQL database (Hangfire's queue and the runs) and one shared
+/// data directory. A worker is killed with SIGKILL in the middle of a run.
+/// </summary>
+[Collection(PostgresServer.Name)]
+public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    const int Epochs = 6;
+
+    [Fact]
+    public async Task TwoWorkersShareTheQueueAndALostWorkersRunResumesOnTheOther()
+    {
+        using var shared = new TempDirectory();
+        var environment = new Dictionary<string, string>
+        {
+            ["StorageOptions__Provider"] = "Postgres",
+            ["ConnectionStrings__HappySad"] = postgres.CreateDatabase().ConnectionString!,
+            ["Workers__Mode"] = "Hangfire",
+            // A dead worker's run is claimed again after this; live workers keep extending their claim.
+            ["Workers__InvisibilityTimeout"] = "00:00:15",
+            ["Workers__QueuePollInterval"] = "00:00:01",
+        };
+        await using var web = await AppProcess.StartAsync(environment, shared.Path);
+        using var photos = SharedPhotos.Subset(perClass: 12);
+        await AppProcess.RunCommandAsync(["import", "--data", photos.Path, "--name", "shared photos", "--data-dir", shared.Path], environment);
+        await using var workerA = await AppProcess.StartWorkerAsync("worker-a", shared.Path, environment);
+        await using var workerB = await AppProcess.StartWorkerAsync("worker-b", shared.Path, environment);
+        using var http = new HttpClient { BaseAddress = web.BaseAddress };
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = web.BaseAddress.ToString() });
+        string Logs() => $"web:\n{web.Log}\nworker-a:\n{workerA.Log}\nworker-b:\n{workerB.Log}";
+
+        try
+        {
+            var dataSet = (await http.GetFromJsonAsync<List<DataSetRow>>("/api/datasets", WireJson.Options))!.Single().Id;
+            // Two runs of one recipe on one data set: the same seed must give the same model, killed or not.
+            var first = await LaunchAsync(http, dataSet);
+            var second = await LaunchAsync(http, dataSet);
+
+            // Each worker claims one (one run at a time per worker).
+            var claimed = await WaitAsync(http, [first, second], runs => runs.All(r => r.Attempts is [_, ..]), "both runs to be claimed");
+            var workers = claimed.ToDictionary(r => r.Id, r => r.Attempts![0].Worker);
+            Assert.Equal(["worker-a", "worker-b"], workers.Values.Order());
+            var victim = workers.Single(w => w.Value == "worker-a").Key;
+            var survivor = workers.Single(w => w.Value == "worker-b").Key;
+
+            // The run page on the web node shows the victim's epochs as worker-a finishes them.
+            await page.GotoAsync($"/runs/{victim}");
+            await Assertions.Expect(page.GetByTestId("epoch-row").Nth(1)).ToBeVisibleAsync(new() { Timeout = 120_000 });
+
+            await WaitAsync(http, [victim], runs => runs[0].Epochs!.Count >= 2, "two finished epochs");
+            await workerA.KillAsync();
+            var killedAt = Stopwatch.StartNew();
+            var kept = (await GetAsync(http, victim)).Epochs!.Count;
+            output.WriteLine($"killed worker-a after {kept} finished epochs of run {victim}");
+
+            var resumed = (await WaitAsync(http, [victim], runs => runs[0].Attempts!.Count == 2, "another worker to claim the run", TimeSpan.FromSeconds(120)))[0];
+            output.WriteLine($"run {victim} claimed again by {resumed.Attempts![1].Worker} {killedAt.Elapsed.TotalSeconds:F1} s after the kill");
+            var done = await WaitAsync(http, [victim, survivor], runs => runs.All(r => !IsActive(r)), "both runs to finish", TimeSpan.FromSeconds(240));
+            var (resumedRun, plainRun) = (done.Single(r => r.Id == victim), done.Single(r => r.Id == survivor));
+
+            Assert.All(done, r => Assert.True(r.Status == RunStatus.Succeeded, $"run {r.Id}: {r.Status} {r.Message}"));
+            Assert.Equal(Enumerable.Range(1, Epochs), resumedRun.Epochs!.Select(e => e.Epoch));
+            Assert.Collection(resumedRun.Attempts!,
+                lost =>
+                {
+                    Assert.Equal(("worker-a", 1), (lost.Worker, lost.FromEpoch));
+                    Assert.StartsWith("worker lost", lost.Outcome, StringComparison.Ordinal);
+                },
+                taken =>
+                {
+                    Assert.Equal(("worker-b", "succeeded"), (taken.Worker, taken.Outcome));
+                    // Epoch rows are written once their checkpoint is: the next epoch, or one more when the kill
+                    // fell between a checkpoint and its row (the resumed attempt records that row).
+                    Assert.InRange(taken.FromEpoch, Math.Max(3, kept + 1), kept + 2);
+                });
+            Assert.Single(plainRun.Attempts!);
+
+            // The same model as the run nobody killed: same weights, same test verdicts.
+            Assert.Equal(await WeightsAsync(http, survivor), await WeightsAsync(http, victim));
+            Assert.Equal(plainRun.Test, resumedRun.Test);
+
+            // The page heard the resumed attempt's epochs live from worker-b.
+            await Assertions.Expect(page.GetByTestId("epoch-row")).ToHaveCountAsync(Epochs);
+            await Assertions.Expect(page.GetByTestId("run-attempt")).ToHaveCountAsync(2);
+            await Browser.ScreenshotAsync(page, "distributed-resumed-run");
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            await Browser.ScreenshotAsync(page, "distributed-failure");
+            throw new InvalidOperationException($"{e.Message}\n{Logs()}", e);
+        }
+        catch (Xunit.Sdk.XunitException)
+        {
+            await Browser.ScreenshotAsync(page, "distributed-failure");
+            output.WriteLine(Logs());
+            throw;
+        }
+    }
+
+    sealed record DataSetRow(int Id);
+
+    static bool IsActive(RunDocument run) => run.Status is RunStatus.Queued or RunStatus.Running;
+
+    static async Task<int> LaunchAsync(HttpClient http, int dataSet)
+    {
+        var response = await http.PostAsJsonAsync("/api/runs", new { data_set_id = dataSet, architecture = "seed-cnn", epochs = Epochs, batch_size = 8, seed = 7 });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<RunDocument>(WireJson.Options))!.Id;
+    }
+
+    static async Task<RunDocument> GetAsync(HttpClient http, int id) =>
+        (await http.GetFromJsonAsync<RunDocument>($"/api/runs/{id}", WireJson.Options))!;
+
+    /// <summary>Asks the API until <paramref name="condition"/> holds for the runs (a failed run ends the wait at once).</summary>
+    static async Task<IReadOnlyList<RunDocument>> WaitAsync(HttpClient http, int[] ids, Func<IReadOnlyList<RunDocument>, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var runs = await Task.WhenAll(ids.Select(id => GetAsync(http, id)));
+            if (condition(runs))
+                return runs;
+            if (runs.FirstOrDefault(r => r.Status is RunStatus.Failed or RunStatus.Interrupted or RunStatus.Cancelled) is { } ended)
+                throw new InvalidOperationException($"waiting for {what}, run {ended.Id} ended {ended.Status}: {ended.Message}");
+            if (clock.Elapsed > (timeout ?? TimeSpan.FromSeconds(90)))
+                throw new TimeoutException($"waited {clock.Elapsed.TotalSeconds:F0} s for {what}");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The weights of a run's model file (the card beside them names the run and its times).</summary>
+    static async Task<byte[]> WeightsAsync(HttpClient http, int run)
+    {
+        await using var file = await http.GetStreamAsync($"/api/runs/{run}/model");
+        using var copy = new MemoryStream();
+        await file.CopyToAsync(copy);
+        using var zip = new ZipArchive(copy);
+        await using var weights = zip.GetEntry("weights.bin")!.Open();
+        using var bytes = new MemoryStream();
+        await weights.CopyToAsync(bytes);
+        return bytes.ToArray();
+    }
+}

@@ -1,0 +1,33 @@
+using System.ComponentModel;
+using Hangfire;
+using Microsoft.Extensions.Options;
+
+namespace HappySad.Web.Runs.Distributed;
+
+/// <summary>
+/// What a worker executes for a queued run. Hangfire hands each job to one worker at a time; when a
+/// worker dies, the job becomes visible again after <see cref="WorkerOptions.InvisibilityTimeout"/>
+/// and another worker claims it, and the executor resumes the run from its last finished epoch as a
+/// new attempt. Hangfire never retries on its own: a failed run is recorded as failed, not re-run.
+/// </summary>
+[AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+public sealed class RunJob(RunQueue cancels, RunExecutor executor, IOptions<WorkerOptions> options, ILogger<RunJob> logger)
+{
+    /// <param name="stopping">Hangfire's shutdown token: the worker is stopping, so the run is handed back to the queue for another worker.</param>
+    [DisplayName("Train run {0}")]
+    public async Task ExecuteAsync(int runId, CancellationToken stopping)
+    {
+        var worker = options.Value.WorkerName;
+        logger.LogInformation("Worker {Worker} claimed run {RunId}", worker, runId);
+        var cancel = cancels.Claim(runId);
+        try
+        {
+            var status = await executor.ExecuteAsync(runId, folder: null, [], cancel, stopping, new RunAttemptOptions(worker, TakeOver: true, HandBackOnStop: true));
+            logger.LogInformation("Worker {Worker} finished run {RunId}: {Status}", worker, runId, status);
+        }
+        finally
+        {
+            cancels.Release(runId);
+        }
+    }
+}
