@@ -3,6 +3,27 @@
 window.happySad = (() => {
     const themeKey = "happysad.darkMode";
 
+    // The skip link focuses the page's content in place: its #fragment would otherwise resolve
+    // against <base href="/"> and leave the page.
+    document.addEventListener("click", e => {
+        const link = e.target.closest && e.target.closest("a.skip-link");
+        const main = link && document.getElementById("main-content");
+        if (!main) return;
+        e.preventDefault();
+        main.focus();
+    });
+
+    // Labels that stand in for hidden file inputs ("choose files") are buttons to the keyboard too:
+    // Enter or Space opens the picker, as a click on the label does.
+    document.addEventListener("keydown", e => {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        const label = e.target.closest && e.target.closest("label[for][role=button]");
+        const input = label && document.getElementById(label.htmlFor);
+        if (!input || input.disabled) return;
+        e.preventDefault();
+        input.click();
+    });
+
     return {
         getDarkMode: () => {
             const stored = localStorage.getItem(themeKey);

@@ -83,6 +83,10 @@ public static class WebExtensions
         ArgumentNullException.ThrowIfNull(app);
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error", createScopeForErrors: true);
+        // An address no endpoint answers (/nope, /runs/abc) gets the app's own 404 page, still with
+        // status 404; the API and the hub keep their bare or problem-details answers.
+        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/hubs"),
+            branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseAntiforgery();
         // wwwroot-assets/ at the repository root is copied next to the app as wwwroot-assets/.
         app.UseStaticFiles(new StaticFileOptions
