@@ -84,9 +84,8 @@ public static class WebExtensions
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         // An address no endpoint answers (/nope, /runs/abc) gets the app's own 404 page, still with
-        // status 404; the API and the hub keep their bare or problem-details answers.
-        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/hubs"),
-            branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        // status 404. Only empty error answers are replaced: the API's problem details stay as they are.
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseAntiforgery();
         // wwwroot-assets/ at the repository root is copied next to the app as wwwroot-assets/.
         app.UseStaticFiles(new StaticFileOptions
