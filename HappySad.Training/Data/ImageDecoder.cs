@@ -35,6 +35,9 @@ public sealed record ImageLimits
 
     /// <summary>Files above this many bytes are refused before they are read.</summary>
     public long MaxBytes { get; init; } = 25 * 1024 * 1024;
+
+    /// <summary>Bounds how many images decode at once, so concurrent bombs queue rather than multiply memory.</summary>
+    public DecodeGate Gate { get; init; } = DecodeGate.Default;
 }
 
 /// <summary>
@@ -122,14 +125,42 @@ public static class ImageDecoder
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data)
             ?? throw new ImageRejectedException(RejectionKind.Undecodable, $"not a decodable {Describe(format)} (corrupt header)");
+        var (width, height) = CheckDimensions(codec, limits);
+        if (format == ImageFormat.Jpeg && JpegStructure.TruncationReason(bytes) is { } truncated)
+            throw new ImageRejectedException(RejectionKind.Truncated, truncated);
 
+        var permit = limits.Gate.Enter();
+        try
+        {
+            return new SourceBitmap(DecodeScaled(codec, coverSize, format), format, width, height, permit);
+        }
+        catch
+        {
+            permit.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Judges an image by its header alone, before a pixel is allocated: the canvas and the first
+    /// frame (a GIF's or WebP's frame may claim more than its logical screen) against the limits.
+    /// </summary>
+    internal static (int Width, int Height) CheckDimensions(SKCodec codec, ImageLimits limits)
+    {
         var (width, height) = (codec.Info.Width, codec.Info.Height);
         if (width < limits.MinSide || height < limits.MinSide)
             throw new ImageRejectedException(RejectionKind.TooSmall, $"image is {width}x{height}, smaller than {limits.MinSide} px a side");
-        if ((long)width * height > limits.MaxPixels)
-            throw new ImageRejectedException(RejectionKind.TooLarge, $"image is {width}x{height} ({(long)width * height / 1_000_000.0:0.#} megapixels), over the {limits.MaxPixels / 1_000_000.0:0.#} megapixel limit");
+        RejectOverBudget(width, height, "image", limits);
+        if (codec.FrameCount > 0 && codec.FrameInfo[0].FrameRect is { Width: > 0, Height: > 0 } frame)
+            RejectOverBudget(frame.Width, frame.Height, "first frame", limits);
+        return (width, height);
+    }
 
-        return new SourceBitmap(DecodeScaled(codec, coverSize, format), format, width, height);
+    static void RejectOverBudget(int width, int height, string what, ImageLimits limits)
+    {
+        var pixels = (long)width * height;
+        if (pixels > limits.MaxPixels)
+            throw new ImageRejectedException(RejectionKind.TooLarge, $"{what} is {width}x{height} ({pixels / 1_000_000.0:0.#} megapixels), over the {limits.MaxPixels / 1_000_000.0:0.#} megapixel limit");
     }
 
     /// <summary>
@@ -224,7 +255,12 @@ public static class ImageDecoder
 }
 
 /// <summary>A decoded image at (about) its working resolution, before it is resized for a network.</summary>
-internal sealed record SourceBitmap(SKBitmap Bitmap, ImageFormat Format, int Width, int Height) : IDisposable
+/// <summary>Holds its <see cref="DecodeGate"/> permit for as long as the pixels live.</summary>
+internal sealed record SourceBitmap(SKBitmap Bitmap, ImageFormat Format, int Width, int Height, IDisposable Permit) : IDisposable
 {
-    public void Dispose() => Bitmap.Dispose();
+    public void Dispose()
+    {
+        Bitmap.Dispose();
+        Permit.Dispose();
+    }
 }

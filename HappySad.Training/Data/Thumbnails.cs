@@ -20,13 +20,12 @@ public static class Thumbnails
             ?? throw new ImageRejectedException(RejectionKind.Undecodable, "file could not be read");
         using var codec = SKCodec.Create(data)
             ?? throw new ImageRejectedException(RejectionKind.Undecodable, "not a decodable image");
-        var (width, height) = (codec.Info.Width, codec.Info.Height);
-        if ((long)width * height > limits.MaxPixels)
-            throw new ImageRejectedException(RejectionKind.TooLarge, $"image is {width}x{height}, over the pixel limit");
+        var (width, height) = ImageDecoder.CheckDimensions(codec, limits with { MinSide = 1 });
 
         var scale = Math.Min(1.0, maxSide / (double)Math.Max(width, height));
         var target = new SKSizeI(Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale)));
 
+        using var permit = limits.Gate.Enter();
         using var decoded = ImageDecoder.DecodeScaled(codec, Math.Min(target.Width, target.Height), ImageSniffer.Sniff(data.AsSpan()[..Math.Min((int)data.Size, ImageSniffer.HeaderLength)]));
         using var resized = new SKBitmap(new SKImageInfo(target.Width, target.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (!decoded.ScalePixels(resized, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)))

@@ -22,6 +22,12 @@ public static class ModelStore
     const string CardEntry = "model-card.json";
     const string WeightsEntry = "weights.bin";
 
+    /// <summary>A card is a few KB; anything far larger is not one, and is refused before it is parsed.</summary>
+    public const int MaxCardBytes = 64 * 1024;
+
+    /// <summary>What <c>weights.bin</c> may hold beyond its tensors' bytes: names, shapes and type codes.</summary>
+    const long WeightsOverheadPerTensor = 1024;
+
     /// <summary>Writes to a sibling file first and renames it into place, so a crash never leaves half a model.</summary>
     public static void Save(string path, nn.Module<Tensor, Tensor> model, ModelCard card)
     {
@@ -48,10 +54,11 @@ public static class ModelStore
         }
     }
 
+    /// <summary>Reads and checks the card; its messages never name the file, so they can go to any client.</summary>
     public static ModelCard ReadCard(string path)
     {
         using var zip = OpenArchive(path);
-        return ReadCard(zip, path);
+        return ReadCard(zip);
     }
 
     public static ImageClassifier Load(string path, Device? device = null)
@@ -59,62 +66,112 @@ public static class ModelStore
         TorchRuntime.EnsureInitialized();
         device ??= TorchDevices.Resolve(DevicePreference.Auto);
         using var zip = OpenArchive(path);
-        var card = ReadCard(zip, path);
-        var weights = zip.GetEntry(WeightsEntry) ?? throw new ModelFormatException($"'{path}' has no {WeightsEntry}: not a HappySad model file");
+        var card = ReadCard(zip);
+        var weights = zip.GetEntry(WeightsEntry) ?? throw new ModelFormatException($"no {WeightsEntry}: not a HappySad model file");
         var model = ModelArchitectures.Create(card.Architecture, pretrained: false);
         try
         {
-            // The zip stream cannot seek; TorchSharp reads sequentially, but buffer to be safe and fast.
-            using var buffer = new MemoryStream();
+            // The declared size is checked against what the network needs before a byte is read,
+            // so a small file claiming gigabytes of weights costs nothing.
+            var needed = model.state_dict().Values.Sum(t => t.numel() * t.ElementSize);
+            var tensors = model.state_dict().Count;
+            if (weights.Length < needed || weights.Length > needed + (tensors * WeightsOverheadPerTensor) + 4096)
+                throw new ModelFormatException($"{WeightsEntry} holds {weights.Length:N0} bytes; a {card.Architecture} network's weights take {needed:N0} bytes");
+            using var buffer = new MemoryStream((int)weights.Length);
             using (var entry = weights.Open())
-                entry.CopyTo(buffer);
+                CopyAtMost(entry, buffer, weights.Length);
             buffer.Position = 0;
             using var reader = new BinaryReader(buffer);
             model.load(reader, strict: true);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or EndOfStreamException or IOException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or EndOfStreamException or IOException or InvalidDataException)
         {
             model.Dispose();
-            throw new ModelFormatException($"'{path}' has weights that do not fit a {card.Architecture} network: {e.Message}", e);
+            throw new ModelFormatException($"its weights do not fit a {card.Architecture} network: {e.Message}", e);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
         model.to(device);
         model.eval();
         return new ImageClassifier(model, card, device);
     }
 
+    static void CopyAtMost(Stream source, Stream target, long limit)
+    {
+        var chunk = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = source.Read(chunk)) > 0)
+        {
+            total += read;
+            if (total > limit)
+                throw new InvalidDataException("an entry holds more than its declared size");
+            target.Write(chunk, 0, read);
+        }
+    }
+
     static ZipArchive OpenArchive(string path)
     {
         if (!File.Exists(path))
-            throw new ModelFormatException($"model file '{path}' does not exist");
+            throw new ModelFormatException($"model file '{Path.GetFileName(path)}' does not exist");
         try
         {
             return ZipFile.OpenRead(path);
         }
         catch (InvalidDataException e)
         {
-            throw new ModelFormatException($"'{path}' is not a HappySad model file (not a zip archive)", e);
+            throw new ModelFormatException("not a HappySad model file (not a zip archive)", e);
         }
     }
 
-    static ModelCard ReadCard(ZipArchive zip, string path)
+    static ModelCard ReadCard(ZipArchive zip)
     {
-        var entry = zip.GetEntry(CardEntry) ?? throw new ModelFormatException($"'{path}' has no {CardEntry}: not a HappySad model file");
+        var entry = zip.GetEntry(CardEntry) ?? throw new ModelFormatException($"no {CardEntry}: not a HappySad model file");
+        if (entry.Length > MaxCardBytes)
+            throw new ModelFormatException($"its model card is {entry.Length / 1024:N0} KB, over the {MaxCardBytes / 1024} KB limit");
         ModelCard? card;
         try
         {
-            using var stream = entry.Open();
-            card = JsonSerializer.Deserialize<ModelCard>(stream, ModelCard.JsonOptions);
+            using var buffer = new MemoryStream();
+            using (var stream = entry.Open())
+                CopyAtMost(stream, buffer, MaxCardBytes);
+            buffer.Position = 0;
+            card = JsonSerializer.Deserialize<ModelCard>(buffer, ModelCard.JsonOptions);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidDataException or NotSupportedException)
         {
-            throw new ModelFormatException($"'{path}' has an unreadable model card: {e.Message}", e);
+            throw new ModelFormatException($"its model card is unreadable: {e.Message}", e);
         }
         if (card is null)
-            throw new ModelFormatException($"'{path}' has an empty model card");
+            throw new ModelFormatException("its model card is empty");
         if (card.FormatVersion > ModelCard.CurrentFormatVersion)
-            throw new ModelFormatException($"'{path}' uses model format {card.FormatVersion}; this version of HappySad reads up to {ModelCard.CurrentFormatVersion}");
-        if (card.ClassNames.Count != 2)
-            throw new ModelFormatException($"'{path}' has {card.ClassNames.Count} classes; HappySad models have exactly two");
+            throw new ModelFormatException($"it uses model format {card.FormatVersion}; this version of HappySad reads up to {ModelCard.CurrentFormatVersion}");
+        if (Problem(card) is { } problem)
+            throw new ModelFormatException($"its model card is invalid: {problem}");
         return card;
+    }
+
+    /// <summary>What makes a parsed card unusable, or null. JSON can set any property to null or any size, so nothing is assumed.</summary>
+    static string? Problem(ModelCard card)
+    {
+        if (card.ClassNames is not { Count: 2 } names)
+            return $"HappySad models have exactly two classes, the card lists {card.ClassNames?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}";
+        if (names.Any(string.IsNullOrWhiteSpace))
+            return "a class name is empty";
+        if (string.Equals(names[0], names[1], StringComparison.Ordinal))
+            return "the two class names are the same";
+        if (names.Any(n => n.Length > 100))
+            return "a class name is over 100 characters";
+        if (card.Architecture is null || !ModelArchitectures.Names.Contains(card.Architecture))
+            return $"unknown architecture (known: {string.Join(", ", ModelArchitectures.Names)})";
+        if (card.Preprocessing is null)
+            return "preprocessing is missing";
+        var inputSize = ModelArchitectures.Describe(card.Architecture).InputSize;
+        if (card.Preprocessing.InputSize != inputSize)
+            return $"input size {card.Preprocessing.InputSize} does not fit {card.Architecture}, which takes {inputSize}";
+        return null;
     }
 }

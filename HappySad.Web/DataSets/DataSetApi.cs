@@ -46,7 +46,7 @@ public static class DataSetApi
         try
         {
             // Folder uploads name files by their relative path ("sad/x.jpg"), which picks the class.
-            await foreach (var (fileName, body) in reader.ReadAsync(cancellationToken))
+            await foreach (var (fileName, body) in reader.ReadAsync(limits.Value.MaxPartsPerRequest, cancellationToken))
             {
                 if (PhotoImporter.IsZip(fileName))
                     outcomes.AddRange(await importer.ImportZipAsync(id, fileName, body, @class, cancellationToken));
@@ -58,6 +58,10 @@ public static class DataSetApi
         {
             return TypedResults.Problem($"the upload is over the {ImageDecoder.FormatBytes(limits.Value.MaxRequestBytes)} request limit; files before the limit were kept",
                 statusCode: StatusCodes.Status413PayloadTooLarge, extensions: new Dictionary<string, object?> { ["files"] = outcomes });
+        }
+        catch (TooManyPartsException e)
+        {
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status413PayloadTooLarge, extensions: new Dictionary<string, object?> { ["files"] = outcomes });
         }
         catch (DataSetNotFoundException)
         {
@@ -81,9 +85,14 @@ public static class DataSetApi
             http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
             return TypedResults.PhysicalFile(thumbnails.GetOrCreate(photo), "image/jpeg", entityTag: new EntityTagHeaderValue($"\"{photo.StoredName}\""));
         }
-        catch (Exception e) when (e is ImageRejectedException or FileNotFoundException or DirectoryNotFoundException)
+        catch (ImageRejectedException e)
         {
             return TypedResults.Problem($"photo {id} cannot be shown: {e.Message}", statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // The exception's message names the absolute path: never sent.
+            return NotFound($"photo {id} has no file on disk");
         }
     }
 

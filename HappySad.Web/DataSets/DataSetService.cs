@@ -217,11 +217,9 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
 
     static string ValidName(string name)
     {
-        name = (name ?? "").Trim();
+        name = DisplayNames.Clean(name);
         if (name.Length is 0 or > 100)
             throw new DataSetException("a data set needs a name of 1 to 100 characters");
-        if (name.Any(char.IsControl))
-            throw new DataSetException("a data set name cannot hold control characters");
         return name;
     }
 

@@ -24,14 +24,27 @@ internal static class MultipartFiles
         return new MultipartReader(boundary, http.Request.Body);
     }
 
-    /// <summary>Each file part's name as the client sent it (a folder upload's relative path included) and its body; other parts are skipped.</summary>
-    public static async IAsyncEnumerable<(string Name, Stream Body)> ReadAsync(this MultipartReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Each file part's name as the client sent it (a folder upload's relative path included) and its
+    /// body; other parts are skipped but counted: past <paramref name="maxParts"/> parts of any kind,
+    /// <see cref="TooManyPartsException"/> stops the request there.
+    /// </summary>
+    public static async IAsyncEnumerable<(string Name, Stream Body)> ReadAsync(this MultipartReader reader, int maxParts, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        var parts = 0;
         while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
         {
+            if (++parts > maxParts)
+                throw new TooManyPartsException(maxParts);
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
                 continue;
             yield return (HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "unnamed", section.Body);
         }
     }
+}
+
+/// <summary>A multipart request carried more parts than <c>UploadLimits.MaxPartsPerRequest</c>.</summary>
+public sealed class TooManyPartsException(int maxParts) : Exception($"the request has more than {maxParts:N0} parts, the most one request may carry; files before the limit were kept")
+{
+    public int MaxParts { get; } = maxParts;
 }

@@ -57,27 +57,43 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
                 return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: e.Message)];
             }
 
+            // Counted from the end record before ZipArchive reads every central directory entry into memory.
+            var zipStream = File.OpenRead(spooled);
+            try
+            {
+                var declared = ZipDirectory.EntryCount(zipStream);
+                if (declared > _limits.MaxZipEntries)
+                {
+                    await zipStream.DisposeAsync();
+                    return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: $"zip holds {declared:N0} entries, over the {_limits.MaxZipEntries:N0} entry limit")];
+                }
+                zipStream.Position = 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+            {
+                await zipStream.DisposeAsync();
+                return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: $"not a readable zip file ({e.Message})")];
+            }
+
             ZipArchive archive;
             try
             {
-                archive = await ZipArchive.CreateAsync(File.OpenRead(spooled), ZipArchiveMode.Read, leaveOpen: false, entryNameEncoding: null, cancellationToken);
+                archive = await ZipArchive.CreateAsync(zipStream, ZipArchiveMode.Read, leaveOpen: false, entryNameEncoding: null, cancellationToken);
             }
             catch (InvalidDataException e)
             {
+                await zipStream.DisposeAsync();
                 return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: $"not a readable zip file ({e.Message})")];
             }
 
             await using (archive)
             {
                 var entries = archive.Entries.Where(e => !IsDirectoryEntry(e)).ToList();
-                if (entries.Count > _limits.MaxZipEntries)
-                    return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: $"zip holds {entries.Count:N0} files, over the {_limits.MaxZipEntries:N0} file limit")];
-
                 var outcomes = new List<UploadOutcome>(entries.Count);
                 foreach (var entry in entries)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    if (UnsafeEntryReason(entry.FullName) is { } unsafeReason)
+                    if ((UnsafeEntryReason(entry.FullName) ?? SkippedEntryReason(entry)) is { } unsafeReason)
                     {
                         outcomes.Add(new UploadOutcome(SanitiseName(entry.FullName), UploadStatus.Rejected, Reason: unsafeReason));
                         continue;
@@ -148,22 +164,23 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
                 return new UploadOutcome(name, UploadStatus.Rejected, className, e.Message);
             }
 
-            DecodedImage inspected;
-            try
-            {
-                inspected = ImageDecoder.Decode(temporary, InspectSize, _limits.ForImages());
-            }
-            catch (ImageRejectedException e)
-            {
-                return new UploadOutcome(name, UploadStatus.Rejected, className, e.Message);
-            }
-
+            // Duplicates are answered from the hash alone: their bytes are never decoded.
             var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
             var context = await contexts.CreateDbContextAsync(cancellationToken);
             await using (context)
             {
                 if (await DuplicateReasonAsync(context, dataSet.Id, sha256, cancellationToken) is { } duplicate)
                     return new UploadOutcome(name, UploadStatus.Duplicate, className, duplicate);
+
+                DecodedImage inspected;
+                try
+                {
+                    inspected = ImageDecoder.Decode(temporary, InspectSize, _limits.ForImages());
+                }
+                catch (ImageRejectedException e)
+                {
+                    return new UploadOutcome(name, UploadStatus.Rejected, className, e.Message);
+                }
 
                 var storedName = sha256[..32] + Extension(inspected.Format);
                 var target = paths.PhotoFile(dataSet.Id, className, storedName, trashed: false);
@@ -296,17 +313,28 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
         return null;
     }
 
+    /// <summary>Symbolic links and zips inside the zip are never followed or unpacked.</summary>
+    static string? SkippedEntryReason(ZipArchiveEntry entry)
+    {
+        const int UnixFileType = 0xF000, UnixSymlink = 0xA000;
+        if (((entry.ExternalAttributes >> 16) & UnixFileType) == UnixSymlink)
+            return "zip entry is a symbolic link; skipped";
+        if (IsZip(entry.FullName))
+            return "zip inside the zip; nested zips are not unpacked";
+        return null;
+    }
+
     static bool IsDirectoryEntry(ZipArchiveEntry entry) => entry.FullName.EndsWith('/') || entry.FullName.EndsWith('\\');
 
     /// <summary>macOS and Windows bookkeeping files that zips and folders carry along, not photos.</summary>
     static bool IsHiddenOrSystem(string relativePath) =>
         relativePath.Replace('\\', '/').Split('/').Any(part => part.StartsWith('.') || part == "__MACOSX" || part.Equals("Thumbs.db", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The file name only, without control characters or path separators, at most 255 characters.</summary>
+    /// <summary>The file name only, cleaned as <see cref="DisplayNames"/> does and without path separators or shell wildcards, at most 255 characters.</summary>
     internal static string SanitiseName(string name)
     {
         var fileName = name.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
-        var clean = new string([.. fileName.Where(c => !char.IsControl(c) && c is not ('<' or '>' or '"' or '|' or ':' or '*' or '?'))]).Trim();
+        var clean = new string([.. DisplayNames.Clean(fileName).Where(c => c is not ('<' or '>' or '"' or '|' or ':' or '*' or '?'))]).Trim();
         if (clean.Length == 0)
             clean = "unnamed";
         return clean.Length <= 255 ? clean : clean[..255];

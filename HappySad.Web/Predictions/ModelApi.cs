@@ -57,6 +57,8 @@ public static class ModelApi
         {
             return Problem(e.Message, StatusCodes.Status404NotFound);
         }
+        if (model.Unusable is { } unusable)
+            return Problem($"model '{id}' cannot predict: {unusable}", StatusCodes.Status400BadRequest);
         if (threshold is < 0 or > 1 || (threshold is { } t && double.IsNaN(t)))
             return Problem("threshold must be between 0 and 1", StatusCodes.Status400BadRequest);
         var maxFiles = options.Value.MaxFilesPerRequest;
@@ -67,7 +69,7 @@ public static class ModelApi
         var verdicts = new List<ImageVerdict>();
         try
         {
-            await foreach (var (fileName, body) in reader.ReadAsync(cancellationToken))
+            await foreach (var (fileName, body) in reader.ReadAsync(Math.Min(limits.Value.MaxPartsPerRequest, maxFiles + 16), cancellationToken))
             {
                 if (verdicts.Count == maxFiles)
                     return Problem($"at most {maxFiles} images per request", StatusCodes.Status413PayloadTooLarge, verdicts);
@@ -83,9 +85,13 @@ public static class ModelApi
         {
             return Problem($"the multipart body is malformed ({e.Message})", StatusCodes.Status400BadRequest, verdicts);
         }
+        catch (TooManyPartsException e)
+        {
+            return Problem(e.Message, StatusCodes.Status413PayloadTooLarge, verdicts);
+        }
         catch (ModelFormatException e)
         {
-            return Problem($"model '{id}' cannot be loaded: {e.Message}", StatusCodes.Status500InternalServerError);
+            return Problem($"model '{id}' cannot be loaded: {e.Message}", StatusCodes.Status400BadRequest);
         }
 
         if (verdicts.Count == 0)

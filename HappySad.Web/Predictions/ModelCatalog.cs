@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using HappySad.Training.Persistence;
 using HappySad.Web.Data;
 using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Predictions;
 
@@ -17,7 +19,11 @@ public sealed record ModelInfo(
     double? TestAccuracy,
     double? TestBalancedAccuracy,
     DateTimeOffset CreatedAt,
-    string File);
+    string File)
+{
+    /// <summary>Why this model file cannot predict (a bad card, unreadable zip), or null when it can. Listed so a bad file is seen, not hidden.</summary>
+    public string? Unusable { get; init; }
+}
 
 public sealed class ModelNotFoundException(string id) : Exception($"model '{id}' does not exist")
 {
@@ -28,10 +34,13 @@ public sealed class ModelNotFoundException(string id) : Exception($"model '{id}'
 /// Every model the app can predict with. Run models have ids <c>run-{id}</c>; files imported into
 /// <c>data/models/</c> (uploaded on the Predict page, or copied there) have ids <c>file-{name}</c>.
 /// </summary>
-public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, ILogger<ModelCatalog> logger)
+public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, IOptions<UploadLimits> limits, ILogger<ModelCatalog> logger)
 {
     const string RunPrefix = "run-";
     const string FilePrefix = "file-";
+
+    /// <summary>Parsed cards by path, kept while the file's write time and length are unchanged, so listing does not re-read every zip.</summary>
+    readonly ConcurrentDictionary<string, (DateTime Written, long Length, ModelInfo Info)> _cards = new(StringComparer.Ordinal);
 
     /// <summary>Succeeded runs, best validation accuracy first (newest first among equals), then imported files, newest first.</summary>
     public async Task<IReadOnlyList<ModelInfo>> ListAsync(CancellationToken cancellationToken = default)
@@ -87,7 +96,7 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
         {
             var stream = File.Create(temporary);
             await using (stream)
-                await content.CopyToAsync(stream, cancellationToken);
+                await CopyAtMostAsync(content, stream, limits.Value.MaxModelBytes, cancellationToken);
             // Loading proves more than reading the card: the weights must fit the architecture.
             ModelStore.Load(temporary, TorchSharp.torch.CPU).Dispose();
             var target = Path.Combine(paths.ModelsRoot, stem + ModelStore.Extension);
@@ -100,6 +109,20 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
         finally
         {
             File.Delete(temporary);
+        }
+    }
+
+    static async Task CopyAtMostAsync(Stream source, Stream target, long limit, CancellationToken cancellationToken)
+    {
+        var chunk = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            total += read;
+            if (total > limit)
+                throw new ModelFormatException($"the file is over the {Training.Data.ImageDecoder.FormatBytes(limit)} model file limit");
+            await target.WriteAsync(chunk.AsMemory(0, read), cancellationToken);
         }
     }
 
@@ -123,22 +146,34 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
             ? Directory.EnumerateFiles(paths.ModelsRoot, "*" + ModelStore.Extension).Select(FromFile).OfType<ModelInfo>()
             : [];
 
+    /// <summary>The file's model, or one marked <see cref="ModelInfo.Unusable"/> with the reason; null for names the catalog does not serve.</summary>
     ModelInfo? FromFile(string file)
     {
         var stem = Path.GetFileNameWithoutExtension(file);
         if (!SafeName().IsMatch(stem))
             return null;
+        var info = new FileInfo(file);
+        if (!info.Exists)
+            return null;
+        if (_cards.TryGetValue(file, out var cached) && cached.Written == info.LastWriteTimeUtc && cached.Length == info.Length)
+            return cached.Info;
+        ModelInfo model;
         try
         {
             var card = ModelStore.ReadCard(file);
-            return new ModelInfo(FilePrefix + stem, null, Path.GetFileName(file), card.ClassNames, card.Architecture,
+            model = new ModelInfo(FilePrefix + stem, null, Path.GetFileName(file), card.ClassNames, card.Architecture,
                 card.Metrics?.ValAccuracy, card.Metrics?.TestAccuracy, card.Metrics?.TestBalancedAccuracy, card.CreatedAt, paths.Relative(file));
         }
         catch (ModelFormatException e)
         {
-            logger.LogWarning("Skipping {File}: {Reason}", file, e.Message);
-            return null;
+            logger.LogWarning("Model file {File} is unusable: {Reason}", file, e.Message);
+            model = new ModelInfo(FilePrefix + stem, null, Path.GetFileName(file), [], "unknown", null, null, null, new DateTimeOffset(info.LastWriteTimeUtc), paths.Relative(file))
+            {
+                Unusable = e.Message,
+            };
         }
+        _cards[file] = (info.LastWriteTimeUtc, info.Length, model);
+        return model;
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")]

@@ -14,8 +14,21 @@ public sealed class UploadLimits
 {
     public long MaxImageBytes { get; set; } = 25L * 1024 * 1024;
     public long MaxZipBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Read from the zip's end record before the archive is opened: its central directory costs memory per entry.</summary>
     public int MaxZipEntries { get; set; } = 20_000;
+
+    /// <summary>Checked from the image header before a pixel is decoded: a decoded pixel costs 4 bytes however small the file.</summary>
     public double MaxMegapixels { get; set; } = 40;
+
+    /// <summary>Multipart parts one request may carry: each costs a header parse and a file, so 50,000 tiny parts would tie up the server.</summary>
+    public int MaxPartsPerRequest { get; set; } = 2_000;
+
+    /// <summary>Images decoded at once across the app (uploads, thumbnails, predictions, runs), so concurrent decompression bombs queue instead of multiplying memory.</summary>
+    public int MaxConcurrentDecodes { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>A model file imported on the Predict page may not exceed this (the largest built-in network is about 15 MB).</summary>
+    public long MaxModelBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>A whole upload request (many files or one zip) may not exceed this.</summary>
     public long MaxRequestBytes { get; set; } = 2L * 1024 * 1024 * 1024;
@@ -25,5 +38,6 @@ public sealed class UploadLimits
     {
         MaxBytes = MaxImageBytes,
         MaxPixels = (long)(MaxMegapixels * 1_000_000),
+        Gate = HappySad.Training.Data.DecodeGate.For(MaxConcurrentDecodes),
     };
 }

@@ -125,7 +125,7 @@ public sealed class UploadApiTests : IDisposable
         Assert.Equal(UploadStatus.Rejected, report.Files[0].Status);
         Assert.Contains("over the 1000 bytes limit", report.Files[0].Reason, StringComparison.Ordinal);
         Assert.Equal("three.zip", report.Files[1].Name);
-        Assert.Contains("2 file limit", report.Files[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("2 entry limit", report.Files[1].Reason, StringComparison.Ordinal);
         await app.AssertFilesAndRowsAgreeAsync();
     }
 
