@@ -1,5 +1,6 @@
-// Browser-side helpers for the whole HappySad dashboard: the remembered colour scheme. Code for one
-// component lives next to it as a module (Component.razor.js).
+// Browser-side helpers for the whole HappySad dashboard: the remembered colour scheme, the skip link,
+// keyboard file choosers and focus after navigating. Code for one component lives next to it as a
+// module (Component.razor.js).
 window.happySad = (() => {
     const themeKey = "happysad.darkMode";
 
@@ -25,6 +26,14 @@ window.happySad = (() => {
     });
 
     return {
+        // Focuses the first match, made focusable from script first as Blazor's FocusOnNavigate does,
+        // without scrolling: the page has just been drawn from its top.
+        focusFirst: selector => {
+            const element = document.querySelector(selector);
+            if (!element) return;
+            if (!element.hasAttribute("tabindex")) element.setAttribute("tabindex", "-1");
+            element.focus({ preventScroll: true });
+        },
         getDarkMode: () => {
             const stored = localStorage.getItem(themeKey);
             return stored === null ? null : stored === "true";

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using System.Threading.Channels;
 using Deque.AxeCore.Playwright;
 using HappySad.Tests.Support;
 using HappySad.Web.Cli;
@@ -109,11 +110,15 @@ public sealed class FirstHourEndToEndTests(FirstHourEndToEndTests.Fixture app) :
     {
         Assertions.SetDefaultExpectTimeout(20_000);
         var page = await OpenAsync(1366, 900, dark: false);
+        // Listening before the page loads keeps Playwright intercepting file choosers throughout: a
+        // listener added just before a key press races the interception it switches on, and the press
+        // then opens Chromium's own (headless, invisible) chooser instead.
+        var choosers = Channel.CreateUnbounded<IFileChooser>();
+        page.FileChooser += (_, chooser) => choosers.Writer.TryWrite(chooser);
         await page.GotoAsync("/datasets/1");
         await Assertions.Expect(page.GetByTestId("choose-files")).ToHaveAttributeAsync("tabindex", "0");
 
-        // From the top of the document (navigation focuses the page's h1), Tab reaches the skip link first.
-        await page.EvaluateAsync("() => document.activeElement.blur()");
+        // A freshly loaded page leaves focus at the top of the document: the first Tab is the skip link.
         await page.Keyboard.PressAsync("Tab");
         await Assertions.Expect(page.GetByTestId("skip-link")).ToBeFocusedAsync();
         await Assertions.Expect(page.GetByTestId("skip-link")).ToBeInViewportAsync();
@@ -122,18 +127,27 @@ public sealed class FirstHourEndToEndTests(FirstHourEndToEndTests.Fixture app) :
         await Assertions.Expect(page.Locator("main")).ToBeFocusedAsync();
         Assert.EndsWith("/datasets/1", page.Url, StringComparison.Ordinal);
 
-        foreach (var button in (string[])["choose-files", "choose-folder"])
+        // Enter and Space on the labels standing in for the hidden inputs open the pickers.
+        foreach (var (button, key, multiple) in new[] { ("choose-files", "Enter", true), ("choose-folder", " ", false) })
         {
             await TabToAsync(page, button);
-            var chooser = page.WaitForFileChooserAsync();
-            await page.Keyboard.PressAsync(button == "choose-files" ? "Enter" : " ");
-            Assert.Equal(button == "choose-files", (await chooser).IsMultiple);
+            await page.Keyboard.PressAsync(key);
+            var chooser = await choosers.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(multiple, chooser.IsMultiple);
+            Assert.Equal(button == "choose-files" ? "file-input" : "folder-input", await chooser.Element.GetAttributeAsync("data-testid"));
         }
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Dialog)).ToBeVisibleAsync();
+        // Escape reaches the dialog once it holds the focus, as it does when it opens.
+        await page.WaitForFunctionAsync("() => document.activeElement && document.activeElement.closest('[role=dialog]') !== null");
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+
+        // Navigating inside the app moves focus to the new page's heading, so a screen reader reads it.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Runs", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Runs");
+        await Assertions.Expect(page.Locator("h1")).ToBeFocusedAsync();
         await page.Context.CloseAsync();
     }
 
@@ -145,7 +159,13 @@ public sealed class FirstHourEndToEndTests(FirstHourEndToEndTests.Fixture app) :
         await page.GotoAsync("/predict");
         await Assertions.Expect(page.GetByTestId("predict-drop-zone")).ToBeVisibleAsync();
 
-        Assert.True(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 390, "the page scrolls sideways");
+        // Names what sticks out, should anything: the innermost elements that end past the viewport's right edge.
+        var wide = await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5 && ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 0.5))
+                .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} right ${Math.round(e.getBoundingClientRect().right)}`)
+            """);
+        Assert.True(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 390, "the page scrolls sideways: " + string.Join(", ", wide));
         await Assertions.Expect(page.GetByTestId("theme-toggle")).ToBeInViewportAsync(new() { Ratio = 1 });
         await Browser.ScreenshotAsync(page, "first-hour-phone-predict-top", fullPage: false);
         await page.Context.CloseAsync();

@@ -6,6 +6,7 @@ using HappySad.Training.Persistence;
 using HappySad.Web.Components.Pages.Predict;
 using HappySad.Web.Components.Pages.Predict.Components;
 using HappySad.Web.Predictions;
+using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 
@@ -80,6 +81,24 @@ public sealed class PredictPageTests : IAsyncLifetime
             "file,model,threshold,label,p_happy,p_sad,milliseconds,error",
             "portrait.jpg,faces.hsmodel,0.90,happy,0.18,0.82,12.0,",
         ], csv);
+    }
+
+    [Fact]
+    public async Task AFailedImportSaysWhyAndLeavesNoChipNamingTheFile()
+    {
+        var page = _bunit.Render<PredictPage>();
+        page.WaitForState(() => page.FindAll("[data-testid=predict-drop-zone]").Count == 1);
+
+        // MudFileUpload keeps a spare input hidden with d-none; the other one is what the button opens.
+        var input = page.FindComponents<InputFile>().Single(i => !i.Find("input").ClassList.Contains("d-none"));
+        input.UploadFiles(InputFileContent.CreateFromText("not a model", "broken.hsmodel"));
+
+        var snackbar = _bunit.Services.GetRequiredService<ISnackbar>();
+        page.WaitForAssertion(() => Assert.StartsWith("Not imported: ", Assert.Single(snackbar.ShownSnackbars).Message, StringComparison.Ordinal));
+        Assert.DoesNotContain("broken.hsmodel", page.Markup, StringComparison.Ordinal);
+        Assert.Empty(page.FindAll(".mud-file-upload .mud-chip"));
+        Assert.Empty(await _app.Service<ModelCatalog>().ListAsync());
+        Assert.False(page.Find("[data-testid=import-model]").HasAttribute("disabled"));
     }
 
     void SaveModel(string file, string[] classNames)
