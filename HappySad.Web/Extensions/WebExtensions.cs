@@ -100,6 +100,10 @@ public static class WebExtensions
         ArgumentNullException.ThrowIfNull(app);
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error", createScopeForErrors: true);
+        // An address no endpoint answers (/nope, /runs/abc) gets the app's own 404 page, still with
+        // status 404. It wraps the API branch below, which answers first with problem details, so only
+        // empty answers outside /api are replaced.
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         // API clients get RFC 7807 problem details for any failure, never an HTML page or a stack trace.
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api =>
         {

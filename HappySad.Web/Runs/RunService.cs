@@ -93,12 +93,15 @@ public sealed class RunService(
         return run;
     }
 
-    /// <summary>Every run, newest first, without epochs or images.</summary>
+    /// <summary>Every run, newest first, with its epochs (the grid shows its <see cref="RunHealth"/>) but not its images.</summary>
     public async Task<IReadOnlyList<TrainingRun>> ListAsync(CancellationToken cancellationToken = default)
     {
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
-            return await context.TrainingRuns.AsNoTracking().OrderByDescending(r => r.Id).ToListAsync(cancellationToken);
+        {
+            return await context.TrainingRuns.AsNoTracking().Include(r => r.History.OrderBy(e => e.Epoch))
+                .OrderByDescending(r => r.Id).AsSplitQuery().ToListAsync(cancellationToken);
+        }
     }
 
     /// <summary>One run with its epochs in order; null when it does not exist.</summary>

@@ -6,6 +6,7 @@ using HappySad.Training.Persistence;
 using HappySad.Web.Components.Pages.Predict;
 using HappySad.Web.Components.Pages.Predict.Components;
 using HappySad.Web.Predictions;
+using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 
@@ -29,7 +30,7 @@ public sealed class PredictPageTests : IAsyncLifetime
     public Task DisposeAsync() => _host.DisposeAsync().AsTask();
 
     [Fact]
-    public async Task CardsKeepTheirOwnClassNamesWhenAnotherModelIsChosen()
+    public async Task ChoosingAnotherModelClearsTheCardsAndSaysSo()
     {
         SaveModel("faces.hsmodel", ["happy", "sad"]);
         SaveModel("smiles.hsmodel", ["smile", "frown"]);
@@ -41,22 +42,63 @@ public sealed class PredictPageTests : IAsyncLifetime
 
         await ChooseModelAsync(page, faces);
         await PredictAsync(page, """{ "name": "portrait.jpg", "preview": "blob:one", "probabilities": { "happy": 0.8, "sad": 0.2 }, "milliseconds": 12 }""", faces, ["happy", "sad"]);
+        Assert.Equal("faces.hsmodel · threshold 0.50", page.Find("[data-testid=prediction-model]").TextContent);
         await ChooseModelAsync(page, smiles);
+
+        Assert.Empty(page.FindAll("[data-testid=prediction-card]"));
+        Assert.Contains("Now predicting with smiles.hsmodel: the 1 verdict from faces.hsmodel was cleared", page.Find("[data-testid=model-switched]").TextContent, StringComparison.Ordinal);
         await PredictAsync(page, """{ "name": "crowd.jpg", "preview": "blob:two", "probabilities": { "smile": 0.3, "frown": 0.7 }, "milliseconds": 8 }""", smiles, ["smile", "frown"]);
 
-        Assert.Equal(["frown", "happy"], page.FindAll("[data-testid=prediction-label]").Select(e => e.TextContent));
-        Assert.Equal("1", page.Find("[data-testid=summary-happy]").TextContent);
+        Assert.Equal(["frown"], page.FindAll("[data-testid=prediction-label]").Select(e => e.TextContent));
         Assert.Equal("1", page.Find("[data-testid=summary-frown]").TextContent);
         Assert.Equal("0", page.Find("[data-testid=summary-smile]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=summary-happy]"));
+    }
+
+    [Fact]
+    public async Task TheCardShowsItsLabelsOwnProbabilityAndTheCsvNamesModelAndThreshold()
+    {
+        SaveModel("faces.hsmodel", ["happy", "sad"]);
+        var faces = (await _app.Service<ModelCatalog>().ListAsync()).Single().Id;
+        var page = _bunit.Render<PredictPage>();
+        page.WaitForState(() => page.FindAll("[data-testid=predict-drop-zone]").Count == 1);
+        await PredictAsync(page, """{ "name": "portrait.jpg", "preview": "blob:one", "probabilities": { "happy": 0.18, "sad": 0.82 }, "milliseconds": 12 }""", faces, ["happy", "sad"]);
+        Assert.Equal("sad", page.Find("[data-testid=prediction-label]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=prediction-threshold-note]"));
+
+        var slider = page.FindComponent<MudSlider<double>>();
+        await page.InvokeAsync(() => slider.Instance.ValueChanged.InvokeAsync(0.9));
+
+        Assert.Equal("happy", page.Find("[data-testid=prediction-label]").TextContent);
+        Assert.StartsWith("happy 18.0", page.Find("[data-testid=prediction-probability]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("p(sad) 0.82 below threshold 0.90", page.Find("[data-testid=prediction-threshold-note]").TextContent);
+        Assert.Equal("faces.hsmodel · threshold 0.90", page.Find("[data-testid=prediction-model]").TextContent);
 
         var module = _bunit.JSInterop.SetupModule("./Components/Pages/Predict/PredictPage.razor.js");
         await page.Find("[data-testid=download-csv]").ClickAsync(new());
         var csv = ((string)module.Invocations["download"].Single().Arguments[1]!).ReplaceLineEndings("\n").TrimEnd().Split('\n');
         Assert.Equal([
-            "file,label,p_smile,p_frown,p_happy,p_sad,milliseconds,error",
-            "portrait.jpg,happy,,,0.8,0.2,12.0,",
-            "crowd.jpg,frown,0.3,0.7,,,8.0,",
+            "file,model,threshold,label,p_happy,p_sad,milliseconds,error",
+            "portrait.jpg,faces.hsmodel,0.90,happy,0.18,0.82,12.0,",
         ], csv);
+    }
+
+    [Fact]
+    public async Task AFailedImportSaysWhyAndLeavesNoChipNamingTheFile()
+    {
+        var page = _bunit.Render<PredictPage>();
+        page.WaitForState(() => page.FindAll("[data-testid=predict-drop-zone]").Count == 1);
+
+        // MudFileUpload keeps a spare input hidden with d-none; the other one is what the button opens.
+        var input = page.FindComponents<InputFile>().Single(i => !i.Find("input").ClassList.Contains("d-none"));
+        input.UploadFiles(InputFileContent.CreateFromText("not a model", "broken.hsmodel"));
+
+        var snackbar = _bunit.Services.GetRequiredService<ISnackbar>();
+        page.WaitForAssertion(() => Assert.StartsWith("Not imported: ", Assert.Single(snackbar.ShownSnackbars).Message, StringComparison.Ordinal));
+        Assert.DoesNotContain("broken.hsmodel", page.Markup, StringComparison.Ordinal);
+        Assert.Empty(page.FindAll(".mud-file-upload .mud-chip"));
+        Assert.Empty(await _app.Service<ModelCatalog>().ListAsync());
+        Assert.False(page.Find("[data-testid=import-model]").HasAttribute("disabled"));
     }
 
     void SaveModel(string file, string[] classNames)
