@@ -1,19 +1,24 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Web.Data;
 
-public sealed class HappySadDbContext(DbContextOptions<HappySadDbContext> options) : DbContext(options)
+/// <summary>The app's data and its accounts (ASP.NET Core Identity's users and roles) in one database.</summary>
+public sealed class HappySadDbContext(DbContextOptions<HappySadDbContext> options) : IdentityDbContext<IdentityUser, IdentityRole, string>(options)
 {
     public DbSet<DataSet> DataSets => Set<DataSet>();
     public DbSet<Photo> Photos => Set<Photo>();
     public DbSet<TrainingRun> TrainingRuns => Set<TrainingRun>();
     public DbSet<RunEpoch> RunEpochs => Set<RunEpoch>();
     public DbSet<RunImage> RunImages => Set<RunImage>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void OnModelCreating(ModelBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(modelBuilder);
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(HappySadDbContext).Assembly);
+        ArgumentNullException.ThrowIfNull(builder);
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(HappySadDbContext).Assembly);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
