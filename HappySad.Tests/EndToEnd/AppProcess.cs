@@ -2,12 +2,15 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using HappySad.Tests.Support;
+using Microsoft.Playwright;
 
 namespace HappySad.Tests.EndToEnd;
 
 /// <summary>
 /// The real app, as <c>dotnet HappySad.Web.dll</c> in its own process, on a free loopback port
-/// (port 0; the address is read from its start-up log) with a temporary data directory.
+/// (port 0; the address is read from its start-up log) with a temporary data directory. Unless told
+/// otherwise it has an Admin, <see cref="UserName"/>, created beforehand with the <c>users add</c>
+/// verb, whom <see cref="SignInAsync"/> signs in through the real sign-in page.
 /// </summary>
 internal sealed partial class AppProcess : IAsyncDisposable
 {
@@ -17,11 +20,15 @@ internal sealed partial class AppProcess : IAsyncDisposable
 
     AppProcess(Process process) => _process = process;
 
+    public const string UserName = "e2e-admin";
+    public const string Password = "correct horse battery";
+
     public Uri BaseAddress { get; private set; } = default!;
     public string DataDirectory => _data.Path;
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    public static async Task<AppProcess> StartAsync()
+    /// <param name="withAdmin">False for a first start: no users, so the app prints its setup link.</param>
+    public static async Task<AppProcess> StartAsync(bool withAdmin = true)
     {
         var dll = WebAssemblyPath();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
@@ -29,6 +36,8 @@ internal sealed partial class AppProcess : IAsyncDisposable
         foreach (var argument in (string[])[dll, "--urls", "http://127.0.0.1:0", "--data-dir", app._data.Path])
             start.ArgumentList.Add(argument);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        if (withAdmin)
+            await AddUserAsync(dll, app._data.Path, UserName, "Admin", Password);
 
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnLine(string? line)
@@ -55,6 +64,44 @@ internal sealed partial class AppProcess : IAsyncDisposable
         }
         app.BaseAddress = await listening.Task;
         return app;
+    }
+
+    /// <summary>Runs <c>users add --password-stdin</c> as a script would.</summary>
+    public static async Task AddUserAsync(string dll, string dataDirectory, string name, string role, string password)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        foreach (var argument in (string[])[dll, "users", "add", "--name", name, "--role", role, "--password-stdin", "--data-dir", dataDirectory])
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        await process.StandardInput.WriteLineAsync(password);
+        process.StandardInput.Close();
+        var (output, error) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"users add exited with {process.ExitCode}: {await output}{await error}");
+    }
+
+    /// <summary>Adds a user to this app's data directory (the app reads it on the next sign-in).</summary>
+    public Task AddUserAsync(string name, string role, string password) => AddUserAsync(WebAssemblyPath(), DataDirectory, name, role, password);
+
+    /// <summary>Signs in through the sign-in page, as a person would, and waits for the dashboard.</summary>
+    public async Task SignInAsync(IPage page, string name = UserName, string password = Password)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        await page.GotoAsync(new Uri(BaseAddress, "account/signin").ToString());
+        await page.GetByTestId("signin-name").FillAsync(name);
+        await page.GetByTestId("signin-password").FillAsync(password);
+        await page.GetByTestId("signin-submit").ClickAsync();
+        await page.WaitForURLAsync(BaseAddress.ToString());
+    }
+
+    /// <summary>A page of its own browser context, signed in as <see cref="UserName"/>.</summary>
+    public async Task<IPage> NewSignedInPageAsync(IBrowser browser, BrowserNewPageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(browser);
+        var page = await browser.NewPageAsync(options);
+        await SignInAsync(page);
+        return page;
     }
 
     /// <summary>HappySad.Web's build output, next to this test project's (same configuration).</summary>
