@@ -66,6 +66,20 @@ internal sealed partial class AppProcess : IAsyncDisposable
         return app;
     }
 
+    /// <summary>The first group of the first log line that matches, waiting for it as long as the app runs.</summary>
+    public async Task<string> WaitForLogAsync(Regex line, int timeoutSeconds = 60)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (!line.IsMatch(Log))
+        {
+            if (_process.HasExited || !await tick.WaitForNextTickAsync(timeout.Token))
+                throw new InvalidOperationException($"no log line matched {line}:\n{Log}");
+        }
+        return line.Match(Log).Groups[1].Value;
+    }
+
     /// <summary>Runs <c>users add --password-stdin</c> as a script would.</summary>
     public static async Task AddUserAsync(string dll, string dataDirectory, string name, string role, string password)
     {
