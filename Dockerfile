@@ -24,5 +24,8 @@ ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \
     StorageOptions__DataDirectory=/data \
     HAPPYSAD_PRETRAINED_DIR=/data/pretrained
+# Plain HTTP on every interface of the container: publish it on loopback (-p 127.0.0.1:8080:8080)
+# or behind a TLS proxy with -e AllowedHosts=<your host name> -e ASPNETCORE_FORWARDEDHEADERS_ENABLED=true
+# (README, "Accounts and access"). The first start logs the one-time setup link.
 EXPOSE 8080
 ENTRYPOINT ["dotnet", "/app/HappySad.Web.dll"]

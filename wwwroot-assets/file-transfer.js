@@ -35,6 +35,9 @@ export function post(url, batch, onProgress) {
         for (const item of batch) form.append("files", item.file, item.path);
         const xhr = new XMLHttpRequest();
         xhr.open("POST", url);
+        // The page's antiforgery token (App.razor): the API refuses cookie-signed writes without it.
+        const token = document.querySelector('meta[name="request-verification-token"]')?.content;
+        if (token) xhr.setRequestHeader("RequestVerificationToken", token);
         xhr.upload.onprogress = e => onProgress(e.loaded);
         xhr.onload = () => {
             let body = null;

@@ -34,14 +34,19 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
             ["Workers__InvisibilityTimeout"] = "00:00:15",
             ["Workers__QueuePollInterval"] = "00:00:01",
         };
-        await using var web = await AppProcess.StartAsync(environment, shared.Path);
+        await using var web = await AppProcess.StartAsync(environment: environment, dataDirectory: shared.Path);
         using var photos = SharedPhotos.Subset(perClass: 12);
         await AppProcess.RunCommandAsync(["import", "--data", photos.Path, "--name", "shared photos", "--data-dir", shared.Path], environment);
         await using var workerA = await AppProcess.StartWorkerAsync("worker-a", shared.Path, environment);
         await using var workerB = await AppProcess.StartWorkerAsync("worker-b", shared.Path, environment);
-        using var http = new HttpClient { BaseAddress = web.BaseAddress };
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = web.BaseAddress.ToString() });
+        var page = await web.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = web.BaseAddress.ToString() });
+        // The test's own requests carry a token from the account page, as a script's would.
+        await page.GotoAsync("/account");
+        await page.GetByTestId("token-name").FillAsync("distributed test");
+        await page.GetByTestId("create-token").ClickAsync();
+        using var http = new HttpClient { BaseAddress = web.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", await page.GetByTestId("new-token").TextContentAsync());
         string Logs() => $"web:\n{web.Log}\nworker-a:\n{workerA.Log}\nworker-b:\n{workerB.Log}";
 
         try

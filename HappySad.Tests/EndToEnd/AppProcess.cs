@@ -2,12 +2,15 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using HappySad.Tests.Support;
+using Microsoft.Playwright;
 
 namespace HappySad.Tests.EndToEnd;
 
 /// <summary>
 /// The real app, as <c>dotnet HappySad.Web.dll</c> in its own process, on a free loopback port
-/// (port 0; the address is read from its start-up log) with a temporary data directory.
+/// (port 0; the address is read from its start-up log) with a temporary data directory. Unless told
+/// otherwise it has an Admin, <see cref="UserName"/>, created beforehand with the <c>users add</c>
+/// verb, whom <see cref="SignInAsync"/> signs in through the real sign-in page.
 /// </summary>
 internal sealed partial class AppProcess : IAsyncDisposable
 {
@@ -22,20 +25,27 @@ internal sealed partial class AppProcess : IAsyncDisposable
         DataDirectory = dataDirectory ?? _data!.Path;
     }
 
+    public const string UserName = "e2e-admin";
+    public const string Password = "correct horse battery";
+
     public Uri BaseAddress { get; private set; } = default!;
     public string DataDirectory { get; }
     public string Log { get { lock (_log) return _log.ToString(); } }
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The web app. <paramref name="dataDirectory"/> is shared with other processes and left in place; null for a temporary one of its own.</summary>
-    public static Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string>? environment = null, string? dataDirectory = null) =>
-        StartAsync([], environment, dataDirectory, ListeningLine(), "start listening");
+    /// <summary>
+    /// The web app. <paramref name="dataDirectory"/> is shared with other processes and left in place;
+    /// null for a temporary one of its own. <paramref name="withAdmin"/> false for a first start: no
+    /// users, so the app prints its setup link.
+    /// </summary>
+    public static Task<AppProcess> StartAsync(bool withAdmin = true, IReadOnlyDictionary<string, string>? environment = null, string? dataDirectory = null) =>
+        StartAsync([], environment, dataDirectory, ListeningLine(), "start listening", withAdmin);
 
     /// <summary>A training worker (<c>worker --name</c>) over the shared <paramref name="dataDirectory"/>, ready once it says it takes runs.</summary>
     public static Task<AppProcess> StartWorkerAsync(string name, string dataDirectory, IReadOnlyDictionary<string, string> environment) =>
-        StartAsync(["worker", "--name", name], environment, dataDirectory, WorkerReadyLine(), "start taking runs");
+        StartAsync(["worker", "--name", name], environment, dataDirectory, WorkerReadyLine(), "start taking runs", withAdmin: false);
 
-    static async Task<AppProcess> StartAsync(string[] command, IReadOnlyDictionary<string, string>? environment, string? dataDirectory, Regex ready, string what)
+    static async Task<AppProcess> StartAsync(string[] command, IReadOnlyDictionary<string, string>? environment, string? dataDirectory, Regex ready, string what, bool withAdmin)
     {
         var dll = WebAssemblyPath();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
@@ -46,6 +56,8 @@ internal sealed partial class AppProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             start.Environment[key] = value;
+        if (withAdmin)
+            await AddUserAsync(dll, app.DataDirectory, UserName, "Admin", Password, environment);
 
         var started = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnLine(string? line)
@@ -96,6 +108,60 @@ internal sealed partial class AppProcess : IAsyncDisposable
     {
         _process.Kill();
         await _process.WaitForExitAsync();
+    }
+
+    /// <summary>The first group of the first log line that matches, waiting for it as long as the app runs.</summary>
+    public async Task<string> WaitForLogAsync(Regex line, int timeoutSeconds = 60)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (!line.IsMatch(Log))
+        {
+            if (_process.HasExited || !await tick.WaitForNextTickAsync(timeout.Token))
+                throw new InvalidOperationException($"no log line matched {line}:\n{Log}");
+        }
+        return line.Match(Log).Groups[1].Value;
+    }
+
+    /// <summary>Runs <c>users add --password-stdin</c> as a script would.</summary>
+    public static async Task AddUserAsync(string dll, string dataDirectory, string name, string role, string password, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        foreach (var argument in (string[])[dll, "users", "add", "--name", name, "--role", role, "--password-stdin", "--data-dir", dataDirectory])
+            start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        await process.StandardInput.WriteLineAsync(password);
+        process.StandardInput.Close();
+        var (output, error) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"users add exited with {process.ExitCode}: {await output}{await error}");
+    }
+
+    /// <summary>Adds a user to this app's data directory (the app reads it on the next sign-in).</summary>
+    public Task AddUserAsync(string name, string role, string password) => AddUserAsync(WebAssemblyPath(), DataDirectory, name, role, password);
+
+    /// <summary>Signs in through the sign-in page, as a person would, and waits for the dashboard.</summary>
+    public async Task SignInAsync(IPage page, string name = UserName, string password = Password)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        await page.GotoAsync(new Uri(BaseAddress, "account/signin").ToString());
+        await page.GetByTestId("signin-name").FillAsync(name);
+        await page.GetByTestId("signin-password").FillAsync(password);
+        await page.GetByTestId("signin-submit").ClickAsync();
+        await page.WaitForURLAsync(BaseAddress.ToString());
+    }
+
+    /// <summary>A page of its own browser context, signed in as <see cref="UserName"/>.</summary>
+    public async Task<IPage> NewSignedInPageAsync(IBrowser browser, BrowserNewPageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(browser);
+        var page = await browser.NewPageAsync(options);
+        await SignInAsync(page);
+        return page;
     }
 
     /// <summary>HappySad.Web's build output, next to this test project's (same configuration).</summary>

@@ -18,12 +18,12 @@ public sealed partial class DatasetsEndToEndTests
         Assertions.SetDefaultExpectTimeout(20_000);
         await using var app = await AppProcess.StartAsync();
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
 
         try
         {
             await WalkThroughAsync(page);
-            await PhoneAndDarkModeAsync(browser.Instance, app.BaseAddress);
+            await PhoneAndDarkModeAsync(browser.Instance, app);
         }
         catch (Exception e)
         {
@@ -44,7 +44,7 @@ public sealed partial class DatasetsEndToEndTests
         Assertions.SetDefaultExpectTimeout(60_000);
         await using var app = await AppProcess.StartAsync();
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
         var happy = Path.Combine(SharedPhotos.Root, "happy");
         var (happyPhotos, photos) = (Directory.GetFiles(happy).Length, Directory.GetFiles(SharedPhotos.Root, "*", SearchOption.AllDirectories).Length);
         try
@@ -160,11 +160,12 @@ public sealed partial class DatasetsEndToEndTests
 
     }
 
-    static async Task PhoneAndDarkModeAsync(IBrowser browser, Uri baseAddress)
+    static async Task PhoneAndDarkModeAsync(IBrowser browser, AppProcess app)
     {
         // A phone-sized browser: the list still shows the data set and its counts.
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString(), ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true });
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true });
         var page = await context.NewPageAsync();
+        await app.SignInAsync(page);
         await page.GotoAsync("/datasets");
         await Assertions.Expect(page.GetByTestId("datasets-table")).ToContainTextAsync("happy: 5");
         await Browser.ScreenshotAsync(page, "09-datasets-phone");

@@ -180,5 +180,5 @@ public sealed class PredictEndToEndTests
     }
 
     static Task<IPage> OpenAsync(Browser browser, AppProcess app) =>
-        browser.Instance.NewPageAsync(new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
 }

@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+using HappySad.Web.Accounts;
 using HappySad.Web.Data;
 using HappySad.Web.DataSets;
 using HappySad.Web.Runs;
@@ -13,6 +15,8 @@ namespace HappySad.Tests.Support;
 /// <remarks>
 /// Pass <paramref name="dataDirectory"/> to reopen a data directory, as a restarted app does; the caller then owns it.
 /// <paramref name="database"/> chooses where the rows live (SQLite in the data directory when null).
+/// Its clients are signed in as <see cref="UserName"/>, an Admin (so also an Editor), with an API token
+/// created the way a user's page creates one; <see cref="CreateClientAs"/> gives other roles.
 /// </remarks>
 internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? settings = null, string? dataDirectory = null, TestDatabase? database = null) : WebApplicationFactory<Program>
 {
@@ -28,7 +32,49 @@ internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? se
             builder.UseSetting(key, value);
     }
 
+    public const string UserName = "tester";
+
+    readonly Lock _tokenLock = new();
+    string? _token;
+
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>The API token of <see cref="UserName"/>, created on first use.</summary>
+    public string Token
+    {
+        get
+        {
+            lock (_tokenLock)
+                return _token ??= CreateUserTokenAsync(UserName, AppRoles.Admin).GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>A new user with <paramref name="role"/> and an API token of theirs.</summary>
+    public async Task<string> CreateUserTokenAsync(string name, string role)
+    {
+        var user = await Service<UserAdministration>().CreateAsync(name, role, "password of " + name);
+        return await Service<ApiTokenService>().CreateAsync(user.Id, "tests");
+    }
+
+    /// <summary>
+    /// A client that does not follow redirects, sending a new <paramref name="role"/> user's token,
+    /// or anonymous when <paramref name="role"/> is null.
+    /// </summary>
+    public HttpClient CreateClientAs(string? role)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = role is null
+            ? null
+            : new AuthenticationHeaderValue("Bearer", CreateUserTokenAsync($"{role.ToLowerInvariant()}-{Guid.NewGuid():N}", role).GetAwaiter().GetResult());
+        return client;
+    }
+
+    protected override void ConfigureClient(HttpClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+    }
 
     public async Task<int> CreateDataSetAsync(string name = "photos") =>
         (await Service<DataSetService>().CreateAsync(name)).Id;

@@ -51,6 +51,7 @@ internal static class CliApp
             BenchCommand.Create(cli),
             InfoCommand.Create(cli),
             WorkerCommand.Create(cli),
+            UsersCommand.Create(cli),
         };
         // The version option would never be reached: without a command the executable runs the dashboard.
         foreach (var version in root.Options.OfType<VersionOption>().ToList())

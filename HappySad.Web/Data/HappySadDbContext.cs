@@ -1,13 +1,16 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Web.Data;
 
 /// <summary>
-/// The one context the app's code uses, whichever the provider. Its own migrations are SQLite's;
+/// The app's data and its accounts (ASP.NET Core Identity's users and roles) in one database: the one
+/// context the app's code uses, whichever the provider. Its own migrations are SQLite's;
 /// <see cref="PostgresDbContext"/> only names PostgreSQL's, and the context factory hands it out
 /// (as a <see cref="HappySadDbContext"/>) when the app runs on PostgreSQL.
 /// </summary>
-public class HappySadDbContext(DbContextOptions<HappySadDbContext> options) : DbContext(options)
+public class HappySadDbContext(DbContextOptions<HappySadDbContext> options) : IdentityDbContext<IdentityUser, IdentityRole, string>(options)
 {
     public DbSet<DataSet> DataSets => Set<DataSet>();
     public DbSet<Photo> Photos => Set<Photo>();
@@ -15,11 +18,13 @@ public class HappySadDbContext(DbContextOptions<HappySadDbContext> options) : Db
     public DbSet<RunEpoch> RunEpochs => Set<RunEpoch>();
     public DbSet<RunImage> RunImages => Set<RunImage>();
     public DbSet<RunAttempt> RunAttempts => Set<RunAttempt>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void OnModelCreating(ModelBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(modelBuilder);
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(HappySadDbContext).Assembly);
+        ArgumentNullException.ThrowIfNull(builder);
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(HappySadDbContext).Assembly);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

@@ -45,6 +45,9 @@ public sealed class TrainingRun
     /// <summary>The process training it, so that a start-up can tell a command-line run still alive from an abandoned one.</summary>
     public int? ProcessId { get; set; }
 
+    /// <summary>The user (by name) who launched it from the dashboard or the API; null for the command line and for runs from before accounts.</summary>
+    public string? CreatedBy { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
+using HappySad.Web.Accounts;
+
 namespace HappySad.Web.DataSets;
 
 /// <summary>Data sets over HTTP: listing, streaming uploads, thumbnails and full images.</summary>
@@ -16,7 +18,8 @@ public static class DataSetApi
         api.MapGet("/datasets", ListDataSets).WithName(nameof(ListDataSets)).WithSummary("Every data set with its counts per class");
         api.MapGet("/datasets/{id:int}", GetDataSet).WithName(nameof(GetDataSet)).WithSummary("One data set with its counts per class");
         api.MapPost("/datasets/{id:int}/photos", UploadPhotos).WithName(nameof(UploadPhotos))
-            .WithSummary("Upload photos (multipart field 'files'; a .zip is unpacked by its class folders). Optional query 'class' for files outside class folders.");
+            .WithSummary("Upload photos (multipart field 'files'; a .zip is unpacked by its class folders). Optional query 'class' for files outside class folders.")
+            .RequireAuthorization(AppPolicies.Edit).RequireRateLimiting(UserRateLimits.Uploads);
         api.MapGet("/photos/{id:int}/thumbnail", GetThumbnail).WithName(nameof(GetThumbnail)).WithSummary("A 160 px JPEG thumbnail");
         api.MapGet("/photos/{id:int}/image", GetImage).WithName(nameof(GetImage)).WithSummary("The stored image");
         return app;

@@ -1,6 +1,7 @@
 using HappySad.Training;
 using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
+using HappySad.Web.Accounts;
 using HappySad.Web.Api;
 using HappySad.Web.Components;
 using HappySad.Web.DataSets;
@@ -44,6 +45,7 @@ public static class WebExtensions
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(SwitchMappings));
         builder.Services.AddHappySadTraining(PretrainedFrom(builder.Configuration));
         builder.Services.AddHappySadStorage();
+        builder.Services.AddHappySadAccounts();
         builder.Services.AddSingleton<StorageInitializer>();
         builder.Services.AddHostedService(services => services.GetRequiredService<StorageInitializer>());
         // After the storage initializer: hosted services start in order, and the worker's recovery needs the migrated database.
@@ -92,6 +94,7 @@ public static class WebExtensions
         builder.Services.ConfigureHttpJsonOptions(o => WireJson.Configure(o.SerializerOptions));
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.AddHappySadAccess();
         return builder;
     }
 
@@ -110,14 +113,16 @@ public static class WebExtensions
             api.UseExceptionHandler();
             api.UseStatusCodePages();
         });
-        app.UseAntiforgery();
         // wwwroot-assets/ at the repository root is copied next to the app as wwwroot-assets/.
+        // Served before authentication: the sign-in page needs them, and they hold no data.
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot-assets")),
             RequestPath = "/assets",
         });
-        app.MapStaticAssets();
+        app.UseHappySadAccess();
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapAccountApi();
         app.MapDataSetApi();
         app.MapRunApi();
         app.MapModelApi();

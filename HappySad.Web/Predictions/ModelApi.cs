@@ -5,6 +5,8 @@ using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
+using HappySad.Web.Accounts;
+
 namespace HappySad.Web.Predictions;
 
 /// <summary>The verdicts of one predict request, in the order the images were sent.</summary>
@@ -21,6 +23,7 @@ public static class ModelApi
         api.MapGet("/{id}", GetModel).WithName(nameof(GetModel)).WithSummary("One model");
         api.MapPost("/{id}/predict", Predict).WithName(nameof(Predict)).DisableAntiforgery()
             .WithSummary("Label one or many images (multipart field 'files'). Optional query 'threshold' (default 0.5) for the second class.")
+            .RequireAuthorization(AppPolicies.View).RequireRateLimiting(UserRateLimits.Predictions)
             .Produces<PredictResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
     }

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
+using HappySad.Web.Accounts;
+
 namespace HappySad.Web.Runs;
 
 /// <summary>Training runs over HTTP: launch, list, read, cancel, delete, download the model.</summary>
@@ -17,10 +19,13 @@ public static class RunApi
         api.MapGet("/", ListRuns).WithName(nameof(ListRuns)).WithSummary("Every run, newest first");
         // The body is read by hand (the data set beside the recipe); the document still shows the recipe's fields.
         api.MapPost("/", LaunchRun).WithName(nameof(LaunchRun)).Accepts<RunRecipe>("application/json")
-            .WithSummary("Queue a run on a data set: data_set_id beside the recipe's fields (each defaulting to the notebook's)");
+            .WithSummary("Queue a run on a data set: data_set_id beside the recipe's fields (each defaulting to the notebook's)")
+            .RequireAuthorization(AppPolicies.Edit).RequireRateLimiting(UserRateLimits.RunLaunches);
         api.MapGet("/{id:int}", GetRun).WithName(nameof(GetRun)).WithSummary("One run with its epochs");
-        api.MapPost("/{id:int}/cancel", CancelRun).WithName(nameof(CancelRun)).WithSummary("Cancel a queued run, or stop a running one within one batch");
-        api.MapDelete("/{id:int}", DeleteRun).WithName(nameof(DeleteRun)).WithSummary("Delete a finished run and its model file");
+        api.MapPost("/{id:int}/cancel", CancelRun).WithName(nameof(CancelRun)).WithSummary("Cancel a queued run, or stop a running one within one batch")
+            .RequireAuthorization(AppPolicies.Edit);
+        api.MapDelete("/{id:int}", DeleteRun).WithName(nameof(DeleteRun)).WithSummary("Delete a finished run and its model file")
+            .RequireAuthorization(AppPolicies.Edit);
         api.MapGet("/{id:int}/model", DownloadModel).WithName(nameof(DownloadModel)).WithSummary("The model file (.hsmodel: weights + model card)");
         api.MapGet("/{id:int}/images/{imageId:int}", GetTestImage).WithName(nameof(GetTestImage)).WithSummary("A test photo the run got wrong, as the model saw it");
         return app;
@@ -33,7 +38,7 @@ public static class RunApi
     /// The body is one object: <c>data_set_id</c> beside the recipe's options, each defaulting to the
     /// notebook's. With <c>preset</c> set, the preset's model and training options replace any given ones.
     /// </summary>
-    static async Task<Results<Created<RunDocument>, ValidationProblem>> LaunchRun(HttpRequest request, IOptions<JsonOptions> json, RunService runs, CancellationToken cancellationToken)
+    static async Task<Results<Created<RunDocument>, ValidationProblem, ProblemHttpResult>> LaunchRun(HttpRequest request, IOptions<JsonOptions> json, RunService runs, CancellationToken cancellationToken)
     {
         try
         {
@@ -50,7 +55,7 @@ public static class RunApi
                     ? recipe.WithPreset(preset)
                     : throw new RunRecipeException([$"Unknown preset '{preset}' (known: {string.Join(", ", RunRecipe.Presets)})."]);
             }
-            var run = await runs.LaunchAsync(target.DataSetId, recipe, cancellationToken);
+            var run = await runs.LaunchAsync(target.DataSetId, recipe, request.HttpContext.User.Identity?.Name, cancellationToken);
             return TypedResults.Created($"/api/runs/{run.Id}", RunDocument.From(run, withEpochs: true));
         }
         catch (RunRecipeException e)
@@ -60,6 +65,10 @@ public static class RunApi
         catch (JsonException e)
         {
             return Problem([e.Message]);
+        }
+        catch (RunQuotaException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many queued runs", detail: e.Message);
         }
     }
 

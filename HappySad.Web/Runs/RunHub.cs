@@ -1,3 +1,5 @@
+using HappySad.Web.Accounts;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace HappySad.Web.Runs;
@@ -8,6 +10,7 @@ namespace HappySad.Web.Runs;
 /// <c>EpochCompleted</c> for that run; the call returns the epochs already finished, so a client
 /// that joins half way catches up. <see cref="WatchAllRuns"/> hears every run.
 /// </summary>
+[Authorize(Policy = AppPolicies.View)]
 public sealed class RunHub(RunService runs) : Hub<IRunClient>
 {
     public const string Path = "/hubs/training";
@@ -16,8 +19,11 @@ public sealed class RunHub(RunService runs) : Hub<IRunClient>
     public static string RunGroup(int runId) => $"run-{runId}";
 
     /// <summary>Joins the run's group first and reads its state second, so no epoch falls between the two (one may arrive twice: compare epoch numbers).</summary>
+    /// <remarks>Every role may see every run; the check is asked again here, per call, so a user whose role was taken away since connecting hears nothing more.</remarks>
     public async Task<RunCatchUpMessage> WatchRun(int runId)
     {
+        if (!AppPolicies.Roles[AppPolicies.View].Any(Context.User!.IsInRole))
+            throw new HubException("you may not watch runs");
         await Groups.AddToGroupAsync(Context.ConnectionId, RunGroup(runId));
         return await runs.StateAsync(runId, Context.ConnectionAborted)
             ?? throw new HubException($"run {runId} does not exist");

@@ -3,6 +3,7 @@ using HappySad.Training.Training;
 using HappySad.Web.Data;
 using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Runs;
 
@@ -13,6 +14,7 @@ public sealed class RunService(
     IRunDispatcher dispatcher,
     RunEvents events,
     TimeProvider clock,
+    IOptions<TrainingOptions> trainingOptions,
     ILogger<RunService> logger)
 {
     /// <summary>Everything that stops <paramref name="recipe"/> from working on data set <paramref name="dataSetId"/>, as sentences; empty when a run can start.</summary>
@@ -45,7 +47,8 @@ public sealed class RunService(
     }
 
     /// <summary>Records a run as Queued and hands it to the worker. Throws <see cref="RunRecipeException"/> when it cannot work.</summary>
-    public async Task<TrainingRun> LaunchAsync(int dataSetId, RunRecipe recipe, CancellationToken cancellationToken = default)
+    /// <param name="createdBy">The user launching it; each user may have at most <see cref="TrainingOptions.MaxQueuedRunsPerUser"/> runs waiting.</param>
+    public async Task<TrainingRun> LaunchAsync(int dataSetId, RunRecipe recipe, string? createdBy = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         var problems = await ProblemsAsync(dataSetId, recipe, cancellationToken);
@@ -54,8 +57,13 @@ public sealed class RunService(
         string name;
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
+        {
+            var cap = trainingOptions.Value.MaxQueuedRunsPerUser;
+            if (createdBy is not null && await context.TrainingRuns.CountAsync(r => r.CreatedBy == createdBy && r.Status == RunStatus.Queued, cancellationToken) >= cap)
+                throw new RunQuotaException($"{createdBy} already has {cap} runs queued (TrainingOptions:MaxQueuedRunsPerUser); wait for some to start or cancel them.");
             name = await context.DataSets.Where(d => d.Id == dataSetId).Select(d => d.Name).SingleAsync(cancellationToken);
-        var run = await AddAsync(recipe, RunSource.Dashboard, dataSetId, name, cancellationToken);
+        }
+        var run = await AddAsync(recipe, RunSource.Dashboard, dataSetId, name, cancellationToken, createdBy);
         dispatcher.Dispatch(run.Id);
         logger.LogInformation("Run {RunId} queued on data set {DataSetId}", run.Id, dataSetId);
         return run;
@@ -69,7 +77,7 @@ public sealed class RunService(
         return await AddAsync(recipe, RunSource.CommandLine, null, Path.GetFullPath(folder), cancellationToken);
     }
 
-    async Task<TrainingRun> AddAsync(RunRecipe recipe, RunSource source, int? dataSetId, string dataName, CancellationToken cancellationToken)
+    async Task<TrainingRun> AddAsync(RunRecipe recipe, RunSource source, int? dataSetId, string dataName, CancellationToken cancellationToken, string? createdBy = null)
     {
         var run = new TrainingRun
         {
@@ -78,6 +86,7 @@ public sealed class RunService(
             DataSetId = dataSetId,
             DataName = dataName,
             Recipe = recipe.Recorded(),
+            CreatedBy = createdBy,
             CreatedAt = clock.GetUtcNow(),
             // A command-line run belongs to its process from the start: if that process dies before
             // the run starts, the next start-up can tell.

@@ -126,6 +126,7 @@ public sealed class RunHubTests : IDisposable
             .WithUrl(new Uri(_app.Server.BaseAddress, "hubs/training"), options =>
             {
                 options.HttpMessageHandlerFactory = _ => _app.Server.CreateHandler();
+                options.AccessTokenProvider = () => Task.FromResult<string?>(_app.Token);
                 options.Transports = HttpTransportType.LongPolling;
             })
             .AddJsonProtocol(options => WireJson.Configure(options.PayloadSerializerOptions))

@@ -28,6 +28,7 @@ internal static class BenchCommand
         var epochs = CliOptions.Int("--epochs", "Training epochs to time (the last one is the steady state).", 2, min: 1);
         var api = new Option<string?>("--api") { Description = "Measure the predict API of a running app at this address instead.", HelpName = "URL" };
         var model = new Option<string?>("--model") { Description = "With --api: the model id to predict with (from GET /api/models).", HelpName = "ID" };
+        var token = new Option<string?>("--token") { Description = "With --api: an API token (from the app's /account page) of a user who may predict.", HelpName = "TOKEN" };
         var clients = CliOptions.Int("--clients", "With --api: concurrent clients for the throughput test.", 8, min: 1);
         var seconds = CliOptions.Int("--seconds", "With --api: how long the throughput test runs.", 20, min: 1);
         var workers = CliOptions.Int("--workers", "Measure how fast N worker processes drain a queue of short runs instead (needs --postgres: an empty database).", 0, min: 0);
@@ -36,7 +37,7 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var command = new Command("bench",
             "Speed and memory of the core on this machine, as one JSON document; with --api, the predict API's latency and throughput against a running app.")
-            { data, epochs, api, model, clients, seconds, workers, postgres, runs, json };
+            { data, epochs, api, model, token, clients, seconds, workers, postgres, runs, json };
         command.SetAction((parse, _) =>
         {
             var run = cli.ForJson(parse.GetValue(json));
@@ -46,7 +47,8 @@ internal static class BenchCommand
             if (parse.GetValue(api) is not { } address)
                 return RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(epochs));
             var id = parse.GetValue(model) ?? throw new UsageException("'bench --api' needs --model (a model id from GET /api/models)");
-            return ApiAsync(run, address, id, parse.GetRequiredValue(data), parse.GetValue(clients), parse.GetValue(seconds), parse.GetValue(json));
+            var bearer = parse.GetValue(token) ?? throw new UsageException("'bench --api' needs --token (an API token from the app's /account page)");
+            return ApiAsync(run, address, id, bearer, parse.GetRequiredValue(data), parse.GetValue(clients), parse.GetValue(seconds), parse.GetValue(json));
         });
         return command;
     }
@@ -168,15 +170,16 @@ internal static class BenchCommand
     }
 
     /// <summary>
-    /// <c>bench --api URL --model ID --data DIR [--clients 8] [--seconds 20]</c>: end-to-end latency of
+    /// <c>bench --api URL --model ID --token TOKEN --data DIR [--clients 8] [--seconds 20]</c>: end-to-end latency of
     /// <c>POST /api/models/{id}/predict</c> with one 1-megapixel JPEG over loopback against a running
     /// app (200 sequential requests after 20 warm-up ones), then throughput with concurrent clients.
     /// </summary>
-    static async Task<int> ApiAsync(CliContext cli, string api, string model, string data, int clients, int seconds, bool json)
+    static async Task<int> ApiAsync(CliContext cli, string api, string model, string token, string data, int clients, int seconds, bool json)
     {
         var source = ImageFolder.Open(data).Files[0].Path;
         var jpeg = MakeJpeg(source, 1155, 866);
         using var http = new HttpClient { BaseAddress = new Uri(api), Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         var url = $"api/models/{Uri.EscapeDataString(model)}/predict";
 
         async Task<bool> PostAsync()

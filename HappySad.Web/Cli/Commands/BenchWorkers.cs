@@ -38,7 +38,7 @@ internal static class BenchWorkers
             var recipe = new RunRecipe { Epochs = epochs, BatchSize = 16, Seed = 7 };
             var ids = new List<int>();
             for (var i = 0; i < runs; i++)
-                ids.Add((await service.LaunchAsync(dataSet.Id, recipe, cli.CancellationToken)).Id);
+                ids.Add((await service.LaunchAsync(dataSet.Id, recipe, cancellationToken: cli.CancellationToken)).Id);
 
             var clock = Stopwatch.StartNew();
             var processes = Enumerable.Range(1, workers).Select(i => StartWorker($"bench-{i}", shared.Path, settings)).ToList();

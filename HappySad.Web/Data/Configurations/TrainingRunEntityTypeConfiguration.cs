@@ -26,6 +26,7 @@ internal sealed class TrainingRunEntityTypeConfiguration : IEntityTypeConfigurat
         });
         builder.Property(r => r.Device).HasMaxLength(10);
         builder.Property(r => r.SnapshotHash).HasMaxLength(64);
+        builder.Property(r => r.CreatedBy).HasMaxLength(256);
         builder.Property(r => r.ModelPath).HasMaxLength(300);
         builder.Property(r => r.ModelSha256).HasMaxLength(64);
         builder.Ignore(r => r.IsActive);

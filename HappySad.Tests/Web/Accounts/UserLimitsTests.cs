@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Http.Json;
+using HappySad.Tests.Support;
+using HappySad.Web.Data;
+using HappySad.Web.Runs;
+
+namespace HappySad.Tests.Web.Accounts;
+
+/// <summary>Per-user limits on what costs the server most: request rates and queued runs.</summary>
+public sealed class UserLimitsTests
+{
+    [Fact]
+    public async Task RunLaunchesBeyondTheUsersRateAreRefusedWith429()
+    {
+        using var app = new HappySadAppFactory(new Dictionary<string, string> { ["UserRateLimits:RunLaunchesPerMinute"] = "2" });
+        using var client = app.CreateClient();
+        // Refused recipes still count: the limit is on requests, before any work.
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync("/api/runs", new { data_set_id = 999 })).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.PostAsJsonAsync("/api/runs", new { data_set_id = 999 })).StatusCode);
+        // Another user has their own allowance.
+        using var other = app.CreateClientAs("Editor");
+        Assert.Equal(HttpStatusCode.BadRequest, (await other.PostAsJsonAsync("/api/runs", new { data_set_id = 999 })).StatusCode);
+    }
+
+    [Fact]
+    public async Task AUserMayQueueOnlySoManyRuns()
+    {
+        using var app = new HappySadAppFactory(new Dictionary<string, string> { ["TrainingOptions:MaxQueuedRunsPerUser"] = "1" });
+        using var client = app.CreateClient();
+        var dataSetId = await app.CreateDataSetFromSharedPhotosAsync(perClass: 12);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = app.Service<RunEvents>().SubscribeAll(new RunObserver(onStatus: m =>
+        {
+            if (m.Status == RunStatus.Running)
+                running.TrySetResult();
+            return Task.CompletedTask;
+        }));
+
+        var training = await LaunchAsync(client, dataSetId);
+        Assert.Equal(HttpStatusCode.Created, training.StatusCode);
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        // The worker holds the first; the second waits in the queue; a third would be one too many.
+        Assert.Equal(HttpStatusCode.Created, (await LaunchAsync(client, dataSetId)).StatusCode);
+        var refused = await LaunchAsync(client, dataSetId);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Contains("MaxQueuedRunsPerUser", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var runs = await app.Service<RunService>().ListAsync();
+        Assert.Equal(2, runs.Count);
+        Assert.All(runs, r => Assert.Equal(HappySadAppFactory.UserName, r.CreatedBy));
+        foreach (var run in runs)
+            await app.Service<RunService>().CancelAsync(run.Id);
+    }
+
+    static Task<HttpResponseMessage> LaunchAsync(HttpClient client, int dataSetId) =>
+        client.PostAsJsonAsync("/api/runs", new { data_set_id = dataSetId, epochs = 1000, batch_size = 2 });
+}
