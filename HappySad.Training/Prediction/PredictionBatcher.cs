@@ -5,10 +5,7 @@ using static TorchSharp.torch;
 namespace HappySad.Training.Prediction;
 
 /// <summary>How long a batch waits for more images, and the most it takes at once.</summary>
-public sealed record BatchWindow(TimeSpan Wait, int MaxBatchSize)
-{
-    public static BatchWindow Default { get; } = new(TimeSpan.FromMilliseconds(3), 16);
-}
+public sealed record BatchWindow(TimeSpan Wait, int MaxBatchSize);
 
 /// <summary>
 /// Dynamic batching for one loaded model: concurrent requests hand their prepared images to one

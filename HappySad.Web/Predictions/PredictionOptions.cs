@@ -17,8 +17,11 @@ public sealed class PredictionOptions
     /// </summary>
     public double BatchWindowMilliseconds { get; set; } = 3;
 
-    /// <summary>The most photos one forward pass labels (and, streaming, the photos one request has in flight).</summary>
-    public int MaxBatchSize { get; set; } = 16;
+    /// <summary>
+    /// The most photos one forward pass labels (and, streaming, the photos one request has in flight).
+    /// Eight, as the trainer's micro-batches: a SeedCnn batch of 16 needs 66 MB activation buffers, past a glibc thread heap.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 8;
 
     public BatchWindow Batching => new(TimeSpan.FromMilliseconds(Math.Max(0, BatchWindowMilliseconds)), Math.Max(1, MaxBatchSize));
 }
