@@ -69,12 +69,15 @@ public sealed class ImageClassifier(nn.Module<Tensor, Tensor> module, ModelCard 
         ArgumentNullException.ThrowIfNull(images);
         var set = ImageSet.FromDecoded(Card.ClassNames, images, [.. images.Select(_ => 0)], [.. images.Select(_ => string.Empty)], Card.Preprocessing.InputSize);
         var result = Inference.Run(Module, set, Device);
-        return [.. Enumerable.Range(0, images.Count).Select(i => ToPrediction(result.Probability(i), threshold) with
-        {
-            Face = images[i].Face,
-            Region = ImageRegion.Of(Preparation, images[i].Face),
-        })];
+        return [.. Enumerable.Range(0, images.Count).Select(i => Verdict(result.Probability(i), threshold, images[i]))];
     }
+
+    /// <summary>The verdict on <paramref name="image"/> whose second class has probability <paramref name="positive"/>.</summary>
+    internal Prediction Verdict(double positive, double threshold, DecodedImage image) => ToPrediction(positive, threshold) with
+    {
+        Face = image.Face,
+        Region = ImageRegion.Of(Preparation, image.Face),
+    };
 
     Prediction ToPrediction(double positive, double threshold)
     {

@@ -149,5 +149,8 @@ internal sealed record BenchReport(
     double PeakWorkingSetMb,
     bool AllocatorTuned);
 
-/// <summary><c>bench --api URL ... --json</c>: the predict endpoint's latency, then its throughput under concurrent clients.</summary>
-internal sealed record ApiBenchReport(double ApiP50Ms, double ApiP95Ms, int SequentialErrors, int Clients, int Seconds, double PredictionsPerSecond, int ConcurrentErrors);
+/// <summary><c>bench --api URL ...</c>: the predict endpoint's latency and throughput at each number of concurrent clients.</summary>
+internal sealed record ApiBenchReport(string Model, int Seconds, IReadOnlyList<ApiBenchLevel> Levels);
+
+/// <summary>One number of clients sending one-photo requests back to back: latencies of the requests that succeeded.</summary>
+internal sealed record ApiBenchLevel(int Clients, int Requests, int Errors, double PredictionsPerSecond, double P50Ms, double P95Ms);

@@ -1,8 +1,12 @@
+using System.Text.Json;
+using System.Threading.Channels;
 using HappySad.Training.Data;
 using HappySad.Training.Persistence;
+using HappySad.Web.Api;
 using HappySad.Web.DataSets;
 using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 
 using HappySad.Web.Accounts;
@@ -22,9 +26,10 @@ public static class ModelApi
         api.MapGet("/", ListModels).WithName(nameof(ListModels)).WithSummary("Models that can predict: succeeded runs (best validation accuracy first), then imported files");
         api.MapGet("/{id}", GetModel).WithName(nameof(GetModel)).WithSummary("One model");
         api.MapPost("/{id}/predict", Predict).WithName(nameof(Predict)).DisableAntiforgery()
-            .WithSummary("Label one or many images (multipart field 'files'). Optional query 'threshold' (default 0.5) for the second class.")
+            .WithSummary("Label one or many images (multipart field 'files'). Optional query 'threshold' (default 0.5) for the second class. "
+                + "With 'Accept: application/x-ndjson' the answer streams: one JSON line per image as it finishes.")
             .RequireAuthorization(AppPolicies.View).RequireRateLimiting(UserRateLimits.Predictions)
-            .Produces<PredictResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<PredictResponse>().Produces<ImageVerdict>(StatusCodes.Status200OK, NdJson).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
     }
 
@@ -46,8 +51,9 @@ public static class ModelApi
     /// <summary>
     /// Streams the multipart body image by image. Every image gets a verdict; when none could be
     /// labelled the answer is a problem (413 if the first was too large, else 400) listing each reason.
+    /// A client that accepts <c>application/x-ndjson</c> gets the verdicts streamed instead (<see cref="StreamVerdictsAsync"/>).
     /// </summary>
-    static async Task<Results<Ok<PredictResponse>, ProblemHttpResult>> Predict(
+    static async Task<Results<Ok<PredictResponse>, PushStreamHttpResult, ProblemHttpResult>> Predict(
         string id, double? threshold, HttpContext http, ModelCatalog catalog, PredictionService predictions,
         IOptions<UploadLimits> limits, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
     {
@@ -66,8 +72,15 @@ public static class ModelApi
             return Problem("threshold must be between 0 and 1", StatusCodes.Status400BadRequest);
         var maxFiles = options.Value.MaxFilesPerRequest;
         var maxRequest = Math.Min(limits.Value.MaxRequestBytes, limits.Value.MaxImageBytes * maxFiles);
+        if (WantsStream(http.Request))
+            maxRequest = limits.Value.MaxRequestBytes;
         if (MultipartFiles.Open(http, maxRequest) is not { } reader)
             return Problem("send the images as multipart/form-data in a field named 'files'", StatusCodes.Status400BadRequest);
+        if (WantsStream(http.Request))
+        {
+            var inFlight = options.Value.MaxBatchSize;
+            return TypedResults.Stream(output => StreamVerdictsAsync(output, reader, model, predictions, threshold ?? 0.5, limits.Value, inFlight, cancellationToken), NdJson);
+        }
 
         var verdicts = new List<ImageVerdict>();
         try
@@ -107,6 +120,90 @@ public static class ModelApi
         }
         return TypedResults.Ok(new PredictResponse(model.Id, model.ClassNames, verdicts));
     }
+
+    /// <summary>
+    /// Reads the parts one after another and labels up to <paramref name="inFlight"/> at once (so they
+    /// share the model's batches), writing each verdict as one JSON line, flushed, the moment it is
+    /// ready. A bad image is its own line with its <c>error</c>; a request-wide failure after the
+    /// answer began (too many parts, too many bytes, a malformed body) is a last line with
+    /// <c>error</c> and <c>status</c> and no <c>name</c>.
+    /// </summary>
+    static async Task StreamVerdictsAsync(Stream output, MultipartReader reader, ModelInfo model, PredictionService predictions, double threshold, UploadLimits limits, int inFlight, CancellationToken cancellationToken)
+    {
+        var finished = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+        var writing = WriteLinesAsync(output, finished.Reader, cancellationToken);
+        using var slots = new SemaphoreSlim(Math.Max(1, inFlight));
+        var labelling = new List<Task>();
+        try
+        {
+            var index = 0;
+            await foreach (var (fileName, body) in reader.ReadAsync(limits.MaxPartsPerRequest, cancellationToken))
+            {
+                await slots.WaitAsync(cancellationToken);
+                var upload = await predictions.ReadAsync(Path.GetFileName(fileName), index++, body, cancellationToken);
+                labelling.Add(LabelAsync(upload));
+            }
+            if (index == 0)
+                finished.Writer.TryWrite(new StreamProblem("no image was sent: put one or more in a multipart field named 'files'", StatusCodes.Status400BadRequest));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await Task.WhenAll(labelling);
+            finished.Writer.TryWrite(new StreamProblem($"the request is over the {ImageDecoder.FormatBytes(limits.MaxRequestBytes)} limit", StatusCodes.Status413PayloadTooLarge));
+        }
+        catch (InvalidDataException e)
+        {
+            await Task.WhenAll(labelling);
+            finished.Writer.TryWrite(new StreamProblem($"the multipart body is malformed ({e.Message})", StatusCodes.Status400BadRequest));
+        }
+        catch (TooManyPartsException e)
+        {
+            await Task.WhenAll(labelling);
+            finished.Writer.TryWrite(new StreamProblem(e.Message, StatusCodes.Status413PayloadTooLarge));
+        }
+        finally
+        {
+            await Task.WhenAll(labelling);
+            finished.Writer.TryComplete();
+            await writing;
+        }
+
+        async Task LabelAsync(UploadedImage upload)
+        {
+            try
+            {
+                finished.Writer.TryWrite(await predictions.PredictAsync(model, upload, threshold, cancellationToken));
+            }
+            catch (ModelFormatException e)
+            {
+                finished.Writer.TryWrite(new ImageVerdict(upload.Name, null, null, null, 0, $"model '{model.Id}' cannot be loaded: {e.Message}", null) { Index = upload.Index });
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+    }
+
+    static async Task WriteLinesAsync(Stream output, ChannelReader<object> lines, CancellationToken cancellationToken)
+    {
+        await foreach (var line in lines.ReadAllAsync(cancellationToken))
+        {
+            await JsonSerializer.SerializeAsync(output, line, line.GetType(), WireJson.Options, cancellationToken);
+            await output.WriteAsync(LineEnd, cancellationToken);
+            await output.FlushAsync(cancellationToken);
+        }
+    }
+
+    static bool WantsStream(HttpRequest request) =>
+        request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(NdJson, StringComparison.OrdinalIgnoreCase));
+
+    const string NdJson = "application/x-ndjson";
+
+    static readonly ReadOnlyMemory<byte> LineEnd = "\n"u8.ToArray();
+
+    /// <summary>The last line of a streamed answer when the request as a whole failed after the answer began.</summary>
+    sealed record StreamProblem(string Error, int Status);
 
     static ProblemHttpResult Problem(string detail, int status, IReadOnlyList<ImageVerdict>? files = null) =>
         TypedResults.Problem(detail, statusCode: status, extensions: files is null ? null : new Dictionary<string, object?> { ["files"] = files });

@@ -7,8 +7,9 @@ namespace HappySad.Web.Predictions;
 
 /// <summary>
 /// Loaded models, bounded and least recently used first out, so a request does not reload weights.
-/// Inference on one model is serialised by its lease lock (libtorch already spreads one forward
-/// pass over the cores); a model evicted while in use is disposed when its last lease ends.
+/// Each loaded model has its own <see cref="PredictionBatcher"/>, whose one loop runs its forward
+/// passes (libtorch already spreads one pass over the cores); a model evicted while in use is
+/// disposed when its last lease ends.
 /// </summary>
 public sealed class ModelCache(IOptions<PredictionOptions> options, ILogger<ModelCache> logger) : IDisposable
 {
@@ -29,21 +30,28 @@ public sealed class ModelCache(IOptions<PredictionOptions> options, ILogger<Mode
     }
 
     /// <summary>
-    /// Runs <paramref name="use"/> with the loaded model of <paramref name="file"/>, loading it on first
-    /// use. A changed file (same path, new write time) is loaded again.
+    /// The loaded model of <paramref name="file"/>, loaded on first use, kept loaded until the lease is
+    /// disposed. A changed file (same path, new write time) is loaded again.
     /// </summary>
-    public T Use<T>(string file, Func<ImageClassifier, T> use)
+    public ModelLease Rent(string file) => new(this, Acquire(file));
+
+    /// <summary>A loaded model in use: neither it nor its batcher is disposed before the lease is.</summary>
+    public sealed class ModelLease : IDisposable
     {
-        ArgumentNullException.ThrowIfNull(use);
-        var entry = Acquire(file);
-        try
+        readonly ModelCache _cache;
+        readonly Entry _entry;
+        int _released;
+
+        internal ModelLease(ModelCache cache, Entry entry) => (_cache, _entry) = (cache, entry);
+
+        public ImageClassifier Classifier => _entry.Classifier;
+
+        public PredictionBatcher Batcher => _entry.Batcher;
+
+        public void Dispose()
         {
-            lock (entry.InferenceLock)
-                return use(entry.Classifier);
-        }
-        finally
-        {
-            Release(entry);
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                _cache.Release(_entry);
         }
     }
 
@@ -64,13 +72,13 @@ public sealed class ModelCache(IOptions<PredictionOptions> options, ILogger<Mode
         }
 
         // Loading takes a moment: do it outside the lock, then keep whichever copy got in first.
-        var loaded = new Entry(file, stamp, ModelStore.Load(file, TorchDevices.Resolve(DevicePreference.Auto)));
+        var loaded = new Entry(file, stamp, ModelStore.Load(file, TorchDevices.Resolve(DevicePreference.Auto)), options.Value.Batching);
         lock (_gate)
         {
             Loads++;
             if (_byFile.TryGetValue(file, out var raced) && raced.Value.Stamp == stamp)
             {
-                loaded.Classifier.Dispose();
+                loaded.Dispose();
                 raced.Value.Leases++;
                 return raced.Value;
             }
@@ -88,7 +96,7 @@ public sealed class ModelCache(IOptions<PredictionOptions> options, ILogger<Mode
         lock (_gate)
         {
             if (--entry.Leases == 0 && entry.Evicted)
-                entry.Classifier.Dispose();
+                entry.Dispose();
         }
     }
 
@@ -99,7 +107,7 @@ public sealed class ModelCache(IOptions<PredictionOptions> options, ILogger<Mode
         _byFile.Remove(node.Value.File);
         node.Value.Evicted = true;
         if (node.Value.Leases == 0)
-            node.Value.Classifier.Dispose();
+            node.Value.Dispose();
     }
 
     public void Dispose()
@@ -107,19 +115,26 @@ public sealed class ModelCache(IOptions<PredictionOptions> options, ILogger<Mode
         lock (_gate)
         {
             foreach (var entry in _recent)
-                entry.Classifier.Dispose();
+                entry.Dispose();
             _recent.Clear();
             _byFile.Clear();
         }
     }
 
-    sealed class Entry(string file, DateTime stamp, ImageClassifier classifier)
+    internal sealed class Entry(string file, DateTime stamp, ImageClassifier classifier, BatchWindow window) : IDisposable
     {
         public string File { get; } = file;
         public DateTime Stamp { get; } = stamp;
         public ImageClassifier Classifier { get; } = classifier;
-        public Lock InferenceLock { get; } = new();
+        public PredictionBatcher Batcher { get; } = new(classifier, window);
         public int Leases { get; set; }
         public bool Evicted { get; set; }
+
+        /// <summary>The batcher first: it finishes the images it holds with the model still alive.</summary>
+        public void Dispose()
+        {
+            Batcher.Dispose();
+            Classifier.Dispose();
+        }
     }
 }

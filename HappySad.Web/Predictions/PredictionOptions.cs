@@ -1,3 +1,5 @@
+using HappySad.Training.Prediction;
+
 namespace HappySad.Web.Predictions;
 
 /// <summary>Prediction limits and caching. Bound from the <c>PredictionOptions</c> configuration section.</summary>
@@ -8,4 +10,18 @@ public sealed class PredictionOptions
 
     /// <summary>Images one predict request may carry.</summary>
     public int MaxFilesPerRequest { get; set; } = 200;
+
+    /// <summary>
+    /// How long a model's batch waits for concurrent requests still preparing their photos before
+    /// its forward pass runs. A lone request never waits.
+    /// </summary>
+    public double BatchWindowMilliseconds { get; set; } = 3;
+
+    /// <summary>
+    /// The most photos one forward pass labels (and, streaming, the photos one request has in flight).
+    /// Eight, as the trainer's micro-batches: a SeedCnn batch of 16 needs 66 MB activation buffers, past a glibc thread heap.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 8;
+
+    public BatchWindow Batching => new(TimeSpan.FromMilliseconds(Math.Max(0, BatchWindowMilliseconds)), Math.Max(1, MaxBatchSize));
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using HappySad.Training.Data;
 using HappySad.Training.Faces;
@@ -33,74 +34,107 @@ public sealed record ImageVerdict(
     public int? Width { get; init; }
 
     public int? Height { get; init; }
+
+    /// <summary>The photo's position in its request, from 0: a streamed answer comes in the order photos finish, not the order they were sent.</summary>
+    public int Index { get; init; }
 }
 
-/// <summary>Decodes uploaded photos with the upload limits and labels them with a cached model.</summary>
+/// <summary>An uploaded photo read into memory (within the size limit), or the verdict that refused it.</summary>
+public sealed record UploadedImage(string Name, int Index, byte[]? Bytes, ImageVerdict? Refused, long StartedAt);
+
+/// <summary>
+/// Decodes uploaded photos with the upload limits and labels them with a cached model. Each request
+/// prepares its photo on its own thread; the forward pass is the model's <see cref="PredictionBatcher"/>'s,
+/// shared with whatever other requests arrive within its window.
+/// </summary>
 public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IOptions<UploadLimits> limits)
 {
     /// <summary>Labels one image. A bad image gets a verdict with its reason, never an exception.</summary>
-    public async Task<ImageVerdict> PredictAsync(ModelInfo model, string name, Stream content, double threshold = 0.5, CancellationToken cancellationToken = default)
+    public async Task<ImageVerdict> PredictAsync(ModelInfo model, string name, Stream content, double threshold = 0.5, CancellationToken cancellationToken = default) =>
+        await PredictAsync(model, await ReadAsync(name, 0, content, cancellationToken), threshold, cancellationToken);
+
+    /// <summary>
+    /// Reads one uploaded photo, refusing it (as a verdict) past the image size limit without holding
+    /// it in memory. Reading is separate from labelling so a multipart body can move on to its next
+    /// part while this one is labelled.
+    /// </summary>
+    public async Task<UploadedImage> ReadAsync(string name, int index, Stream content, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(content);
-        var clock = Stopwatch.StartNew();
-        byte[] bytes;
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            bytes = await ReadLimitedAsync(content, limits.Value.MaxImageBytes, cancellationToken);
+            return new UploadedImage(name, index, await ReadLimitedAsync(content, limits.Value.MaxImageBytes, cancellationToken), null, started);
         }
         catch (ImageRejectedException e)
         {
-            return Refused(name, e, clock);
+            return new UploadedImage(name, index, null, Refused(name, e, started) with { Index = index }, started);
         }
+    }
+
+    /// <summary>Labels a photo <see cref="ReadAsync"/> read. A bad image gets a verdict with its reason, never an exception.</summary>
+    public async Task<ImageVerdict> PredictAsync(ModelInfo model, UploadedImage upload, double threshold = 0.5, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(upload);
+        if (upload.Refused is { } refused)
+            return refused;
+        var (name, bytes, started) = (upload.Name, upload.Bytes!, upload.StartedAt);
         var file = catalog.FileOf(model);
-        return await Task.Run(async () =>
+        var verdict = await Task.Run(async () =>
         {
+            using var lease = cache.Rent(file);
             try
             {
-                // Decoding (and face detection) runs outside the model's lock, so other requests'
-                // preparation overlaps this one's forward pass.
-                var preparation = cache.Use(file, classifier => classifier.Preparation);
+                var preparation = lease.Classifier.Preparation;
                 // The detector's weights may still have to be downloaded: awaited here, so the
                 // detector finds them on disk and no thread waits on the network.
                 if (preparation.DetectsFaces)
                     await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
-                var image = preparation.Prepare(bytes, limits.Value.ForImages());
-                var prediction = cache.Use(file, classifier => classifier.Predict(image, threshold));
-                return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, clock.Elapsed.TotalMilliseconds, null, null)
+                DecodedImage? image = null;
+                var prediction = await lease.Batcher.PredictAsync(() => image = preparation.Prepare(bytes, limits.Value.ForImages()), threshold);
+                return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, Stopwatch.GetElapsedTime(started).TotalMilliseconds, null, null)
                 {
                     Face = prediction.Face,
                     Region = prediction.Region,
                     LowConfidence = prediction.LowConfidence,
-                    Width = image.SourceWidth,
+                    Width = image!.SourceWidth,
                     Height = image.SourceHeight,
                 };
             }
             catch (ImageRejectedException e)
             {
-                return Refused(name, e, clock);
+                return Refused(name, e, started);
             }
             catch (PretrainedUnavailableException e)
             {
-                return new ImageVerdict(name, null, null, null, clock.Elapsed.TotalMilliseconds, e.Message, null);
+                return new ImageVerdict(name, null, null, null, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.Message, null);
             }
         }, cancellationToken);
+        return verdict with { Index = upload.Index };
     }
 
-    static ImageVerdict Refused(string name, ImageRejectedException e, Stopwatch clock) =>
-        new(name, null, null, null, clock.Elapsed.TotalMilliseconds, e.Message, e.Kind);
+    static ImageVerdict Refused(string name, ImageRejectedException e, long started) =>
+        new(name, null, null, null, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.Message, e.Kind);
 
     /// <summary>Reads at most <paramref name="max"/> bytes: a bigger upload is refused without being held in memory.</summary>
     static async Task<byte[]> ReadLimitedAsync(Stream content, long max, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await content.ReadAsync(chunk, cancellationToken)) > 0)
+        var chunk = ArrayPool<byte>.Shared.Rent(81920);
+        try
         {
-            if (buffer.Length + read > max)
-                throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is over the {ImageDecoder.FormatBytes(max)} limit");
-            buffer.Write(chunk, 0, read);
+            int read;
+            while ((read = await content.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > max)
+                    throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is over the {ImageDecoder.FormatBytes(max)} limit");
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
         return buffer.ToArray();
     }

@@ -183,6 +183,26 @@ public class CliTests
     }
 
     [Fact]
+    public async Task BenchAgainstAnApiMeasuresOneAndEightClientsInOneJsonDocument()
+    {
+        using var data = SharedPhotos.Subset(perClass: 1);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var api = builder.Build();
+        var requests = 0;
+        api.MapPost("/api/models/m/predict", () => { Interlocked.Increment(ref requests); return Results.Ok(); });
+        await api.StartAsync();
+
+        var (code, output, _) = await Run("bench", "--api", api.Urls.Single() + "/", "--model", "m", "--data", data.Path, "--seconds", "1");
+
+        Assert.Equal(0, code);
+        var levels = JsonDocument.Parse(output).RootElement.GetProperty("levels").EnumerateArray().ToList();
+        Assert.Equal([1, 8], levels.Select(l => l.GetProperty("clients").GetInt32()));
+        Assert.All(levels, l => Assert.True(l.GetProperty("requests").GetInt32() > 0 && l.GetProperty("p50_ms").GetDouble() <= l.GetProperty("p95_ms").GetDouble()));
+        Assert.Equal(20 + levels.Sum(l => l.GetProperty("requests").GetInt32()), requests);
+    }
+
+    [Fact]
     public async Task BenchAgainstAnApiThatRefusesNamesTheRequestThatFailed()
     {
         using var data = SharedPhotos.Subset(perClass: 1);

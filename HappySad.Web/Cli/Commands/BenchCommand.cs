@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using HappySad.Training.Data;
 using HappySad.Training.Faces;
 using HappySad.Training.Models;
@@ -29,8 +28,19 @@ internal static class BenchCommand
         var api = new Option<string?>("--api") { Description = "Measure the predict API of a running app at this address instead.", HelpName = "URL" };
         var model = new Option<string?>("--model") { Description = "With --api: the model id to predict with (from GET /api/models).", HelpName = "ID" };
         var token = new Option<string?>("--token") { Description = "With --api: an API token (from the app's /account page) of a user who may predict.", HelpName = "TOKEN" };
-        var clients = CliOptions.Int("--clients", "With --api: concurrent clients for the throughput test.", 8, min: 1);
-        var seconds = CliOptions.Int("--seconds", "With --api: how long the throughput test runs.", 20, min: 1);
+        var clients = new Option<int[]>("--clients")
+        {
+            Description = "With --api: the numbers of concurrent clients to measure, one after another.",
+            HelpName = "N",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [1, 8],
+        };
+        clients.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int[]>() is { } levels && levels.Any(n => n < 1))
+                result.AddError("--clients must be at least 1");
+        });
+        var seconds = CliOptions.Int("--seconds", "With --api: how long each number of clients runs.", 15, min: 1);
         var workers = CliOptions.Int("--workers", "Measure how fast N worker processes drain a queue of short runs instead (needs --postgres: an empty database).", 0, min: 0);
         var postgres = new Option<string?>("--postgres") { Description = "With --workers: the PostgreSQL connection string of an empty database.", HelpName = "CONNECTION" };
         var runs = CliOptions.Int("--runs", "With --workers: how many runs to queue.", 6, min: 1);
@@ -48,7 +58,7 @@ internal static class BenchCommand
                 return RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(epochs));
             var id = parse.GetValue(model) ?? throw new UsageException("'bench --api' needs --model (a model id from GET /api/models)");
             var bearer = parse.GetValue(token) ?? throw new UsageException("'bench --api' needs --token (an API token from the app's /account page)");
-            return ApiAsync(run, address, id, bearer, parse.GetRequiredValue(data), parse.GetValue(clients), parse.GetValue(seconds), parse.GetValue(json));
+            return ApiAsync(run, address, id, bearer, parse.GetRequiredValue(data), parse.GetValue(clients) ?? [1, 8], parse.GetValue(seconds));
         });
         return command;
     }
@@ -170,15 +180,16 @@ internal static class BenchCommand
     }
 
     /// <summary>
-    /// <c>bench --api URL --model ID --token TOKEN --data DIR [--clients 8] [--seconds 20]</c>: end-to-end latency of
-    /// <c>POST /api/models/{id}/predict</c> with one 1-megapixel JPEG over loopback against a running
-    /// app (200 sequential requests after 20 warm-up ones), then throughput with concurrent clients.
+    /// <c>bench --api URL --model ID --token TOKEN --data DIR [--clients 1 8] [--seconds 15]</c>: <c>POST
+    /// /api/models/{id}/predict</c> with one 1-megapixel JPEG a request over loopback against a running
+    /// app. After 20 warm-up requests, each number of clients sends requests back to back for the
+    /// given time; every request's latency counts, so p50/p95 at 8 clients include the queueing.
     /// </summary>
-    static async Task<int> ApiAsync(CliContext cli, string api, string model, string token, string data, int clients, int seconds, bool json)
+    static async Task<int> ApiAsync(CliContext cli, string api, string model, string token, string data, int[] clients, int seconds)
     {
         var source = ImageFolder.Open(data).Files[0].Path;
         var jpeg = MakeJpeg(source, 1155, 866);
-        using var http = new HttpClient { BaseAddress = new Uri(api), Timeout = TimeSpan.FromSeconds(60) };
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(api), Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         var url = $"api/models/{Uri.EscapeDataString(model)}/predict";
 
@@ -188,8 +199,15 @@ internal static class BenchCommand
             var part = new ByteArrayContent(jpeg);
             part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/jpeg");
             form.Add(part, "files", "bench.jpg");
-            using var response = await http.PostAsync(url, form, cli.CancellationToken);
-            return response.IsSuccessStatusCode;
+            try
+            {
+                using var response = await http.PostAsync(url, form, cli.CancellationToken);
+                return response.IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
         }
 
         for (var i = 0; i < 20; i++)
@@ -197,45 +215,40 @@ internal static class BenchCommand
             if (!await PostAsync())
                 throw new ApiRequestException($"POST {api}{url} failed; is the app running and is '{model}' a model id from GET /api/models?");
         }
-        var samples = new double[200];
-        var errors = 0;
-        for (var i = 0; i < samples.Length; i++)
+
+        var levels = new List<ApiBenchLevel>();
+        foreach (var level in clients)
         {
+            var latencies = new List<double>();
+            var errors = 0;
             var clock = Stopwatch.StartNew();
-            errors += await PostAsync() ? 0 : 1;
-            samples[i] = clock.Elapsed.TotalMilliseconds;
-        }
-        Array.Sort(samples);
-
-        var deadline = Stopwatch.StartNew();
-        var completed = 0;
-        var failed = 0;
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
-        {
-            while (deadline.Elapsed.TotalSeconds < seconds)
+            await Task.WhenAll(Enumerable.Range(0, level).Select(async _ =>
             {
-                try
+                while (clock.Elapsed.TotalSeconds < seconds)
                 {
-                    if (await PostAsync())
-                        Interlocked.Increment(ref completed);
-                    else
-                        Interlocked.Increment(ref failed);
+                    var started = Stopwatch.GetTimestamp();
+                    var ok = await PostAsync();
+                    var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    lock (latencies)
+                    {
+                        if (ok)
+                            latencies.Add(milliseconds);
+                        else
+                            errors++;
+                    }
                 }
-                catch (HttpRequestException)
-                {
-                    Interlocked.Increment(ref failed);
-                }
-            }
-        }));
-        var throughput = completed / deadline.Elapsed.TotalSeconds;
-
-        if (json)
-        {
-            await cli.WriteJsonAsync(new ApiBenchReport(samples[100], samples[190], errors, clients, seconds, throughput, failed));
-            return 0;
+            }));
+            var elapsed = clock.Elapsed.TotalSeconds;
+            latencies.Sort();
+            levels.Add(new ApiBenchLevel(
+                level,
+                latencies.Count,
+                errors,
+                Math.Round(latencies.Count / elapsed, 1),
+                latencies.Count == 0 ? 0 : Math.Round(latencies[latencies.Count / 2], 2),
+                latencies.Count == 0 ? 0 : Math.Round(latencies[(int)(latencies.Count * 0.95)], 2)));
         }
-        cli.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"API predict, 1 MP JPEG over loopback: p50 {samples[100]:0.00} ms, p95 {samples[190]:0.00} ms ({errors} errors in 200)"));
-        cli.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clients} concurrent clients for {seconds} s: {throughput:0.0} predictions/s, {failed} errors"));
+        await cli.WriteJsonAsync(new ApiBenchReport(model, seconds, levels));
         return 0;
     }
 }

@@ -1,0 +1,101 @@
+using HappySad.Tests.Support;
+using HappySad.Training.Data;
+using HappySad.Training.Models;
+using HappySad.Training.Persistence;
+using HappySad.Training.Prediction;
+using static TorchSharp.torch;
+
+namespace HappySad.Tests.Training.Prediction;
+
+/// <summary>
+/// Dynamic batching gives every image the verdict it gets alone. Not bitwise: libtorch picks its
+/// convolution and matrix kernels by batch size, so float32 sums round differently; measured
+/// differences are under 1e-7 (seed-cnn and compact-cnn), so 1e-6 is the bar.
+/// </summary>
+public sealed class PredictionBatcherTests
+{
+    const double Tolerance = 1e-6;
+
+    static void AssertSameVerdicts(IReadOnlyList<double> alone, IReadOnlyList<double> batched)
+    {
+        Assert.Equal(alone.Count, batched.Count);
+        var worst = alone.Zip(batched, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst < Tolerance, $"a batched probability differs from its lone one by {worst:E2}");
+    }
+
+    static IReadOnlyList<string> Photos(int count) =>
+        [.. new[] { "happy", "sad" }.SelectMany(c => Directory.EnumerateFiles(Path.Combine(SharedPhotos.Root, c)).Order(StringComparer.Ordinal).Take(count / 2))];
+
+    static ImageClassifier Classifier(string architecture, int inputSize, CropMode crop = CropMode.None) => new(
+        ModelArchitectures.Create(architecture, seed: 3),
+        new ModelCard { Architecture = architecture, ClassNames = ["happy", "sad"], Preprocessing = new Preprocessing { InputSize = inputSize, Crop = crop } },
+        CPU);
+
+    /// <summary>
+    /// Submits every image from its own thread, each held in its preparing step until all have
+    /// announced themselves, so the batcher gathers them into one forward pass.
+    /// </summary>
+    static async Task<IReadOnlyList<double>> BatchedAsync(ImageClassifier classifier, List<DecodedImage> images)
+    {
+        using var batcher = new PredictionBatcher(classifier, new BatchWindow(TimeSpan.FromSeconds(30), images.Count));
+        using var together = new Barrier(images.Count);
+        var verdicts = await Task.WhenAll(images.Select(image => Task.Factory.StartNew(
+            () => batcher.PredictAsync(() => { together.SignalAndWait(); return image; }),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()));
+        Assert.Equal((1L, images.Count), (batcher.Batches, batcher.LargestBatch));
+        return [.. verdicts.Select(v => v.ClassProbabilities["sad"])];
+    }
+
+    static IReadOnlyList<double> OneAtATime(ImageClassifier classifier, List<DecodedImage> images) =>
+        [.. images.Select(image => classifier.Predict(image).ClassProbabilities["sad"])];
+
+    [Theory]
+    [InlineData(SeedCnn.ArchitectureName, 256)]
+    [InlineData(CompactCnn.ArchitectureName, 128)] // batch norm, in eval mode
+    public async Task ABatchOfPhotosGetsExactlyTheProbabilitiesEachGetsAlone(string architecture, int inputSize)
+    {
+        using var classifier = Classifier(architecture, inputSize);
+        var images = Photos(12).Select(p => ImageDecoder.Decode(File.ReadAllBytes(p), inputSize)).ToList();
+
+        var alone = OneAtATime(classifier, images);
+        var batched = await BatchedAsync(classifier, images);
+
+        AssertSameVerdicts(alone, batched);
+        Assert.True(alone.Distinct().Count() > 1, "different photos should get different probabilities");
+    }
+
+    [Fact]
+    public async Task AFaceModelRoutesEachPhotoOfABatchByItsOwnViews()
+    {
+        const int size = FaceVerdictClassifier.InputSize;
+        using var classifier = Classifier(FaceVerdictClassifier.ArchitectureName, size, CropMode.FaceAndWhole);
+        // Two stacked views, face above whole photo; half of them with the face view black (no face found).
+        var images = Photos(8).Select((p, i) =>
+        {
+            var view = ImageDecoder.Decode(File.ReadAllBytes(p), size).Rgb;
+            var rgb = new byte[view.Length * 2];
+            if (i % 2 == 0)
+                view.CopyTo(rgb, 0);
+            view.CopyTo(rgb, view.Length);
+            return new DecodedImage(rgb, size, ImageFormat.Jpeg, size, size) { Views = 2 };
+        }).ToList();
+
+        var alone = OneAtATime(classifier, images);
+        var batched = await BatchedAsync(classifier, images);
+
+        AssertSameVerdicts(alone, batched);
+    }
+
+    [Fact]
+    public async Task ALoneRequestDoesNotWaitForTheWindow()
+    {
+        using var classifier = Classifier(SeedCnn.ArchitectureName, 256);
+        using var batcher = new PredictionBatcher(classifier, new BatchWindow(TimeSpan.FromSeconds(30), 16));
+        var image = ImageDecoder.Decode(File.ReadAllBytes(Photos(2)[0]), 256);
+
+        var verdict = await batcher.PredictAsync(() => image).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(classifier.Predict(image).ClassProbabilities, verdict.ClassProbabilities);
+        Assert.Equal(1, batcher.LargestBatch);
+    }
+}
