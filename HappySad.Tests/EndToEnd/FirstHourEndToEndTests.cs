@@ -191,6 +191,8 @@ public sealed class FirstHourEndToEndTests(FirstHourEndToEndTests.Fixture app) :
             ViewportSize = new ViewportSize { Width = width, Height = height },
             ColorScheme = dark ? ColorScheme.Dark : ColorScheme.Light,
         });
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        await app.App.SignInAsync(page);
+        return page;
     }
 }

@@ -176,7 +176,13 @@ public sealed class PredictEndToEndTests
     static void SaveUntrained(AppProcess app, string architecture, string file)
     {
         using var model = ModelArchitectures.Create(architecture, seed: 3);
-        ModelStore.Save(Path.Combine(app.DataDirectory, "models", file), model, new ModelCard { Architecture = architecture, ClassNames = ["happy", "sad"] });
+        ModelStore.Save(Path.Combine(app.DataDirectory, "models", file), model, new ModelCard
+        {
+            Architecture = architecture,
+            ClassNames = ["happy", "sad"],
+            // The card says what the network takes: a model file is checked against it before use.
+            Preprocessing = new Preprocessing { InputSize = ModelArchitectures.Describe(architecture).InputSize },
+        });
     }
 
     static Task<IPage> OpenAsync(Browser browser, AppProcess app) =>

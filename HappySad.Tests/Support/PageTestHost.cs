@@ -1,4 +1,6 @@
 using Bunit;
+using Bunit.TestDoubles;
+using HappySad.Web.Accounts;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using MudBlazor.Services;
@@ -19,6 +21,10 @@ internal sealed class PageTestHost : IAsyncDisposable
             Bunit.Services.AddSingleton(service, App.Services.GetRequiredService(service));
         Bunit.Services.AddSingleton(TimeProvider.System);
         Bunit.JSInterop.Mode = JSRuntimeMode.Loose;
+        // Signed in as an Editor unless a test says otherwise (Authorization.SetPolicies).
+        Authorization = Bunit.AddAuthorization();
+        Authorization.SetAuthorized("page-test-editor");
+        Authorization.SetPolicies(AppPolicies.View, AppPolicies.Edit);
         // MudBlazor's popovers and dialogs need their providers somewhere on the page.
         Bunit.Render<MudPopoverProvider>();
     }
@@ -26,6 +32,9 @@ internal sealed class PageTestHost : IAsyncDisposable
     public HappySadAppFactory App { get; } = new();
 
     public BunitContext Bunit { get; } = new();
+
+    /// <summary>Who the rendered pages think is signed in, and which of the app's policies they meet.</summary>
+    public BunitAuthorizationContext Authorization { get; }
 
     public async ValueTask DisposeAsync()
     {

@@ -107,6 +107,13 @@ public static class WebExtensions
         // status 404. It wraps the API branch below, which answers first with problem details, so only
         // empty answers outside /api are replaced.
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // Scripts, hubs and circuits get their bare status (a 401 stays a 401), never a page.
+        app.Use((http, next) =>
+        {
+            if (RequestGuards.IsMachineRequest(http.Request) && http.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
+                pages.Enabled = false;
+            return next(http);
+        });
         // API clients get RFC 7807 problem details for any failure, never an HTML page or a stack trace.
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api =>
         {

@@ -34,7 +34,7 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         RunStatus? status = null; // stays null when the run is handed back to the queue
         try
         {
-            status = await TrainAndRecordAsync(runId, folder, [epochs, new ResumeLog(logger, recorder, runId, start.Number), .. callbacks], epochs, attempt, cancel, stopping, linked.Token);
+            status = await TrainAndRecordAsync(runId, start.Number, folder, [epochs, new ResumeLog(logger, recorder, runId, start.Number), .. callbacks], epochs, attempt, cancel, stopping, linked.Token);
             return status.Value;
         }
         finally
@@ -42,23 +42,23 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
             // The checkpoint outlives only what can be taken up again: a dashboard run stopped or handed back.
             if (status is { } ended && (ended != RunStatus.Interrupted || folder is not null))
                 DeleteCheckpoint(runId);
-            await recorder.EndAttemptAsync(runId, start.Number, status is { } outcome
-                ? outcome.ToString().ToLowerInvariant()
-                : $"handed back when {attempt.Worker} stopped, {epochs.Where}");
+            // Every other ending closed the attempt as it recorded the run's status.
+            if (status is null)
+                await recorder.EndAttemptAsync(runId, start.Number, $"handed back when {attempt.Worker} stopped, {epochs.Where}");
         }
     }
 
-    async Task<RunStatus> TrainAndRecordAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, EpochRecorder epochs, RunAttemptOptions attempt, CancellationToken cancel, CancellationToken stopping, CancellationToken either)
+    async Task<RunStatus> TrainAndRecordAsync(int runId, int number, string? folder, IReadOnlyList<ITrainingCallback> callbacks, EpochRecorder epochs, RunAttemptOptions attempt, CancellationToken cancel, CancellationToken stopping, CancellationToken either)
     {
         try
         {
-            await TrainAsync(runId, folder, callbacks, either);
+            await TrainAsync(runId, number, folder, callbacks, either);
             logger.LogInformation("Run {RunId} succeeded", runId);
             return RunStatus.Succeeded;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            await recorder.FinishAsync(runId, RunStatus.Cancelled, RunErrors.Cancelled(epochs.Where));
+            await recorder.FinishAsync(runId, RunStatus.Cancelled, RunErrors.Cancelled(epochs.Where), number);
             logger.LogInformation("Run {RunId} cancelled {Where}", runId, epochs.Where);
             return RunStatus.Cancelled;
         }
@@ -70,7 +70,7 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await recorder.FinishAsync(runId, RunStatus.Interrupted, RunErrors.Interrupted(epochs.Where, resumes: folder is null));
+            await recorder.FinishAsync(runId, RunStatus.Interrupted, RunErrors.Interrupted(epochs.Where, resumes: folder is null), number);
             logger.LogWarning("Run {RunId} interrupted by shutdown {Where}", runId, epochs.Where);
             return RunStatus.Interrupted;
         }
@@ -79,7 +79,7 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
 #pragma warning restore CA1031
         {
             logger.LogError(e, "Run {RunId} failed {Where}", runId, epochs.Where);
-            await recorder.FinishAsync(runId, RunStatus.Failed, RunErrors.Describe(e));
+            await recorder.FinishAsync(runId, RunStatus.Failed, RunErrors.Describe(e), number);
             return RunStatus.Failed;
         }
     }
@@ -96,7 +96,7 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         }
     }
 
-    async Task TrainAsync(int runId, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancellationToken)
+    async Task TrainAsync(int runId, int attempt, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancellationToken)
     {
         var snapshot = await snapshots.TakeAsync(runId, folder, cancellationToken);
         var load = await RunSnapshot.DecodeAsync(snapshot, cancellationToken);
@@ -113,7 +113,7 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         using var classifier = outcome.Classifier;
         var modelFile = paths.RunModel(runId);
         ModelStore.Save(modelFile, classifier.Module, classifier.Card);
-        await recorder.RecordSuccessAsync(runId, outcome, modelFile, images, rows);
+        await recorder.RecordSuccessAsync(runId, outcome, modelFile, images, rows, attempt);
     }
 }
 

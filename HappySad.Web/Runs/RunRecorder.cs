@@ -167,7 +167,7 @@ public sealed class RunRecorder(
     }
 
     /// <summary>Records a finished run: its model file, test metrics, each test image's verdict, and the test images it got wrong.</summary>
-    public async Task RecordSuccessAsync(int runId, TrainingOutcome outcome, string modelFile, ImageSet images, List<RunImage> rows)
+    public async Task RecordSuccessAsync(int runId, TrainingOutcome outcome, string modelFile, ImageSet images, List<RunImage> rows, int? attempt = null)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         ArgumentNullException.ThrowIfNull(images);
@@ -226,11 +226,14 @@ public sealed class RunRecorder(
             await context.SaveChangesAsync();
         }
 
+        if (attempt is { } number)
+            await EndAttemptAsync(runId, number, "succeeded");
         events.Publish(new RunStatusMessage(runId, RunStatus.Succeeded, null));
     }
 
     /// <summary>Records how a run that made no model ended. Never throws: a run it cannot record stays Running until the next start-up's recovery.</summary>
-    public async Task FinishAsync(int runId, RunStatus status, string message)
+    /// <param name="attempt">The attempt that ends with the run, closed before anyone hears how the run ended.</param>
+    public async Task FinishAsync(int runId, RunStatus status, string message, int? attempt = null)
     {
         try
         {
@@ -250,6 +253,8 @@ public sealed class RunRecorder(
         {
             logger.LogError(e, "Could not record run {RunId} as {Status}", runId, status);
         }
+        if (attempt is { } number)
+            await EndAttemptAsync(runId, number, status.ToString().ToLowerInvariant());
         events.Publish(new RunStatusMessage(runId, status, message));
     }
 }

@@ -54,6 +54,8 @@ public sealed class AccessMatrixTests : IDisposable
         ["* /runs/{Id:int}"] = ("/runs/999", Access.Viewer),
         ["* /runs/compare"] = ("/runs/compare", Access.Viewer),
         ["* /predict"] = ("/predict", Access.Viewer),
+        ["* /about"] = ("/about", Access.Viewer),
+        ["* /not-found"] = ("/not-found", Access.Viewer),
         ["* /account"] = ("/account", Access.Viewer),
         ["* /account/password"] = ("/account/password", Access.Viewer),
         ["* /users"] = ("/users", Access.Admin),

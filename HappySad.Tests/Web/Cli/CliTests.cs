@@ -193,7 +193,7 @@ public class CliTests
         api.MapPost("/api/models/m/predict", () => { Interlocked.Increment(ref requests); return Results.Ok(); });
         await api.StartAsync();
 
-        var (code, output, _) = await Run("bench", "--api", api.Urls.Single() + "/", "--model", "m", "--data", data.Path, "--seconds", "1");
+        var (code, output, _) = await Run("bench", "--api", api.Urls.Single() + "/", "--model", "m", "--token", "t", "--data", data.Path, "--seconds", "1");
 
         Assert.Equal(0, code);
         var levels = JsonDocument.Parse(output).RootElement.GetProperty("levels").EnumerateArray().ToList();
@@ -213,7 +213,7 @@ public class CliTests
         await api.StartAsync();
         var address = api.Urls.Single() + "/";
 
-        var (code, output, error) = await Run("bench", "--api", address, "--model", "nope", "--data", data.Path);
+        var (code, output, error) = await Run("bench", "--api", address, "--model", "nope", "--token", "t", "--data", data.Path);
 
         Assert.Equal(1, code);
         Assert.Empty(output);

@@ -1,5 +1,6 @@
 using Bunit;
 using HappySad.Tests.Support;
+using HappySad.Web.Accounts;
 using HappySad.Web.Components.Pages.Datasets;
 using HappySad.Web.DataSets;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,6 +37,29 @@ public sealed class DatasetPageTests : IAsyncLifetime
         Assert.Equal("0", page.Find("[data-testid=trash-count]").TextContent);
         page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[data-testid=thumb]").Count));
         Assert.All(page.FindAll("[data-testid=thumb] img"), img => Assert.StartsWith("api/photos/", img.GetAttribute("src"), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AViewerBrowsesButIsOfferedNothingThatChangesTheDataSet()
+    {
+        var id = await _app.CreateDataSetAsync("faces");
+        await _app.Service<PhotoImporter>().ImportFileAsync(id, "h.png", new MemoryStream(TestImages.Blocks(1)), "happy");
+        _host.Authorization.SetPolicies(AppPolicies.View);
+
+        var page = _bunit.Render<DatasetPage>(p => p.Add(c => c.Id, id));
+        page.WaitForState(() => page.FindAll("[data-testid=thumb]").Count == 1);
+
+        // Not rendered, so a Blazor circuit has no handler a crafted event could reach.
+        foreach (var action in (string[])["train-dataset", "delete-dataset"])
+            Assert.Empty(page.FindAll($"[data-testid={action}]"));
+        Assert.DoesNotContain("Rename", page.Markup, StringComparison.Ordinal);
+        Assert.Empty(page.FindAll("input[type=file]"));
+        Assert.Contains("Your role (Viewer) can browse and predict", page.Markup, StringComparison.Ordinal);
+
+        _host.Authorization.SetPolicies(AppPolicies.View, AppPolicies.Edit);
+        var editors = _bunit.Render<DatasetPage>(p => p.Add(c => c.Id, id));
+        editors.WaitForState(() => editors.FindAll("[data-testid=train-dataset]").Count == 1);
+        Assert.NotEmpty(editors.FindAll("input[type=file]"));
     }
 
     [Fact]
