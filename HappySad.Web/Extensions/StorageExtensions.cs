@@ -14,7 +14,7 @@ public static class StorageExtensions
     public static IServiceCollection AddHappySadStorage(this IServiceCollection services)
     {
         services.AddOptions<StorageOptions>().BindConfiguration(nameof(StorageOptions))
-            .PostConfigure<IConfiguration>((options, configuration) => options.ConnectionString ??= configuration.GetConnectionString("HappySad"))
+            .PostConfigure<IConfiguration>((options, configuration) => options.WithConnectionStringFrom(configuration))
             .Validate(options => options.Provider != StorageProvider.Postgres || !string.IsNullOrWhiteSpace(options.ConnectionString),
                 "StorageOptions:Provider is Postgres: set StorageOptions:ConnectionString or ConnectionStrings:HappySad.");
         services.AddOptions<UploadLimits>().BindConfiguration(nameof(UploadLimits));

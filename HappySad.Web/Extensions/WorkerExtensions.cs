@@ -2,6 +2,7 @@ using Hangfire;
 using Hangfire.PostgreSql;
 using HappySad.Web.Runs;
 using HappySad.Web.Runs.Distributed;
+using HappySad.Web.Storage;
 using Npgsql;
 
 namespace HappySad.Web.Extensions;
@@ -66,7 +67,5 @@ public static class WorkerExtensions
 
     /// <summary>The PostgreSQL database both the runs and Hangfire's queue live in; null with the SQLite default.</summary>
     static string? PostgresConnectionString(IConfiguration configuration) =>
-        string.Equals(configuration["StorageOptions:Provider"], "Postgres", StringComparison.OrdinalIgnoreCase)
-            ? configuration["StorageOptions:ConnectionString"] ?? configuration.GetConnectionString("HappySad")
-            : null;
+        StorageOptions.From(configuration) is { Provider: StorageProvider.Postgres } storage ? storage.ConnectionString : null;
 }

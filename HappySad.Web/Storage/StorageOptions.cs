@@ -14,6 +14,21 @@ public sealed class StorageOptions
     /// <summary>The PostgreSQL connection string; <c>ConnectionStrings:HappySad</c> when not set here.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>Fills <see cref="ConnectionString"/> from <c>ConnectionStrings:HappySad</c> when this section has none.</summary>
+    public StorageOptions WithConnectionStringFrom(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ConnectionString ??= configuration.GetConnectionString("HappySad");
+        return this;
+    }
+
+    /// <summary>The section as configuration gives it, before the app starts (for choosing services).</summary>
+    public static StorageOptions From(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return (configuration.GetSection(nameof(StorageOptions)).Get<StorageOptions>() ?? new()).WithConnectionStringFrom(configuration);
+    }
+
     /// <summary>Whether start-up reconciles files with rows; off for <c>worker</c> processes, which share the directory with a web node.</summary>
     public bool ReconcileAtStart { get; set; } = true;
 }
