@@ -11,3 +11,14 @@ public sealed class TorchTraining : ICollectionFixture<PostgresServer>
 {
     public const string Name = "Training in this process";
 }
+
+/// <summary>
+/// Tests that compare two fits bit for bit across a resume. Dropout draws from libtorch's one global
+/// generator, which each epoch reseeds; any other test in the process that draws from it during an
+/// epoch (building or loading a model) changes the draws, so these run with no other test beside them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TorchAlone
+{
+    public const string Name = "Training with nothing else in this process";
+}

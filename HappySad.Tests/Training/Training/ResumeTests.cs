@@ -10,7 +10,7 @@ namespace HappySad.Tests.Training.Training;
 /// A fit cut off after an epoch and resumed from its checkpoint ends exactly where a fit that ran
 /// straight through ends: the same weights bit for bit, the same history.
 /// </summary>
-[Collection(TorchTraining.Name)]
+[Collection(TorchAlone.Name)]
 public sealed class ResumeTests(SubsetFixture data) : IClassFixture<SubsetFixture>
 {
     const int ModelSeed = 3;
