@@ -9,7 +9,16 @@ builder.AddHappySadWeb(args);
 
 var app = builder.Build();
 app.UseHappySadWeb();
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (HappySad.Web.Storage.DataDirectoryInUseException refused)
+{
+    // Not a crash: another app owns the data directory, which the message says in one line.
+    await Console.Error.WriteLineAsync(refused.Message);
+    return 1;
+}
 return 0;
 
 /// <summary>Public so that <c>WebApplicationFactory&lt;Program&gt;</c> tests can host the app.</summary>

@@ -9,16 +9,24 @@ namespace HappySad.Web.Cli;
 /// that share a data directory with a running dashboard. It is built on the web app's own host
 /// builder and registrations, so it reads the same configuration (<c>appsettings.json</c>,
 /// <c>appsettings.{Environment}.json</c>, environment variables, <c>--data-dir</c>) and finds the
-/// same data directory. Opening applies migrations and reconciles files with rows exactly as the
-/// app does at start-up.
+/// same data directory. Opening applies migrations; when no app owns the data directory it takes
+/// the directory's lock for as long as it is open and reconciles files with rows exactly as the
+/// app does at start-up, and when one does it works beside it without tidying anything.
 /// </summary>
 internal sealed class AppStorage : IAsyncDisposable
 {
     readonly WebApplication _host;
 
-    AppStorage(WebApplication host) => _host = host;
+    AppStorage(WebApplication host, string? owner)
+    {
+        _host = host;
+        Owner = owner;
+    }
 
     public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+
+    /// <summary>The running app (or other process) that owns the data directory; null when this command does.</summary>
+    public string? Owner { get; }
 
     public static Task<AppStorage> OpenAsync(string? dataDirectory, CancellationToken cancellationToken) =>
         OpenAsync(dataDirectory, host: null, cancellationToken);
@@ -47,8 +55,8 @@ internal sealed class AppStorage : IAsyncDisposable
         var app = builder.Build();
         try
         {
-            await app.Services.GetRequiredService<StorageInitializer>().StartAsync(cancellationToken);
-            return new AppStorage(app);
+            var owner = await app.Services.GetRequiredService<StorageInitializer>().OpenAsync(DataDirectoryRole.Command, cancellationToken);
+            return new AppStorage(app, owner);
         }
         catch
         {

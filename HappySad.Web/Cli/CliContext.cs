@@ -25,8 +25,17 @@ internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsolePr
 
     public Task WriteJsonAsync<T>(T document) => Output.WriteLineAsync(JsonSerializer.Serialize(document, Json));
 
-    /// <summary>The dashboard's storage, as the web app would open it with the same configuration.</summary>
-    public Task<AppStorage> OpenStorageAsync(string? dataDirectory) => AppStorage.OpenAsync(dataDirectory, Host, CancellationToken);
+    /// <summary>
+    /// The dashboard's storage, as the web app would open it with the same configuration. Beside a
+    /// running app it says so in one line on standard error (standard output may be JSON).
+    /// </summary>
+    public async Task<AppStorage> OpenStorageAsync(string? dataDirectory)
+    {
+        var storage = await AppStorage.OpenAsync(dataDirectory, Host, CancellationToken);
+        if (storage.Owner is { } owner)
+            await Error.WriteLineAsync($"The app at {storage.Get<Storage.StoragePaths>().Root} is running ({owner}): working beside it, leaving the data directory's tidying to it.");
+        return storage;
+    }
 
     /// <summary>Loads a class-folder data set with a progress bar and a one-line summary.</summary>
     public ImageFolderLoad LoadFolder(string directory, bool quiet, ImagePreparation? preparation = null)

@@ -19,6 +19,7 @@ public static class StorageExtensions
                 "StorageOptions:Provider is Postgres: set StorageOptions:ConnectionString or ConnectionStrings:HappySad.");
         services.AddOptions<UploadLimits>().BindConfiguration(nameof(UploadLimits));
         services.AddSingleton<StoragePaths>();
+        services.AddSingleton<DataDirectoryLock>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddDbContextFactory<HappySadDbContext, HappySadDbContextFactory>((provider, options) =>
             HappySadDbContextFactory.Configure(options, provider.GetRequiredService<IOptions<StorageOptions>>().Value, provider.GetRequiredService<StoragePaths>()));

@@ -2,23 +2,39 @@ using HappySad.Web.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace HappySad.Web.Storage;
 
 /// <summary>
-/// Runs before the server takes requests: creates the data directory, applies migrations (on
-/// SQLite it also turns on the write-ahead log, so readers never wait for an upload), and
-/// reconciles files with rows.
+/// Runs before the server takes requests: creates the data directory, takes its lock, applies
+/// migrations (on SQLite it also turns on the write-ahead log, so readers never wait for an upload),
+/// and, when this process owns the directory, reconciles files with rows and cleans up.
 /// </summary>
-public sealed class StorageInitializer(IServiceProvider services, StoragePaths paths, ILogger<StorageInitializer> logger) : IHostedService
+public sealed class StorageInitializer(IServiceProvider services, StoragePaths paths, DataDirectoryLock directoryLock, IOptions<StorageOptions> options, ILogger<StorageInitializer> logger) : IHostedService
 {
     /// <summary>The advisory lock every process migrating one PostgreSQL database takes first (any fixed number would do).</summary>
     const long MigrationLock = 0x4861707079536164; // "HappySad"
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) => OpenAsync(DataDirectoryRole.WebApp, cancellationToken);
+
+    /// <summary>Opens the storage as <paramref name="role"/>.</summary>
+    /// <returns>Who owns the data directory when another process does (this one then tidies nothing); null otherwise.</returns>
+    /// <exception cref="DataDirectoryInUseException">A web app on SQLite finds the directory owned.</exception>
+    public async Task<string?> OpenAsync(DataDirectoryRole role, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(paths.Root);
+        var storage = options.Value;
+        string? owner = null;
+        // A worker shares the data directory with a web node that may be taking uploads: it neither owns nor tidies it.
+        if (storage.ReconcileAtStart && !directoryLock.TryAcquire(role == DataDirectoryRole.WebApp ? "the web app" : "a command-line process", out owner))
+        {
+            // Web nodes on PostgreSQL share one directory by design; on SQLite a second app would recover the first one's runs.
+            if (role == DataDirectoryRole.WebApp && storage.Provider == StorageProvider.Sqlite)
+                throw new DataDirectoryInUseException(paths.Root, owner);
+            logger.LogInformation("Data directory {DataDirectory} is owned by {Owner}; this process leaves tidying it to that one", paths.Root, owner);
+        }
         var contexts = services.GetRequiredService<IDbContextFactory<HappySadDbContext>>();
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
@@ -36,9 +52,9 @@ public sealed class StorageInitializer(IServiceProvider services, StoragePaths p
                 logger.LogInformation("Data directory {DataDirectory}, database {Database}", paths.Root, paths.DatabaseFile);
             }
         }
-        // A worker shares the data directory with a web node that may be taking uploads: only the web node tidies it.
-        if (services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value.ReconcileAtStart)
+        if (directoryLock.IsHeld)
             await services.GetRequiredService<StorageReconciler>().ReconcileAsync(cancellationToken);
+        return owner;
     }
 
     /// <summary>
@@ -87,4 +103,14 @@ public sealed class StorageInitializer(IServiceProvider services, StoragePaths p
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>What opens the storage: the role decides what a process does when it finds the data directory owned.</summary>
+public enum DataDirectoryRole
+{
+    /// <summary>On SQLite it refuses to start; on PostgreSQL it starts beside the owner, without tidying.</summary>
+    WebApp,
+
+    /// <summary>Works beside the owner, without tidying: its writes go through the database and under their rows.</summary>
+    Command,
 }

@@ -29,8 +29,18 @@ public sealed class StorageOptions
         return (configuration.GetSection(nameof(StorageOptions)).Get<StorageOptions>() ?? new()).WithConnectionStringFrom(configuration);
     }
 
-    /// <summary>Whether start-up reconciles files with rows; off for <c>worker</c> processes, which share the directory with a web node.</summary>
+    /// <summary>
+    /// Whether start-up takes the data directory's lock and, holding it, reconciles files with rows
+    /// and cleans up; off for <c>worker</c> processes, which share the directory with a web node.
+    /// </summary>
     public bool ReconcileAtStart { get; set; } = true;
+
+    /// <summary>
+    /// Days a <c>lost+found/</c> folder is kept before the data directory's owner deletes it at
+    /// start-up; 0 keeps them forever. Long enough to notice and rescue a file, short enough that
+    /// the folder does not grow without end.
+    /// </summary>
+    public int LostAndFoundRetentionDays { get; set; } = 30;
 }
 
 /// <summary>Which database holds the rows.</summary>

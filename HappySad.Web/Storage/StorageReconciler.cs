@@ -1,27 +1,48 @@
 using System.Globalization;
 using HappySad.Web.Data;
+using HappySad.Web.Runs.Distributed;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Storage;
 
-/// <summary>What a reconciliation repaired.</summary>
-public sealed record ReconcileReport(IReadOnlyList<string> OrphanFilesMoved, IReadOnlyList<string> RowsWithoutFilesRemoved);
+/// <summary>What a reconciliation repaired, and the leftovers (files and folders) it deleted.</summary>
+public sealed record ReconcileReport(IReadOnlyList<string> OrphanFilesMoved, IReadOnlyList<string> RowsWithoutFilesRemoved, IReadOnlyList<string> LeftoversRemoved);
 
 /// <summary>
 /// Makes files and rows agree after a crash or a hand edit: files no row knows are moved to
 /// <c>lost+found/</c> (never deleted), rows whose file is gone are removed, and both are logged.
+/// It also deletes what no one can want: spooled uploads a killed request left in <c>.incoming/</c>,
+/// <c>.tmp</c> files of interrupted writes, the model files of runs that did not succeed (keeping a
+/// checkpoint <see cref="Runs.RunRecovery"/> will go on from), and <c>lost+found/</c> folders older
+/// than <see cref="StorageOptions.LostAndFoundRetentionDays"/>. Only the data directory's owner
+/// (<see cref="DataDirectoryLock"/>) may run it: anyone else could be tidying away a file the owner
+/// is writing.
 /// </summary>
-public sealed class StorageReconciler(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, TimeProvider clock, ILogger<StorageReconciler> logger)
+public sealed class StorageReconciler(
+    IDbContextFactory<HappySadDbContext> contexts,
+    StoragePaths paths,
+    DataDirectoryLock directoryLock,
+    IOptions<StorageOptions> options,
+    IOptions<WorkerOptions> workers,
+    TimeProvider clock,
+    ILogger<StorageReconciler> logger)
 {
+    /// <summary>How a <c>lost+found/</c> folder is named: the time its files were moved there.</summary>
+    const string StampFormat = "yyyyMMdd-HHmmss";
+
     public async Task<ReconcileReport> ReconcileAsync(CancellationToken cancellationToken = default)
     {
+        if (!directoryLock.IsHeld)
+            throw new InvalidOperationException($"Only the data directory's owner may tidy it, and this process does not hold {directoryLock.LockFile}");
+        var leftovers = new Leftovers();
         var moved = new List<string>();
         var removed = new List<string>();
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
         {
             var dataSetIds = await context.DataSets.Select(d => d.Id).ToListAsync(cancellationToken);
-            var stamp = clock.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+            var stamp = clock.GetUtcNow().ToString(StampFormat, CultureInfo.InvariantCulture);
 
             if (Directory.Exists(paths.DataSetsRoot))
             {
@@ -42,6 +63,11 @@ public sealed class StorageReconciler(IDbContextFactory<HappySadDbContext> conte
                 var photos = await context.Photos.Where(p => p.DataSetId == id).ToListAsync(cancellationToken);
                 var expected = new HashSet<string>(photos.Select(paths.PhotoFile), StringComparer.Ordinal);
                 var root = paths.DataSet(id);
+                // Before accounting: a spool or a temporary file is no one's photo, and lost+found would only keep it forever.
+                if (Directory.Exists(paths.Incoming(id)))
+                    foreach (var spooled in Directory.EnumerateFiles(paths.Incoming(id), "*", AllFiles))
+                        leftovers.DeleteFile(spooled, "spooled uploads");
+                DeleteTemporaryFiles(root, leftovers);
                 foreach (var file in FilesToAccount(root))
                 {
                     if (expected.Contains(file))
@@ -63,20 +89,117 @@ public sealed class StorageReconciler(IDbContextFactory<HappySadDbContext> conte
                 context.Photos.RemoveRange(missing);
             }
             await context.SaveChangesAsync(cancellationToken);
+            await RemoveLeftoversOfRunsAsync(context, leftovers, cancellationToken);
         }
+        DeleteTemporaryFiles(paths.ModelsRoot, leftovers);
+        ExpireLostAndFound(leftovers);
         if (moved.Count + removed.Count > 0)
             logger.LogWarning("Storage repaired: {Moved} orphan files moved to {LostAndFound}, {Removed} rows without files removed", moved.Count, paths.LostAndFound, removed.Count);
-        return new ReconcileReport(moved, removed);
+        if (leftovers.Removed.Count > 0)
+            logger.LogWarning("Start-up clean-up deleted {Count} leftovers, {Bytes:N0} bytes: {Kinds}", leftovers.Removed.Count, leftovers.Bytes, leftovers.Kinds);
+        return new ReconcileReport(moved, removed, leftovers.Removed);
     }
+
+    /// <summary>
+    /// In each finished run's folder: <c>.tmp</c> files, and unless it succeeded its model and test
+    /// images; its checkpoint too unless the run will go on from it. Runs still queued or running
+    /// may be training in another process (a worker, <c>train --record</c>), so they are left alone;
+    /// only a dashboard run the app trains itself is certainly dead when its owner starts.
+    /// </summary>
+    async Task RemoveLeftoversOfRunsAsync(HappySadDbContext context, Leftovers leftovers, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(paths.RunsRoot))
+            return;
+        var runs = await context.TrainingRuns.AsNoTracking()
+            .Select(r => new { r.Id, r.Status, r.Source })
+            .ToDictionaryAsync(r => r.Id, cancellationToken);
+        var trainsHere = workers.Value.Mode == RunDispatchMode.InProcess;
+        foreach (var folder in Directory.EnumerateDirectories(paths.RunsRoot))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), NumberStyles.None, CultureInfo.InvariantCulture, out var id) || !runs.TryGetValue(id, out var run))
+                continue;
+            var cutOff = run.Status == RunStatus.Running && run.Source == RunSource.Dashboard && trainsHere;
+            if (run.Status == RunStatus.Queued || (run.Status == RunStatus.Running && !cutOff))
+                continue;
+            DeleteTemporaryFiles(folder, leftovers);
+            if (run.Status == RunStatus.Succeeded)
+                continue;
+            if (File.Exists(paths.RunModel(id)))
+                leftovers.DeleteFile(paths.RunModel(id), "models of runs that did not succeed");
+            var tests = Path.GetDirectoryName(paths.RunTestImage(id, 0))!;
+            if (Directory.Exists(tests))
+                leftovers.DeleteDirectory(tests, "test images of runs that did not succeed");
+            // RunRecovery queues a cut-off dashboard run with a checkpoint again, to go on from it.
+            var resumable = run.Source == RunSource.Dashboard && (cutOff || run.Status == RunStatus.Interrupted);
+            if (!resumable && File.Exists(paths.RunCheckpoint(id)))
+                leftovers.DeleteFile(paths.RunCheckpoint(id), "checkpoints of runs that will not go on");
+        }
+    }
+
+    /// <summary>Stamp folders older than the retention; a folder whose name is not a stamp was put there by hand and is kept.</summary>
+    void ExpireLostAndFound(Leftovers leftovers)
+    {
+        var days = options.Value.LostAndFoundRetentionDays;
+        if (days <= 0 || !Directory.Exists(paths.LostAndFound))
+            return;
+        var oldest = clock.GetUtcNow().UtcDateTime.AddDays(-days);
+        foreach (var folder in Directory.EnumerateDirectories(paths.LostAndFound))
+        {
+            if (DateTime.TryParseExact(Path.GetFileName(folder), StampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var stamped)
+                && stamped < oldest)
+                leftovers.DeleteDirectory(folder, $"lost+found folders older than {days} days");
+        }
+    }
+
+    /// <summary>What an interrupted atomic write left: models, checkpoints, thumbnails and test images are written to <c>.tmp</c> names first.</summary>
+    static void DeleteTemporaryFiles(string root, Leftovers leftovers)
+    {
+        if (!Directory.Exists(root))
+            return;
+        foreach (var file in Directory.EnumerateFiles(root, "*.tmp", AllFiles))
+            leftovers.DeleteFile(file, "temporary files");
+    }
+
+    static readonly EnumerationOptions AllFiles = new() { RecurseSubdirectories = true, AttributesToSkip = 0 };
 
     /// <summary>Photo files in class folders, the trash and unfinished uploads; thumbnails are a cache and not counted.</summary>
     static List<string> FilesToAccount(string root)
     {
         if (!Directory.Exists(root))
             return [];
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 };
-        return Directory.EnumerateFiles(root, "*", options)
+        return Directory.EnumerateFiles(root, "*", AllFiles)
             .Where(file => !Path.GetRelativePath(root, file).StartsWith(".thumbs", StringComparison.Ordinal))
             .ToList();
+    }
+}
+
+/// <summary>What the start-up clean-up deleted, with the bytes it freed and a count per kind for the log.</summary>
+sealed class Leftovers
+{
+    readonly Dictionary<string, int> _kinds = new(StringComparer.Ordinal);
+
+    public List<string> Removed { get; } = [];
+    public long Bytes { get; private set; }
+    public string Kinds => string.Join(", ", _kinds.Select(k => $"{k.Value} {k.Key}"));
+
+    public void DeleteFile(string file, string kind)
+    {
+        var bytes = new FileInfo(file).Length;
+        File.Delete(file);
+        Count(file, bytes, kind);
+    }
+
+    public void DeleteDirectory(string directory, string kind)
+    {
+        var bytes = new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        Directory.Delete(directory, recursive: true);
+        Count(directory, bytes, kind);
+    }
+
+    void Count(string path, long bytes, string kind)
+    {
+        Removed.Add(path);
+        Bytes += bytes;
+        _kinds[kind] = _kinds.GetValueOrDefault(kind) + 1;
     }
 }

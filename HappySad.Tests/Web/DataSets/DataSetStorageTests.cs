@@ -101,7 +101,7 @@ public abstract class DataSetStorageTests : IDisposable
     }
 
     [Fact]
-    public async Task ReconcilingMovesOrphanFilesAsideAndDropsRowsWithoutFiles()
+    public async Task ReconcilingMovesOrphanFilesAsideDropsRowsWithoutFilesAndDeletesSpooledUploads()
     {
         var id = await _app.CreateDataSetAsync();
         var report = await Multipart.UploadAsync(_client, id, "happy", ("kept.png", TestImages.Blocks(1)), ("lost.png", TestImages.Blocks(2)));
@@ -115,11 +115,14 @@ public abstract class DataSetStorageTests : IDisposable
 
         var result = await _app.Service<StorageReconciler>().ReconcileAsync();
 
-        Assert.Equal(new[] { halfUpload, stray }.Order(StringComparer.Ordinal), result.OrphanFilesMoved.Order(StringComparer.Ordinal));
+        Assert.Equal([stray], result.OrphanFilesMoved);
         Assert.Single(result.RowsWithoutFilesRemoved);
         Assert.Null(await DataSets.GetPhotoAsync(lost.Id));
-        var kept = Directory.EnumerateFiles(paths.LostAndFound, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order(StringComparer.Ordinal);
-        Assert.Equal(["crashed.part", "stray.jpg"], kept);
+        var kept = Directory.EnumerateFiles(paths.LostAndFound, "*", SearchOption.AllDirectories).Select(Path.GetFileName);
+        Assert.Equal(["stray.jpg"], kept);
+        // A spooled upload is nobody's photo: deleted, not kept.
+        Assert.Equal([halfUpload], result.LeftoversRemoved);
+        Assert.False(File.Exists(halfUpload));
         await _app.AssertFilesAndRowsAgreeAsync();
     }
 
