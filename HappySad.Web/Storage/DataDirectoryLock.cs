@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace HappySad.Web.Storage;
@@ -25,11 +26,11 @@ public sealed class DataDirectoryLock(StoragePaths paths, TimeProvider clock) : 
 
     /// <summary>Takes the lock unless another process holds it; <paramref name="holder"/> then says who does, as far as it is known.</summary>
     /// <param name="role">What this process is, for another process's message: "the web app", "a command-line process".</param>
-    public bool TryAcquire(string role, out string holder)
+    public bool TryAcquire(string role, [NotNullWhen(false)] out string? holder)
     {
         lock (_gate)
         {
-            holder = "";
+            holder = null;
             if (_held is not null)
                 return true;
             try

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using HappySad.Tests.Support;
 using HappySad.Web.Data;
+using HappySad.Web.DataSets;
 using HappySad.Web.Runs;
 
 namespace HappySad.Tests.Web.Accounts;
@@ -21,6 +23,67 @@ public sealed class UserLimitsTests
         // Another user has their own allowance.
         using var other = app.CreateClientAs("Editor");
         Assert.Equal(HttpStatusCode.BadRequest, (await other.PostAsJsonAsync("/api/runs", new { data_set_id = 999 })).StatusCode);
+    }
+
+    [Fact]
+    public async Task UploadsBeyondTheUsersRateAreRefusedWith429ProblemDetailsAndNotStored()
+    {
+        using var app = new HappySadAppFactory(new Dictionary<string, string> { ["UserRateLimits:UploadsPerMinute"] = "2" });
+        using var client = app.CreateClient();
+        var dataSetId = await app.CreateDataSetAsync();
+        for (var i = 0; i < 2; i++)
+            await Multipart.UploadAsync(client, dataSetId, "happy", ($"{i}.png", TestImages.Blocks(i)));
+
+        using var refused = await UploadAsync(client, dataSetId, ("2.png", TestImages.Blocks(2)));
+
+        await AssertTooManyAsync(refused);
+        // Another user has their own allowance.
+        using var other = app.CreateClientAs("Editor");
+        using var accepted = await UploadAsync(other, dataSetId, ("3.png", TestImages.Blocks(3)));
+        Assert.True(accepted.IsSuccessStatusCode, $"{accepted.StatusCode}");
+        var stored = (await app.Service<DataSetService>().GetAsync(dataSetId))!;
+        Assert.Equal(3, stored.ClassCounts[0]);
+        await app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task PredictionsBeyondTheUsersRateAreRefusedWith429ProblemDetails()
+    {
+        using var app = new HappySadAppFactory(new Dictionary<string, string> { ["UserRateLimits:PredictionsPerMinute"] = "2" });
+        using var client = app.CreateClientAs("Viewer");
+        // A model that does not exist still costs a request: the limit is counted before any work.
+        for (var i = 0; i < 2; i++)
+        {
+            using var missing = await PredictAsync(client);
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        using var refused = await PredictAsync(client);
+
+        await AssertTooManyAsync(refused);
+        using var other = app.CreateClientAs("Viewer");
+        using var answered = await PredictAsync(other);
+        Assert.Equal(HttpStatusCode.NotFound, answered.StatusCode);
+    }
+
+    static async Task AssertTooManyAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(429, problem.RootElement.GetProperty("status").GetInt32());
+    }
+
+    static async Task<HttpResponseMessage> UploadAsync(HttpClient client, int dataSetId, params (string Name, byte[] Bytes)[] files)
+    {
+        using var content = Multipart.Files(files);
+        return await client.PostAsync(new Uri($"/api/datasets/{dataSetId}/photos?class=happy", UriKind.Relative), content);
+    }
+
+    static async Task<HttpResponseMessage> PredictAsync(HttpClient client)
+    {
+        using var content = Multipart.Files(("face.png", TestImages.Blocks(1)));
+        return await client.PostAsync(new Uri("/api/models/run-999/predict", UriKind.Relative), content);
     }
 
     [Fact]
