@@ -14,7 +14,8 @@ namespace HappySad.Web.Storage;
 /// runs/{id}/test/{run image id}.jpg       the test photos it got wrong, as the model saw them
 /// runs/{id}/training.checkpoint           an unfinished run's state after its last finished epoch
 /// models/{name}.hsmodel                   model files imported for prediction
-/// lost+found/                             files the database did not know, moved aside at start-up
+/// lost+found/{time}/                      files the database did not know, moved aside at start-up
+/// .lock, .lock.owner                      the owner's lock (<see cref="DataDirectoryLock"/>)
 /// </code>
 /// Dot folders are invisible to <c>ImageFolder</c>, so a data set's folder is also a plain class-folder data set.
 /// </summary>
