@@ -28,12 +28,18 @@ public sealed class StorageInitializer(IServiceProvider services, StoragePaths p
         var storage = options.Value;
         string? owner = null;
         // A worker shares the data directory with a web node that may be taking uploads: it neither owns nor tidies it.
-        if (storage.ReconcileAtStart && !directoryLock.TryAcquire(role == DataDirectoryRole.WebApp ? "the web app" : "a command-line process", out owner))
+        if (storage.ReconcileAtStart)
         {
-            // Web nodes on PostgreSQL share one directory by design; on SQLite a second app would recover the first one's runs.
-            if (role == DataDirectoryRole.WebApp && storage.Provider == StorageProvider.Sqlite)
-                throw new DataDirectoryInUseException(paths.Root, owner);
-            logger.LogInformation("Data directory {DataDirectory} is owned by {Owner}; this process leaves tidying it to that one", paths.Root, owner);
+            var name = role == DataDirectoryRole.WebApp ? "the web app" : "a command-line process";
+            // On SQLite a second app would recover the first one's runs; web nodes on PostgreSQL share one directory by design.
+            if (role == DataDirectoryRole.WebApp && storage.Provider == StorageProvider.Sqlite && !directoryLock.TryClaimApp(name, out var app))
+                throw new DataDirectoryInUseException(paths.Root, app);
+            if (!directoryLock.TryAcquire(name, out owner))
+            {
+                logger.LogInformation("Data directory {DataDirectory} is owned by {Owner}; this process leaves tidying it to that one", paths.Root, owner);
+                if (role == DataDirectoryRole.WebApp)
+                    directoryLock.TakeOverWhenFree(name, logger);
+            }
         }
         var contexts = services.GetRequiredService<IDbContextFactory<HappySadDbContext>>();
         var context = await contexts.CreateDbContextAsync(cancellationToken);

@@ -60,6 +60,33 @@ public sealed class DataDirectoryLockTests
     }
 
     [Fact]
+    public async Task TheAppStartsBesideALongCommandWithoutTidyingAndOwnsTheDirectoryOnceTheCommandEnds()
+    {
+        using var data = new TempDirectory();
+        var command = await AppStorage.OpenAsync(data.Path, CancellationToken.None);
+        Assert.Null(command.Owner);
+        var spool = Path.Combine(data.Path, "datasets", "1", ".incoming", "import.tmp");
+        Directory.CreateDirectory(Path.GetDirectoryName(spool)!);
+        await File.WriteAllBytesAsync(spool, new byte[100]);
+
+        using var app = new HappySadAppFactory(dataDirectory: data.Path);
+        var directoryLock = app.Service<DataDirectoryLock>();
+        Assert.False(directoryLock.IsHeld);
+        Assert.True(File.Exists(spool));
+
+        await command.DisposeAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!directoryLock.IsHeld && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.True(directoryLock.IsHeld, "the app took the directory over once the command let go");
+        // Taking over mid-life tidies nothing: the app may be writing there by then.
+        Assert.True(File.Exists(spool));
+        // And a command started now works beside the app.
+        await using var next = await AppStorage.OpenAsync(data.Path, CancellationToken.None);
+        Assert.StartsWith("the web app", next.Owner, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheCommandLineSaysInOneLineThatItWorksBesideTheRunningApp()
     {
         using var data = new TempDirectory();
