@@ -32,9 +32,9 @@ public sealed class UploadResultListTests : IAsyncLifetime
     {
         var list = _bunit.Render<UploadResultList>(p => p.Add(c => c.Report, Report));
 
-        Assert.Equal("2 accepted", list.Find("[data-testid=accepted-count]").TextContent.Trim());
+        Assert.Equal("2 added", list.Find("[data-testid=accepted-count]").TextContent.Trim());
         Assert.Equal("1 rejected", list.Find("[data-testid=rejected-count]").TextContent.Trim());
-        Assert.Equal("1 duplicate", list.Find("[data-testid=duplicate-count]").TextContent.Trim());
+        Assert.Equal("1 already here", list.Find("[data-testid=duplicate-count]").TextContent.Trim());
         var rows = list.FindAll("[data-testid=upload-row]");
         Assert.Equal(["Rejected", "Duplicate"], rows.Select(r => r.GetAttribute("data-status")));
         Assert.Contains("SVG vector images are not supported", rows[0].TextContent, StringComparison.Ordinal);
@@ -57,6 +57,6 @@ public sealed class UploadResultListTests : IAsyncLifetime
         var list = _bunit.Render<UploadResultList>(p => p.Add(c => c.Report, new UploadReport([new("a.jpg", UploadStatus.Accepted, "happy", PhotoId: 1)])));
 
         Assert.Empty(list.FindAll("[data-testid=upload-row]"));
-        Assert.Contains("Every file was accepted.", list.Markup, StringComparison.Ordinal);
+        Assert.Contains("Every file was added.", list.Markup, StringComparison.Ordinal);
     }
 }
