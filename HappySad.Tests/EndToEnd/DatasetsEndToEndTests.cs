@@ -283,6 +283,8 @@ public sealed partial class DatasetsEndToEndTests
         // Trash a photo from its dialog, then restore it from the trash tab.
         await page.GetByTestId("thumb").First.ClickAsync();
         await Assertions.Expect(page.GetByTestId("full-image")).ToBeVisibleAsync();
+        // The skip link stays out of the way (and out of Tab's reach) while a dialog is open.
+        await Assertions.Expect(page.GetByTestId("skip-link")).ToBeHiddenAsync();
         await Browser.ScreenshotAsync(page, "06-photo-dialog");
         await page.GetByTestId("trash-photo").ClickAsync();
         await Assertions.Expect(page.GetByTestId("trash-count")).ToHaveTextAsync("2");
