@@ -34,9 +34,11 @@ public sealed partial class DatasetsEndToEndTests
 
     /// <summary>
     /// The happy folder, then the whole seed folder (301 photos in class folders): the second time
-    /// 151 files are duplicates with their reasons, tens of KB of outcomes, which once travelled in
-    /// one circuit message and hung the page on "Checking the last files…" (over SignalR's 32 KB
-    /// limit). Both summaries must arrive, whole.
+    /// every happy photo is already here, and the one sad photo that is byte for byte a happy one is
+    /// named as the label conflict it is. Once, tens of KB of outcomes travelled in one circuit
+    /// message and hung the page on "Checking the last files…"; now only counts and the files that
+    /// need a look travel. Then a zip of 600 empty files: their rejections wait behind "Show details"
+    /// and only the rows in view are rendered.
     /// </summary>
     [Fact]
     public async Task AFolderUploadedTwiceGetsBothSummaries()
@@ -47,29 +49,46 @@ public sealed partial class DatasetsEndToEndTests
         var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
         var happy = Path.Combine(SharedPhotos.Root, "happy");
         var (happyPhotos, photos) = (Directory.GetFiles(happy).Length, Directory.GetFiles(SharedPhotos.Root, "*", SearchOption.AllDirectories).Length);
+        using var bad = new TempDirectory();
+        var zip = bad.File("empties.zip");
+        using (var archive = System.IO.Compression.ZipFile.Open(zip, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            for (var i = 0; i < 600; i++)
+                archive.CreateEntry($"happy/empty-{i:000}.jpg");
+        }
         try
         {
-            await page.GotoAsync("/datasets");
-            await page.GetByTestId("new-dataset").ClickAsync();
-            await page.GetByTestId("dataset-name").FillAsync("Twice");
-            await page.GetByTestId("dataset-save").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("dataset-title")).ToHaveTextAsync("Twice");
-
+            await CreateDataSetAsync(page, "Twice");
             var results = page.GetByTestId("upload-results");
             await Browser.ChooseFilesAsync(page.GetByTestId("folder-input"), [happy]);
             await Assertions.Expect(results).ToHaveCountAsync(1);
-            var accepted = await CountAsync(results, "accepted-count");
-            Assert.Equal(happyPhotos, accepted + await CountAsync(results, "duplicate-count") + await CountAsync(results, "rejected-count"));
+            Assert.Equal(happyPhotos, await CountAsync(results, "accepted-count") + await CountAsync(results, "duplicate-count") + await CountAsync(results, "rejected-count"));
             await results.GetByRole(AriaRole.Button, new() { Name = "Dismiss" }).ClickAsync();
             await Assertions.Expect(results).ToHaveCountAsync(0);
 
             await Browser.ChooseFilesAsync(page.GetByTestId("folder-input"), [SharedPhotos.Root]);
             await Assertions.Expect(results).ToHaveCountAsync(1);
-            Assert.Equal(photos, await CountAsync(results, "accepted-count") + await CountAsync(results, "duplicate-count") + await CountAsync(results, "rejected-count"));
-            Assert.True(await CountAsync(results, "duplicate-count") >= happyPhotos, "every happy photo again is a duplicate");
-            await Assertions.Expect(results.Locator("[data-testid=upload-row][data-status=Duplicate]")).ToHaveCountAsync(await CountAsync(results, "duplicate-count"));
-            // The window only: the page below holds 301 thumbnails and as many result rows.
+            await Assertions.Expect(results.GetByTestId("conflict-count")).ToHaveTextAsync("1 label conflict");
+            Assert.Equal(photos, await CountAsync(results, "accepted-count") + await CountAsync(results, "duplicate-count") + await CountAsync(results, "rejected-count") + 1);
+            Assert.True(await CountAsync(results, "duplicate-count") >= happyPhotos, "every happy photo again is already here");
+            var conflict = results.Locator("[data-testid=upload-row][data-status=LabelConflict]");
+            await Assertions.Expect(conflict).ToHaveCountAsync(1);
+            await Assertions.Expect(conflict.GetByTestId("upload-reason")).ToContainTextAsync("label conflict: sent as sad, but the same photo is already in happy");
+            // The window only: the page below holds 300 thumbnails.
             await Browser.ScreenshotAsync(page, "04-folder-twice", fullPage: false);
+
+            await results.GetByRole(AriaRole.Button, new() { Name = "Dismiss" }).ClickAsync();
+            await Browser.ChooseFilesAsync(page.GetByTestId("file-input"), [zip]);
+            await Assertions.Expect(results.GetByTestId("rejected-count")).ToHaveTextAsync("600 rejected");
+            await Assertions.Expect(results.GetByTestId("upload-details")).ToHaveCountAsync(0);
+            await results.GetByTestId("upload-details-toggle").ClickAsync();
+            await Assertions.Expect(results.GetByTestId("upload-row").First).ToContainTextAsync("file is empty (0 bytes)");
+            // Virtualize renders up to 100 rows until it has measured them; then those in view and a few more.
+            await page.WaitForFunctionAsync(FewRowsRendered);
+            await results.GetByTestId("upload-details").EvaluateAsync("e => e.scrollTop = e.scrollHeight");
+            await Assertions.Expect(results.GetByText("empty-599.jpg", new() { Exact = true })).ToBeVisibleAsync();
+            await page.WaitForFunctionAsync(FewRowsRendered);
+            await Browser.ScreenshotAsync(page, "04b-many-rejections", fullPage: false);
         }
         catch (Exception e)
         {
@@ -222,6 +241,8 @@ public sealed partial class DatasetsEndToEndTests
         /// <summary>For requests the page gave up on: nothing of them is sent.</summary>
         public Task RemoveAsync() => _page.UnrouteAllAsync(new() { Behavior = UnrouteBehavior.IgnoreErrors });
     }
+
+    const string FewRowsRendered = "() => { const n = document.querySelectorAll('[data-testid=upload-row]').length; return n > 0 && n < 40; }";
 
     static async Task<int> CountAsync(ILocator results, string chip) =>
         int.Parse((await results.GetByTestId(chip).InnerTextAsync()).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);

@@ -28,9 +28,15 @@ function remember(dataSetId, record) {
     localStorage.setItem(recordKey(dataSetId), JSON.stringify(record));
 }
 
+// Files added or already here are only counted; the rest (rejections, label conflicts) need a
+// look and travel whole. UploadSummary.Of sorts them the same way.
+const isAdded = o => o.status === "Accepted";
+const isAlreadyHere = o => o.status === "Duplicate" && !o.label_conflict;
+
 async function report(session, outcomes) {
+    await session.call("OnUploadCounts", outcomes.filter(isAdded).length, outcomes.filter(isAlreadyHere).length);
     let piece = [], bytes = 0;
-    for (const outcome of outcomes) {
+    for (const outcome of outcomes.filter(o => !isAdded(o) && !isAlreadyHere(o))) {
         const size = encoder.encode(JSON.stringify(outcome)).length + 1;
         if (piece.length && bytes + size > pieceBytes) {
             await session.call("OnUploadOutcomes", piece);
