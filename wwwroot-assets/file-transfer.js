@@ -28,8 +28,9 @@ export function batches(items) {
     return result;
 }
 
-// Resolves with the verdict per file and the parsed answer (null when it was not JSON).
-export function post(url, batch, onProgress) {
+// Resolves with the verdict per file, the parsed answer (null when it was not JSON) and whether the
+// server answered the whole batch. An abort signal stops the request; its files count as not sent.
+export function post(url, batch, onProgress, signal) {
     return new Promise(resolve => {
         const form = new FormData();
         for (const item of batch) form.append("files", item.file, item.path);
@@ -43,16 +44,19 @@ export function post(url, batch, onProgress) {
             let body = null;
             try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: reported below */ }
             if (xhr.status === 200 && body && Array.isArray(body.files)) {
-                resolve({ files: body.files, answer: body });
+                resolve({ files: body.files, answer: body, ok: true });
                 return;
             }
             // A refused request (413, 400, 404) still names what it kept, then what it refused.
             const kept = body && Array.isArray(body.files) ? body.files : [];
             const reason = (body && (body.detail || body.title)) || `upload failed (HTTP ${xhr.status})`;
             const keptNames = new Set(kept.map(f => f.name));
-            resolve({ files: kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))), answer: body });
+            resolve({ files: kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))), answer: body, ok: false });
         };
-        xhr.onerror = () => resolve({ files: batch.map(i => ({ name: i.file.name, status: "Rejected", reason: "the connection failed during the upload" })), answer: null });
+        const failed = reason => resolve({ files: batch.map(i => ({ name: i.file.name, status: "Rejected", reason })), answer: null, ok: false });
+        xhr.onerror = () => failed("the connection failed during the upload");
+        xhr.onabort = () => failed("the upload was stopped");
+        signal?.addEventListener("abort", () => xhr.abort(), { once: true });
         xhr.send(form);
     });
 }

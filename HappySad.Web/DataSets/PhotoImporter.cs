@@ -169,8 +169,8 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
             var context = await contexts.CreateDbContextAsync(cancellationToken);
             await using (context)
             {
-                if (await DuplicateReasonAsync(context, dataSet.Id, sha256, cancellationToken) is { } duplicate)
-                    return new UploadOutcome(name, UploadStatus.Duplicate, className, duplicate);
+                if (await DuplicateOfAsync(context, dataSet.Id, sha256, cancellationToken) is { } existing)
+                    return existing.Outcome(name, className);
 
                 DecodedImage inspected;
                 try
@@ -219,8 +219,8 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
                 {
                     // No row, so no file either.
                     File.Delete(target);
-                    if (e is DbUpdateException && await DuplicateReasonAsync(context, dataSet.Id, sha256, CancellationToken.None) is { } raced)
-                        return new UploadOutcome(name, UploadStatus.Duplicate, className, raced);
+                    if (e is DbUpdateException && await DuplicateOfAsync(context, dataSet.Id, sha256, CancellationToken.None) is { } raced)
+                        return raced.Outcome(name, className);
                     throw;
                 }
                 return new UploadOutcome(name, UploadStatus.Accepted, className, PhotoId: photo.Id);
@@ -232,16 +232,27 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
         }
     }
 
-    static async Task<string?> DuplicateReasonAsync(HappySadDbContext context, int dataSetId, string sha256, CancellationToken cancellationToken)
-    {
-        var existing = await context.Photos.AsNoTracking()
+    static Task<StoredCopy?> DuplicateOfAsync(HappySadDbContext context, int dataSetId, string sha256, CancellationToken cancellationToken) =>
+        context.Photos.AsNoTracking()
             .Where(p => p.DataSetId == dataSetId && p.Sha256 == sha256)
-            .Select(p => new { p.OriginalName, p.ClassName, p.TrashedAt })
+            .Select(p => new StoredCopy(p.OriginalName, p.ClassName, p.TrashedAt != null))
             .FirstOrDefaultAsync(cancellationToken);
-        if (existing is null)
-            return null;
-        var where = existing.TrashedAt is null ? $"in {existing.ClassName}" : $"in the trash ({existing.ClassName})";
-        return $"same file as {existing.OriginalName}, already {where}";
+
+    /// <summary>The photo already in the data set with the same bytes as an upload.</summary>
+    sealed record StoredCopy(string OriginalName, string ClassName, bool Trashed)
+    {
+        /// <summary>
+        /// Nothing is stored either way, but the same photo sent for the other class is a label
+        /// conflict, which the user has to settle; the same class is only "already here".
+        /// </summary>
+        public UploadOutcome Outcome(string name, string? className)
+        {
+            var where = Trashed ? $"in the trash ({ClassName})" : $"in {ClassName}";
+            var reason = className is not null && className != ClassName
+                ? $"label conflict: sent as {className}, but the same photo is already {where} as {OriginalName}"
+                : $"already in this data set: same file as {OriginalName}, {where}";
+            return new UploadOutcome(name, UploadStatus.Duplicate, className, reason, ExistingClass: ClassName);
+        }
     }
 
     async Task<DataSet> FindDataSetAsync(int dataSetId, CancellationToken cancellationToken)

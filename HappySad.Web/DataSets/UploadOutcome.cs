@@ -11,8 +11,16 @@ public enum UploadStatus
     Duplicate,
 }
 
-/// <summary>What happened to one uploaded file (or zip entry). <see cref="Reason"/> is meant for people.</summary>
-public sealed record UploadOutcome(string Name, UploadStatus Status, string? ClassName = null, string? Reason = null, int? PhotoId = null);
+/// <summary>
+/// What happened to one uploaded file (or zip entry). <see cref="Reason"/> is meant for people;
+/// <see cref="ExistingClass"/> is the class of the photo a duplicate matched.
+/// </summary>
+public sealed record UploadOutcome(string Name, UploadStatus Status, string? ClassName = null, string? Reason = null, int? PhotoId = null, string? ExistingClass = null)
+{
+    /// <summary>The same photo is already in the other class: one of the two labels is wrong. Sent only when true.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool LabelConflict => Status == UploadStatus.Duplicate && ClassName is not null && ExistingClass is not null && ClassName != ExistingClass;
+}
 
 /// <summary>The outcomes of one upload, with counts.</summary>
 public sealed record UploadReport(IReadOnlyList<UploadOutcome> Files)

@@ -20,43 +20,49 @@ public sealed class UploadResultListTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _bunit.DisposeAsync();
 
-    static readonly UploadReport Report = new([
+    static readonly UploadSummary Summary = UploadSummary.Of([
         new("a.jpg", UploadStatus.Accepted, "happy", PhotoId: 1),
         new("b.jpg", UploadStatus.Accepted, "happy", PhotoId: 2),
         new("smile.jpg", UploadStatus.Rejected, "happy", "SVG vector images are not supported (JPEG, PNG, BMP, GIF or WebP only)"),
-        new("again.jpg", UploadStatus.Duplicate, "sad", "same file as a.jpg, already in happy"),
+        new("again.jpg", UploadStatus.Duplicate, "sad", "label conflict: sent as sad, but the same photo is already in happy as a.jpg", ExistingClass: "happy"),
+        new("twice.jpg", UploadStatus.Duplicate, "happy", "already in this data set: same file as b.jpg, in happy", ExistingClass: "happy"),
     ]);
 
     [Fact]
-    public void CountsEachOutcomeAndListsOnlyProblemsByDefault()
+    public void CountsWhatNeedsNothingAndListsRejectionsThenLabelConflicts()
     {
-        var list = _bunit.Render<UploadResultList>(p => p.Add(c => c.Report, Report));
+        var list = _bunit.Render<UploadResultList>(p => p.Add(c => c.Summary, Summary));
 
-        Assert.Equal("2 accepted", list.Find("[data-testid=accepted-count]").TextContent.Trim());
+        Assert.Equal("2 added", list.Find("[data-testid=accepted-count]").TextContent.Trim());
+        Assert.Equal("1 already here", list.Find("[data-testid=duplicate-count]").TextContent.Trim());
         Assert.Equal("1 rejected", list.Find("[data-testid=rejected-count]").TextContent.Trim());
-        Assert.Equal("1 duplicate", list.Find("[data-testid=duplicate-count]").TextContent.Trim());
+        Assert.Equal("1 label conflict", list.Find("[data-testid=conflict-count]").TextContent.Trim());
         var rows = list.FindAll("[data-testid=upload-row]");
-        Assert.Equal(["Rejected", "Duplicate"], rows.Select(r => r.GetAttribute("data-status")));
+        Assert.Equal(["Rejected", "LabelConflict"], rows.Select(r => r.GetAttribute("data-status")));
         Assert.Contains("SVG vector images are not supported", rows[0].TextContent, StringComparison.Ordinal);
-        Assert.Contains("already in happy", rows[1].TextContent, StringComparison.Ordinal);
+        Assert.Contains("Label conflict", rows[1].TextContent, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ShowsAcceptedFilesWhenAsked()
+    public void ManyProblemsWaitBehindShowDetails()
     {
-        var list = _bunit.Render<UploadResultList>(p => p.Add(c => c.Report, Report));
+        var many = UploadSummary.Of(Enumerable.Range(0, 21).Select(i => new UploadOutcome($"{i}.jpg", UploadStatus.Rejected, "happy", "file is empty (0 bytes)")));
+        var list = _bunit.Render<UploadResultList>(p => p.Add(c => c.Summary, many));
+        Assert.Empty(list.FindAll("[data-testid=upload-row]"));
 
-        list.Find("input[type=checkbox]").Change(true);
+        list.Find("[data-testid=upload-details-toggle]").Click();
 
-        Assert.Equal(4, list.FindAll("[data-testid=upload-row]").Count);
+        Assert.NotEmpty(list.FindAll("[data-testid=upload-row]"));
+        Assert.Contains("Hide details", list.Find("[data-testid=upload-details-toggle]").TextContent, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void SaysSoWhenEveryFileWasAccepted()
+    public void SaysSoWhenNothingNeedsALook()
     {
-        var list = _bunit.Render<UploadResultList>(p => p.Add(c => c.Report, new UploadReport([new("a.jpg", UploadStatus.Accepted, "happy", PhotoId: 1)])));
+        var list = _bunit.Render<UploadResultList>(p => p.Add(c => c.Summary, UploadSummary.Of([new("a.jpg", UploadStatus.Accepted, "happy", PhotoId: 1)])));
 
         Assert.Empty(list.FindAll("[data-testid=upload-row]"));
-        Assert.Contains("Every file was accepted.", list.Markup, StringComparison.Ordinal);
+        Assert.Contains("Nothing needs a look", list.Markup, StringComparison.Ordinal);
+        Assert.Empty(list.FindAll("[data-testid=conflict-count]"));
     }
 }

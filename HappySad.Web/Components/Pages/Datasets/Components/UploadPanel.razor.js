@@ -7,45 +7,106 @@ import { batches, post, wire } from "../../../../assets/file-transfer.js";
 const pieceBytes = 8 * 1024;
 const encoder = new TextEncoder();
 
-async function report(dotnet, outcomes) {
+// How far an upload got, per data set, until it finishes: leaving the page, a reload, a closed tab
+// or a failed batch leave it behind, so the panel can say "N of M sent" when the user comes back.
+const recordKey = dataSetId => `happysad.upload.${dataSetId}`;
+
+export function interrupted(dataSetId) {
+    try {
+        const record = JSON.parse(localStorage.getItem(recordKey(dataSetId)));
+        return record && Number.isInteger(record.sent) && Number.isInteger(record.total) ? record : null;
+    } catch {
+        return null;
+    }
+}
+
+export function forget(dataSetId) {
+    localStorage.removeItem(recordKey(dataSetId));
+}
+
+function remember(dataSetId, record) {
+    localStorage.setItem(recordKey(dataSetId), JSON.stringify(record));
+}
+
+// Files added or already here are only counted; the rest (rejections, label conflicts) need a
+// look and travel whole. UploadSummary.Of sorts them the same way.
+const isAdded = o => o.status === "Accepted";
+const isAlreadyHere = o => o.status === "Duplicate" && !o.label_conflict;
+
+async function report(session, outcomes) {
+    await session.call("OnUploadCounts", outcomes.filter(isAdded).length, outcomes.filter(isAlreadyHere).length);
     let piece = [], bytes = 0;
-    for (const outcome of outcomes) {
+    for (const outcome of outcomes.filter(o => !isAdded(o) && !isAlreadyHere(o))) {
         const size = encoder.encode(JSON.stringify(outcome)).length + 1;
         if (piece.length && bytes + size > pieceBytes) {
-            await dotnet.invokeMethodAsync("OnUploadOutcomes", piece);
+            await session.call("OnUploadOutcomes", piece);
             piece = [];
             bytes = 0;
         }
         piece.push(outcome);
         bytes += size;
     }
-    if (piece.length) await dotnet.invokeMethodAsync("OnUploadOutcomes", piece);
+    if (piece.length) await session.call("OnUploadOutcomes", piece);
 }
 
-async function upload(items, dotnet) {
-    if (!items.length) return;
-    const url = await dotnet.invokeMethodAsync("UploadUrl");
-    const total = items.reduce((sum, i) => sum + i.file.size, 0);
-    let sent = 0, lastReport = 0;
-    await dotnet.invokeMethodAsync("OnUploadStarted", items.length, total);
-    for (const batch of batches(items)) {
-        const before = sent;
-        const batchSize = batch.reduce((sum, i) => sum + i.file.size, 0);
-        const { files: result } = await post(url, batch, loaded => {
-            const now = Date.now();
-            if (now - lastReport > 150) {
-                lastReport = now;
-                dotnet.invokeMethodAsync("OnUploadProgress", Math.min(before + loaded, total), total);
-            }
-        });
-        sent = before + batchSize;
-        await report(dotnet, result);
-        await dotnet.invokeMethodAsync("OnUploadProgress", sent, total);
+// Files the server answered for: the whole batch, or those a refused request says it kept.
+const answered = (batch, { ok, answer }) => ok ? batch.length : Math.min(batch.length, Array.isArray(answer?.files) ? answer.files.length : 0);
+
+async function upload(items, session) {
+    if (!items.length || session.busy || session.disposed) return;
+    session.busy = true;
+    try {
+        const url = await session.call("UploadUrl");
+        if (!url) return;
+        const total = items.reduce((sum, i) => sum + i.file.size, 0);
+        const record = { sent: 0, total: items.length };
+        remember(session.dataSetId, record);
+        let sent = 0, lastReport = 0;
+        await session.call("OnUploadStarted", items.length, total);
+        for (const batch of batches(items)) {
+            // Left mid-upload: stop, and leave the record saying how far it got.
+            if (session.disposed) return;
+            const before = sent;
+            const batchSize = batch.reduce((sum, i) => sum + i.file.size, 0);
+            const answer = await post(url, batch, loaded => {
+                const now = Date.now();
+                if (now - lastReport > 150) {
+                    lastReport = now;
+                    session.call("OnUploadProgress", Math.min(before + loaded, total), total, record.sent);
+                }
+            }, session.stop.signal);
+            sent = before + batchSize;
+            record.sent += answered(batch, answer);
+            remember(session.dataSetId, record);
+            if (session.disposed) return;
+            await report(session, answer.files);
+            await session.call("OnUploadProgress", sent, total, record.sent);
+        }
+        if (record.sent === record.total) forget(session.dataSetId);
+        await session.call("OnUploadFinished", record.sent, record.total);
+    } finally {
+        session.busy = false;
     }
-    await dotnet.invokeMethodAsync("OnUploadFinished");
 }
 
-export function attach(dropZone, fileInput, folderInput, dotnet) {
-    const unwire = wire(dropZone, fileInput, folderInput, items => upload(items, dotnet));
-    return { dispose: unwire };
+export function attach(dropZone, fileInput, folderInput, dotnet, dataSetId) {
+    const session = {
+        dataSetId,
+        busy: false,
+        disposed: false,
+        stop: new AbortController(),
+        // Nothing reaches .NET once the panel is gone (its reference is released right after), and
+        // a circuit that dropped mid-upload does not stop the photos: the record still counts them.
+        call: (method, ...args) => session.disposed
+            ? Promise.resolve(null)
+            : dotnet.invokeMethodAsync(method, ...args).catch(() => null),
+    };
+    const unwire = wire(dropZone, fileInput, folderInput, items => upload(items, session));
+    return {
+        dispose: () => {
+            session.disposed = true;
+            session.stop.abort();
+            unwire();
+        },
+    };
 }
