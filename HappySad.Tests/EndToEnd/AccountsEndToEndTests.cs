@@ -152,7 +152,7 @@ public sealed partial class AccountsEndToEndTests
         """;
 
     /// <summary>Photos kept in any state, accepted or rejected: a forged upload would add one either way.</summary>
-    static int PhotoCount(JsonElement dataSet) =>
+    internal static int PhotoCount(JsonElement dataSet) =>
         dataSet.GetProperty("class_counts").EnumerateArray().Sum(c => c.GetInt32()) + dataSet.GetProperty("rejected_count").GetInt32();
 
     static string AttackPage(Uri app, int dataSetId, int runId)
