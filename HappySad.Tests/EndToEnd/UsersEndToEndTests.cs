@@ -162,6 +162,8 @@ public sealed class UsersEndToEndTests
         {
             await admin.GetByTestId("new-user-role").ClickAsync();
             await admin.GetByRole(AriaRole.Option, new() { Name = role }).ClickAsync();
+            // The circuit renders the choice once it has it: a click on Create before then would create a Viewer.
+            await Assertions.Expect(admin.GetByTestId("new-user-role")).ToContainTextAsync(role);
         }
         await admin.GetByTestId("create-user").ClickAsync();
         await Assertions.Expect(admin.GetByText($"Created {role ?? "Viewer"} '{name}'")).ToBeVisibleAsync();
