@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HappySad.Tests.Support;
+using HappySad.Training.Models;
 using HappySad.Web.Cli;
 using Microsoft.Playwright;
 
@@ -91,13 +92,39 @@ public sealed partial class AccountsEndToEndTests
     }
 
     /// <summary>
-    /// A page on another origin (another port of the same host: the same site, so even a
-    /// SameSite=Strict cookie travels) tries, for a signed-in user, a multipart upload, the bodiless
-    /// cancel and a WebSocket to the hub. The uploads stay out, the run keeps going and the socket is
-    /// refused, while the same socket from the app's own page opens.
+    /// A page on another origin of the same site (another port of the same host, so even a
+    /// SameSite=Strict cookie travels) tries its attacks for a signed-in user: the cookie arrives,
+    /// and the antiforgery and origin checks refuse each one.
     /// </summary>
     [Fact]
-    public async Task AnotherSitesPageCannotActForASignedInUser()
+    public Task AnotherOriginsPageCannotActForASignedInUser() =>
+        AttackAsync(attackerHost: "127.0.0.1", expected: new()
+        {
+            ["photos"] = 400, ["cancel"] = 400, ["predict"] = 400, ["negotiate"] = 403,
+        });
+
+    /// <summary>
+    /// A page on another site, <c>http://attacker.test</c> (Chromium resolves the name to loopback,
+    /// as a real DNS record would), tries the same attacks: the SameSite=Strict cookie stays home, so
+    /// each is refused as a stranger's. Then it tries DNS rebinding: the app under the attacker's
+    /// name is refused by its allowed hosts, in the browser and with a valid token alike.
+    /// </summary>
+    [Fact]
+    public Task AnotherSitesPageCannotActForASignedInUserNorRebindTheAppsName() =>
+        AttackAsync(attackerHost: AttackerHost, expected: new()
+        {
+            ["photos"] = 401, ["cancel"] = 401, ["predict"] = 401, ["negotiate"] = 401,
+        });
+
+    const string AttackerHost = "attacker.test";
+
+    /// <summary>
+    /// The user's own tab goes to the attacker's page, which posts a photo (multipart), cancels a
+    /// running run (bodiless), asks for a prediction, negotiates with the hub and opens a WebSocket to
+    /// it to read a run's history. The statuses are the ones Chromium saw; the state is read back
+    /// through the API as the legitimate user: the photo count and the run are as they were.
+    /// </summary>
+    static async Task AttackAsync(string attackerHost, Dictionary<string, int> expected)
     {
         Assertions.SetDefaultExpectTimeout(20_000);
         await using var app = await AppProcess.StartAsync();
@@ -105,9 +132,10 @@ public sealed partial class AccountsEndToEndTests
         using (var error = new StringWriter())
         using (var sample = SharedPhotos.Subset(perClass: 12))
             Assert.True(await CliApp.RunAsync(["import", "--data", sample.Path, "--name", "target", "--data-dir", app.DataDirectory], output, error) == 0, error.ToString());
-        await using var browser = await Browser.LaunchAsync();
+        PredictEndToEndTests.SaveUntrained(app, SeedCnn.ArchitectureName, "target.hsmodel");
+        await using var browser = await Browser.LaunchAsync($"--host-resolver-rules=MAP {AttackerHost} 127.0.0.1", "--disable-features=HttpsUpgrades");
         var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString() });
-        using var attacker = new AttackerSite();
+        using var attacker = new AttackerSite(attackerHost);
         try
         {
             // A token from the account page, for the test's own requests.
@@ -119,21 +147,48 @@ public sealed partial class AccountsEndToEndTests
             api.DefaultRequestHeaders.Authorization = new("Bearer", token);
             var dataSet = (await api.GetFromJsonAsync<JsonElement>("api/datasets"))[0];
             var (dataSetId, photos) = (dataSet.GetProperty("id").GetInt32(), PhotoCount(dataSet));
+            var modelId = (await api.GetFromJsonAsync<JsonElement>("api/models"))[0].GetProperty("id").GetString()!;
             using var launched = await api.PostAsJsonAsync("api/runs", new { data_set_id = dataSetId, epochs = 500, batch_size = 2 });
             Assert.True(launched.StatusCode == HttpStatusCode.Created, await launched.Content.ReadAsStringAsync());
             var runId = (await launched.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt32();
 
-            // The same WebSocket from the app's own page opens: the refusal below is the origin's.
-            Assert.Equal("open", await page.EvaluateAsync<string>(OpenSocket, new Uri(app.BaseAddress, "hubs/training").ToString().Replace("http", "ws", StringComparison.Ordinal)));
+            // The same hub read from the app's own page works: the refusal below is the attacker's origin's.
+            var hub = new Uri(app.BaseAddress, "hubs/training").ToString().Replace("http", "ws", StringComparison.Ordinal);
+            Assert.Equal($"read run {runId}", await page.EvaluateAsync<string>(ReadRunOverHub, new object[] { hub, runId }));
 
-            attacker.Html = AttackPage(app.BaseAddress, dataSetId, runId);
+            var statuses = new Dictionary<string, int>();
+            page.Response += (_, response) =>
+            {
+                if (response.Url.StartsWith(app.BaseAddress.ToString(), StringComparison.Ordinal) && AttackName(response.Url) is { } name)
+                    lock (statuses)
+                        statuses[name] = response.Status;
+            };
+            attacker.Html = AttackPage(app.BaseAddress, dataSetId, runId, modelId);
             await page.GotoAsync(attacker.Address.ToString());
+            Assert.Equal(attackerHost, new Uri(page.Url).Host);
             await page.WaitForFunctionAsync("() => window.done === true");
             Assert.Equal("refused", await page.EvaluateAsync<string>("() => window.socket"));
+            lock (statuses)
+                Assert.Equal(expected.OrderBy(e => e.Key), statuses.OrderBy(s => s.Key));
 
             var run = await api.GetFromJsonAsync<JsonElement>($"api/runs/{runId}");
             Assert.Contains(run.GetProperty("status").GetString(), (string[])["queued", "running", "Queued", "Running"]);
             Assert.Equal(photos, PhotoCount(await api.GetFromJsonAsync<JsonElement>($"api/datasets/{dataSetId}")));
+
+            if (attackerHost == AttackerHost)
+            {
+                // DNS rebinding: the attacker's name pointed at the app. The browser gets 400 and no dashboard...
+                var rebound = await page.GotoAsync($"http://{AttackerHost}:{app.BaseAddress.Port}/");
+                Assert.Equal(400, rebound!.Status);
+                Assert.Equal(0, await page.GetByTestId("account-link").CountAsync());
+                // ...and so does a request with a valid token: the Host header alone refuses it.
+                using var request = new HttpRequestMessage(HttpMethod.Get, "api/runs");
+                request.Headers.Host = $"{AttackerHost}:{app.BaseAddress.Port}";
+                using var response = await api.SendAsync(request);
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+                using var direct = await api.GetAsync("api/runs");
+                Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
+            }
             await api.PostAsync($"api/runs/{runId}/cancel", null);
         }
         catch (Exception e)
@@ -143,29 +198,60 @@ public sealed partial class AccountsEndToEndTests
         }
     }
 
-    const string OpenSocket = """
-        url => new Promise(resolve => {
+    /// <summary>Which of the attack page's requests a response answers.</summary>
+    static string? AttackName(string url) =>
+        url.Contains("/photos", StringComparison.Ordinal) ? "photos"
+        : url.Contains("/cancel", StringComparison.Ordinal) ? "cancel"
+        : url.Contains("/predict", StringComparison.Ordinal) ? "predict"
+        : url.Contains("/negotiate", StringComparison.Ordinal) ? "negotiate"
+        : null;
+
+    /// <summary>
+    /// A SignalR client in a few lines (JSON protocol over a WebSocket, no negotiate): handshake, then
+    /// <c>WatchRun</c>, whose answer carries the run's state and epoch history.
+    /// </summary>
+    const string ReadRunOverHub = """
+        ([url, runId]) => new Promise(resolve => {
             const socket = new WebSocket(url);
-            socket.onopen = () => { socket.close(); resolve("open"); };
             socket.onerror = () => resolve("refused");
+            socket.onclose = () => resolve("closed");
+            socket.onopen = () => socket.send(JSON.stringify({ protocol: "json", version: 1 }) + "\x1e");
+            socket.onmessage = event => {
+                for (const text of event.data.split("\x1e").filter(t => t.length > 0)) {
+                    const message = JSON.parse(text);
+                    if (message.type === undefined)
+                        socket.send(JSON.stringify({ type: 1, invocationId: "0", target: "WatchRun", arguments: [runId] }) + "\x1e");
+                    else if (message.type === 3) {
+                        resolve(message.error ? "error: " + message.error : "read run " + message.result.run_id);
+                        socket.close();
+                    }
+                }
+            };
         })
         """;
 
     /// <summary>Photos kept in any state, accepted or rejected: a forged upload would add one either way.</summary>
-    static int PhotoCount(JsonElement dataSet) =>
+    internal static int PhotoCount(JsonElement dataSet) =>
         dataSet.GetProperty("class_counts").EnumerateArray().Sum(c => c.GetInt32()) + dataSet.GetProperty("rejected_count").GetInt32();
 
-    static string AttackPage(Uri app, int dataSetId, int runId)
+    static string AttackPage(Uri app, int dataSetId, int runId, string modelId)
     {
         var socket = new Uri(app, "hubs/training").ToString().Replace("http", "ws", StringComparison.Ordinal);
+        var photo = Convert.ToBase64String(TestImages.Blocks(seed: 77, format: SkiaSharp.SKEncodedImageFormat.Jpeg));
         return $$"""
             <!DOCTYPE html><html><body><script>
-            (async () => {
+            const photo = () => {
                 const form = new FormData();
-                form.append("files", new Blob([Uint8Array.from(atob("{{Convert.ToBase64String(TestImages.Blocks(seed: 77, format: SkiaSharp.SKEncodedImageFormat.Jpeg))}}"), c => c.charCodeAt(0))], { type: "image/jpeg" }), "happy/forged.jpg");
-                await fetch("{{new Uri(app, $"api/datasets/{dataSetId}/photos")}}", { method: "POST", body: form, mode: "no-cors", credentials: "include" }).catch(() => {});
-                await fetch("{{new Uri(app, $"api/runs/{runId}/cancel")}}", { method: "POST", mode: "no-cors", credentials: "include" }).catch(() => {});
-                window.socket = await ({{OpenSocket}})("{{socket}}");
+                form.append("files", new Blob([Uint8Array.from(atob("{{photo}}"), c => c.charCodeAt(0))], { type: "image/jpeg" }), "happy/forged.jpg");
+                return form;
+            };
+            const send = (url, body) => fetch(url, { method: "POST", body, mode: "no-cors", credentials: "include" }).catch(() => {});
+            (async () => {
+                await send("{{new Uri(app, $"api/datasets/{dataSetId}/photos")}}", photo());
+                await send("{{new Uri(app, $"api/runs/{runId}/cancel")}}");
+                await send("{{new Uri(app, $"api/models/{Uri.EscapeDataString(modelId)}/predict")}}", photo());
+                await send("{{new Uri(app, "hubs/training/negotiate?negotiateVersion=1")}}");
+                window.socket = await ({{ReadRunOverHub}})(["{{socket}}", {{runId}}]);
                 window.done = true;
             })();
             </script></body></html>
@@ -175,17 +261,19 @@ public sealed partial class AccountsEndToEndTests
     [GeneratedRegex(@"Set up the first admin: (http://\S+)")]
     private static partial Regex SetupLinkLine();
 
-    /// <summary>The other site: a page served by an HttpListener on another loopback port.</summary>
+    /// <summary>
+    /// The attacker's site: any request gets <see cref="Html"/>. A bare TCP listener on loopback
+    /// answers whatever name the browser used (an HttpListener matches its prefix's host), so the
+    /// page can be served as <c>http://attacker.test:PORT</c>.
+    /// </summary>
     sealed class AttackerSite : IDisposable
     {
-        readonly HttpListener _listener = new();
+        readonly TcpListener _listener = new(IPAddress.Loopback, 0);
 
-        public AttackerSite()
+        public AttackerSite(string host)
         {
-            var port = FreePort();
-            Address = new Uri($"http://127.0.0.1:{port}/");
-            _listener.Prefixes.Add(Address.ToString());
             _listener.Start();
+            Address = new Uri($"http://{host}:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
             _ = ServeAsync();
         }
 
@@ -194,31 +282,48 @@ public sealed partial class AccountsEndToEndTests
 
         async Task ServeAsync()
         {
-            while (_listener.IsListening)
+            while (true)
             {
-                HttpListenerContext context;
+                TcpClient client;
                 try
                 {
-                    context = await _listener.GetContextAsync();
+                    client = await _listener.AcceptTcpClientAsync();
                 }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
                 {
                     return;
                 }
-                var body = Encoding.UTF8.GetBytes(Html);
-                context.Response.ContentType = "text/html; charset=utf-8";
-                await context.Response.OutputStream.WriteAsync(body);
-                context.Response.Close();
+                _ = AnswerAsync(client);
             }
         }
 
-        static int FreePort()
+        async Task AnswerAsync(TcpClient client)
         {
-            using var socket = new TcpListener(IPAddress.Loopback, 0);
-            socket.Start();
-            return ((IPEndPoint)socket.LocalEndpoint).Port;
+            using (client)
+            {
+                try
+                {
+                    var stream = client.GetStream();
+                    using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+                    // The request's head; a GET has no body. A speculative connection that sends nothing ends here.
+                    string? line;
+                    do
+                        line = await reader.ReadLineAsync();
+                    while (!string.IsNullOrEmpty(line));
+                    if (line is null)
+                        return;
+                    var body = Encoding.UTF8.GetBytes(Html);
+                    var head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+                    await stream.WriteAsync(head);
+                    await stream.WriteAsync(body);
+                }
+                catch (IOException)
+                {
+                    // The browser hung up first: nothing to answer.
+                }
+            }
         }
 
-        public void Dispose() => _listener.Close();
+        public void Dispose() => _listener.Stop();
     }
 }

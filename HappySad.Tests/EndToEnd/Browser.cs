@@ -23,7 +23,8 @@ internal sealed class Browser : IAsyncDisposable
 
     public static string ArtifactsDirectory { get; } = FindArtifacts();
 
-    public static async Task<Browser> LaunchAsync()
+    /// <param name="arguments">More Chromium switches, e.g. <c>--host-resolver-rules</c> to give a test site a name of its own.</param>
+    public static async Task<Browser> LaunchAsync(params string[] arguments)
     {
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"{ChromiumPath} is missing: install it with 'apt-get install -y chromium' (.ci/run does)");
@@ -32,7 +33,7 @@ internal sealed class Browser : IAsyncDisposable
         {
             ExecutablePath = ChromiumPath,
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", .. arguments],
         });
         return new Browser(playwright, browser);
     }

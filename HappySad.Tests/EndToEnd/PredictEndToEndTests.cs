@@ -173,7 +173,7 @@ public sealed class PredictEndToEndTests
     }
 
     /// <summary>An untrained model of <paramref name="architecture"/> (seeded) in the app's models/ folder, where the page lists it.</summary>
-    static void SaveUntrained(AppProcess app, string architecture, string file)
+    internal static void SaveUntrained(AppProcess app, string architecture, string file)
     {
         using var model = ModelArchitectures.Create(architecture, seed: 3);
         ModelStore.Save(Path.Combine(app.DataDirectory, "models", file), model, new ModelCard

@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using HappySad.Web.Accounts;
 using HappySad.Web.Data;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -60,8 +61,12 @@ public static class AccountExtensions
             options.Events.OnRedirectToLogin = context => Refuse(context, StatusCodes.Status401Unauthorized);
             options.Events.OnRedirectToAccessDenied = context => Refuse(context, StatusCodes.Status403Forbidden);
         });
-        // A locked, demoted or deleted user's cookie stops working within a minute.
-        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
+        // Every cookie request checks the user's security stamp, so a locked, demoted or deleted
+        // user's next request is refused, not one up to a minute later. The price is a user and
+        // roles lookup and a renewed cookie per request: small for a self-hosted dashboard, whose
+        // pages talk over one circuit (which CircuitRevalidation checks).
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero);
+        services.AddScoped<AuthenticationStateProvider, CircuitRevalidation>();
         var authorization = services.AddAuthorizationBuilder();
         foreach (var (policy, roles) in AppPolicies.Roles)
             authorization.AddPolicy(policy, p => p.RequireAuthenticatedUser().RequireRole(roles));
