@@ -2,6 +2,7 @@ using Bunit;
 using HappySad.Tests.Support;
 using HappySad.Web.Accounts;
 using HappySad.Web.Components.Pages.Datasets;
+using HappySad.Web.Components.Pages.Datasets.Components;
 using HappySad.Web.DataSets;
 using Microsoft.Extensions.DependencyInjection;
 using SkiaSharp;
@@ -132,6 +133,25 @@ public sealed class DatasetPageTests : IAsyncLifetime
         var warning = page.WaitForElement("[data-testid=health-imbalance]").TextContent;
         Assert.Contains("sad is only 30", warning, StringComparison.Ordinal);
         Assert.Contains("Training does not weight the classes", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InTheLaunchDialogTheHealthPanelShowsTheFindingsAndLinksToTheirFixes()
+    {
+        var id = await _app.CreateDataSetAsync("faces");
+        var importer = _app.Service<PhotoImporter>();
+        await Import(importer, id, "one.png", TestImages.Blocks(1, 300, 300), "happy");
+        await Import(importer, id, "one-copy.jpg", Shrunk(1, 150), "happy");
+        await Import(importer, id, "one-as-sad.jpg", Shrunk(1, 120), "sad");
+
+        var panel = _bunit.Render<DataHealthPanel>(p => p.Add(c => c.DataSetId, id).Add(c => c.ReadOnly, true));
+
+        panel.WaitForAssertion(() => Assert.Contains("1 picture is in both classes (3 photos)", panel.Find("[data-testid=health-conflicts]").TextContent, StringComparison.Ordinal));
+        Assert.Empty(panel.FindAll("[data-testid=health-trash-copies], [data-testid=health-trash-conflicts]"));
+        panel.Find("[data-testid=health-show-conflicts]").Click();
+        Assert.Equal(3, panel.Find("[data-testid=health-group]").QuerySelectorAll("img").Length);
+        Assert.Empty(panel.FindAll("[data-testid=health-keep-as]"));
+        Assert.Equal($"/datasets/{id}", panel.Find("a[href^='/datasets/']").GetAttribute("href"));
     }
 
     static async Task Import(PhotoImporter importer, int dataSetId, string name, byte[] bytes, string className)
