@@ -10,13 +10,15 @@ public sealed class ImageSet
     readonly byte[][] _pixels;
     readonly int[] _labels;
     readonly string[] _paths;
+    readonly int[] _groups;
 
-    ImageSet(IReadOnlyList<string> classNames, byte[][] pixels, int[] labels, string[] paths, int size, int views)
+    ImageSet(IReadOnlyList<string> classNames, byte[][] pixels, int[] labels, string[] paths, int size, int views, int[]? groups = null)
     {
         ClassNames = classNames;
         _pixels = pixels;
         _labels = labels;
         _paths = paths;
+        _groups = groups ?? [.. Enumerable.Range(0, labels.Length)];
         Size = size;
         Views = views;
     }
@@ -32,6 +34,12 @@ public sealed class ImageSet
     public int Count => _labels.Length;
     public IReadOnlyList<int> Labels => _labels;
     public IReadOnlyList<string> Paths => _paths;
+
+    /// <summary>
+    /// A group id per image: images that are the same picture (<see cref="NearDuplicates"/>) share one,
+    /// and a split keeps each group whole. Until <see cref="WithGroups"/>, every image is its own group.
+    /// </summary>
+    public IReadOnlyList<int> Groups => _groups;
 
     /// <summary>HWC RGB bytes of one image (its views one after another).</summary>
     public ReadOnlySpan<byte> Pixels(int index) => _pixels[index];
@@ -67,13 +75,22 @@ public sealed class ImageSet
             throw new DataSetException($"class folder(s) {string.Join(", ", unknown)} are not classes of the model ({string.Join(", ", classNames)})");
         var order = classNames.ToList();
         var map = ClassNames.Select(name => order.IndexOf(name)).ToArray();
-        return new ImageSet(classNames, _pixels, [.. _labels.Select(l => map[l])], _paths, Size, Views);
+        return new ImageSet(classNames, _pixels, [.. _labels.Select(l => map[l])], _paths, Size, Views, _groups);
+    }
+
+    /// <summary>The same images with their near-duplicate groups, one id per image.</summary>
+    public ImageSet WithGroups(IReadOnlyList<int> groups)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        if (groups.Count != Count)
+            throw new ArgumentException($"{groups.Count} group ids for {Count} images");
+        return new ImageSet(ClassNames, _pixels, _labels, _paths, Size, Views, [.. groups]);
     }
 
     /// <summary>A view of some of the images, sharing their pixel buffers.</summary>
     public ImageSet Subset(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        return new ImageSet(ClassNames, [.. indices.Select(i => _pixels[i])], [.. indices.Select(i => _labels[i])], [.. indices.Select(i => _paths[i])], Size, Views);
+        return new ImageSet(ClassNames, [.. indices.Select(i => _pixels[i])], [.. indices.Select(i => _labels[i])], [.. indices.Select(i => _paths[i])], Size, Views, [.. indices.Select(i => _groups[i])]);
     }
 }

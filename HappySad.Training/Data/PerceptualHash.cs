@@ -50,23 +50,35 @@ public static class PerceptualHash
 
     /// <summary>
     /// Every pair of items whose hashes are at most <paramref name="maxDistance"/> bits apart, each
-    /// pair once with the earlier item first. Quadratic, which is a few milliseconds at 5,000 photos.
+    /// pair once with the earlier item first, in item order. Hashes that close agree on at least one of
+    /// <c>maxDistance + 1</c> disjoint bands of bits (pigeonhole), so only hashes sharing a band's value
+    /// are compared: 50,000 photos take a fraction of a second instead of 1.25 billion comparisons.
     /// </summary>
     public static IReadOnlyList<(T First, T Second, int Distance)> NearPairs<T>(IReadOnlyList<T> items, Func<T, ulong> hash, int maxDistance = NearDuplicateDistance)
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(hash);
         var hashes = items.Select(hash).ToArray();
-        var pairs = new List<(T, T, int)>();
-        for (var i = 0; i < hashes.Length; i++)
+        var found = new HashSet<(int, int)>();
+        // Bands narrower than 4 bits sort nothing apart: compare everything with everything instead.
+        var bands = maxDistance is >= 0 and < 16 ? maxDistance + 1 : 1;
+        for (var band = 0; band < bands; band++)
         {
-            for (var j = i + 1; j < hashes.Length; j++)
+            var (start, end) = (band * 64 / bands, (band + 1) * 64 / bands);
+            var mask = end - start == 64 ? 0UL : ((1UL << (end - start)) - 1) << start;
+            foreach (var members in Enumerable.Range(0, hashes.Length).GroupBy(i => hashes[i] & mask))
             {
-                var distance = Distance(hashes[i], hashes[j]);
-                if (distance <= maxDistance)
-                    pairs.Add((items[i], items[j], distance));
+                var list = members.ToArray();
+                for (var a = 0; a < list.Length; a++)
+                {
+                    for (var b = a + 1; b < list.Length; b++)
+                    {
+                        if (Distance(hashes[list[a]], hashes[list[b]]) <= maxDistance)
+                            found.Add((list[a], list[b]));
+                    }
+                }
             }
         }
-        return pairs;
+        return [.. found.Order().Select(p => (items[p.Item1], items[p.Item2], Distance(hashes[p.Item1], hashes[p.Item2])))];
     }
 }

@@ -48,7 +48,8 @@ public sealed record CrossValidationResult(IReadOnlyList<FoldResult> Folds)
 
 /// <summary>
 /// Stratified k-fold cross-validation of a recipe: how well it generalises to
-/// photos it never trained on, with less luck in it than one 10% test split. Each fold trains a
+/// photos it never trained on, with less luck in it than one 10% test split. Near-duplicate groups
+/// (<see cref="ImageSet.Groups"/>) stay whole in one fold, so no fold is tested on its own training photos. Each fold trains a
 /// fresh model on the other folds (less the recipe's validation fraction, which early stopping
 /// watches) and is tested on its own photos.
 /// </summary>
@@ -66,7 +67,7 @@ public static class CrossValidation
         recipe.EnsureValid(TorchDevices.CudaAvailable);
         TrainingPipeline.EnsureTrainable(images);
         var device = TorchDevices.Resolve(recipe.Device);
-        var testFolds = DataSplit.StratifiedFolds(images.Labels, folds, recipe.Seed);
+        var testFolds = DataSplit.StratifiedFolds(images.Labels, folds, recipe.Seed, images.Groups);
         var results = new List<FoldResult>();
         for (var fold = 0; fold < folds; fold++)
         {
@@ -74,7 +75,7 @@ public static class CrossValidation
             var test = testFolds[fold];
             var rest = Enumerable.Range(0, images.Count).Except(test).ToArray();
             var restImages = images.Subset(rest);
-            var inner = DataSplit.Stratified(restImages.Labels, new SplitFractions(recipe.ValidationFraction, 0), recipe.Seed + fold);
+            var inner = DataSplit.Stratified(restImages.Labels, new SplitFractions(recipe.ValidationFraction, 0), recipe.Seed + fold, restImages.Groups);
             using var model = ModelArchitectures.Create(recipe.Architecture, recipe.Seed + fold, recipe.ToModelOptions());
             var fit = recipe.ToFitOptions() with { Seed = recipe.Seed + fold };
             var history = await new Trainer(device).FitAsync(

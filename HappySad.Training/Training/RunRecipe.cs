@@ -169,6 +169,13 @@ public sealed record RunRecipe
 
     public SplitFractions ToSplit() => new(ValidationFraction, TestFraction);
 
+    /// <summary>The run's split of <paramref name="images"/>: stratified, seeded, each near-duplicate group whole. Every run, recorded or not, splits here.</summary>
+    public DataSplit Split(ImageSet images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return DataSplit.Stratified(images.Labels, ToSplit(), Seed, images.Groups);
+    }
+
     /// <summary>How photos must be prepared for this recipe's model: load the training images with it.</summary>
     /// <exception cref="ArgumentException">The crop does not give the views the model reads.</exception>
     public ImagePreparation Preparation()

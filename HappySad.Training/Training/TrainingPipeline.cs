@@ -53,7 +53,7 @@ public static class TrainingPipeline
             throw new ArgumentException($"a {recipe.Architecture} model takes {preparation.Views} view(s) of {preparation.InputSize}x{preparation.InputSize}, but these were prepared as {images.Views} of {images.Size}x{images.Size}");
 
         var device = TorchDevices.Resolve(recipe.Device);
-        var split = DataSplit.Stratified(images.Labels, recipe.ToSplit(), recipe.Seed);
+        var split = recipe.Split(images);
         var (train, validation, test) = (images.Subset(split.Train), images.Subset(split.Validation), images.Subset(split.Test));
         var model = ModelArchitectures.Create(recipe.Architecture, recipe.Seed, recipe.ToModelOptions());
         try

@@ -56,6 +56,22 @@ internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsolePr
         }
         return load;
     }
+
+    /// <summary>
+    /// The loaded images with their near-duplicate groups, hashed as the dashboard's scan hashes
+    /// uploads, so the split keeps each group whole as a dashboard run does; says how many there are.
+    /// </summary>
+    public ImageSet GroupNearDuplicates(ImageFolderLoad load, bool quiet)
+    {
+        var images = NearDuplicates.Grouped(load.Images, cancellationToken: CancellationToken);
+        var found = NearDuplicateSummary.Of(images.Labels, images.Groups);
+        if (!quiet && found.Groups > 0)
+        {
+            var conflicts = found.Conflicts > 0 ? $"; {found.Conflicts} hold the same picture in both classes (label conflicts)" : "";
+            Output.WriteLine($"Near duplicates: {found.Groups} groups ({found.Photos} photos) kept in one split{conflicts}");
+        }
+        return images;
+    }
 }
 
 /// <summary>Reports on the calling thread, unlike <see cref="Progress{T}"/>, so nothing arrives after the bar is cleared.</summary>

@@ -71,6 +71,15 @@ public sealed class TrainingRun
     /// <summary>With a face crop: how many of the run's photos had a face (the rest were used whole).</summary>
     public int? FacesFound { get; set; }
 
+    /// <summary>Near-duplicate groups (two or more photos of the same picture) the split kept whole; null for runs from before groups were recorded.</summary>
+    public int? NearDuplicateGroups { get; set; }
+
+    /// <summary>The photos in those groups.</summary>
+    public int? NearDuplicatePhotos { get; set; }
+
+    /// <summary>Groups whose photos carry both labels: the same picture as happy and as sad, a label conflict.</summary>
+    public int? LabelConflicts { get; set; }
+
     // Results.
     public double? BestValAccuracy { get; set; }
     public int? BestEpoch { get; set; }
@@ -168,6 +177,9 @@ public sealed class RunImage
     public required string Sha256 { get; set; }
     public int Label { get; set; }
     public RunSplit Split { get; set; }
+
+    /// <summary>The near-duplicate group it shares with other images of the run (the group's first image's position in the snapshot); null when it has no twin.</summary>
+    public int? Group { get; set; }
     public int? Predicted { get; set; }
 
     /// <summary>The model's probability of the second class (index 1).</summary>

@@ -82,6 +82,25 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
         }
     }
 
+    /// <summary>
+    /// The data set's <see cref="DataHealth"/> from what is stored (class, status and the hash each
+    /// upload kept), without decoding anything: cheap enough to show whenever a run is about to be launched.
+    /// Photos a scan found unusable are left out, as a run leaves them out.
+    /// </summary>
+    public async Task<DataHealth> HealthAsync(int dataSetId, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var dataSet = await context.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId, cancellationToken)
+                ?? throw new DataSetNotFoundException(dataSetId);
+            var photos = await context.Photos.AsNoTracking()
+                .Where(p => p.DataSetId == dataSetId && p.TrashedAt == null && p.Status == PhotoStatus.Ok)
+                .ToListAsync(cancellationToken);
+            return DataHealth.Of([.. photos.Where(p => dataSet.ClassNames.Contains(p.ClassName))], dataSet.ClassNames);
+        }
+    }
+
     static string? Problem(string path, ImageLimits limits)
     {
         if (!File.Exists(path))

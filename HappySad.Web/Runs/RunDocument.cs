@@ -29,7 +29,7 @@ public sealed record RunDocument(
             run.Id, run.Status, run.Source, run.Message, run.DataSetId, run.DataName,
             run.Recipe,
             run.Device, run.CreatedAt, run.StartedAt, run.FinishedAt,
-            new SnapshotDocument(run.SnapshotHash, run.ClassNames, run.TrainImages, run.ValidationImages, run.TestImages, run.SkippedImages),
+            new SnapshotDocument(run.SnapshotHash, run.ClassNames, run.TrainImages, run.ValidationImages, run.TestImages, run.SkippedImages, run.NearDuplicateGroups, run.NearDuplicatePhotos, run.LabelConflicts),
             run.TestAccuracy is null ? null : new TestDocument(
                 run.TestAccuracy.Value, run.TestPrecision ?? 0, run.TestRecall ?? 0, run.TestF1 ?? 0, run.TestBalancedAccuracy ?? 0,
                 run.TruePositives ?? 0, run.FalsePositives ?? 0, run.TrueNegatives ?? 0, run.FalseNegatives ?? 0),
@@ -42,7 +42,8 @@ public sealed record RunDocument(
 /// <summary>Which data set a launch trains on; the rest of the launch body is the <see cref="RunRecipe"/>.</summary>
 public sealed record LaunchTarget(int DataSetId);
 
-public sealed record SnapshotDocument(string? Hash, IReadOnlyList<string> ClassNames, int TrainImages, int ValidationImages, int TestImages, int SkippedImages);
+/// <summary>What a run trained on; the near-duplicate counts (groups kept whole in one split) are null for runs from before they were recorded.</summary>
+public sealed record SnapshotDocument(string? Hash, IReadOnlyList<string> ClassNames, int TrainImages, int ValidationImages, int TestImages, int SkippedImages, int? NearDuplicateGroups, int? NearDuplicatePhotos, int? LabelConflicts);
 
 /// <summary>Test metrics; the positive class is the second class name.</summary>
 public sealed record TestDocument(double Accuracy, double Precision, double Recall, double F1, double BalancedAccuracy, int TruePositives, int FalsePositives, int TrueNegatives, int FalseNegatives);

@@ -1,4 +1,3 @@
-using HappySad.Training.Data;
 using HappySad.Training.Persistence;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
@@ -102,11 +101,12 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
         var load = await RunSnapshot.DecodeAsync(snapshot, cancellationToken);
         foreach (var rejected in load.Rejected)
             logger.LogWarning("Run {RunId} skips {Path}: {Reason}", runId, rejected.Path, rejected.Reason);
+        load = load with { Images = RunSnapshot.Grouped(snapshot, load.Images, cancellationToken) };
         var images = load.Images;
         TrainingPipeline.EnsureTrainable(images);
 
         var recipe = snapshot.Run.Recipe;
-        var split = DataSplit.Stratified(images.Labels, recipe.ToSplit(), recipe.Seed);
+        var split = recipe.Split(images);
         var rows = await recorder.RecordSnapshotAsync(snapshot, load, split, cancellationToken);
 
         var outcome = await TrainingPipeline.RunAsync(images, recipe, callbacks, snapshot.Directory, paths.RunCheckpoint(runId), cancellationToken);

@@ -117,7 +117,7 @@ public sealed class RunRecorder(
     public EpochRecorder Epochs(int runId) => new(contexts, events, options.Value.ProgressIntervalMilliseconds, runId);
 
     /// <summary>
-    /// Stores the images the run decoded with their split, and the snapshot's summary on the run
+    /// Stores the images the run decoded with their split and near-duplicate group, and the snapshot's summary on the run
     /// (once: a resumed run gets the rows of its first attempt). Returns the image rows in the order of the decoded images.
     /// </summary>
     public async Task<List<RunImage>> RecordSnapshotAsync(Snapshot snapshot, ImageFolderLoad load, DataSplit split, CancellationToken cancellationToken)
@@ -133,11 +133,17 @@ public sealed class RunRecorder(
             splitOf[i] = RunSplit.Validation;
         foreach (var i in split.Test)
             splitOf[i] = RunSplit.Test;
+        // A group is named by the position of its first image in the snapshot, whatever ids the groups had.
+        var firstOf = new Dictionary<int, int>();
+        for (var i = images.Count - 1; i >= 0; i--)
+            firstOf[images.Groups[i]] = i;
+        var shared = images.Groups.GroupBy(g => g).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
         var rows = Enumerable.Range(0, images.Count).Select(i =>
         {
             var entry = byPath[images.Paths[i]];
-            return new RunImage { RunId = run.Id, PhotoId = entry.PhotoId, Path = entry.RelativePath, Name = entry.Name, Sha256 = entry.Sha256, Label = images.Labels[i], Split = splitOf[i] };
+            return new RunImage { RunId = run.Id, PhotoId = entry.PhotoId, Path = entry.RelativePath, Name = entry.Name, Sha256 = entry.Sha256, Label = images.Labels[i], Split = splitOf[i], Group = shared.Contains(images.Groups[i]) ? firstOf[images.Groups[i]] : null };
         }).ToList();
+        var duplicates = NearDuplicateSummary.Of(images.Labels, images.Groups);
         var hash = RunSnapshot.Hash(rows.Select(r => (snapshot.ClassNames[r.Label], r.Sha256)));
 
         var context = await contexts.CreateDbContextAsync(cancellationToken);
@@ -160,6 +166,9 @@ public sealed class RunRecorder(
             tracked.TestImages = split.Test.Count;
             tracked.SkippedImages = load.Rejected.Count;
             tracked.FacesFound = load.FacesFound;
+            tracked.NearDuplicateGroups = duplicates.Groups;
+            tracked.NearDuplicatePhotos = duplicates.Photos;
+            tracked.LabelConflicts = duplicates.Conflicts;
             tracked.Device = TorchDevices.Resolve(run.Recipe.Device).type.ToString().ToLowerInvariant();
             await context.SaveChangesAsync(cancellationToken);
         }

@@ -9,8 +9,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HappySad.Web.Runs;
 
-/// <summary>One image of a snapshot before decoding.</summary>
-public sealed record SnapshotEntry(int? PhotoId, string FullPath, string RelativePath, string Name, int Label, string Sha256);
+/// <summary>One image of a snapshot before decoding; a data set photo brings the perceptual hash its upload stored.</summary>
+public sealed record SnapshotEntry(int? PhotoId, string FullPath, string RelativePath, string Name, int Label, string Sha256, long? PerceptualHash = null);
 
 /// <summary>What a run trains on, listed as it starts: the run, its class names, the folder the images are in, and each image with its content hash.</summary>
 public sealed record Snapshot(TrainingRun Run, IReadOnlyList<string> ClassNames, string Directory, IReadOnlyList<SnapshotEntry> Entries);
@@ -55,7 +55,7 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
             {
                 if (row.PhotoId is not { } photoId || !photos.TryGetValue(photoId, out var photo) || photo.Sha256 != row.Sha256)
                     throw new DataSetException($"the run cannot go on: '{row.Name}', one of the photos it started with, was deleted");
-                entries.Add(new SnapshotEntry(photoId, paths.PhotoFile(photo), row.Path, row.Name, row.Label, row.Sha256));
+                entries.Add(new SnapshotEntry(photoId, paths.PhotoFile(photo), row.Path, row.Name, row.Label, row.Sha256, photo.PerceptualHash));
             }
             return new Snapshot(run, run.ClassNames, paths.DataSet(run.DataSetId ?? photos.Values.First().DataSetId), entries);
         }
@@ -73,6 +73,21 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
         return await Task.Run(
             () => ImageFiles.Load([.. snapshot.Entries.Select(e => new LabeledFile(e.FullPath, e.Label))], snapshot.ClassNames, preparation, cancellationToken: cancellationToken),
             cancellationToken);
+    }
+
+    /// <summary>
+    /// The decoded images with their near-duplicate groups (<see cref="NearDuplicates"/>), found as the
+    /// data set's scan finds them: from the hashes the uploads stored (nothing decoded again, at any
+    /// size of data set), or, for a folder, from hashing its files the same way.
+    /// </summary>
+    public static ImageSet Grouped(Snapshot snapshot, ImageSet images, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(images);
+        var stored = snapshot.Entries.Where(e => e.PerceptualHash is not null).ToDictionary(e => e.FullPath, e => unchecked((ulong)e.PerceptualHash!.Value), StringComparer.Ordinal);
+        if (stored.Count < snapshot.Entries.Count)
+            return NearDuplicates.Grouped(images, cancellationToken: cancellationToken);
+        return images.WithGroups(NearDuplicates.Groups([.. images.Paths.Select(p => (ulong?)stored[p])]));
     }
 
     /// <summary>The hash two runs share exactly when they saw the same photos with the same labels, whatever their ids or order.</summary>
@@ -94,7 +109,7 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
             var photos = await context.Photos.AsNoTracking()
                 .Where(p => p.DataSetId == dataSetId && p.TrashedAt == null && p.Status == PhotoStatus.Ok)
                 .OrderBy(p => p.Id)
-                .Select(p => new { p.Id, p.ClassName, p.StoredName, p.OriginalName, p.Sha256 })
+                .Select(p => new { p.Id, p.ClassName, p.StoredName, p.OriginalName, p.Sha256, p.PerceptualHash })
                 .ToListAsync(cancellationToken);
             var entries = photos
                 .Where(p => dataSet.ClassNames.Contains(p.ClassName))
@@ -104,7 +119,8 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
                     $"{p.ClassName}/{p.StoredName}",
                     p.OriginalName,
                     dataSet.ClassNames.IndexOf(p.ClassName),
-                    p.Sha256))
+                    p.Sha256,
+                    p.PerceptualHash))
                 .ToList();
             return new Snapshot(run, dataSet.ClassNames, paths.DataSet(dataSetId), entries);
         }

@@ -43,4 +43,36 @@ public class PerceptualHashTests
         var pair = Assert.Single(pairs);
         Assert.Equal(("a", "b", 2), (pair.First.Item1, pair.Second.Item1, pair.Distance));
     }
+
+    [Fact]
+    public void NearPairsFindsWhatComparingEveryPairFindsInTheSameOrder()
+    {
+        // Clusters of hashes a few bits apart, so pairs fall at every distance around the limit.
+        for (var trial = 0; trial < 10; trial++)
+        {
+            var random = new Random(trial);
+            var centres = Enumerable.Range(0, 20).Select(_ => (ulong)random.NextInt64()).ToArray();
+            var items = Enumerable.Range(0, 300).Select(_ =>
+            {
+                var h = centres[random.Next(centres.Length)];
+                for (var k = random.Next(10); k > 0; k--)
+                    h ^= 1UL << random.Next(64);
+                return h;
+            }).ToArray();
+            foreach (var limit in new[] { 0, 3, PerceptualHash.NearDuplicateDistance, 20 })
+            {
+                var everyPair = new List<(ulong, ulong, int)>();
+                for (var i = 0; i < items.Length; i++)
+                {
+                    for (var j = i + 1; j < items.Length; j++)
+                    {
+                        if (PerceptualHash.Distance(items[i], items[j]) <= limit)
+                            everyPair.Add((items[i], items[j], PerceptualHash.Distance(items[i], items[j])));
+                    }
+                }
+
+                Assert.Equal(everyPair, PerceptualHash.NearPairs(items, h => h, limit).Select(p => (p.First, p.Second, p.Distance)));
+            }
+        }
+    }
 }

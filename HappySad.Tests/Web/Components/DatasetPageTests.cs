@@ -2,6 +2,7 @@ using Bunit;
 using HappySad.Tests.Support;
 using HappySad.Web.Accounts;
 using HappySad.Web.Components.Pages.Datasets;
+using HappySad.Web.Components.Pages.Datasets.Components;
 using HappySad.Web.DataSets;
 using Microsoft.Extensions.DependencyInjection;
 using SkiaSharp;
@@ -74,6 +75,97 @@ public sealed class DatasetPageTests : IAsyncLifetime
 
         page.WaitForAssertion(() => Assert.Equal(48, page.FindAll("[data-testid=thumb]").Count));
         Assert.NotEmpty(page.FindAll(".mud-pagination"));
+    }
+
+    [Fact]
+    public async Task TheHealthPanelTrashesTheExtraCopiesInOneClickAndTheCountsFollow()
+    {
+        var id = await _app.CreateDataSetAsync("faces");
+        var importer = _app.Service<PhotoImporter>();
+        // Picture 1 three times in happy (two re-sized, re-compressed copies), picture 5 in both classes, and singles.
+        await Import(importer, id, "one.png", TestImages.Blocks(1, 300, 300), "happy");
+        await Import(importer, id, "one-copy.jpg", Shrunk(1, 150), "happy");
+        await Import(importer, id, "one-copy-2.jpg", Shrunk(1, 120), "happy");
+        await Import(importer, id, "two.png", TestImages.Blocks(2, 300, 300), "happy");
+        await Import(importer, id, "five.png", TestImages.Blocks(5, 300, 300), "happy");
+        await Import(importer, id, "five-as-sad.jpg", Shrunk(5, 150), "sad");
+        for (var i = 0; i < 3; i++)
+            await Import(importer, id, $"sad{i}.png", TestImages.Blocks(20 + i, 300, 300), "sad");
+
+        var page = _bunit.Render<DatasetPage>(p => p.Add(c => c.Id, id));
+
+        page.WaitForAssertion(() => Assert.Contains("1 picture is in a class more than once (3 photos)", page.Find("[data-testid=health-duplicates]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("1 picture is in both classes (2 photos)", page.Find("[data-testid=health-conflicts]").TextContent, StringComparison.Ordinal);
+        Assert.Equal(["5", "4"], page.FindAll("[data-testid=class-count] td:last-child").Select(td => td.TextContent));
+        page.Find("[data-testid=health-show-duplicates]").Click();
+        Assert.Equal(3, page.WaitForElement("[data-testid=health-group]").QuerySelectorAll("img").Length);
+
+        page.Find("[data-testid=health-trash-copies]").Click();
+
+        // The two later copies are in the trash, the first upload stays, and the page's counts say so.
+        page.WaitForAssertion(() => Assert.Equal("2", page.Find("[data-testid=trash-count]").TextContent));
+        Assert.Equal(["3", "4"], page.FindAll("[data-testid=class-count] td:last-child").Select(td => td.TextContent));
+        Assert.Contains("No picture is in a class twice.", page.Find("[data-testid=health-duplicates]").TextContent, StringComparison.Ordinal);
+        var trashed = (await _app.Service<DataSetService>().PageAsync(id, null, trashed: true, 0, 10)).Photos;
+        Assert.Equal(["one-copy-2.jpg", "one-copy.jpg"], trashed.Select(p => p.OriginalName).Order(StringComparer.Ordinal));
+
+        // The conflict: the picture is sad, so its happy copy goes to the trash.
+        page.Find("[data-testid=health-show-conflicts]").Click();
+        page.Find("[data-testid=health-keep-as][data-class=sad]").Click();
+        page.WaitForAssertion(() => Assert.Equal("3", page.Find("[data-testid=trash-count]").TextContent));
+        Assert.Contains("No picture is in both classes.", page.Find("[data-testid=health-conflicts]").TextContent, StringComparison.Ordinal);
+        Assert.Equal(["2", "4"], page.FindAll("[data-testid=class-count] td:last-child").Select(td => td.TextContent));
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    [Fact]
+    public async Task TheHealthPanelWarnsWhenAClassIsSmallAndSaysTrainingDoesNotWeightClasses()
+    {
+        var id = await _app.CreateDataSetAsync("lopsided");
+        var importer = _app.Service<PhotoImporter>();
+        for (var i = 0; i < 7; i++)
+            await Import(importer, id, $"h{i}.png", TestImages.Blocks(40 + i, 60, 60), "happy");
+        for (var i = 0; i < 3; i++)
+            await Import(importer, id, $"s{i}.png", TestImages.Blocks(60 + i, 60, 60), "sad");
+
+        var page = _bunit.Render<DatasetPage>(p => p.Add(c => c.Id, id));
+
+        var warning = page.WaitForElement("[data-testid=health-imbalance]").TextContent;
+        Assert.Contains("sad is only 30", warning, StringComparison.Ordinal);
+        Assert.Contains("Training does not weight the classes", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InTheLaunchDialogTheHealthPanelShowsTheFindingsAndLinksToTheirFixes()
+    {
+        var id = await _app.CreateDataSetAsync("faces");
+        var importer = _app.Service<PhotoImporter>();
+        await Import(importer, id, "one.png", TestImages.Blocks(1, 300, 300), "happy");
+        await Import(importer, id, "one-copy.jpg", Shrunk(1, 150), "happy");
+        await Import(importer, id, "one-as-sad.jpg", Shrunk(1, 120), "sad");
+
+        var panel = _bunit.Render<DataHealthPanel>(p => p.Add(c => c.DataSetId, id).Add(c => c.ReadOnly, true));
+
+        panel.WaitForAssertion(() => Assert.Contains("1 picture is in both classes (3 photos)", panel.Find("[data-testid=health-conflicts]").TextContent, StringComparison.Ordinal));
+        Assert.Empty(panel.FindAll("[data-testid=health-trash-copies], [data-testid=health-trash-conflicts]"));
+        panel.Find("[data-testid=health-show-conflicts]").Click();
+        Assert.Equal(3, panel.Find("[data-testid=health-group]").QuerySelectorAll("img").Length);
+        Assert.Empty(panel.FindAll("[data-testid=health-keep-as]"));
+        Assert.Equal($"/datasets/{id}", panel.Find("a[href^='/datasets/']").GetAttribute("href"));
+    }
+
+    static async Task Import(PhotoImporter importer, int dataSetId, string name, byte[] bytes, string className)
+    {
+        await using var stream = new MemoryStream(bytes);
+        Assert.Equal(UploadStatus.Accepted, (await importer.ImportFileAsync(dataSetId, name, stream, className)).Status);
+    }
+
+    /// <summary>Picture <paramref name="seed"/> re-sized and re-compressed: a near duplicate, not the same bytes.</summary>
+    static byte[] Shrunk(int seed, int size)
+    {
+        using var bitmap = SKBitmap.Decode(TestImages.Blocks(seed, 300, 300));
+        using var small = bitmap.Resize(new SKImageInfo(size, size), new SKSamplingOptions(SKFilterMode.Linear));
+        return TestImages.Encode(small, SKEncodedImageFormat.Jpeg, 70);
     }
 
     [Fact]

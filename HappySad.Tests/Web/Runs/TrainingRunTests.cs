@@ -11,6 +11,7 @@ using HappySad.Web.Data;
 using HappySad.Web.DataSets;
 using HappySad.Web.Runs;
 using HappySad.Web.Storage;
+using SkiaSharp;
 
 namespace HappySad.Tests.Web.Runs;
 
@@ -62,6 +63,41 @@ public abstract class TrainingRunTests(TestDatabase database) : IDisposable
             Assert.Equal(RunStatus.Succeeded, second.Status);
             Assert.NotEqual((await Runs.GetAsync(first.Id))!.SnapshotHash, second.SnapshotHash);
             Assert.DoesNotContain(before[0].Id, (await Runs.ImagesAsync(second.Id)).Select(i => i.PhotoId));
+        }
+
+        [Fact]
+        public async Task ARunKeepsEachNearDuplicateGroupInOneSplitAndRecordsTheGroups()
+        {
+            // Twelve pictures per class, each uploaded twice (the second re-sized and re-compressed), and one also in the other class.
+            var dataSetId = await _app.CreateDataSetAsync();
+            var importer = _app.Service<PhotoImporter>();
+            for (var i = 0; i < 24; i++)
+            {
+                var className = i < 12 ? "happy" : "sad";
+                var original = TestImages.Blocks(i, 300, 300);
+                using var bitmap = SKBitmap.Decode(original);
+                using var small = bitmap.Resize(new SKImageInfo(150, 150), new SKSamplingOptions(SKFilterMode.Linear));
+                foreach (var (name, bytes) in new[] { ($"{i}.png", original), ($"{i}-copy.jpg", TestImages.Encode(small, SKEncodedImageFormat.Jpeg, 70)) })
+                {
+                    await using var stream = new MemoryStream(bytes);
+                    Assert.Equal(UploadStatus.Accepted, (await importer.ImportFileAsync(dataSetId, name, stream, className)).Status);
+                }
+            }
+            await using (var conflict = new MemoryStream(TestImages.Blocks(0, 200, 200, SKEncodedImageFormat.Jpeg, 80)))
+                await importer.ImportFileAsync(dataSetId, "0-as-sad.jpg", conflict, "sad");
+
+            var run = await _app.WaitForRunAsync((await Runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 1, BatchSize = 16 })).Id);
+
+            Assert.True(run.Status == RunStatus.Succeeded, run.Message);
+            Assert.Equal((24, 49, 1), (run.NearDuplicateGroups, run.NearDuplicatePhotos, run.LabelConflicts));
+            var images = await Runs.ImagesAsync(run.Id);
+            var groups = images.Where(i => i.Group is not null).GroupBy(i => i.Group).ToList();
+            Assert.Equal(24, groups.Count);
+            Assert.All(groups, g => Assert.Single(g.Select(i => i.Split).Distinct()));
+            Assert.Equal(3, groups.Single(g => g.Any(i => i.Name == "0-as-sad.jpg")).Count());
+            // Groups of two cannot fill the held-out shares exactly, but the split stays near 70/20/10.
+            Assert.InRange(run.TestImages, 2, 8);
+            Assert.InRange(run.ValidationImages, 6, 14);
         }
 
         [Fact]

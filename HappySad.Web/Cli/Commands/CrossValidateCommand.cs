@@ -50,7 +50,7 @@ internal static class CrossValidateCommand
         var fold = 0;
         var progress = new LambdaCallback(onBatchEnd: b => cli.Progress.Report($"Fold {fold}/{folds}, epoch {b.Epoch}/{epochs}", b.Batch, b.BatchesPerEpoch, $"loss {b.Loss:0.0000}"));
 
-        var result = await CrossValidation.RunAsync(load.Images, recipe, folds, f =>
+        var result = await CrossValidation.RunAsync(cli.GroupNearDuplicates(load, quiet: json), recipe, folds, f =>
         {
             fold = f;
             return [progress];

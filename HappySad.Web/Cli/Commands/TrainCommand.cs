@@ -56,7 +56,7 @@ internal static class TrainCommand
         var load = cli.LoadFolder(data, quiet: json, recipe.Preparation());
         if (!json)
             WriteSummary(cli, recipe.Architecture, recipe.ToModelOptions());
-        using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(load.Images, recipe, [Progress(cli, recipe.Epochs, json)], Path.GetFullPath(data), cancellationToken: cli.CancellationToken));
+        using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(cli.GroupNearDuplicates(load, quiet: json), recipe, [Progress(cli, recipe.Epochs, json)], Path.GetFullPath(data), cancellationToken: cli.CancellationToken));
         var (classifier, history, test, split) = outcome.Value;
         ModelStore.Save(output, classifier.Module, classifier.Card);
 
