@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -48,18 +49,23 @@ public sealed class ApiTokenService(IDbContextFactory<HappySadDbContext> context
     public async Task<ClaimsPrincipal?> AuthenticateAsync(string token, string authenticationType, CancellationToken cancellationToken = default)
     {
         var hash = Hash(token);
-        string? userId;
+        ApiTokenOwner? owner;
         await using (var context = await contexts.CreateDbContextAsync(cancellationToken))
-            userId = await context.ApiTokens.Where(t => t.Hash == hash).Select(t => t.UserId).SingleOrDefaultAsync(cancellationToken);
-        if (userId is null)
+            owner = await context.ApiTokens.Where(t => t.Hash == hash).Select(t => new ApiTokenOwner(t.Id, t.UserId)).SingleOrDefaultAsync(cancellationToken);
+        if (owner is null)
             return null;
+        var (tokenId, userId) = owner;
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
         if (await users.FindByIdAsync(userId) is not { } user || await users.IsLockedOutAsync(user))
             return null;
         var principal = await scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<IdentityUser>>().CreateAsync(user);
-        return new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, authenticationType));
+        // The token's id goes with the user, so a connection that outlives the request (the hub) notices its revocation.
+        Claim[] tokenClaim = [new(SignedInUsers.TokenIdClaim, tokenId.ToString(CultureInfo.InvariantCulture))];
+        return new ClaimsPrincipal(new ClaimsIdentity(principal.Claims.Concat(tokenClaim), authenticationType));
     }
+
+    sealed record ApiTokenOwner(int Id, string UserId);
 
     static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 

@@ -1,8 +1,5 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Accounts;
 
@@ -13,19 +10,12 @@ namespace HappySad.Web.Accounts;
 /// right that tab had until they reloaded it. A changed security stamp (role, lock, password) or a
 /// deleted user turns the circuit anonymous, so its pages show "not allowed" and lose their controls.
 /// </summary>
-public sealed class CircuitRevalidation(ILoggerFactory loggerFactory, IServiceScopeFactory scopes, IOptions<IdentityOptions> identity)
+public sealed class CircuitRevalidation(ILoggerFactory loggerFactory, SignedInUsers users)
     : RevalidatingServerAuthenticationStateProvider(loggerFactory)
 {
     /// <summary>One indexed lookup per open tab this often: nothing for the handful of users a self-hosted dashboard has.</summary>
-    protected override TimeSpan RevalidationInterval => TimeSpan.FromSeconds(5);
+    protected override TimeSpan RevalidationInterval => SignedInUsers.RecheckEvery;
 
-    protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
-        var principal = authenticationState.User;
-        if (await users.GetUserAsync(principal) is not { } user)
-            return false;
-        return principal.FindFirstValue(identity.Value.ClaimsIdentity.SecurityStampClaimType) == await users.GetSecurityStampAsync(user);
-    }
+    protected override Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken) =>
+        users.StillValidAsync(authenticationState.User, cancellationToken);
 }

@@ -66,6 +66,7 @@ public static class AccountExtensions
         // roles lookup and a renewed cookie per request: small for a self-hosted dashboard, whose
         // pages talk over one circuit (which CircuitRevalidation checks).
         services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero);
+        services.AddSingleton<SignedInUsers>();
         services.AddScoped<AuthenticationStateProvider, CircuitRevalidation>();
         var authorization = services.AddAuthorizationBuilder();
         foreach (var (policy, roles) in AppPolicies.Roles)

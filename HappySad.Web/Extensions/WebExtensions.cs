@@ -87,6 +87,8 @@ public static class WebExtensions
         else
             builder.Services.AddHostedService<RunWorker>();
         builder.Services.AddHostedService<RunHubRelay>();
+        builder.Services.AddSingleton<HubRevalidation>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<HubRevalidation>());
         builder.Services.AddSignalR().AddJsonProtocol(o => WireJson.Configure(o.PayloadSerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();

@@ -11,7 +11,7 @@ namespace HappySad.Web.Runs;
 /// that joins half way catches up. <see cref="WatchAllRuns"/> hears every run.
 /// </summary>
 [Authorize(Policy = AppPolicies.View)]
-public sealed class RunHub(RunService runs) : Hub<IRunClient>
+public sealed class RunHub(RunService runs, HubRevalidation revalidation) : Hub<IRunClient>
 {
     public const string Path = "/hubs/training";
     public const string AllRunsGroup = "runs";
@@ -32,4 +32,16 @@ public sealed class RunHub(RunService runs) : Hub<IRunClient>
     public Task UnwatchRun(int runId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, RunGroup(runId));
 
     public Task WatchAllRuns() => Groups.AddToGroupAsync(Context.ConnectionId, AllRunsGroup);
+
+    public override Task OnConnectedAsync()
+    {
+        revalidation.Connected(Context);
+        return base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        revalidation.Disconnected(Context);
+        return base.OnDisconnectedAsync(exception);
+    }
 }

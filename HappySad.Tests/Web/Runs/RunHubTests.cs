@@ -120,13 +120,45 @@ public sealed class RunHubTests : IDisposable
         Assert.Contains("RunRecipe", launch.GetProperty("requestBody").GetRawText(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AConnectionWhoseTokenIsRevokedOrWhoseUserIsLockedIsClosedWhileAnotherStaysOpen()
+    {
+        var users = _app.Service<HappySad.Web.Accounts.UserAdministration>();
+        var tokens = _app.Service<HappySad.Web.Accounts.ApiTokenService>();
+        var revoked = await _app.CreateUserTokenAsync("revoked", HappySad.Web.Accounts.AppRoles.Viewer);
+        var locked = await _app.CreateUserTokenAsync("locked", HappySad.Web.Accounts.AppRoles.Viewer);
+        await using var revokedHub = Connect(revoked);
+        await using var lockedHub = Connect(locked);
+        await using var staying = Connect();
+        var closed = new ConcurrentDictionary<HubConnection, bool>();
+        foreach (var hub in (HubConnection[])[revokedHub, lockedHub, staying])
+        {
+            hub.Closed += _ => { closed[hub] = true; return Task.CompletedTask; };
+            await hub.StartAsync();
+            await hub.InvokeAsync(nameof(RunHub.WatchAllRuns));
+        }
+
+        var all = await users.ListAsync();
+        var revokedId = all.Single(u => u.Name == "revoked").Id;
+        await tokens.RevokeAsync(revokedId, (await tokens.ListAsync(revokedId)).Single().Id);
+        await users.SetLockedAsync(all.Single(u => u.Name == "locked").Id, locked: true);
+
+        // Checked again every few seconds: both are closed by the server, the admin's stays.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (closed.Count < 2 && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.True(closed.ContainsKey(revokedHub) && closed.ContainsKey(lockedHub), $"{closed.Count} of 2 closed");
+        Assert.Equal(HubConnectionState.Connected, staying.State);
+        await staying.InvokeAsync(nameof(RunHub.WatchAllRuns));
+    }
+
     /// <summary>Long polling through the in-memory test server, with the payload options the app uses.</summary>
-    HubConnection Connect() =>
+    HubConnection Connect(string? token = null) =>
         new HubConnectionBuilder()
             .WithUrl(new Uri(_app.Server.BaseAddress, "hubs/training"), options =>
             {
                 options.HttpMessageHandlerFactory = _ => _app.Server.CreateHandler();
-                options.AccessTokenProvider = () => Task.FromResult<string?>(_app.Token);
+                options.AccessTokenProvider = () => Task.FromResult<string?>(token ?? _app.Token);
                 options.Transports = HttpTransportType.LongPolling;
             })
             .AddJsonProtocol(options => WireJson.Configure(options.PayloadSerializerOptions))
