@@ -132,7 +132,7 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
     ModelInfo FromRun(TrainingRun run) => new(
         RunPrefix + run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
         run.Id,
-        $"Run {run.Id} · {run.DataName}",
+        $"{run.Title} · {run.DataName}",
         run.ClassNames,
         run.Recipe.Architecture,
         run.BestValAccuracy,
