@@ -31,6 +31,7 @@ public sealed partial class RunsEndToEndTests
         try
         {
             var first = await LaunchAndWatchAsync(page);
+            await QuickTestAsync(page, first);
             var second = await TrainAgainAsync(page);
             await CompareAsync(page, first, second);
             await BestAccuracyPresetAsync(page);
@@ -161,6 +162,50 @@ public sealed partial class RunsEndToEndTests
         // Its test mistakes are shown as it saw them, two views each, and the page says so.
         await Assertions.Expect(page.GetByTestId("mistakes-views")).ToContainTextAsync("the face it found on top");
         await Browser.ScreenshotAsync(page, "runs-08-best-run");
+        await TrashAMistakeAsync(page);
+    }
+
+    /// <summary>A photo dropped on the run page gets this run's verdict; "Predict with this model" opens Predict with it chosen.</summary>
+    static async Task QuickTestAsync(IPage page, string id)
+    {
+        var quickTest = page.GetByTestId("quick-test");
+        await Browser.ChooseFilesAsync(quickTest.GetByTestId("predict-file-input"), [Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg")]);
+
+        await Assertions.Expect(quickTest.GetByTestId("prediction-card")).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+        await Assertions.Expect(quickTest.GetByTestId("prediction-label")).ToHaveTextAsync(new Regex("^(happy|sad)$"));
+        await Assertions.Expect(quickTest.GetByTestId("prediction-probability")).ToHaveTextAsync(new Regex(@"^(happy|sad) (5\d|[6-9]\d|100)\.\d ?%"));
+        await Assertions.Expect(quickTest.GetByTestId("prediction-region")).ToHaveTextAsync("looked at: whole image");
+        await Assertions.Expect(quickTest.GetByTestId("prediction-model")).ToContainTextAsync($"Run {id}");
+        await Browser.ScreenshotAsync(page, "runs-04b-quick-test");
+
+        await quickTest.GetByTestId("predict-with-model").ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/predict\\?model=run-{id}$"));
+        await Assertions.Expect(page.GetByTestId("model-select")).ToContainTextAsync($"Run {id} · Notebook photos");
+        await Browser.ScreenshotAsync(page, "runs-04c-predict-with-model");
+        await page.GotoAsync($"/runs/{id}");
+        await Assertions.Expect(page.GetByTestId("train-again")).ToBeVisibleAsync();
+    }
+
+    /// <summary>A mistake opens large; "Trash" moves the data set's photo to its trash, and the dialog then says it is there.</summary>
+    static async Task TrashAMistakeAsync(IPage page)
+    {
+        var mistake = page.GetByTestId("open-mistake").First;
+        await mistake.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("mistake-move")).ToBeEnabledAsync();
+        await Browser.ScreenshotAsync(page, "runs-09-mistake-dialog");
+        await page.GetByTestId("mistake-trash").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("mistake-trash")).ToHaveCountAsync(0);
+
+        var dataSets = await page.Context.APIRequest.GetAsync("/api/datasets");
+        var sample = (await dataSets.JsonAsync())!.Value.EnumerateArray().Single(d => d.GetProperty("name").GetString() == "Face sample");
+        Assert.Equal(1, sample.GetProperty("trash_count").GetInt32());
+
+        // The run keeps its snapshot; the photo, now in the trash, can be neither moved nor trashed again.
+        await mistake.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("mistake-unavailable")).ToHaveTextAsync("This photo is already in the data set's trash.");
+        await Assertions.Expect(page.GetByTestId("mistake-trash")).ToBeDisabledAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(page.GetByTestId("mistake-unavailable")).ToHaveCountAsync(0);
     }
 
     /// <summary>Types into a MudBlazor numeric field and leaves it, so its value is committed as a person's would be.</summary>

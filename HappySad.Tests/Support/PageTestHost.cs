@@ -26,10 +26,13 @@ internal sealed class PageTestHost : IAsyncDisposable
         Authorization.SetAuthorized("page-test-editor");
         Authorization.SetPolicies(AppPolicies.View, AppPolicies.Edit);
         // MudBlazor's popovers and dialogs need their providers somewhere on the page.
-        Bunit.Render<MudPopoverProvider>();
+        Popovers = Bunit.Render<MudPopoverProvider>();
     }
 
     public HappySadAppFactory App { get; } = new();
+
+    /// <summary>Where open menus and popovers render, to find their items in.</summary>
+    public IRenderedComponent<MudPopoverProvider> Popovers { get; }
 
     public BunitContext Bunit { get; } = new();
 

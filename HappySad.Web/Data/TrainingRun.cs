@@ -30,6 +30,21 @@ public sealed class TrainingRun
     public RunSource Source { get; set; }
     public RunStatus Status { get; set; }
 
+    /// <summary>At most this many characters in <see cref="Name"/>.</summary>
+    public const int NameMaxLength = 100;
+
+    /// <summary>At most this many characters in <see cref="Notes"/>.</summary>
+    public const int NotesMaxLength = 2000;
+
+    /// <summary>A name a person gave the run ("baseline", "with faces"), shown beside its number; null until given.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>What a person wants to remember about the run: why it was launched, what it showed.</summary>
+    public string? Notes { get; set; }
+
+    /// <summary>"Run 7", or "Run 7 · baseline" once named: how every page and picker titles it.</summary>
+    public string Title => Name is null ? $"Run {Id}" : $"Run {Id} · {Name}";
+
     /// <summary>The data set trained on; null for a folder trained from the command line or once the data set is deleted.</summary>
     public int? DataSetId { get; set; }
 

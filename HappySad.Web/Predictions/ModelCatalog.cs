@@ -42,6 +42,9 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
     /// <summary>Parsed cards by path, kept while the file's write time and length are unchanged, so listing does not re-read every zip.</summary>
     readonly ConcurrentDictionary<string, (DateTime Written, long Length, ModelInfo Info)> _cards = new(StringComparer.Ordinal);
 
+    /// <summary>The id of the model a succeeded run saved, as the catalog, the predict API and the Predict page's <c>?model=</c> know it.</summary>
+    public static string RunModelId(int runId) => RunPrefix + runId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Succeeded runs, best validation accuracy first (newest first among equals), then imported files, newest first.</summary>
     public async Task<IReadOnlyList<ModelInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -130,9 +133,9 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
     public string FileOf(ModelInfo model) => paths.Absolute(model.File);
 
     ModelInfo FromRun(TrainingRun run) => new(
-        RunPrefix + run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        RunModelId(run.Id),
         run.Id,
-        $"Run {run.Id} · {run.DataName}",
+        $"{run.Title} · {run.DataName}",
         run.ClassNames,
         run.Recipe.Architecture,
         run.BestValAccuracy,

@@ -9,7 +9,7 @@ using HappySad.Web.Accounts;
 
 namespace HappySad.Web.Runs;
 
-/// <summary>Training runs over HTTP: launch, list, read, cancel, delete, download the model.</summary>
+/// <summary>Training runs over HTTP: launch, list, read, name, cancel, delete, download the model.</summary>
 public static class RunApi
 {
     public static IEndpointRouteBuilder MapRunApi(this IEndpointRouteBuilder app)
@@ -22,6 +22,8 @@ public static class RunApi
             .WithSummary("Queue a run on a data set: data_set_id beside the recipe's fields (each defaulting to the notebook's)")
             .RequireAuthorization(AppPolicies.Edit).RequireRateLimiting(UserRateLimits.RunLaunches);
         api.MapGet("/{id:int}", GetRun).WithName(nameof(GetRun)).WithSummary("One run with its epochs");
+        api.MapPatch("/{id:int}", DescribeRun).WithName(nameof(DescribeRun)).WithSummary("Name a run or set its notes: a field left out keeps its value, an empty one clears it")
+            .RequireAuthorization(AppPolicies.Edit);
         api.MapPost("/{id:int}/cancel", CancelRun).WithName(nameof(CancelRun)).WithSummary("Cancel a queued run, or stop a running one within one batch")
             .RequireAuthorization(AppPolicies.Edit);
         api.MapDelete("/{id:int}", DeleteRun).WithName(nameof(DeleteRun)).WithSummary("Delete a finished run and its model file")
@@ -79,6 +81,22 @@ public static class RunApi
         await runs.GetAsync(id, cancellationToken) is { } run
             ? TypedResults.Ok(RunDocument.From(run, withEpochs: true))
             : NotFound($"run {id} does not exist");
+
+    static async Task<Results<Ok<RunDocument>, ValidationProblem, ProblemHttpResult>> DescribeRun(int id, RunDescription description, RunService runs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return TypedResults.Ok(RunDocument.From(await runs.DescribeAsync(id, description, cancellationToken), withEpochs: true));
+        }
+        catch (RunDescriptionException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["description"] = [.. e.Problems] }, detail: e.Message);
+        }
+        catch (RunNotFoundException e)
+        {
+            return NotFound(e.Message);
+        }
+    }
 
     static async Task<Results<Accepted<CancelDocument>, ProblemHttpResult>> CancelRun(int id, RunService runs, CancellationToken cancellationToken)
     {

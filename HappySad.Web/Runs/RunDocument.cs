@@ -6,6 +6,8 @@ namespace HappySad.Web.Runs;
 /// <summary>A run as the HTTP API shows it.</summary>
 public sealed record RunDocument(
     int Id,
+    string? Name,
+    string? Notes,
     RunStatus Status,
     RunSource Source,
     string? Message,
@@ -26,7 +28,7 @@ public sealed record RunDocument(
     {
         ArgumentNullException.ThrowIfNull(run);
         return new RunDocument(
-            run.Id, run.Status, run.Source, run.Message, run.DataSetId, run.DataName,
+            run.Id, run.Name, run.Notes, run.Status, run.Source, run.Message, run.DataSetId, run.DataName,
             run.Recipe,
             run.Device, run.CreatedAt, run.StartedAt, run.FinishedAt,
             new SnapshotDocument(run.SnapshotHash, run.ClassNames, run.TrainImages, run.ValidationImages, run.TestImages, run.SkippedImages, run.NearDuplicateGroups, run.NearDuplicatePhotos, run.LabelConflicts),

@@ -202,6 +202,27 @@ public sealed class RunService(
         }
     }
 
+    /// <summary>Names a run and sets its notes (any status); throws <see cref="RunDescriptionException"/> when either is too long.</summary>
+    public async Task<TrainingRun> DescribeAsync(int id, RunDescription description, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        if (description.Problems() is { Count: > 0 } problems)
+            throw new RunDescriptionException(problems);
+        var (name, notes) = description.Cleaned();
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var run = await context.TrainingRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken)
+                ?? throw new RunNotFoundException(id);
+            if (name is not null)
+                run.Name = name.Length == 0 ? null : name;
+            if (notes is not null)
+                run.Notes = notes.Length == 0 ? null : notes;
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        return await GetAsync(id, cancellationToken) ?? throw new RunNotFoundException(id);
+    }
+
     /// <summary>Deletes a finished run, its model file and its test images. An active run must be cancelled first.</summary>
     public async Task DeleteAsync(int id, CancellationToken cancellationToken = default)
     {

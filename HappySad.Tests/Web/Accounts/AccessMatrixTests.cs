@@ -27,6 +27,7 @@ public sealed class AccessMatrixTests : IDisposable
         ["GET /api/runs/"] = ("/api/runs", Access.Viewer),
         ["POST /api/runs/"] = ("/api/runs", Access.Editor),
         ["GET /api/runs/{id:int}"] = ("/api/runs/999", Access.Viewer),
+        ["PATCH /api/runs/{id:int}"] = ("/api/runs/999", Access.Editor),
         ["POST /api/runs/{id:int}/cancel"] = ("/api/runs/999/cancel", Access.Editor),
         ["DELETE /api/runs/{id:int}"] = ("/api/runs/999", Access.Editor),
         ["GET /api/runs/{id:int}/model"] = ("/api/runs/999/model", Access.Viewer),

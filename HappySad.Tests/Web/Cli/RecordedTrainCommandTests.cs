@@ -20,7 +20,7 @@ public class RecordedTrainCommandTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var code = await CliApp.RunAsync(["train", "--record", "--data", source.Path, "--epochs", "2", "--batch-size", "8", "--data-dir", data.Path, "--out", copied], output, error);
+        var code = await CliApp.RunAsync(["train", "--record", "--data", source.Path, "--epochs", "2", "--batch-size", "8", "--data-dir", data.Path, "--out", copied, "--name", "seed subset"], output, error);
 
         Assert.True(code == 0, error.ToString());
         Assert.Contains("Recording as run 1 in ", output.ToString(), StringComparison.Ordinal);
@@ -28,7 +28,7 @@ public class RecordedTrainCommandTests
         await using var storage = await AppStorage.OpenAsync(data.Path, CancellationToken.None);
         var run = Assert.Single(await storage.Get<RunService>().ListAsync());
         var recorded = (await storage.Get<RunService>().GetAsync(run.Id))!;
-        Assert.Equal((RunStatus.Succeeded, RunSource.CommandLine, Path.GetFullPath(source.Path)), (recorded.Status, recorded.Source, recorded.DataName));
+        Assert.Equal((RunStatus.Succeeded, RunSource.CommandLine, Path.GetFullPath(source.Path), "seed subset"), (recorded.Status, recorded.Source, recorded.DataName, recorded.Name));
         Assert.Equal([1, 2], recorded.History.Select(e => e.Epoch));
         Assert.Equal(20, (await storage.Get<RunService>().ImagesAsync(run.Id)).Count);
         var model = storage.Get<StoragePaths>().Absolute(recorded.ModelPath!);
@@ -73,5 +73,18 @@ public class RecordedTrainCommandTests
 
         Assert.Equal(2, code);
         Assert.Equal("error: --data-dir only applies with --record (the database to record the run in)", error.ToString().Trim());
+    }
+
+    [Fact]
+    public async Task NameWithoutRecordIsAUsageError()
+    {
+        using var source = SharedPhotos.Subset(10);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await CliApp.RunAsync(["train", "--data", source.Path, "--name", "baseline"], output, error);
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: --name only applies with --record (a name for the recorded run)", error.ToString().Trim());
     }
 }

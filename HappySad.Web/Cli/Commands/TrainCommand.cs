@@ -22,9 +22,10 @@ internal static class TrainCommand
             Description = "Record the run in the dashboard's database: it appears on the Runs page with its curves, snapshot and model.",
         };
         var dataDirectory = CliOptions.DataDirectory("With --record: the dashboard's data directory (default: the app's, ./data).");
+        var name = new Option<string?>("--name") { Description = "With --record: a name for the run, shown beside its number on the dashboard.", HelpName = "NAME" };
         var json = CliOptions.Json();
         var recipe = new RecipeOptions();
-        var command = new Command("train", "Train a model on a class-folder data set, with a line per epoch, and report its test metrics.") { data, output, record, dataDirectory };
+        var command = new Command("train", "Train a model on a class-folder data set, with a line per epoch, and report its test metrics.") { data, output, record, dataDirectory, name };
         recipe.AddTo(command);
         command.Options.Add(json);
         command.SetAction((parse, _) =>
@@ -33,7 +34,9 @@ internal static class TrainCommand
             var run = cli.ForJson(parse.GetValue(json));
             var (folder, copy) = (parse.GetRequiredValue(data), parse.GetValue(output));
             if (parse.GetValue(record))
-                return RecordedAsync(run, asked, folder, copy, parse.GetValue(dataDirectory), parse.GetValue(json));
+                return RecordedAsync(run, asked, folder, copy, parse.GetValue(dataDirectory), new RunDescription(parse.GetValue(name)), parse.GetValue(json));
+            if (parse.GetValue(name) is not null)
+                throw new UsageException("--name only applies with --record (a name for the recorded run)");
             return parse.GetValue(dataDirectory) is null
                 ? RunAsync(run, asked, folder, copy, parse.GetValue(json))
                 : throw new UsageException("--data-dir only applies with --record (the database to record the run in)");
@@ -88,16 +91,20 @@ internal static class TrainCommand
     /// dashboard), executed by the dashboard's own executor, so it appears among the runs with its
     /// curves, snapshot and model. Ctrl+C records it as Cancelled.
     /// </summary>
-    static async Task<int> RecordedAsync(CliContext cli, RunRecipe recipe, string data, string? output, string? dataDirectory, bool json)
+    static async Task<int> RecordedAsync(CliContext cli, RunRecipe recipe, string data, string? output, string? dataDirectory, RunDescription description, bool json)
     {
-        // Checks the folder before a row is written for it.
+        // Checks the folder and the name before a row is written for them.
         ImageFolder.Open(data);
+        if (description.Problems() is { Count: > 0 } problems)
+            throw new UsageException(string.Join(" ", problems));
         var storage = await cli.OpenStorageAsync(dataDirectory);
         await using (storage)
         {
             var runs = storage.Get<RunService>();
             var paths = storage.Get<StoragePaths>();
             var run = await runs.RecordFolderRunAsync(recipe, data, cli.CancellationToken);
+            if (description.Name is not null)
+                run = await runs.DescribeAsync(run.Id, description, cli.CancellationToken);
             if (!json)
             {
                 cli.Output.WriteLine($"Recording as run {run.Id} in {paths.Root}");

@@ -14,6 +14,8 @@ internal sealed class TrainingRunEntityTypeConfiguration : IEntityTypeConfigurat
         builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(12);
         builder.Property(r => r.Source).HasConversion<string>().HasMaxLength(12);
         builder.Property(r => r.DataName).HasMaxLength(1000);
+        builder.Property(r => r.Name).HasMaxLength(TrainingRun.NameMaxLength);
+        builder.Property(r => r.Notes).HasMaxLength(TrainingRun.NotesMaxLength);
         // The recipe's columns are Recipe_Epochs, Recipe_Crop, ...: a new option is a new column by
         // convention. Its enums keep the words runs were always stored with (auto, face-and-whole, cosine).
         builder.ComplexProperty(r => r.Recipe, recipe =>
@@ -31,6 +33,7 @@ internal sealed class TrainingRunEntityTypeConfiguration : IEntityTypeConfigurat
         builder.Property(r => r.ModelSha256).HasMaxLength(64);
         builder.Ignore(r => r.IsActive);
         builder.Ignore(r => r.Duration);
+        builder.Ignore(r => r.Title);
         // A run outlives its data set: it keeps the name it was given and its snapshot.
         builder.HasOne<DataSet>().WithMany().HasForeignKey(r => r.DataSetId).OnDelete(DeleteBehavior.SetNull);
         builder.HasMany(r => r.History).WithOne().HasForeignKey(e => e.RunId).OnDelete(DeleteBehavior.Cascade);

@@ -225,9 +225,6 @@ namespace HappySad.Web.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
-                    b.Property<int?>("Group")
-                        .HasColumnType("integer");
-
                     b.Property<int>("Label")
                         .HasColumnType("integer");
 
@@ -322,9 +319,6 @@ namespace HappySad.Web.Data.Migrations.Postgres
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<int?>("LabelConflicts")
-                        .HasColumnType("integer");
-
                     b.Property<string>("Message")
                         .HasColumnType("text");
 
@@ -338,12 +332,6 @@ namespace HappySad.Web.Data.Migrations.Postgres
                     b.Property<string>("ModelSha256")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
-
-                    b.Property<int?>("NearDuplicateGroups")
-                        .HasColumnType("integer");
-
-                    b.Property<int?>("NearDuplicatePhotos")
-                        .HasColumnType("integer");
 
                     b.Property<int?>("ProcessId")
                         .HasColumnType("integer");

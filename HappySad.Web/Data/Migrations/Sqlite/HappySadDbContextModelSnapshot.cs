@@ -211,9 +211,6 @@ namespace HappySad.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<int?>("Group")
-                        .HasColumnType("INTEGER");
-
                     b.Property<int>("Label")
                         .HasColumnType("INTEGER");
 
@@ -306,9 +303,6 @@ namespace HappySad.Web.Data.Migrations.Sqlite
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int?>("LabelConflicts")
-                        .HasColumnType("INTEGER");
-
                     b.Property<string>("Message")
                         .HasColumnType("TEXT");
 
@@ -322,12 +316,6 @@ namespace HappySad.Web.Data.Migrations.Sqlite
                     b.Property<string>("ModelSha256")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
-
-                    b.Property<int?>("NearDuplicateGroups")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int?>("NearDuplicatePhotos")
-                        .HasColumnType("INTEGER");
 
                     b.Property<int?>("ProcessId")
                         .HasColumnType("INTEGER");
