@@ -225,6 +225,9 @@ namespace HappySad.Web.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<int?>("Group")
+                        .HasColumnType("integer");
+
                     b.Property<int>("Label")
                         .HasColumnType("integer");
 
@@ -319,6 +322,9 @@ namespace HappySad.Web.Data.Migrations.Postgres
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int?>("LabelConflicts")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Message")
                         .HasColumnType("text");
 
@@ -332,6 +338,20 @@ namespace HappySad.Web.Data.Migrations.Postgres
                     b.Property<string>("ModelSha256")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int?>("NearDuplicateGroups")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("NearDuplicatePhotos")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Notes")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
 
                     b.Property<int?>("ProcessId")
                         .HasColumnType("integer");

@@ -211,6 +211,9 @@ namespace HappySad.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("Group")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Label")
                         .HasColumnType("INTEGER");
 
@@ -303,6 +306,9 @@ namespace HappySad.Web.Data.Migrations.Sqlite
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("LabelConflicts")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Message")
                         .HasColumnType("TEXT");
 
@@ -315,6 +321,20 @@ namespace HappySad.Web.Data.Migrations.Sqlite
 
                     b.Property<string>("ModelSha256")
                         .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("NearDuplicateGroups")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("NearDuplicatePhotos")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Notes")
+                        .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
                     b.Property<int?>("ProcessId")
