@@ -142,7 +142,7 @@ public sealed partial class DatasetsEndToEndTests
             await gate.Held;
             await page.GetByRole(AriaRole.Link, new() { Name = "Runs" }).ClickAsync();
             await page.GetByTestId("confirm-button").ClickAsync();
-            await page.WaitForURLAsync("**/runs");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/runs$"));
             await gate.RemoveAsync();
 
             // Back (a reload, as a closed tab would be): "N of M sent", N as the server counts them.
@@ -178,7 +178,7 @@ public sealed partial class DatasetsEndToEndTests
     }
 
     /// <summary>Creates a data set from the list page and answers its id, from the address it opens.</summary>
-    static async Task<int> CreateDataSetAsync(IPage page, string name)
+    internal static async Task<int> CreateDataSetAsync(IPage page, string name)
     {
         await page.GotoAsync("/datasets");
         await page.GetByTestId("new-dataset").ClickAsync();
@@ -189,57 +189,12 @@ public sealed partial class DatasetsEndToEndTests
     }
 
     /// <summary>The data set's photos in its classes, as the API counts them.</summary>
-    static async Task<int> PhotoCountAsync(IPage page, int dataSetId)
+    internal static async Task<int> PhotoCountAsync(IPage page, int dataSetId)
     {
         var response = await page.APIRequest.GetAsync($"api/datasets/{dataSetId}");
         Assert.True(response.Ok, $"GET api/datasets/{dataSetId}: {response.Status}");
         var body = await response.JsonAsync();
         return body!.Value.GetProperty("class_counts").EnumerateArray().Sum(c => c.GetInt32());
-    }
-
-    /// <summary>
-    /// Lets an upload's first request through and holds the others until released: the page is then
-    /// mid-upload for as long as the test needs.
-    /// </summary>
-    sealed class UploadGate
-    {
-        const string Photos = "**/api/datasets/*/photos*";
-        readonly IPage _page;
-        readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        int _requests;
-
-        UploadGate(IPage page) => _page = page;
-
-        /// <summary>Completes once a request is being held.</summary>
-        public Task Held => _held.Task;
-
-        public static async Task<UploadGate> InstallAsync(IPage page)
-        {
-            var gate = new UploadGate(page);
-            await page.RouteAsync(Photos, gate.HandleAsync);
-            return gate;
-        }
-
-        async Task HandleAsync(IRoute route)
-        {
-            if (Interlocked.Increment(ref _requests) > 1)
-            {
-                _held.TrySetResult();
-                await _release.Task;
-            }
-            await route.ContinueAsync();
-        }
-
-        /// <summary>Lets the held requests and all later ones through.</summary>
-        public async Task ReleaseAsync()
-        {
-            await _page.UnrouteAsync(Photos, HandleAsync);
-            _release.TrySetResult();
-        }
-
-        /// <summary>For requests the page gave up on: nothing of them is sent.</summary>
-        public Task RemoveAsync() => _page.UnrouteAllAsync(new() { Behavior = UnrouteBehavior.IgnoreErrors });
     }
 
     const string FewRowsRendered = "() => { const n = document.querySelectorAll('[data-testid=upload-row]').length; return n > 0 && n < 40; }";

@@ -209,7 +209,7 @@ public sealed partial class RunsEndToEndTests
     }
 
     /// <summary>Types into a MudBlazor numeric field and leaves it, so its value is committed as a person's would be.</summary>
-    static async Task SetAsync(IPage page, string testId, string value)
+    internal static async Task SetAsync(IPage page, string testId, string value)
     {
         var field = page.GetByTestId(testId);
         await field.FillAsync(value);
