@@ -110,9 +110,7 @@ public sealed partial class DatasetsEndToEndTests
         await using var app = await AppProcess.StartAsync();
         await using var browser = await Browser.LaunchAsync();
         var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
-        var errors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
-        page.PageError += (_, error) => { lock (errors) errors.Add(error); };
+        var errors = PageErrors.Watch(page);
         var happy = Path.Combine(SharedPhotos.Root, "happy");
         var photos = Directory.GetFiles(happy).Length;
         var results = page.GetByTestId("upload-results");
@@ -167,8 +165,7 @@ public sealed partial class DatasetsEndToEndTests
             await Assertions.Expect(page.GetByTestId("dataset-title")).ToHaveTextAsync("Leave");
             await Assertions.Expect(page.GetByTestId("folder-input")).ToBeEnabledAsync();
             await Assertions.Expect(notice).ToHaveCountAsync(0);
-            lock (errors)
-                Assert.Empty(errors);
+            errors.AssertNone();
         }
         catch (Exception e)
         {
@@ -311,8 +308,19 @@ public sealed partial class DatasetsEndToEndTests
     private static partial Regex TrashTab();
 }
 
+/// <summary>Browser tests that train or time the app: one at a time, with nothing else running.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class EndToEndTests
 {
     public const string Name = "End to end";
+}
+
+/// <summary>
+/// Browser tests of accounts and attacks: they train nothing, so they run beside the unit tests
+/// (one at a time among themselves) instead of adding minutes to the sequential end-to-end phase.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class AccountEndToEndTests
+{
+    public const string Name = "End to end, accounts";
 }

@@ -24,9 +24,7 @@ public sealed class FirstHourWalkEndToEndTests
         await using var app = await AppProcess.StartAsync();
         await using var browser = await Browser.LaunchAsync();
         var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
-        var errors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
-        page.PageError += (_, error) => { lock (errors) errors.Add(error); };
+        var errors = PageErrors.Watch(page);
         var axe = new List<string>();
         // Copies, not the subset's symbolic links: a folder chosen in Chromium leaves links out.
         using var photos = new TempDirectory();
@@ -171,8 +169,7 @@ public sealed class FirstHourWalkEndToEndTests
             await CheckAsync(page, "walk-11-home-done", axe);
 
             Assert.True(axe.Count == 0, string.Join("\n", axe));
-            lock (errors)
-                Assert.True(errors.Count == 0, string.Join("\n", errors));
+            errors.AssertNone();
         }
         catch (Exception e)
         {

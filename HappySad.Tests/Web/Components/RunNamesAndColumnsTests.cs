@@ -139,7 +139,7 @@ public sealed class RunNamesAndColumnsTests : IAsyncLifetime
         Assert.DoesNotContain("Test acc", Headers(page));
         Assert.Contains($"{new HappySad.Training.Training.RunRecipe().Epochs} epochs, batch", page.Find("tbody").TextContent, StringComparison.Ordinal);
         var saved = _bunit.JSInterop.Invocations["localStorage.setItem"];
-        Assert.Equal(["happysad.runs.hidden-columns", "Test acc|Duration|Device"], saved[^1].Arguments.Select(a => a?.ToString()));
+        Assert.Equal(["happysad.runs.hidden-columns", "Best val acc|Test acc|Duration|Device"], saved[^1].Arguments.Select(a => a?.ToString()));
     }
 
     [Fact]
