@@ -75,6 +75,7 @@ public sealed class DataDirectoryLock(StoragePaths paths, TimeProvider clock) : 
     {
         readonly Lock _gate = new();
         FileStream? _held;
+        bool _closed;
 
         public string Path => path;
         string OwnerFile => path + ".owner";
@@ -91,6 +92,12 @@ public sealed class DataDirectoryLock(StoragePaths paths, TimeProvider clock) : 
                 holder = null;
                 if (_held is not null)
                     return true;
+                // A take-over still polling while the app stops must not take a lock nobody will release.
+                if (_closed)
+                {
+                    holder = "nobody: this process is stopping";
+                    return false;
+                }
                 try
                 {
                     // FileShare.None is an exclusive flock on Unix and a sharing lock on Windows: a second opener fails at once.
@@ -119,7 +126,12 @@ public sealed class DataDirectoryLock(StoragePaths paths, TimeProvider clock) : 
             }
         }
 
-        public void Dispose() => Release();
+        public void Dispose()
+        {
+            lock (_gate)
+                _closed = true;
+            Release();
+        }
 
         public void Release()
         {
