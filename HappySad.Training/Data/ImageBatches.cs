@@ -15,7 +15,7 @@ public static class ImageBatches
         var imageBytes = images.ImageBytes;
         var buffer = new byte[indices.Length * imageBytes];
         for (var i = 0; i < indices.Length; i++)
-            images.Pixels(indices[i]).CopyTo(buffer.AsSpan(i * imageBytes, imageBytes));
+            images.CopyPixels(indices[i], buffer.AsSpan(i * imageBytes, imageBytes));
         return FromBytes(buffer, indices.Length, images.Size, device, images.Views);
     }
 

@@ -1,7 +1,7 @@
 namespace HappySad.Training.Data;
 
-/// <summary>A file in a data set folder with the class its folder names.</summary>
-public sealed record LabeledFile(string Path, int Label);
+/// <summary>A file in a data set folder with the class its folder names, and its content's SHA-256 (hex) when already known.</summary>
+public sealed record LabeledFile(string Path, int Label, string? Sha256 = null);
 
 /// <summary>A file that cannot be used, and why.</summary>
 public sealed record RejectedFile(string Path, string ClassName, RejectionKind Kind, string Reason);
@@ -142,6 +142,9 @@ public sealed record ImageFolderLoad(ImageSet Images, IReadOnlyList<RejectedFile
 
     /// <summary>With a face crop: the face each image was cropped to, in <see cref="Images"/>' order (null: none found). Empty without one.</summary>
     public IReadOnlyList<Faces.FaceBox?> Faces { get; init; } = [];
+
+    /// <summary>The pixel cache the images are read from; null for images held in memory.</summary>
+    public PixelCacheUse? Cache { get; init; }
 }
 
 /// <summary>A data set that cannot be used as asked; its message is one line meant for people.</summary>

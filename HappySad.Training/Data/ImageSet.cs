@@ -1,21 +1,25 @@
 namespace HappySad.Training.Data;
 
 /// <summary>
-/// Decoded, resized images held as bytes (HWC RGB, <c>Size x Size</c>, or <see cref="Views"/> such
-/// squares stacked vertically) with their labels: the per-run cache that lets every epoch reuse one
-/// decode. 256x256 costs 192 KB an image, so the 301 seed photos take 58 MB.
+/// Decoded, resized images as bytes (HWC RGB, <c>Size x Size</c>, or <see cref="Views"/> such
+/// squares stacked vertically) with their labels: what lets every epoch reuse one decode. The bytes
+/// live in memory (256x256 costs 192 KB an image, so the 301 seed photos take 58 MB) or, for a run,
+/// in a <see cref="PixelCache"/> file on disk that is read a batch at a time, so memory does not grow
+/// with the data set.
 /// </summary>
 public sealed class ImageSet
 {
-    readonly byte[][] _pixels;
+    readonly PixelStore _store;
+    readonly int[] _records;
     readonly int[] _labels;
     readonly string[] _paths;
     readonly int[] _groups;
 
-    ImageSet(IReadOnlyList<string> classNames, byte[][] pixels, int[] labels, string[] paths, int size, int views, int[]? groups = null)
+    ImageSet(IReadOnlyList<string> classNames, PixelStore store, int[] records, int[] labels, string[] paths, int size, int views, int[]? groups = null)
     {
         ClassNames = classNames;
-        _pixels = pixels;
+        _store = store;
+        _records = records;
         _labels = labels;
         _paths = paths;
         _groups = groups ?? [.. Enumerable.Range(0, labels.Length)];
@@ -41,8 +45,17 @@ public sealed class ImageSet
     /// </summary>
     public IReadOnlyList<int> Groups => _groups;
 
-    /// <summary>HWC RGB bytes of one image (its views one after another).</summary>
-    public ReadOnlySpan<byte> Pixels(int index) => _pixels[index];
+    /// <summary>HWC RGB bytes of one image (its views one after another); read from disk, as a new array, when the set lives in a cache file.</summary>
+    public ReadOnlySpan<byte> Pixels(int index) => _store.Pixels(_records[index]);
+
+    /// <summary>Copies one image's bytes into <paramref name="destination"/> (<see cref="ImageBytes"/> long) without allocating.</summary>
+    public void CopyPixels(int index, Span<byte> destination) => _store.Read(_records[index], destination);
+
+    /// <summary>
+    /// What identifies these pixels without reading them, when the store knows (a cache file's key and
+    /// the records this set uses); null for images in memory, whose bytes are their identity.
+    /// </summary>
+    public string? ContentKey => _store.Key is { } key ? $"{key}:{string.Join(',', _records)}" : null;
 
     public int CountOf(int label) => _labels.Count(l => l == label);
 
@@ -58,8 +71,12 @@ public sealed class ImageSet
         var views = images.Count > 0 ? images[0].Views : 1;
         if (images.Any(image => image.Views != views || image.Rgb.Length != views * size * size * 3))
             throw new ArgumentException($"every image must hold {views} view(s) of {size}x{size} RGB");
-        return new ImageSet(classNames, [.. images.Select(i => i.Rgb)], [.. labels], [.. paths], size, views);
+        return new ImageSet(classNames, new MemoryPixels([.. images.Select(i => i.Rgb)]), [.. Enumerable.Range(0, images.Count)], [.. labels], [.. paths], size, views);
     }
+
+    /// <summary>Images whose bytes are <paramref name="records"/> of a cache file, read as they are used.</summary>
+    internal static ImageSet FromCache(IReadOnlyList<string> classNames, PixelCacheFile file, IReadOnlyList<int> records, IReadOnlyList<int> labels, IReadOnlyList<string> paths) =>
+        new(classNames, file, [.. records], [.. labels], [.. paths], file.Size, file.Views);
 
     /// <summary>
     /// The same images relabelled for another class order, matching classes by name: how a folder
@@ -75,7 +92,7 @@ public sealed class ImageSet
             throw new DataSetException($"class folder(s) {string.Join(", ", unknown)} are not classes of the model ({string.Join(", ", classNames)})");
         var order = classNames.ToList();
         var map = ClassNames.Select(name => order.IndexOf(name)).ToArray();
-        return new ImageSet(classNames, _pixels, [.. _labels.Select(l => map[l])], _paths, Size, Views, _groups);
+        return new ImageSet(classNames, _store, _records, [.. _labels.Select(l => map[l])], _paths, Size, Views, _groups);
     }
 
     /// <summary>The same images with their near-duplicate groups, one id per image.</summary>
@@ -84,13 +101,13 @@ public sealed class ImageSet
         ArgumentNullException.ThrowIfNull(groups);
         if (groups.Count != Count)
             throw new ArgumentException($"{groups.Count} group ids for {Count} images");
-        return new ImageSet(ClassNames, _pixels, _labels, _paths, Size, Views, [.. groups]);
+        return new ImageSet(ClassNames, _store, _records, _labels, _paths, Size, Views, [.. groups]);
     }
 
-    /// <summary>A view of some of the images, sharing their pixel buffers.</summary>
+    /// <summary>A view of some of the images, sharing their pixels.</summary>
     public ImageSet Subset(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        return new ImageSet(ClassNames, [.. indices.Select(i => _pixels[i])], [.. indices.Select(i => _labels[i])], [.. indices.Select(i => _paths[i])], Size, Views, [.. indices.Select(i => _groups[i])]);
+        return new ImageSet(ClassNames, _store, [.. indices.Select(i => _records[i])], [.. indices.Select(i => _labels[i])], [.. indices.Select(i => _paths[i])], Size, Views, [.. indices.Select(i => _groups[i])]);
     }
 }

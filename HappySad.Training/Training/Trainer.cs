@@ -101,30 +101,30 @@ public sealed class Trainer
             // Every random stream starts afresh from (seed, epoch): a resumed epoch draws what the uninterrupted one drew.
             manual_seed(EpochSeeds.Torch(options.Seed, epoch));
             var shuffle = new Random(EpochSeeds.Shuffle(options.Seed, epoch));
-            var augment = options.Augmentation is { } augmentation ? new BatchAugmenter(augmentation, new Random(EpochSeeds.Augment(options.Seed, epoch))) : null;
+            var augment = options.Augmentation is null ? null : new Random(EpochSeeds.Augment(options.Seed, epoch));
             double lossSum = 0;
             long correct = 0;
             var batch = 0;
-            foreach (var indices in ImageBatches.Batches(train.Count, options.BatchSize, shuffle))
+            var batches = ImageBatches.Batches(train.Count, options.BatchSize, shuffle);
+            foreach (var loaded in BatchLoader.Epoch(train, batches, MicroBatch, options.Augmentation, augment, cancellationToken))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 optimizer.zero_grad();
                 double batchLossSum = 0;
-                for (var start = 0; start < indices.Length; start += MicroBatch)
+                foreach (var chunk in loaded.Chunks)
                 {
                     using var scope = NewDisposeScope();
-                    var chunk = indices.AsSpan(start, Math.Min(MicroBatch, indices.Length - start));
-                    var inputs = augment is null ? ImageBatches.Inputs(train, chunk, _device) : augment.Inputs(train, chunk, _device);
-                    var targets = ImageBatches.Targets(train, chunk, _device);
+                    var inputs = ImageBatches.FromBytes(chunk.Pixels, chunk.Count, train.Size, _device, train.Views);
+                    var targets = tensor(chunk.Labels, [chunk.Count, 1L], ScalarType.Float32, _device);
                     var logits = model.forward(inputs);
                     // Summed per chunk and divided by the whole batch: the gradients add up to the batch mean's.
                     var loss = nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.Sum);
-                    loss.div(indices.Length).backward();
+                    loss.div(loaded.Size).backward();
                     batchLossSum += loss.item<float>();
                     correct += logits.ge(0).to_type(ScalarType.Float32).eq(targets).sum().item<long>();
                 }
                 optimizer.step();
-                var batchLoss = batchLossSum / indices.Length;
+                var batchLoss = batchLossSum / loaded.Size;
                 lossSum += batchLossSum;
                 var progress = new BatchProgress(epoch, ++batch, batchesPerEpoch, batchLoss);
                 callbacks.ForEach(c => c.OnBatchEnd(progress, context));
@@ -148,29 +148,5 @@ public sealed class Trainer
         var history = new TrainingHistory(epochs, StoppedEarly: epochs.Count < options.Epochs, ResumedAfterEpoch: context.ResumedAfterEpoch);
         callbacks.ForEach(c => c.OnTrainEnd(history, context));
         return history with { RestoredEpoch = context.RestoredEpoch };
-    }
-}
-
-/// <summary>
-/// Augmented copies of a chunk's images, drawn from a seeded generator so a fit stays reproducible.
-/// Each view of a multi-view image (face crop, whole photo) gets its own draw.
-/// </summary>
-internal sealed class BatchAugmenter(AugmentOptions options, Random random)
-{
-
-    public Tensor Inputs(ImageSet images, ReadOnlySpan<int> indices, Device device)
-    {
-        var viewBytes = images.Size * images.Size * 3;
-        var buffer = new byte[indices.Length * images.ImageBytes];
-        for (var i = 0; i < indices.Length; i++)
-        {
-            var pixels = images.Pixels(indices[i]);
-            for (var view = 0; view < images.Views; view++)
-            {
-                var at = view * viewBytes;
-                Augmenter.Apply(pixels.Slice(at, viewBytes), buffer.AsSpan((i * images.ImageBytes) + at, viewBytes), images.Size, AugmentParameters.Draw(options, random));
-            }
-        }
-        return ImageBatches.FromBytes(buffer, indices.Length, images.Size, device, images.Views);
     }
 }

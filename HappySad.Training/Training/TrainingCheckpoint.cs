@@ -25,7 +25,7 @@ public sealed class TrainingCheckpoint(string path, string identity = "")
 
     /// <summary>
     /// The fingerprint a checkpoint must carry to be resumed: the fit options, the caller's identity,
-    /// the model's parameter names and shapes, and every pixel and label of the training and validation images.
+    /// the model's parameter names and shapes, and every pixel (or the pixel cache's key) and label of the training and validation images.
     /// </summary>
     internal string Fingerprint(FitOptions options, nn.Module<Tensor, Tensor> model, ImageSet train, ImageSet? validation)
     {
@@ -39,9 +39,15 @@ public sealed class TrainingCheckpoint(string path, string identity = "")
         foreach (var images in sets)
         {
             Text($"{images.Count} {images.Size} {images.Views}");
+            // A cache file's key already names every photo's content and preparation: reading 10 GB of
+            // pixels to say the same again would cost minutes on a large data set.
+            var key = images.ContentKey;
+            if (key is not null)
+                Text(key);
             for (var i = 0; i < images.Count; i++)
             {
-                hash.AppendData(images.Pixels(i));
+                if (key is null)
+                    hash.AppendData(images.Pixels(i));
                 hash.AppendData(BitConverter.GetBytes(images.Labels[i]));
             }
         }

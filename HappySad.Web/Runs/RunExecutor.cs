@@ -98,7 +98,7 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Sto
     async Task TrainAsync(int runId, int attempt, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancellationToken)
     {
         var snapshot = await snapshots.TakeAsync(runId, folder, cancellationToken);
-        var load = await RunSnapshot.DecodeAsync(snapshot, cancellationToken);
+        var load = await snapshots.DecodeAsync(snapshot, progress: null, cancellationToken);
         foreach (var rejected in load.Rejected)
             logger.LogWarning("Run {RunId} skips {Path}: {Reason}", runId, rejected.Path, rejected.Reason);
         load = load with { Images = RunSnapshot.Grouped(snapshot, load.Images, cancellationToken) };

@@ -6,6 +6,7 @@ using HappySad.Training.Pretrained;
 using HappySad.Web.Data;
 using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Runs;
 
@@ -17,10 +18,12 @@ public sealed record Snapshot(TrainingRun Run, IReadOnlyList<string> ClassNames,
 
 /// <summary>
 /// Takes a run's snapshot when it starts (a data set's usable photos, or a command-line run's class
-/// folders) and decodes it once, so from then on the run holds its own pixels, whatever happens to the files.
+/// folders) and decodes it once into a pixel cache file, so from then on the run holds its own pixels,
+/// whatever happens to the files, and memory does not grow with the number of photos. A later run on
+/// the same photos, prepared the same way, reuses the file instead of decoding again.
 /// A run resumed after a stop or a crash takes the snapshot its first attempt recorded, not a new one.
 /// </summary>
-public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths)
+public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, IOptions<StorageOptions> options)
 {
     /// <summary>Lists what run <paramref name="runId"/> trains on. <paramref name="folder"/> is the class-folder data of a command-line run.</summary>
     public async Task<Snapshot> TakeAsync(int runId, string? folder, CancellationToken cancellationToken)
@@ -61,8 +64,12 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
         }
     }
 
-    /// <summary>Decodes (and face-crops, if the recipe asks) every image of <paramref name="snapshot"/> once.</summary>
-    public static async Task<ImageFolderLoad> DecodeAsync(Snapshot snapshot, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decodes (and face-crops, if the recipe asks) every image of <paramref name="snapshot"/> once, into
+    /// the data directory's pixel cache (<see cref="StoragePaths.PixelCache"/>), or finds them there.
+    /// <paramref name="progress"/> counts the photos decoded; nothing is reported when the cache held them.
+    /// </summary>
+    public async Task<ImageFolderLoad> DecodeAsync(Snapshot snapshot, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var recipe = snapshot.Run.Recipe;
@@ -70,8 +77,16 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
         // Face crops and pretrained networks need face-api's weights: fetched (once) without holding a thread.
         if (preparation.DetectsFaces || ModelArchitectures.Describe(recipe.Architecture).Pretrained)
             await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
+        var budget = options.Value.PixelCacheGigabytes is > 0 and var gigabytes ? (long)(gigabytes * 1024 * 1024 * 1024) : (long?)null;
         return await Task.Run(
-            () => ImageFiles.Load([.. snapshot.Entries.Select(e => new LabeledFile(e.FullPath, e.Label))], snapshot.ClassNames, preparation, cancellationToken: cancellationToken),
+            () => PixelCache.Load(
+                [.. snapshot.Entries.Select(e => new LabeledFile(e.FullPath, e.Label, e.Sha256))],
+                snapshot.ClassNames,
+                preparation,
+                paths.PixelCache,
+                progress: progress,
+                budgetBytes: budget,
+                cancellationToken: cancellationToken),
             cancellationToken);
     }
 

@@ -14,6 +14,7 @@ namespace HappySad.Web.Storage;
 /// runs/{id}/test/{run image id}.jpg       the test photos it got wrong, as the model saw them
 /// runs/{id}/training.checkpoint           an unfinished run's state after its last finished epoch
 /// models/{name}.hsmodel                   model files imported for prediction
+/// cache/pixels/{key}.pixels               decoded photos runs train from (<c>PixelCache</c>), rebuilt when missing
 /// lost+found/{time}/                      files the database did not know, moved aside at start-up
 /// .lock, .lock.owner                      the owner's lock (<see cref="DataDirectoryLock"/>)
 /// </code>
@@ -34,6 +35,7 @@ public sealed class StoragePaths
     public string LostAndFound => Path.Combine(Root, "lost+found");
     public string RunsRoot => Path.Combine(Root, "runs");
     public string ModelsRoot => Path.Combine(Root, "models");
+    public string PixelCache => Path.Combine(Root, "cache", "pixels");
 
     public string Run(int runId) => Path.Combine(RunsRoot, runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
     public string RunModel(int runId) => Path.Combine(Run(runId), "model" + HappySad.Training.Persistence.ModelStore.Extension);

@@ -170,7 +170,7 @@ public sealed class AugmentedTrainingTests
         }
         var set = ImageSet.FromDecoded(["dark", "bright"], images, labels, [.. labels.Select((_, i) => $"{i}")], 16);
 
-        using var batch = new BatchAugmenter(AugmentOptions.Standard, new Random(1)).Inputs(set, [0, 1, 2, 3], CPU);
+        using var batch = Augmented(set, [0, 1, 2, 3]);
         Assert.Equal(new long[] { 4, 3, 16, 16 }, batch.shape);
         Assert.True(batch.min().item<float>() >= 0 && batch.max().item<float>() <= 1);
         using var plain = ImageBatches.Inputs(set, [0, 1, 2, 3], CPU);
@@ -194,7 +194,7 @@ public sealed class AugmentedTrainingTests
         var image = new DecodedImage(rgb, 16, ImageFormat.Png, 16, 32) { Views = 2 };
         var set = ImageSet.FromDecoded(["happy", "sad"], [image, image], [0, 1], ["a", "b"], 16);
 
-        using var batch = new BatchAugmenter(AugmentOptions.Standard, new Random(1)).Inputs(set, [0, 1], CPU);
+        using var batch = Augmented(set, [0, 1]);
 
         Assert.Equal(new long[] { 2, 3, 32, 16 }, batch.shape);
         using var top = batch.narrow(2, 0, 16);
@@ -204,5 +204,12 @@ public sealed class AugmentedTrainingTests
         using var plain = ImageBatches.Inputs(set, [0, 1], CPU);
         Assert.Equal(new long[] { 2, 3, 32, 16 }, plain.shape);
         Assert.False(plain.allclose(batch), "the photo view is augmented");
+    }
+
+    /// <summary>The training loader's augmented batch of <paramref name="indices"/>, as the network gets it.</summary>
+    static Tensor Augmented(ImageSet set, int[] indices)
+    {
+        var chunk = BatchLoader.Assemble(set, indices, indices.Length, AugmentOptions.Standard, new Random(1)).Chunks.Single();
+        return ImageBatches.FromBytes(chunk.Pixels, chunk.Count, set.Size, CPU, set.Views);
     }
 }
