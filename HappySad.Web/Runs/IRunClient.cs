@@ -7,6 +7,7 @@ namespace HappySad.Web.Runs;
 public interface IRunClient
 {
     Task RunStatusChanged(RunStatusMessage message);
+    Task PreparationProgress(PreparationProgressMessage message);
     Task BatchProgress(BatchProgressMessage message);
     Task EpochCompleted(EpochCompletedMessage message);
 }

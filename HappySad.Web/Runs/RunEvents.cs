@@ -23,6 +23,8 @@ public sealed class RunEvents(ILogger<RunEvents> logger)
 
     public void Publish(RunStatusMessage message) => Notify(message.RunId, client => client.RunStatusChanged(message));
 
+    public void Publish(PreparationProgressMessage message) => Notify(message.RunId, client => client.PreparationProgress(message));
+
     public void Publish(BatchProgressMessage message) => Notify(message.RunId, client => client.BatchProgress(message));
 
     public void Publish(EpochCompletedMessage message) => Notify(message.RunId, client => client.EpochCompleted(message));

@@ -33,6 +33,9 @@ public sealed class RunHubRelay(RunEvents events, IHubContext<RunHub, IRunClient
     public Task RunStatusChanged(RunStatusMessage message) =>
         Enqueue(message.RunId, client => client.RunStatusChanged(message));
 
+    public Task PreparationProgress(PreparationProgressMessage message) =>
+        Enqueue(message.RunId, client => client.PreparationProgress(message));
+
     public Task BatchProgress(BatchProgressMessage message) =>
         Enqueue(message.RunId, client => client.BatchProgress(message));
 

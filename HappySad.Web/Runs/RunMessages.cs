@@ -8,11 +8,17 @@ public sealed record RunStatusMessage(int RunId, RunStatus Status, string? Messa
 /// <summary>A batch finished. Epoch and batch count from 1.</summary>
 public sealed record BatchProgressMessage(int RunId, int Epoch, int Epochs, int Batch, int BatchesPerEpoch, double Loss);
 
+/// <summary>
+/// Before the first batch: <see cref="Done"/> of <see cref="Total"/> photos decoded into the run's pixel
+/// cache. Not sent when a cache from an earlier run on the same photos is reused (nothing to wait for).
+/// </summary>
+public sealed record PreparationProgressMessage(int RunId, int Done, int Total);
+
 /// <summary>An epoch finished, named as Keras logs it.</summary>
 public sealed record EpochCompletedMessage(int RunId, int Epoch, int Epochs, double Loss, double Accuracy, double? ValLoss, double? ValAccuracy, double Seconds);
 
 /// <summary>
 /// What the hub's <c>WatchRun</c> returns: the run's status and the epochs it has finished, so a
-/// watcher that joins late catches up. Not an event: the events are the three messages above.
+/// watcher that joins late catches up. Not an event: the events are the messages above.
 /// </summary>
 public sealed record RunCatchUpMessage(int RunId, RunStatus Status, string? Message, int Epochs, IReadOnlyList<EpochCompletedMessage> History);

@@ -4,8 +4,10 @@ namespace HappySad.Web.Runs;
 public sealed class RunObserver(
     Func<RunStatusMessage, Task>? onStatus = null,
     Func<BatchProgressMessage, Task>? onBatch = null,
-    Func<EpochCompletedMessage, Task>? onEpoch = null) : IRunClient
+    Func<EpochCompletedMessage, Task>? onEpoch = null,
+    Func<PreparationProgressMessage, Task>? onPreparation = null) : IRunClient
 {
+    public Task PreparationProgress(PreparationProgressMessage message) => onPreparation?.Invoke(message) ?? Task.CompletedTask;
     public Task RunStatusChanged(RunStatusMessage message) => onStatus?.Invoke(message) ?? Task.CompletedTask;
     public Task BatchProgress(BatchProgressMessage message) => onBatch?.Invoke(message) ?? Task.CompletedTask;
     public Task EpochCompleted(EpochCompletedMessage message) => onEpoch?.Invoke(message) ?? Task.CompletedTask;

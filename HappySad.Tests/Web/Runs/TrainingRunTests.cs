@@ -66,6 +66,47 @@ public abstract class TrainingRunTests(TestDatabase database) : IDisposable
         }
 
         [Fact]
+        public async Task ARunDecodesIntoThePixelCacheWithProgressAndTheNextRunOnTheSamePhotosReusesIt()
+        {
+            var dataSetId = await _app.CreateDataSetFromSharedPhotosAsync(12);
+            var cacheFolder = _app.Service<StoragePaths>().PixelCache;
+
+            async Task<(TrainingRun Run, List<PreparationProgressMessage> Heard)> TrainAsync(RunRecipe recipe)
+            {
+                var heard = new ConcurrentQueue<PreparationProgressMessage>();
+                var run = await Runs.LaunchAsync(dataSetId, recipe);
+                using (_app.Service<RunEvents>().Subscribe(run.Id, new RunObserver(onPreparation: m =>
+                {
+                    heard.Enqueue(m);
+                    return Task.CompletedTask;
+                })))
+                    run = await _app.WaitForRunAsync(run.Id);
+                Assert.Equal(RunStatus.Succeeded, run.Status);
+                return (run, [.. heard]);
+            }
+
+            var (_, first) = await TrainAsync(new RunRecipe { Epochs = 1, BatchSize = 8 });
+            Assert.NotEmpty(first);
+            Assert.All(first, m => Assert.Equal(24, m.Total));
+            Assert.Contains(first, m => m.Done == 24);
+            var cache = Assert.Single(Directory.GetFiles(cacheFolder, "*" + HappySad.Training.Data.PixelCache.Extension));
+            Assert.Equal(4096 + (24 * 256 * 256 * 3), new FileInfo(cache).Length, tolerance: 8_192);
+
+            // Another recipe, the same photos prepared the same way: nothing decoded, nothing to wait for.
+            var (_, second) = await TrainAsync(new RunRecipe { Epochs = 1, BatchSize = 4, Seed = 2 });
+            Assert.Empty(second);
+            Assert.Equal(cache, Assert.Single(Directory.GetFiles(cacheFolder, "*" + HappySad.Training.Data.PixelCache.Extension)));
+
+            // A cache cut short (a full disk, a crash mid-copy) is built again, never read.
+            using (var file = new FileStream(cache, FileMode.Open))
+                file.SetLength(file.Length / 2);
+            var (third, rebuilt) = await TrainAsync(new RunRecipe { Epochs = 1, BatchSize = 8 });
+            Assert.Contains(rebuilt, m => m.Done == 24);
+            Assert.Equal(4096 + (24 * 256 * 256 * 3), new FileInfo(cache).Length, tolerance: 8_192);
+            Assert.Equal(24, third.TrainImages + third.ValidationImages + third.TestImages);
+        }
+
+        [Fact]
         public async Task ARunKeepsEachNearDuplicateGroupInOneSplitAndRecordsTheGroups()
         {
             // Twelve pictures per class, each uploaded twice (the second re-sized and re-compressed), and one also in the other class.

@@ -44,16 +44,29 @@ internal static class BenchCommand
         var workers = CliOptions.Int("--workers", "Measure how fast N worker processes drain a queue of short runs instead (needs --postgres: an empty database).", 0, min: 0);
         var postgres = new Option<string?>("--postgres") { Description = "With --workers: the PostgreSQL connection string of an empty database.", HelpName = "CONNECTION" };
         var runs = CliOptions.Int("--runs", "With --workers: how many runs to queue.", 6, min: 1);
+        var streaming = new Option<string?>("--streaming")
+        {
+            Description = "Measure training from the pixel cache on this (large) class-folder data set beside --data (the seed photos): cache building, throughput and peak memory at both sizes.",
+            HelpName = "DIR",
+        };
+        // One measurement alone in a child process, so one data set's memory is not counted in the other's peak.
+        var streamingOne = new Option<string?>("--streaming-one") { Hidden = true };
+        var cacheDirectory = new Option<string?>("--cache") { Hidden = true };
+        var batches = CliOptions.Int("--batches", "With --streaming: training batches timed on each data set.", 40, min: WarmUpBatchesPlusOne);
         var json = CliOptions.Json();
         var command = new Command("bench",
             "Speed and memory of the core on this machine, as one JSON document; with --api, the predict API's latency and throughput against a running app.")
-            { data, epochs, api, model, token, clients, seconds, workers, postgres, runs, json };
+            { data, epochs, api, model, token, clients, seconds, workers, postgres, runs, streaming, streamingOne, cacheDirectory, batches, json };
         command.SetAction((parse, _) =>
         {
             var run = cli.ForJson(parse.GetValue(json));
             if (parse.GetValue(workers) is > 0 and var count)
                 return BenchWorkers.RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(postgres) ?? throw new UsageException("'bench --workers' needs --postgres (an empty database)"),
                     count, parse.GetValue(runs), parse.GetValue(epochs));
+            if (parse.GetValue(streamingOne) is { } one)
+                return StreamingOneAsync(run, one, parse.GetValue(cacheDirectory) ?? throw new UsageException("--streaming-one needs --cache"), parse.GetValue(batches));
+            if (parse.GetValue(streaming) is { } large)
+                return StreamingAsync(run, parse.GetRequiredValue(data), large, parse.GetValue(batches));
             if (parse.GetValue(api) is not { } address)
                 return RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(epochs));
             var id = parse.GetValue(model) ?? throw new UsageException("'bench --api' needs --model (a model id from GET /api/models)");
@@ -108,6 +121,58 @@ internal static class BenchCommand
             PeakWorkingSetMb: Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 0),
             AllocatorTuned: TorchRuntime.AllocatorTuned));
         return 0;
+    }
+
+    const int WarmUpBatchesPlusOne = 9;
+
+    /// <summary>
+    /// <c>bench --streaming LARGE --data SEED</c>: <see cref="BenchTraining"/> on the seed photos, then on
+    /// the large set, each in a process of its own (so peaks compare) with its own new cache under the
+    /// system's temporary folder (deleted after), and how the large set's steady throughput and peak
+    /// memory compare with the small one's.
+    /// </summary>
+    static async Task<int> StreamingAsync(CliContext cli, string small, string large, int batches)
+    {
+        var cache = Directory.CreateTempSubdirectory("happysad-bench-cache-").FullName;
+        try
+        {
+            var seed = await MeasureInChildAsync(cli, small, Path.Combine(cache, "small"), batches);
+            var big = await MeasureInChildAsync(cli, large, Path.Combine(cache, "large"), batches);
+            await cli.WriteJsonAsync(new StreamingBenchReport(
+                seed,
+                big,
+                SteadyThroughputRatio: Math.Round(big.SteadyImagesPerSecond / seed.SteadyImagesPerSecond, 3),
+                TrainingPeakWorkingSetRatio: Math.Round(big.TrainingPeakWorkingSetMb / seed.TrainingPeakWorkingSetMb, 3)));
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    static async Task<int> StreamingOneAsync(CliContext cli, string folder, string cache, int batches)
+    {
+        await cli.WriteJsonAsync(await BenchTraining.MeasureAsync(cli, folder, cache, batches));
+        return 0;
+    }
+
+    /// <summary>Runs <c>bench --streaming-one</c> as a child of this process (its progress on this one's standard error) and reads its report.</summary>
+    static async Task<StreamingTrainingReport> MeasureInChildAsync(CliContext cli, string folder, string cache, int batches)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        // Under "dotnet HappySad.Web.dll" the process is dotnet and the entry assembly its first argument.
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+            start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
+        foreach (var argument in (string[])["bench", "--streaming-one", Path.GetFullPath(folder), "--cache", cache, "--batches", batches.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"])
+            start.ArgumentList.Add(argument);
+        using var child = Process.Start(start)!;
+        var output = await child.StandardOutput.ReadToEndAsync(cli.CancellationToken);
+        await child.WaitForExitAsync(cli.CancellationToken);
+        if (child.ExitCode != 0)
+            throw new InvalidOperationException($"measuring {folder} failed (exit code {child.ExitCode})");
+        return System.Text.Json.JsonSerializer.Deserialize<StreamingTrainingReport>(output, CliContext.Json)
+            ?? throw new InvalidOperationException($"measuring {folder} printed no report");
     }
 
     /// <summary>Best of five 2048x2048 fp32 matrix products, after one warm-up.</summary>

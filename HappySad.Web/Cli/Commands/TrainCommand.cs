@@ -111,7 +111,13 @@ internal static class TrainCommand
                 WriteSummary(cli, recipe.Architecture, recipe.ToModelOptions());
             }
             cli.Progress.Report("Preparing photos", 0, 1, "");
-            var status = await storage.Get<RunExecutor>().ExecuteAsync(run.Id, data, [Progress(cli, recipe.Epochs, json)], cli.CancellationToken, CancellationToken.None);
+            RunStatus status;
+            using (storage.Get<RunEvents>().Subscribe(run.Id, new RunObserver(onPreparation: m =>
+            {
+                cli.Progress.Report("Preparing photos", m.Done, m.Total);
+                return Task.CompletedTask;
+            })))
+                status = await storage.Get<RunExecutor>().ExecuteAsync(run.Id, data, [Progress(cli, recipe.Epochs, json)], cli.CancellationToken, CancellationToken.None);
             cli.Progress.Clear();
             var recorded = await runs.GetAsync(run.Id, CancellationToken.None) ?? throw new RunNotFoundException(run.Id);
             switch (status)

@@ -35,6 +35,8 @@ public sealed class RunEventForwarder(RunEvents events, RunSignals signals, ILog
 
     public Task RunStatusChanged(RunStatusMessage message) => Enqueue(ct => signals.PublishAsync(message, ct));
 
+    public Task PreparationProgress(PreparationProgressMessage message) => Enqueue(ct => signals.PublishAsync(message, ct));
+
     public Task BatchProgress(BatchProgressMessage message) => Enqueue(ct => signals.PublishAsync(message, ct));
 
     public Task EpochCompleted(EpochCompletedMessage message) => Enqueue(ct => signals.PublishAsync(message, ct));

@@ -25,6 +25,9 @@ public sealed class RunSignals(NpgsqlDataSource database, ILogger<RunSignals> lo
     public Task PublishAsync(RunStatusMessage message, CancellationToken cancellationToken = default) =>
         NotifyAsync(EventsChannel, Envelope("status", message), cancellationToken);
 
+    public Task PublishAsync(PreparationProgressMessage message, CancellationToken cancellationToken = default) =>
+        NotifyAsync(EventsChannel, Envelope("preparation", message), cancellationToken);
+
     public Task PublishAsync(BatchProgressMessage message, CancellationToken cancellationToken = default) =>
         NotifyAsync(EventsChannel, Envelope("batch", message), cancellationToken);
 
@@ -45,6 +48,9 @@ public sealed class RunSignals(NpgsqlDataSource database, ILogger<RunSignals> lo
         {
             case "status":
                 events.Publish(body.Deserialize<RunStatusMessage>(Json)!);
+                return true;
+            case "preparation":
+                events.Publish(body.Deserialize<PreparationProgressMessage>(Json)!);
                 return true;
             case "batch":
                 events.Publish(body.Deserialize<BatchProgressMessage>(Json)!);
