@@ -37,14 +37,31 @@ internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsolePr
         return storage;
     }
 
-    /// <summary>Loads a class-folder data set with a progress bar and a one-line summary.</summary>
-    public ImageFolderLoad LoadFolder(string directory, bool quiet, ImagePreparation? preparation = null)
+    /// <summary>A folder with more photos than this, decoded into memory, gets a hint about <c>--cache</c>.</summary>
+    const int LargeFolder = 5_000;
+
+    /// <summary>
+    /// Loads a class-folder data set with a progress bar and a one-line summary: decoded into memory,
+    /// or with <paramref name="cache"/> into (or from) a pixel cache there, read as it is used.
+    /// </summary>
+    public ImageFolderLoad LoadFolder(string directory, bool quiet, ImagePreparation? preparation = null, string? cache = null)
     {
         var folder = ImageFolder.Open(directory);
-        var load = folder.Load(preparation ?? ImagePreparation.Notebook, progress: new InlineProgress<int>(n => Progress.Report("Loading", n, folder.Files.Count)), cancellationToken: CancellationToken);
+        preparation ??= ImagePreparation.Notebook;
+        var progress = new InlineProgress<int>(n => Progress.Report(cache is null ? "Loading" : "Caching", n, folder.Files.Count));
+        if (cache is null && folder.Files.Count > LargeFolder)
+        {
+            var gigabytes = folder.Files.Count * (double)preparation.Views * preparation.InputSize * preparation.InputSize * 3 / (1 << 30);
+            Error.WriteLine($"Decoding {folder.Files.Count:N0} photos into memory takes about {gigabytes:0.0} GiB; --cache DIR keeps them on disk instead.");
+        }
+        var load = cache is null
+            ? folder.Load(preparation, progress: progress, cancellationToken: CancellationToken)
+            : PixelCache.Load(folder.Files, folder.ClassNames, preparation, cache, progress: progress, cancellationToken: CancellationToken);
         Progress.Clear();
         if (!quiet)
         {
+            if (load.Cache is { } used)
+                Output.WriteLine(used.Reused ? $"Decoded photos reused from {used.Path}" : $"Decoded photos cached in {used.Path}");
             var counts = string.Join(", ", load.Images.ClassNames.Select((name, label) => $"{name} {load.Images.CountOf(label)}"));
             Output.WriteLine($"Loaded {load.Images.Count} images from {directory} ({counts}); {load.Rejected.Count} rejected, {load.Mislabeled.Count} with a misleading extension");
             if (load.FacesFound is { } faces)

@@ -15,6 +15,12 @@ internal static class CliOptions
     public static Option<string> Data(string description = "A class-folder data set: one subfolder per class, e.g. happy/ and sad/.") =>
         new("--data") { Description = description, HelpName = "DIR", Required = true };
 
+    public static Option<string?> Cache() => new("--cache")
+    {
+        Description = "Decode the photos once into a pixel cache in this folder and train from it a batch at a time, so memory does not grow with the data set; a later command on the same photos reuses it. Default: decode into memory.",
+        HelpName = "DIR",
+    };
+
     public static Option<string?> DataDirectory(string description) => new("--data-dir") { Description = description, HelpName = "DIR" };
 
     public static Option<double> Threshold() =>

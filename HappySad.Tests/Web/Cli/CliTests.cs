@@ -65,6 +65,29 @@ public class CliTests
     }
 
     [Fact]
+    public async Task TrainWithACacheDecodesThePhotosOnceAndTheNextTrainReusesThem()
+    {
+        using var data = SharedPhotos.Subset(perClass: 10);
+        using var temp = new TempDirectory();
+        var cache = Path.Combine(temp.Path, "cache");
+
+        var (code, output, error) = await Run("train", "--data", data.Path, "--epochs", "1", "--cache", cache, "--out", temp.File("a.hsmodel"));
+        Assert.True(code == 0, error);
+        var file = Assert.Single(Directory.GetFiles(cache));
+        Assert.Contains($"Decoded photos cached in {file}", output, StringComparison.Ordinal);
+        Assert.Equal(4096 + (20 * 256 * 256 * 3), new FileInfo(file).Length, tolerance: 8_192);
+
+        (code, output, error) = await Run("train", "--data", data.Path, "--epochs", "1", "--seed", "2", "--cache", cache, "--out", temp.File("b.hsmodel"));
+        Assert.True(code == 0, error);
+        Assert.Contains($"Decoded photos reused from {file}", output, StringComparison.Ordinal);
+        Assert.Contains("Epoch 1/1", output, StringComparison.Ordinal);
+
+        (code, _, error) = await Run("train", "--data", data.Path, "--record", "--cache", cache);
+        Assert.Equal(2, code);
+        Assert.Contains("--cache does not apply with --record", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TrainWithTheBestPresetRecordsItsPipelineInTheModelCard()
     {
         using var data = SharedPhotos.Subset(perClass: 12);

@@ -28,24 +28,25 @@ internal static class CrossValidateCommand
     {
         var data = CliOptions.Data();
         var folds = CliOptions.Int("--folds", "Stratified folds; each photo is tested once.", 5, min: 2);
+        var cache = CliOptions.Cache();
         var json = CliOptions.Json();
         var recipe = new RecipeOptions();
         var command = new Command("crossval",
             "Stratified k-fold cross-validation of a recipe: each fold, the mean and spread of balanced accuracy, seconds per epoch and one-photo prediction latency.")
-            { data, folds };
+            { data, folds, cache };
         recipe.AddTo(command);
         command.Options.Add(json);
         command.SetAction((parse, _) =>
         {
-            return RunAsync(cli.ForJson(parse.GetValue(json)), recipe.Read(parse), parse.GetRequiredValue(data), parse.GetValue(folds), parse.GetValue(json));
+            return RunAsync(cli.ForJson(parse.GetValue(json)), recipe.Read(parse), parse.GetRequiredValue(data), parse.GetValue(folds), parse.GetValue(cache), parse.GetValue(json));
         });
         return command;
     }
 
-    static async Task<int> RunAsync(CliContext cli, RunRecipe recipe, string data, int folds, bool json)
+    static async Task<int> RunAsync(CliContext cli, RunRecipe recipe, string data, int folds, string? cache, bool json)
     {
         var preparation = recipe.Preparation();
-        var load = cli.LoadFolder(data, quiet: json, preparation);
+        var load = cli.LoadFolder(data, quiet: json, preparation, cache);
         var epochs = recipe.Epochs;
         var fold = 0;
         var progress = new LambdaCallback(onBatchEnd: b => cli.Progress.Report($"Fold {fold}/{folds}, epoch {b.Epoch}/{epochs}", b.Batch, b.BatchesPerEpoch, $"loss {b.Loss:0.0000}"));

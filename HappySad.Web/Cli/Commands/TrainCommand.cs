@@ -23,9 +23,10 @@ internal static class TrainCommand
         };
         var dataDirectory = CliOptions.DataDirectory("With --record: the dashboard's data directory (default: the app's, ./data).");
         var name = new Option<string?>("--name") { Description = "With --record: a name for the run, shown beside its number on the dashboard.", HelpName = "NAME" };
+        var cache = CliOptions.Cache();
         var json = CliOptions.Json();
         var recipe = new RecipeOptions();
-        var command = new Command("train", "Train a model on a class-folder data set, with a line per epoch, and report its test metrics.") { data, output, record, dataDirectory, name };
+        var command = new Command("train", "Train a model on a class-folder data set, with a line per epoch, and report its test metrics.") { data, output, record, dataDirectory, name, cache };
         recipe.AddTo(command);
         command.Options.Add(json);
         command.SetAction((parse, _) =>
@@ -33,12 +34,14 @@ internal static class TrainCommand
             var asked = recipe.Read(parse);
             var run = cli.ForJson(parse.GetValue(json));
             var (folder, copy) = (parse.GetRequiredValue(data), parse.GetValue(output));
+            if (parse.GetValue(record) && parse.GetValue(cache) is not null)
+                throw new UsageException("--cache does not apply with --record: a recorded run keeps its decoded photos in the data directory's cache (--data-dir)");
             if (parse.GetValue(record))
                 return RecordedAsync(run, asked, folder, copy, parse.GetValue(dataDirectory), new RunDescription(parse.GetValue(name)), parse.GetValue(json));
             if (parse.GetValue(name) is not null)
                 throw new UsageException("--name only applies with --record (a name for the recorded run)");
             return parse.GetValue(dataDirectory) is null
-                ? RunAsync(run, asked, folder, copy, parse.GetValue(json))
+                ? RunAsync(run, asked, folder, copy, parse.GetValue(cache), parse.GetValue(json))
                 : throw new UsageException("--data-dir only applies with --record (the database to record the run in)");
         });
         return command;
@@ -53,10 +56,10 @@ internal static class TrainCommand
         },
         onBatchEnd: b => cli.Progress.Report($"Epoch {b.Epoch}/{epochs}", b.Batch, b.BatchesPerEpoch, $"loss {b.Loss:0.0000}"));
 
-    static async Task<int> RunAsync(CliContext cli, RunRecipe recipe, string data, string? output, bool json)
+    static async Task<int> RunAsync(CliContext cli, RunRecipe recipe, string data, string? output, string? cache, bool json)
     {
         output ??= Path.Combine("models", $"happysad-{DateTime.Now:yyyyMMdd-HHmmss}{ModelStore.Extension}");
-        var load = cli.LoadFolder(data, quiet: json, recipe.Preparation());
+        var load = cli.LoadFolder(data, quiet: json, recipe.Preparation(), cache);
         if (!json)
             WriteSummary(cli, recipe.Architecture, recipe.ToModelOptions());
         using var outcome = new DisposableOutcome(await TrainingPipeline.RunAsync(cli.GroupNearDuplicates(load, quiet: json), recipe, [Progress(cli, recipe.Epochs, json)], Path.GetFullPath(data), cancellationToken: cli.CancellationToken));
