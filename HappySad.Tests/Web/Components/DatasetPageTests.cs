@@ -119,6 +119,34 @@ public sealed class DatasetPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HealthIsWorkedOutOncePerStateOfThePhotosAndFollowsEveryChange()
+    {
+        var id = await _app.CreateDataSetAsync("faces");
+        var importer = _app.Service<PhotoImporter>();
+        var scanner = _app.Service<DataSetScanner>();
+        var dataSets = _app.Service<DataSetService>();
+        await Import(importer, id, "one.png", TestImages.Blocks(1, 300, 300), "happy");
+        await Import(importer, id, "one-copy.jpg", Shrunk(1, 150), "happy");
+        await Import(importer, id, "two.png", TestImages.Blocks(2, 300, 300), "sad");
+
+        var first = await scanner.HealthAsync(id);
+        Assert.Single(first.Duplicates);
+        Assert.Same(first, await scanner.HealthAsync(id)); // nothing changed: not worked out again
+
+        var copy = (await dataSets.PageAsync(id, "happy", trashed: false, 0, 10)).Photos.Single(p => p.OriginalName == "one-copy.jpg");
+        await dataSets.TrashAsync([copy.Id]);
+        Assert.Empty((await scanner.HealthAsync(id)).Duplicates);
+        await dataSets.RestoreAsync([copy.Id]);
+        Assert.Single((await scanner.HealthAsync(id)).Duplicates);
+
+        await Import(importer, id, "one-as-sad.jpg", Shrunk(1, 120), "sad");
+        var now = await scanner.HealthAsync(id);
+        Assert.Empty(now.Duplicates);
+        Assert.Equal(3, Assert.Single(now.Conflicts).Count);
+        Assert.Equal([2, 2], now.ClassCounts);
+    }
+
+    [Fact]
     public async Task TheHealthPanelWarnsWhenAClassIsSmallAndSaysTrainingDoesNotWeightClasses()
     {
         var id = await _app.CreateDataSetAsync("lopsided");
