@@ -44,13 +44,14 @@ internal static partial class BenchScale
 
     public static async Task<int> RunAsync(CliContext cli, ScaleOptions options)
     {
+        if (options.Work is { } given && Directory.Exists(given) && Directory.EnumerateFileSystemEntries(given).Any())
+            throw new UsageException($"--work {given} is not empty: give a new or empty folder");
         var work = options.Work ?? Directory.CreateTempSubdirectory("happysad-scale-").FullName;
         Directory.CreateDirectory(work);
+        var clock = Stopwatch.StartNew();
         try
         {
             var photos = Path.Combine(work, "photos");
-            if (Directory.Exists(photos))
-                throw new UsageException($"{photos} already exists: give --work an empty folder");
             var generation = ScalePhotos.Generate(options.Data, photos, options.Photos, options.Seed, options.MaxSide,
                 new InlineProgress<int>(n => cli.Progress.Report("Generating", n, options.Photos)), cli.CancellationToken);
             cli.Progress.Clear();
@@ -62,6 +63,7 @@ internal static partial class BenchScale
             var setup = await SetUpAppAsync(cli, photos, appData, options.Runs);
             ScaleImport apiImport;
             ScaleHttpTimings http;
+            cli.Progress.Report("Starting the app", 0, 1);
             await using (var app = await ScaleApp.StartAsync(appData, cli.CancellationToken))
             {
                 using var client = app.Client(setup.Token);
@@ -72,14 +74,21 @@ internal static partial class BenchScale
             var training = options.Training is { } measure ? await measure(photos, cli.CancellationToken) : null;
 
             await cli.WriteJsonAsync(new ScaleReport(
-                options.Photos, options.Seed, options.Keep ? work : null, generation, cliImport, apiImport,
+                options.Photos, options.Seed, Math.Round(clock.Elapsed.TotalSeconds, 1), options.Keep ? work : null, generation, cliImport, apiImport,
                 scan, inProcess.DataSetScan, http.Pages, inProcess.PageData, inProcess.Snapshot, http.Runs, inProcess.RunsData, training));
             return 0;
         }
         finally
         {
+            // Only what the bench made: a folder it was given stays, emptied.
             if (!options.Keep)
-                Directory.Delete(work, recursive: true);
+            {
+                foreach (var made in options.Work is null ? [work] : (string[])[Path.Combine(work, "photos"), Path.Combine(work, "cli-data"), Path.Combine(work, "app-data")])
+                {
+                    if (Directory.Exists(made))
+                        Directory.Delete(made, recursive: true);
+                }
+            }
         }
     }
 
@@ -503,7 +512,7 @@ internal sealed record ScaleRunsPages(int Recorded, int Listed, ScaleTiming Runs
 internal sealed record ScaleRunsData(ScaleTiming RunsPage, ScaleTiming RunPage);
 
 internal sealed record ScaleReport(
-    int Photos, int Seed, string? WorkDirectory, ScaleGeneration Generation, ScaleImport CliImport, ScaleImport ApiImport,
+    int Photos, int Seed, double Seconds, string? WorkDirectory, ScaleGeneration Generation, ScaleImport CliImport, ScaleImport ApiImport,
     ScaleFolderScan FolderScan, ScaleDataSetScan DataSetScan, ScalePages Http, ScalePageData PageData, ScaleSnapshot Snapshot,
     ScaleRunsPages Runs, ScaleRunsData RunsData, object? Training)
 {
