@@ -23,7 +23,9 @@ internal static class BenchCommand
 
     public static Command Create(CliContext cli)
     {
-        var data = CliOptions.Data("A class-folder data set; locally it is decoded and trained on, against an app its first photo is sent.");
+        var data = CliOptions.Data("A class-folder data set; locally it is decoded and trained on, against an app its first photo is sent; with --scale, the seed photos.");
+        data.Required = false;
+        data.DefaultValueFactory = _ => Path.Combine("..", "shared", "datasets", "happy-sad");
         var epochs = CliOptions.Int("--epochs", "Training epochs to time (the last one is the steady state).", 2, min: 1);
         var api = new Option<string?>("--api") { Description = "Measure the predict API of a running app at this address instead.", HelpName = "URL" };
         var model = new Option<string?>("--model") { Description = "With --api: the model id to predict with (from GET /api/models).", HelpName = "ID" };
@@ -43,7 +45,18 @@ internal static class BenchCommand
         var seconds = CliOptions.Int("--seconds", "With --api: how long each number of clients runs.", 15, min: 1);
         var workers = CliOptions.Int("--workers", "Measure how fast N worker processes drain a queue of short runs instead (needs --postgres: an empty database).", 0, min: 0);
         var postgres = new Option<string?>("--postgres") { Description = "With --workers: the PostgreSQL connection string of an empty database.", HelpName = "CONNECTION" };
-        var runs = CliOptions.Int("--runs", "With --workers: how many runs to queue.", 6, min: 1);
+        var runs = new Option<int?>("--runs") { Description = "With --workers: how many runs to queue [default: 6]; with --scale: finished runs recorded before the runs pages are timed [default: 1000].", HelpName = "N" };
+        runs.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() < 1)
+                result.AddError("--runs must be at least 1");
+        });
+        var scale = CliOptions.Int("--scale", "Make an N-photo data set from --data's photos and time import, scans, pages and snapshot at that size instead.", 0, min: 1);
+        var work = new Option<string?>("--work") { Description = "With --scale: where the photos and data directories go (default: a temporary folder).", HelpName = "DIR" };
+        var keep = new Option<bool>("--keep") { Description = "With --scale: keep the work folder afterwards." };
+        var seed = CliOptions.Int("--seed", "With --scale: the same seed makes the same photos.", 1);
+        var samples = CliOptions.Int("--samples", "With --scale: requests per timed page or endpoint.", 50, min: 1);
+        var maxSide = CliOptions.Int("--max-side", "With --scale: the longest side of the largest generated photo, in pixels.", 1200, min: 200);
         var streaming = new Option<string?>("--streaming")
         {
             Description = "Measure training from the pixel cache on this (large) class-folder data set beside --data (the seed photos): cache building, throughput and peak memory at both sizes.",
@@ -56,13 +69,16 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var command = new Command("bench",
             "Speed and memory of the core on this machine, as one JSON document; with --api, the predict API's latency and throughput against a running app.")
-            { data, epochs, api, model, token, clients, seconds, workers, postgres, runs, streaming, streamingOne, cacheDirectory, batches, json };
+            { data, epochs, api, model, token, clients, seconds, workers, postgres, runs, scale, work, keep, seed, samples, maxSide, streaming, streamingOne, cacheDirectory, batches, json };
         command.SetAction((parse, _) =>
         {
             var run = cli.ForJson(parse.GetValue(json));
+            if (parse.GetValue(scale) is > 0 and var photos)
+                return BenchScale.RunAsync(run, new ScaleOptions(parse.GetRequiredValue(data), photos, parse.GetValue(work), parse.GetValue(keep),
+                    parse.GetValue(seed), parse.GetValue(runs) ?? 1000, parse.GetValue(samples), parse.GetValue(maxSide)));
             if (parse.GetValue(workers) is > 0 and var count)
                 return BenchWorkers.RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(postgres) ?? throw new UsageException("'bench --workers' needs --postgres (an empty database)"),
-                    count, parse.GetValue(runs), parse.GetValue(epochs));
+                    count, parse.GetValue(runs) ?? 6, parse.GetValue(epochs));
             if (parse.GetValue(streamingOne) is { } one)
                 return StreamingOneAsync(run, one, parse.GetValue(cacheDirectory) ?? throw new UsageException("--streaming-one needs --cache"), parse.GetValue(batches));
             if (parse.GetValue(streaming) is { } large)
