@@ -36,7 +36,7 @@ public class BenchScaleTests
     [Fact]
     public async Task AScaleRunOfTwoThousandPhotosImportsEveryGoodPhotoTwiceAndTimesEveryPage()
     {
-        var (code, output, error) = await BenchAsync("bench", "--scale", "2000", "--runs", "200", "--samples", "5", "--max-side", "320", "--data", SharedPhotos.Root, "--json");
+        var (code, output, error) = await BenchAsync("bench", "--scale", "2000", "--runs", "200", "--samples", "5", "--max-side", "320", "--batches", "9", "--data", SharedPhotos.Root, "--json");
 
         Assert.True(code == 0, error);
         using var document = JsonDocument.Parse(output);
@@ -76,7 +76,21 @@ public class BenchScaleTests
 
         Assert.Equal((200, 200), (report.GetProperty("runs").GetProperty("recorded").GetInt32(), report.GetProperty("runs").GetProperty("listed").GetInt32()));
         Assert.Equal(1996, report.GetProperty("snapshot").GetProperty("photos").GetInt32());
-        Assert.Equal(JsonValueKind.Null, report.GetProperty("training").ValueKind);
+
+        // Training from the pixel cache on the seed photos and on the 2,000, each in its own process.
+        var training = report.GetProperty("training");
+        var (small, large) = (training.GetProperty("small"), training.GetProperty("large"));
+        Assert.Equal((301, 301), (small.GetProperty("photos").GetInt32(), small.GetProperty("images").GetInt32()));
+        Assert.Equal((2000, 1996), (large.GetProperty("photos").GetInt32(), large.GetProperty("images").GetInt32()));
+        Assert.Equal(4096 + (2000L * 256 * 256 * 3), large.GetProperty("cache_bytes").GetInt64(), tolerance: 300_000);
+        foreach (var measured in new[] { small, large })
+        {
+            Assert.Equal(9, measured.GetProperty("batches_timed").GetInt32());
+            Assert.True(measured.GetProperty("steady_images_per_second").GetDouble() > 0);
+            Assert.True(measured.GetProperty("training_peak_working_set_mb").GetDouble() > 100);
+            Assert.True(measured.GetProperty("cache_reuse_seconds").GetDouble() < measured.GetProperty("cache_build_seconds").GetDouble(), "reusing a cache costs less than building it");
+        }
+        Assert.True(training.GetProperty("steady_throughput_ratio").GetDouble() > 0);
     }
 
     /// <summary>The built executable (<c>dotnet HappySad.Web.dll</c>), so the app it starts is a real process too.</summary>

@@ -65,7 +65,7 @@ internal static class BenchCommand
         // One measurement alone in a child process, so one data set's memory is not counted in the other's peak.
         var streamingOne = new Option<string?>("--streaming-one") { Hidden = true };
         var cacheDirectory = new Option<string?>("--cache") { Hidden = true };
-        var batches = CliOptions.Int("--batches", "With --streaming: training batches timed on each data set.", 40, min: WarmUpBatchesPlusOne);
+        var batches = CliOptions.Int("--batches", "With --streaming or --scale: training batches timed on each data set (the seed photos and the large one).", 40, min: WarmUpBatchesPlusOne);
         var json = CliOptions.Json();
         var command = new Command("bench",
             "Speed and memory of the core on this machine, as one JSON document; with --api, the predict API's latency and throughput against a running app.")
@@ -75,7 +75,10 @@ internal static class BenchCommand
             var run = cli.ForJson(parse.GetValue(json));
             if (parse.GetValue(scale) is > 0 and var photos)
                 return BenchScale.RunAsync(run, new ScaleOptions(parse.GetRequiredValue(data), photos, parse.GetValue(work), parse.GetValue(keep),
-                    parse.GetValue(seed), parse.GetValue(runs) ?? 1000, parse.GetValue(samples), parse.GetValue(maxSide)));
+                    parse.GetValue(seed), parse.GetValue(runs) ?? 1000, parse.GetValue(samples), parse.GetValue(maxSide))
+                {
+                    Training = async (folder, _) => await StreamingReportAsync(run, parse.GetRequiredValue(data), folder, parse.GetValue(batches)),
+                });
             if (parse.GetValue(workers) is > 0 and var count)
                 return BenchWorkers.RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(postgres) ?? throw new UsageException("'bench --workers' needs --postgres (an empty database)"),
                     count, parse.GetValue(runs) ?? 6, parse.GetValue(epochs));
@@ -149,17 +152,23 @@ internal static class BenchCommand
     /// </summary>
     static async Task<int> StreamingAsync(CliContext cli, string small, string large, int batches)
     {
+        await cli.WriteJsonAsync(await StreamingReportAsync(cli, small, large, batches));
+        return 0;
+    }
+
+    /// <summary>What <c>bench --streaming</c> prints, and <c>bench --scale</c> as its <c>training</c>.</summary>
+    static async Task<StreamingBenchReport> StreamingReportAsync(CliContext cli, string small, string large, int batches)
+    {
         var cache = Directory.CreateTempSubdirectory("happysad-bench-cache-").FullName;
         try
         {
             var seed = await MeasureInChildAsync(cli, small, Path.Combine(cache, "small"), batches);
             var big = await MeasureInChildAsync(cli, large, Path.Combine(cache, "large"), batches);
-            await cli.WriteJsonAsync(new StreamingBenchReport(
+            return new StreamingBenchReport(
                 seed,
                 big,
                 SteadyThroughputRatio: Math.Round(big.SteadyImagesPerSecond / seed.SteadyImagesPerSecond, 3),
-                TrainingPeakWorkingSetRatio: Math.Round(big.TrainingPeakWorkingSetMb / seed.TrainingPeakWorkingSetMb, 3)));
-            return 0;
+                TrainingPeakWorkingSetRatio: Math.Round(big.TrainingPeakWorkingSetMb / seed.TrainingPeakWorkingSetMb, 3));
         }
         finally
         {
