@@ -118,119 +118,212 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
         }
     }
 
-    /// <summary>Imports a class-folder data set from disk (the command line's <c>import</c>), by the same rules as uploads.</summary>
+    /// <summary>Files of a folder import received and decoded ahead of the one being stored: enough to keep both cores busy.</summary>
+    static readonly int FolderLookahead = Math.Max(2, Environment.ProcessorCount * 2);
+
+    /// <summary>
+    /// Imports a class-folder data set from disk (the command line's <c>import</c>), by the same rules as
+    /// uploads. Files are read, hashed and decoded a few at a time in parallel, and stored one by one in
+    /// the folder's order, so ids, duplicates and outcomes come out as a one-at-a-time import gives them.
+    /// </summary>
     public async Task<IReadOnlyList<UploadOutcome>> ImportFolderAsync(int dataSetId, string directory, IProgress<UploadOutcome>? progress = null, CancellationToken cancellationToken = default)
     {
         var dataSet = await FindDataSetAsync(dataSetId, cancellationToken);
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
-        var outcomes = new List<UploadOutcome>();
-        foreach (var file in Directory.EnumerateFiles(directory, "*", options).Order(StringComparer.Ordinal))
+        var files = Directory.EnumerateFiles(directory, "*", options)
+            .Order(StringComparer.Ordinal)
+            .Select(file => Path.GetRelativePath(directory, file))
+            .Where(relative => !IsHiddenOrSystem(relative))
+            .ToList();
+        var outcomes = new List<UploadOutcome>(files.Count);
+        var ahead = new Queue<Task<Arrival>>();
+        try
         {
-            var relative = Path.GetRelativePath(directory, file);
-            if (IsHiddenOrSystem(relative))
-                continue;
-            var stream = File.OpenRead(file);
-            await using (stream)
+            for (var next = 0; next < files.Count || ahead.Count > 0;)
             {
-                var outcome = await ImportAsync(dataSet, relative, stream, chosenClass: null, cancellationToken);
-                outcomes.Add(outcome);
-                progress?.Report(outcome);
+                while (next < files.Count && ahead.Count < FolderLookahead)
+                {
+                    var relative = files[next++];
+                    ahead.Enqueue(Task.Run(() => ReceiveFileAsync(dataSet, directory, relative, cancellationToken), cancellationToken));
+                }
+                var arrival = await ahead.Dequeue();
+                try
+                {
+                    var outcome = await StoreAsync(dataSet, arrival, cancellationToken);
+                    outcomes.Add(outcome);
+                    progress?.Report(outcome);
+                }
+                finally
+                {
+                    arrival.Discard();
+                }
+            }
+        }
+        finally
+        {
+            // Cancelled or failed: what was received ahead is not stored, and its spool goes.
+            while (ahead.Count > 0)
+            {
+                try
+                {
+                    (await ahead.Dequeue()).Discard();
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException)
+                {
+                    // It never spooled anything (its failure is not the one to report), or its spool is already gone.
+                }
             }
         }
         return outcomes;
     }
 
+    async Task<Arrival> ReceiveFileAsync(DataSet dataSet, string directory, string relative, CancellationToken cancellationToken)
+    {
+        var stream = File.OpenRead(Path.Combine(directory, relative));
+        Arrival arrival;
+        await using (stream)
+            arrival = await ReceiveAsync(dataSet, relative, stream, chosenClass: null, cancellationToken);
+        // Decoded now, on this thread: a folder's files are the importer's own, so no duplicate's bytes are spared.
+        return arrival.Inspected();
+    }
+
     async Task<UploadOutcome> ImportAsync(DataSet dataSet, string relativePath, Stream content, string? chosenClass, CancellationToken cancellationToken)
+    {
+        var arrival = await ReceiveAsync(dataSet, relativePath, content, chosenClass, cancellationToken);
+        try
+        {
+            return await StoreAsync(dataSet, arrival, cancellationToken);
+        }
+        finally
+        {
+            arrival.Discard();
+        }
+    }
+
+    /// <summary>Spools <paramref name="content"/> under <c>.incoming/</c> while hashing it, or says why it is refused before that.</summary>
+    async Task<Arrival> ReceiveAsync(DataSet dataSet, string relativePath, Stream content, string? chosenClass, CancellationToken cancellationToken)
     {
         var name = SanitiseName(relativePath);
         var className = ResolveClass(relativePath, dataSet.ClassNames, chosenClass);
         if (className is null)
         {
-            return new UploadOutcome(name, UploadStatus.Rejected,
-                Reason: $"no class: choose one, or put the file in a {string.Join("/ or ", dataSet.ClassNames)}/ folder");
+            return Arrival.Refused(new UploadOutcome(name, UploadStatus.Rejected,
+                Reason: $"no class: choose one, or put the file in a {string.Join("/ or ", dataSet.ClassNames)}/ folder"));
         }
 
         var temporary = IncomingFile(dataSet.Id, ".part");
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long length;
-            try
-            {
-                length = await CopyLimitedAsync(content, temporary, _limits.MaxImageBytes, "image", hash, cancellationToken);
-            }
-            catch (UploadTooLargeException e)
-            {
-                return new UploadOutcome(name, UploadStatus.Rejected, className, e.Message);
-            }
-
-            // Duplicates are answered from the hash alone: their bytes are never decoded.
-            var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-            var context = await contexts.CreateDbContextAsync(cancellationToken);
-            await using (context)
-            {
-                if (await DuplicateOfAsync(context, dataSet.Id, sha256, cancellationToken) is { } existing)
-                    return existing.Outcome(name, className);
-
-                DecodedImage inspected;
-                try
-                {
-                    inspected = ImageDecoder.Decode(temporary, InspectSize, _limits.ForImages());
-                }
-                catch (ImageRejectedException e)
-                {
-                    return new UploadOutcome(name, UploadStatus.Rejected, className, e.Message);
-                }
-
-                var storedName = sha256[..32] + Extension(inspected.Format);
-                var target = paths.PhotoFile(dataSet.Id, className, storedName, trashed: false);
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                try
-                {
-                    File.Move(temporary, target, overwrite: false);
-                }
-                catch (IOException) when (File.Exists(target))
-                {
-                    // The same bytes arrived in a concurrent upload a moment earlier.
-                    return new UploadOutcome(name, UploadStatus.Duplicate, className, "same file as another upload in progress");
-                }
-
-                var photo = new Photo
-                {
-                    DataSetId = dataSet.Id,
-                    ClassName = className,
-                    StoredName = storedName,
-                    OriginalName = name,
-                    Sha256 = sha256,
-                    PerceptualHash = unchecked((long)PerceptualHash.Compute(inspected)),
-                    Width = inspected.SourceWidth,
-                    Height = inspected.SourceHeight,
-                    Format = ImageDecoder.Describe(inspected.Format),
-                    ByteSize = length,
-                    Status = PhotoStatus.Ok,
-                    AddedAt = clock.GetUtcNow(),
-                };
-                context.Photos.Add(photo);
-                try
-                {
-                    await context.SaveChangesAsync(cancellationToken);
-                }
-                catch (Exception e) when (e is DbUpdateException or OperationCanceledException)
-                {
-                    // No row, so no file either.
-                    File.Delete(target);
-                    if (e is DbUpdateException && await DuplicateOfAsync(context, dataSet.Id, sha256, CancellationToken.None) is { } raced)
-                        return raced.Outcome(name, className);
-                    throw;
-                }
-                return new UploadOutcome(name, UploadStatus.Accepted, className, PhotoId: photo.Id);
-            }
+            var length = await CopyLimitedAsync(content, temporary, _limits.MaxImageBytes, "image", hash, cancellationToken);
+            return new Arrival(name, className, temporary, Convert.ToHexStringLower(hash.GetHashAndReset()), length, null, _limits.ForImages());
         }
-        finally
+        catch (UploadTooLargeException e)
         {
             File.Delete(temporary);
+            return Arrival.Refused(new UploadOutcome(name, UploadStatus.Rejected, className, e.Message));
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
         }
     }
+
+    /// <summary>Stores a received file: a duplicate is answered from its hash, anything else is checked by content, moved into its class folder and recorded.</summary>
+    async Task<UploadOutcome> StoreAsync(DataSet dataSet, Arrival arrival, CancellationToken cancellationToken)
+    {
+        if (arrival.Outcome is { } refused)
+            return refused;
+        var (name, className, temporary, sha256) = (arrival.Name, arrival.ClassName!, arrival.Temporary!, arrival.Sha256!);
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            // Duplicates are answered from the hash alone: an upload's bytes are never decoded for them.
+            if (await DuplicateOfAsync(context, dataSet.Id, sha256, cancellationToken) is { } existing)
+                return existing.Outcome(name, className);
+
+            var inspection = arrival.Inspection ?? arrival.Inspect();
+            if (inspection.Rejection is { } reason)
+                return new UploadOutcome(name, UploadStatus.Rejected, className, reason);
+            var inspected = inspection.Image!;
+
+            var storedName = sha256[..32] + Extension(inspected.Format);
+            var target = paths.PhotoFile(dataSet.Id, className, storedName, trashed: false);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            try
+            {
+                File.Move(temporary, target, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                // The same bytes arrived in a concurrent upload a moment earlier.
+                return new UploadOutcome(name, UploadStatus.Duplicate, className, "same file as another upload in progress");
+            }
+
+            var photo = new Photo
+            {
+                DataSetId = dataSet.Id,
+                ClassName = className,
+                StoredName = storedName,
+                OriginalName = name,
+                Sha256 = sha256,
+                PerceptualHash = unchecked((long)PerceptualHash.Compute(inspected)),
+                Width = inspected.SourceWidth,
+                Height = inspected.SourceHeight,
+                Format = ImageDecoder.Describe(inspected.Format),
+                ByteSize = arrival.Length,
+                Status = PhotoStatus.Ok,
+                AddedAt = clock.GetUtcNow(),
+            };
+            context.Photos.Add(photo);
+            try
+            {
+                await context.SaveChangesAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is DbUpdateException or OperationCanceledException)
+            {
+                // No row, so no file either.
+                File.Delete(target);
+                if (e is DbUpdateException && await DuplicateOfAsync(context, dataSet.Id, sha256, CancellationToken.None) is { } raced)
+                    return raced.Outcome(name, className);
+                throw;
+            }
+            return new UploadOutcome(name, UploadStatus.Accepted, className, PhotoId: photo.Id);
+        }
+    }
+
+    /// <summary>A file spooled and hashed (or refused before that), and, once decoded, what its content is.</summary>
+    sealed record Arrival(string Name, string? ClassName, string? Temporary, string? Sha256, long Length, UploadOutcome? Outcome, ImageLimits? Limits)
+    {
+        public Inspection? Inspection { get; init; }
+
+        public static Arrival Refused(UploadOutcome outcome) => new(outcome.Name, null, null, null, 0, outcome, null);
+
+        public Inspection Inspect()
+        {
+            try
+            {
+                return new Inspection(ImageDecoder.Decode(Temporary!, InspectSize, Limits), null);
+            }
+            catch (ImageRejectedException e)
+            {
+                return new Inspection(null, e.Message);
+            }
+        }
+
+        /// <summary>This arrival with its content decoded (a refused one as it is).</summary>
+        public Arrival Inspected() => Outcome is null ? this with { Inspection = Inspect() } : this;
+
+        /// <summary>Deletes the spool; after a store it has been moved away, or it is no one's.</summary>
+        public void Discard()
+        {
+            if (Temporary is not null)
+                File.Delete(Temporary);
+        }
+    }
+
+    sealed record Inspection(DecodedImage? Image, string? Rejection);
 
     static Task<StoredCopy?> DuplicateOfAsync(HappySadDbContext context, int dataSetId, string sha256, CancellationToken cancellationToken) =>
         context.Photos.AsNoTracking()
