@@ -108,7 +108,8 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
                     .ToListAsync(cancellationToken))
                 .OrderBy(g => g.ClassName, StringComparer.Ordinal)
                 .Select(g => $"{g.ClassName}:{g.Count}:{g.Sum}:{g.Squares}")
-                .Prepend(string.Join(',', dataSet.ClassNames)));
+                // A data set deleted and made again may get the same ids: its creation time tells them apart.
+                .Prepend($"{dataSet.CreatedAt.UtcTicks}:{string.Join(',', dataSet.ClassNames)}"));
             if (_health.TryGetValue(dataSetId, out var known) && known.Stamp == stamp)
                 return known.Health;
             var photos = await usable.ToListAsync(cancellationToken);
