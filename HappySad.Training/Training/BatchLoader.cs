@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using HappySad.Training.Data;
 
@@ -92,10 +93,18 @@ internal static class BatchLoader
                     images.CopyPixels(indices[first + i], target);
                     return;
                 }
-                var source = new byte[images.ImageBytes];
-                images.CopyPixels(indices[first + i], source);
-                for (var view = 0; view < views; view++)
-                    Augmenter.Apply(source.AsSpan(view * viewBytes, viewBytes), target.Slice(view * viewBytes, viewBytes), images.Size, draws[((first + i) * views) + view]);
+                // 192 KB or more an image, every image of every epoch: rented, not left to the large object heap.
+                var source = ArrayPool<byte>.Shared.Rent(images.ImageBytes);
+                try
+                {
+                    images.CopyPixels(indices[first + i], source);
+                    for (var view = 0; view < views; view++)
+                        Augmenter.Apply(source.AsSpan(view * viewBytes, viewBytes), target.Slice(view * viewBytes, viewBytes), images.Size, draws[((first + i) * views) + view]);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(source);
+                }
             });
             for (var i = 0; i < count; i++)
                 labels[i] = images.Labels[indices[first + i]];

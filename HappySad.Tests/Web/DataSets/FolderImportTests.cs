@@ -1,4 +1,5 @@
 using HappySad.Tests.Support;
+using HappySad.Web.Cli;
 using HappySad.Web.DataSets;
 using HappySad.Web.Storage;
 
@@ -55,7 +56,7 @@ public sealed class FolderImportTests : IDisposable
         var stored = 0;
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _app.Service<PhotoImporter>().ImportFolderAsync(id, _folder.Path,
-            new InlineReport(_ =>
+            new InlineProgress<UploadOutcome>(_ =>
             {
                 if (++stored == 10)
                     cancel.Cancel();
@@ -64,10 +65,5 @@ public sealed class FolderImportTests : IDisposable
         Assert.InRange((await _app.Service<DataSetService>().GetAsync(id))!.ClassCounts[0], 10, 11);
         Assert.Empty(Directory.GetFiles(_app.Service<StoragePaths>().Incoming(id)));
         await _app.AssertFilesAndRowsAgreeAsync();
-    }
-
-    sealed class InlineReport(Action<UploadOutcome> report) : IProgress<UploadOutcome>
-    {
-        public void Report(UploadOutcome value) => report(value);
     }
 }

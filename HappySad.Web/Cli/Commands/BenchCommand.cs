@@ -185,12 +185,8 @@ internal static class BenchCommand
     /// <summary>Runs <c>bench --streaming-one</c> as a child of this process (its progress on this one's standard error) and reads its report.</summary>
     static async Task<StreamingTrainingReport> MeasureInChildAsync(CliContext cli, string folder, string cache, int batches)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-        // Under "dotnet HappySad.Web.dll" the process is dotnet and the entry assembly its first argument.
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (var argument in (string[])["bench", "--streaming-one", Path.GetFullPath(folder), "--cache", cache, "--batches", batches.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"])
-            start.ArgumentList.Add(argument);
+        var start = ThisExecutable.StartInfo(["bench", "--streaming-one", Path.GetFullPath(folder), "--cache", cache, "--batches", batches.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"]);
+        start.RedirectStandardOutput = true;
         using var child = Process.Start(start)!;
         var output = await child.StandardOutput.ReadToEndAsync(cli.CancellationToken);
         await child.WaitForExitAsync(cli.CancellationToken);

@@ -394,13 +394,10 @@ internal sealed partial class ScaleApp : IAsyncDisposable
 
     public static async Task<ScaleApp> StartAsync(string dataDirectory, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        // Under "dotnet HappySad.Web.dll" the process is dotnet and the entry assembly its first argument.
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            start.ArgumentList.Add(typeof(ScaleApp).Assembly.Location);
-        foreach (var argument in (string[])["--urls", "http://127.0.0.1:0", "--data-dir", dataDirectory,
-                     "--UserRateLimits:UploadsPerMinute=1000000", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information"])
-            start.ArgumentList.Add(argument);
+        var start = ThisExecutable.StartInfo(["--urls", "http://127.0.0.1:0", "--data-dir", dataDirectory,
+            "--UserRateLimits:UploadsPerMinute=1000000", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information"]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -436,14 +433,7 @@ internal sealed partial class ScaleApp : IAsyncDisposable
     }
 
     /// <summary>The app's peak resident memory so far (<c>VmHWM</c>); null where <c>/proc</c> does not exist.</summary>
-    public double? PeakWorkingSetMegabytes()
-    {
-        var status = $"/proc/{_process.Id}/status";
-        if (!File.Exists(status))
-            return null;
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? null : Math.Round(long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0, 0);
-    }
+    public double? PeakWorkingSetMegabytes() => PeakMemory.Of(_process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Ends the app as a power cut would: its data directory's lock dies with it, and the bench only reads what it committed.</summary>
     public async ValueTask DisposeAsync()

@@ -107,15 +107,20 @@ internal static class PeakMemory
         }
     }
 
-    public static double Megabytes()
+    /// <summary>This process's peak; where there is no <c>/proc</c>, the whole life's peak working set.</summary>
+    public static double Megabytes() =>
+        Of("self") ?? Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 0);
+
+    /// <summary>The peak of process <paramref name="process"/> (an id, or <c>self</c>) in MB; null where <c>/proc</c> does not say.</summary>
+    public static double? Of(string process)
     {
-        if (File.Exists("/proc/self/status"))
-        {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-            if (line is not null && long.TryParse(line["VmHWM:".Length..].Replace("kB", "", StringComparison.Ordinal).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var kilobytes))
-                return Math.Round(kilobytes / 1024.0, 0);
-        }
-        return Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 0);
+        var status = $"/proc/{process}/status";
+        if (!File.Exists(status))
+            return null;
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is not null && long.TryParse(line["VmHWM:".Length..].Replace("kB", "", StringComparison.Ordinal).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var kilobytes)
+            ? Math.Round(kilobytes / 1024.0, 0)
+            : null;
     }
 }
 

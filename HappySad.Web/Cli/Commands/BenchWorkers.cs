@@ -83,12 +83,9 @@ internal static class BenchWorkers
 
     static Process StartWorker(string name, string dataDirectory, IReadOnlyDictionary<string, string> settings)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        // Under "dotnet HappySad.Web.dll" the process is dotnet and the entry assembly its first argument.
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            start.ArgumentList.Add(typeof(BenchWorkers).Assembly.Location);
-        foreach (var argument in (string[])["worker", "--name", name, "--data-dir", dataDirectory])
-            start.ArgumentList.Add(argument);
+        var start = ThisExecutable.StartInfo(["worker", "--name", name, "--data-dir", dataDirectory]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         foreach (var (key, value) in settings)
             start.Environment[key] = value;
         var process = Process.Start(start)!;
