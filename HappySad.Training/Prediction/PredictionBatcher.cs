@@ -137,8 +137,8 @@ public sealed class PredictionBatcher : IDisposable
             using (var scope = NewDisposeScope())
             using (inference_mode())
             {
-                // The same conversion as ImageBatches.FromBytes, so a batch sees what a lone image sees.
-                var input = _pixels.narrow(0, 0, count).to(_classifier.Device).permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(255f).contiguous();
+                // The same conversion as every other path, so a batch sees what a lone image sees.
+                var input = ImageBatches.FromPixels(_pixels.narrow(0, 0, count).to(_classifier.Device));
                 _classifier.Module.forward(input).flatten().cpu().data<float>().CopyTo(_logits, 0);
             }
             for (var i = 0; i < count; i++)

@@ -153,4 +153,11 @@ internal sealed record BenchReport(
 internal sealed record ApiBenchReport(string Model, int Seconds, IReadOnlyList<ApiBenchLevel> Levels);
 
 /// <summary>One number of clients sending one-photo requests back to back: latencies of the requests that succeeded.</summary>
-internal sealed record ApiBenchLevel(int Clients, int Requests, int Errors, double PredictionsPerSecond, double P50Ms, double P95Ms);
+internal sealed record ApiBenchLevel(int Clients, int Requests, int Errors, double PredictionsPerSecond, double P50Ms, double P95Ms)
+{
+    /// <summary>The app's processor time (all threads, user and system) over the level, per answered request; null against an app on another machine.</summary>
+    public double? AppProcessorMsPerPrediction { get; init; }
+}
+
+/// <summary><c>bench --serve MODEL...</c>: each model's <see cref="ApiBenchReport"/> from one app, and that app's peak resident memory.</summary>
+internal sealed record ServeBenchReport(int Processors, IReadOnlyList<ApiBenchReport> Models, double? AppPeakWorkingSetMb);

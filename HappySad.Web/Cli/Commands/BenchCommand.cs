@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using HappySad.Training.Data;
 using HappySad.Training.Faces;
 using HappySad.Training.Models;
@@ -7,6 +8,7 @@ using HappySad.Training.Native;
 using HappySad.Training.Persistence;
 using HappySad.Training.Prediction;
 using HappySad.Training.Training;
+using HappySad.Web.Accounts;
 using SkiaSharp;
 using TorchSharp;
 
@@ -32,7 +34,7 @@ internal static class BenchCommand
         var token = new Option<string?>("--token") { Description = "With --api: an API token (from the app's /account page) of a user who may predict.", HelpName = "TOKEN" };
         var clients = new Option<int[]>("--clients")
         {
-            Description = "With --api: the numbers of concurrent clients to measure, one after another.",
+            Description = "With --api or --serve: the numbers of concurrent clients to measure, one after another.",
             HelpName = "N",
             AllowMultipleArgumentsPerToken = true,
             DefaultValueFactory = _ => [1, 8],
@@ -42,7 +44,13 @@ internal static class BenchCommand
             if (result.GetValueOrDefault<int[]>() is { } levels && levels.Any(n => n < 1))
                 result.AddError("--clients must be at least 1");
         });
-        var seconds = CliOptions.Int("--seconds", "With --api: how long each number of clients runs.", 15, min: 1);
+        var seconds = CliOptions.Int("--seconds", "With --api or --serve: how long each number of clients runs.", 15, min: 1);
+        var serve = new Option<string[]>("--serve")
+        {
+            Description = "Start the app (its own process over a temporary data directory) serving these model files (.hsmodel) and measure its predict API with each, at each --clients.",
+            HelpName = "MODEL",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var workers = CliOptions.Int("--workers", "Measure how fast N worker processes drain a queue of short runs instead (needs --postgres: an empty database).", 0, min: 0);
         var postgres = new Option<string?>("--postgres") { Description = "With --workers: the PostgreSQL connection string of an empty database.", HelpName = "CONNECTION" };
         var runs = new Option<int?>("--runs") { Description = "With --workers: how many runs to queue [default: 6]; with --scale: finished runs recorded before the runs pages are timed [default: 1000].", HelpName = "N" };
@@ -69,7 +77,7 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var command = new Command("bench",
             "Speed and memory of the core on this machine, as one JSON document; with --api, the predict API's latency and throughput against a running app.")
-            { data, epochs, api, model, token, clients, seconds, workers, postgres, runs, scale, work, keep, seed, samples, maxSide, streaming, streamingOne, cacheDirectory, batches, json };
+            { data, epochs, api, model, token, clients, seconds, serve, workers, postgres, runs, scale, work, keep, seed, samples, maxSide, streaming, streamingOne, cacheDirectory, batches, json };
         command.SetAction((parse, _) =>
         {
             var run = cli.ForJson(parse.GetValue(json));
@@ -86,6 +94,8 @@ internal static class BenchCommand
                 return StreamingOneAsync(run, one, parse.GetValue(cacheDirectory) ?? throw new UsageException("--streaming-one needs --cache"), parse.GetValue(batches));
             if (parse.GetValue(streaming) is { } large)
                 return StreamingAsync(run, parse.GetRequiredValue(data), large, parse.GetValue(batches));
+            if (parse.GetValue(serve) is { Length: > 0 } files)
+                return ServeAsync(run, files, parse.GetRequiredValue(data), parse.GetValue(clients) ?? [1, 8], parse.GetValue(seconds));
             if (parse.GetValue(api) is not { } address)
                 return RunAsync(run, parse.GetRequiredValue(data), parse.GetValue(epochs));
             var id = parse.GetValue(model) ?? throw new UsageException("'bench --api' needs --model (a model id from GET /api/models)");
@@ -266,17 +276,72 @@ internal static class BenchCommand
     }
 
     /// <summary>
-    /// <c>bench --api URL --model ID --token TOKEN --data DIR [--clients 1 8] [--seconds 15]</c>: <c>POST
-    /// /api/models/{id}/predict</c> with one 1-megapixel JPEG a request over loopback against a running
-    /// app. After 20 warm-up requests, each number of clients sends requests back to back for the
-    /// given time; every request's latency counts, so p50/p95 at 8 clients include the queueing.
+    /// <c>bench --api URL --model ID --token TOKEN --data DIR [--clients 1 8] [--seconds 15]</c>: the
+    /// predict API of a running app (<see cref="MeasureApiAsync"/>).
     /// </summary>
     static async Task<int> ApiAsync(CliContext cli, string api, string model, string token, string data, int[] clients, int seconds)
     {
-        var source = ImageFolder.Open(data).Files[0].Path;
-        var jpeg = MakeJpeg(source, 1155, 866);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(api), Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        await cli.WriteJsonAsync(await MeasureApiAsync(cli, http, model, BenchJpeg(data), clients, seconds, processorTime: null));
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>bench --serve MODEL... [--clients 1 8] [--seconds 15]</c>: the app as its own process on a
+    /// free loopback port, over a fresh data directory holding copies of the model files and an admin
+    /// with an API token (per-user limits raised), measured with each model in turn.
+    /// </summary>
+    static async Task<int> ServeAsync(CliContext cli, string[] files, string data, int[] clients, int seconds)
+    {
+        foreach (var file in files.Where(f => !File.Exists(f)))
+            throw new UsageException($"--serve {file}: no such model file");
+        var work = Directory.CreateTempSubdirectory("happysad-serve-").FullName;
+        try
+        {
+            var models = Directory.CreateDirectory(Path.Combine(work, "models")).FullName;
+            var ids = new List<string>();
+            foreach (var file in files)
+            {
+                var name = $"bench-{ids.Count + 1}-{Path.GetFileNameWithoutExtension(file)}";
+                File.Copy(file, Path.Combine(models, name + Path.GetExtension(file)));
+                ids.Add("file-" + name);
+            }
+            string token;
+            var storage = await cli.OpenStorageAsync(work);
+            await using (storage)
+            {
+                var admin = await storage.Get<UserAdministration>().CreateAsync("bench-admin", AppRoles.Admin, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+                token = await storage.Get<ApiTokenService>().CreateAsync(admin.Id, "bench --serve", cli.CancellationToken);
+            }
+            cli.Progress.Report("Starting the app", 0, 1);
+            await using var app = await ScaleApp.StartAsync(work, cli.CancellationToken);
+            cli.Progress.Clear();
+            using var http = app.Client(token);
+            var jpeg = BenchJpeg(data);
+            var reports = new List<ApiBenchReport>();
+            foreach (var id in ids)
+                reports.Add(await MeasureApiAsync(cli, http, id, jpeg, clients, seconds, app.ProcessorTime));
+            await cli.WriteJsonAsync(new ServeBenchReport(Environment.ProcessorCount, reports, app.PeakWorkingSetMegabytes()));
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>The request photo: the data set's first photo as a 1155x866 (1-megapixel) JPEG.</summary>
+    static byte[] BenchJpeg(string data) => MakeJpeg(ImageFolder.Open(data).Files[0].Path, 1155, 866);
+
+    /// <summary>
+    /// <c>POST /api/models/{id}/predict</c> with one 1-megapixel JPEG a request. After 20 warm-up
+    /// requests, each number of clients sends requests back to back for the given time; every
+    /// request's latency counts, so p50/p95 at 8 clients include the queueing. Where the app's
+    /// processor time can be read, each level also says how much of it a prediction cost.
+    /// </summary>
+    static async Task<ApiBenchReport> MeasureApiAsync(CliContext cli, HttpClient http, string model, byte[] jpeg, int[] clients, int seconds, Func<TimeSpan>? processorTime)
+    {
         var url = $"api/models/{Uri.EscapeDataString(model)}/predict";
 
         async Task<bool> PostAsync()
@@ -296,17 +361,20 @@ internal static class BenchCommand
             }
         }
 
+        cli.Progress.Report($"Warming up {model}", 0, 1);
         for (var i = 0; i < 20; i++)
         {
             if (!await PostAsync())
-                throw new ApiRequestException($"POST {api}{url} failed; is the app running and is '{model}' a model id from GET /api/models?");
+                throw new ApiRequestException($"POST {http.BaseAddress}{url} failed; is the app running and is '{model}' a model id from GET /api/models?");
         }
 
         var levels = new List<ApiBenchLevel>();
         foreach (var level in clients)
         {
+            cli.Progress.Report($"{model}, {level} client{(level == 1 ? "" : "s")}", 0, 1);
             var latencies = new List<double>();
             var errors = 0;
+            var processorBefore = processorTime?.Invoke();
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(Enumerable.Range(0, level).Select(async _ =>
             {
@@ -325,6 +393,9 @@ internal static class BenchCommand
                 }
             }));
             var elapsed = clock.Elapsed.TotalSeconds;
+            double? processorMs = processorBefore is { } before && latencies.Count > 0
+                ? Math.Round((processorTime!() - before).TotalMilliseconds / latencies.Count, 2)
+                : null;
             latencies.Sort();
             levels.Add(new ApiBenchLevel(
                 level,
@@ -332,10 +403,13 @@ internal static class BenchCommand
                 errors,
                 Math.Round(latencies.Count / elapsed, 1),
                 latencies.Count == 0 ? 0 : Math.Round(latencies[latencies.Count / 2], 2),
-                latencies.Count == 0 ? 0 : Math.Round(latencies[(int)(latencies.Count * 0.95)], 2)));
+                latencies.Count == 0 ? 0 : Math.Round(latencies[(int)(latencies.Count * 0.95)], 2))
+            {
+                AppProcessorMsPerPrediction = processorMs,
+            });
         }
-        await cli.WriteJsonAsync(new ApiBenchReport(model, seconds, levels));
-        return 0;
+        cli.Progress.Clear();
+        return new ApiBenchReport(model, seconds, levels);
     }
 }
 

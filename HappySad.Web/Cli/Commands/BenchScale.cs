@@ -395,7 +395,8 @@ internal sealed partial class ScaleApp : IAsyncDisposable
     public static async Task<ScaleApp> StartAsync(string dataDirectory, CancellationToken cancellationToken)
     {
         var start = ThisExecutable.StartInfo(["--urls", "http://127.0.0.1:0", "--data-dir", dataDirectory,
-            "--UserRateLimits:UploadsPerMinute=1000000", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information"]);
+            "--UserRateLimits:UploadsPerMinute=1000000", "--UserRateLimits:PredictionsPerMinute=1000000",
+            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information"]);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         var process = Process.Start(start)!;
@@ -434,6 +435,13 @@ internal sealed partial class ScaleApp : IAsyncDisposable
 
     /// <summary>The app's peak resident memory so far (<c>VmHWM</c>); null where <c>/proc</c> does not exist.</summary>
     public double? PeakWorkingSetMegabytes() => PeakMemory.Of(_process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>The app's processor time so far, user and system, over all its threads.</summary>
+    public TimeSpan ProcessorTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
 
     /// <summary>Ends the app as a power cut would: its data directory's lock dies with it, and the bench only reads what it committed.</summary>
     public async ValueTask DisposeAsync()
