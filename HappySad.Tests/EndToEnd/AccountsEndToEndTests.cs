@@ -12,7 +12,7 @@ using Microsoft.Playwright;
 namespace HappySad.Tests.EndToEnd;
 
 /// <summary>Signing in, signing out, the first-admin link, and another site's page attacking a signed-in user, in Chromium.</summary>
-[Collection(AccountEndToEndTests.Name)]
+[Collection(BesideUnitTestsEndToEnd.Name)]
 public sealed partial class AccountsEndToEndTests
 {
     [Fact]

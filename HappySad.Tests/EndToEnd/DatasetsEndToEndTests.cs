@@ -5,7 +5,7 @@ using Microsoft.Playwright;
 namespace HappySad.Tests.EndToEnd;
 
 /// <summary>Clicks through the data set pages of the real app in Chromium.</summary>
-[Collection(EndToEndTests.Name)]
+[Collection(BesideUnitTestsEndToEnd.Name)]
 public sealed partial class DatasetsEndToEndTests
 {
     static readonly string[] HappyPhotos = ["05-12-21-happy-people.jpg", "07-120104-happy_people_are_not_nice_people.jpg", "1-2.jpg", "1000_F_42220133_toAU6USGY9jVr2XJFLssfG00cSYIJ173.jpg", "11-Habits-of-Truly-Happy-People.jpg"];
@@ -316,11 +316,12 @@ public sealed class EndToEndTests
 }
 
 /// <summary>
-/// Browser tests of accounts and attacks: they train nothing, so they run beside the unit tests
-/// (one at a time among themselves) instead of adding minutes to the sequential end-to-end phase.
+/// Browser tests that train nothing and time nothing (data sets, accounts, attacks): they run beside
+/// the unit tests (one at a time among themselves) instead of adding minutes to the sequential
+/// end-to-end phase.
 /// </summary>
 [CollectionDefinition(Name)]
-public sealed class AccountEndToEndTests
+public sealed class BesideUnitTestsEndToEnd
 {
-    public const string Name = "End to end, accounts";
+    public const string Name = "End to end, beside the unit tests";
 }

@@ -3,7 +3,7 @@ using Microsoft.Playwright;
 namespace HappySad.Tests.EndToEnd;
 
 /// <summary>Changing one's password and the lockout after wrong ones, in Chromium.</summary>
-[Collection(AccountEndToEndTests.Name)]
+[Collection(BesideUnitTestsEndToEnd.Name)]
 public sealed class PasswordEndToEndTests
 {
     const string OldPassword = "pat's first password";

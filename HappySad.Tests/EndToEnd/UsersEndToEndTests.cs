@@ -12,7 +12,7 @@ namespace HappySad.Tests.EndToEnd;
 /// what a role shows and allows, and that a role change, a lock or a deletion takes effect on the
 /// user's next request and in the tab they already have open. API tokens from the account page.
 /// </summary>
-[Collection(AccountEndToEndTests.Name)]
+[Collection(BesideUnitTestsEndToEnd.Name)]
 public sealed class UsersEndToEndTests
 {
     const string UserPassword = "vera's long password";

@@ -91,20 +91,27 @@ internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? se
     }
 
     /// <summary>Waits (on the notifier, not by polling) until the run has finished one way or another, and returns its record.</summary>
-    public async Task<TrainingRun> WaitForRunAsync(int runId, int timeoutSeconds = 180)
+    /// <summary>
+    /// Waits until the run has ended. With <paramref name="resumes"/>, an interrupted run has not
+    /// ended yet: this app's start-up recovery queues it again, and may not have done so by the time
+    /// the run is first read.
+    /// </summary>
+    public async Task<TrainingRun> WaitForRunAsync(int runId, int timeoutSeconds = 180, bool resumes = false)
     {
+        bool Ended(RunStatus status) => status is not (RunStatus.Queued or RunStatus.Running) && !(resumes && status == RunStatus.Interrupted);
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = Service<RunEvents>().Subscribe(runId, new RunObserver(onStatus: m =>
         {
-            if (m.Status is not (RunStatus.Queued or RunStatus.Running))
+            if (Ended(m.Status))
                 finished.TrySetResult();
             return Task.CompletedTask;
         }));
         var runs = Service<RunService>();
-        if ((await runs.GetAsync(runId))!.IsActive)
+        if (!Ended((await runs.GetAsync(runId))!.Status))
             await finished.Task.WaitAsync(TimeSpan.FromSeconds(timeoutSeconds));
         return (await runs.GetAsync(runId))!;
     }
+
     /// <summary>Every photo row has its file where the row says, and every photo file has a row.</summary>
     public async Task AssertFilesAndRowsAgreeAsync()
     {

@@ -25,7 +25,8 @@ public sealed record TestDatabase(StorageProvider Provider, string? ConnectionSt
     public HappySadDbContext Open(string dataDirectory)
     {
         var storage = Options.Create(new StorageOptions { DataDirectory = dataDirectory, Provider = Provider, ConnectionString = ConnectionString });
-        var options = HappySadDbContextFactory.Configure(new DbContextOptionsBuilder<HappySadDbContext>(), storage.Value, new StoragePaths(storage)).Options;
-        return new HappySadDbContextFactory((DbContextOptions<HappySadDbContext>)options, storage).CreateDbContext();
+        var paths = new StoragePaths(storage);
+        var options = HappySadDbContextFactory.Configure(new DbContextOptionsBuilder<HappySadDbContext>(), storage.Value, paths).Options;
+        return new HappySadDbContextFactory((DbContextOptions<HappySadDbContext>)options, storage, paths).CreateDbContext();
     }
 }

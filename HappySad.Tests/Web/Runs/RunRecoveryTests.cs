@@ -85,7 +85,7 @@ public abstract class RunRecoveryTests(TestDatabase database)
             return Task.CompletedTask;
         })))
         {
-            var finished = await restarted.WaitForRunAsync(runId);
+            var finished = await restarted.WaitForRunAsync(runId, resumes: true);
             Assert.Equal(RunStatus.Succeeded, finished.Status);
         }
 

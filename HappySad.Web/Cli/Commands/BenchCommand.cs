@@ -331,12 +331,15 @@ internal static class BenchCommand
         }
     }
 
+    /// <summary>How long <see cref="MeasureApiAsync"/> sends requests before it times any.</summary>
+    static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(5);
+
     /// <summary>The request photo: the data set's first photo as a 1155x866 (1-megapixel) JPEG.</summary>
     static byte[] BenchJpeg(string data) => MakeJpeg(ImageFolder.Open(data).Files[0].Path, 1155, 866);
 
     /// <summary>
     /// <c>POST /api/models/{id}/predict</c> with one 1-megapixel JPEG a request. After 20 warm-up
-    /// requests, each number of clients sends requests back to back for the given time; every
+    /// requests and <see cref="WarmUp"/> at the most clients, each number of clients sends requests back to back for the given time; every
     /// request's latency counts, so p50/p95 at 8 clients include the queueing. Where the app's
     /// processor time can be read, each level also says how much of it a prediction cost.
     /// </summary>
@@ -367,6 +370,15 @@ internal static class BenchCommand
             if (!await PostAsync())
                 throw new ApiRequestException($"POST {http.BaseAddress}{url} failed; is the app running and is '{model}' a model id from GET /api/models?");
         }
+        // Then as many clients as the busiest level for a few seconds, so the runtime has compiled
+        // the request path at its optimising tier (and the batcher's pass at that batch size has run)
+        // before anything is timed: a served app spends its life there, not in its first minute.
+        var warm = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients.Max()).Select(async _ =>
+        {
+            while (warm.Elapsed < WarmUp)
+                await PostAsync();
+        }));
 
         var levels = new List<ApiBenchLevel>();
         foreach (var level in clients)
