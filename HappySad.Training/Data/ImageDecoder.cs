@@ -98,7 +98,8 @@ public static class ImageDecoder
         return Decode(buffer.ToArray(), size, limits);
     }
 
-    public static DecodedImage Decode(byte[] bytes, int size = DefaultSize, ImageLimits? limits = null)
+    /// <summary>Decodes an encoded image held in memory (a file's bytes, or the filled part of a pooled buffer).</summary>
+    public static DecodedImage Decode(ReadOnlySpan<byte> bytes, int size = DefaultSize, ImageLimits? limits = null)
     {
         using var source = DecodeBitmap(bytes, size, limits);
         return new DecodedImage(ResizeToRgb(source.Bitmap, size), size, source.Format, source.Width, source.Height);
@@ -109,16 +110,15 @@ public static class ImageDecoder
     /// still covers <paramref name="coverSize"/> on both sides (or full size): the shared first step of
     /// every way an image is prepared.
     /// </summary>
-    internal static SourceBitmap DecodeBitmap(byte[] bytes, int coverSize, ImageLimits? limits)
+    internal static SourceBitmap DecodeBitmap(ReadOnlySpan<byte> bytes, int coverSize, ImageLimits? limits)
     {
-        ArgumentNullException.ThrowIfNull(bytes);
         limits ??= ImageLimits.Default;
         if (bytes.Length == 0)
             throw new ImageRejectedException(RejectionKind.Empty, "file is empty (0 bytes)");
         if (bytes.Length > limits.MaxBytes)
             throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is {FormatBytes(bytes.Length)}, over the {FormatBytes(limits.MaxBytes)} limit");
 
-        var format = ImageSniffer.Sniff(bytes.AsSpan(0, Math.Min(bytes.Length, ImageSniffer.HeaderLength)));
+        var format = ImageSniffer.Sniff(bytes[..Math.Min(bytes.Length, ImageSniffer.HeaderLength)]);
         if (!ImageSniffer.IsSupported(format))
             throw new ImageRejectedException(RejectionKind.Unsupported, UnsupportedReason(format));
 

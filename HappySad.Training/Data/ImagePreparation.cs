@@ -62,7 +62,8 @@ public sealed record ImagePreparation(int InputSize, CropMode Crop = CropMode.No
         return new ImagePreparation(preprocessing.InputSize, preprocessing.Crop, preprocessing.FaceMargin, detection);
     }
 
-    public DecodedImage Prepare(byte[] bytes, ImageLimits? limits = null) => Crop switch
+    /// <summary>Prepares an encoded image held in memory (a file's bytes, or the filled part of a pooled buffer).</summary>
+    public DecodedImage Prepare(ReadOnlySpan<byte> bytes, ImageLimits? limits = null) => Crop switch
     {
         CropMode.Face => FaceCrop.Prepare(bytes, InputSize, FaceMargin, limits, FaceDetection),
         CropMode.FaceAndWhole => FaceCrop.PrepareWithWhole(bytes, InputSize, FaceMargin, limits, FaceDetection),

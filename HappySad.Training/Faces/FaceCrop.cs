@@ -13,7 +13,7 @@ public static class FaceCrop
     /// <summary>Decodes at a resolution that keeps small faces usable: both sides at least this (or the full image).</summary>
     internal const int WorkingSize = 512;
 
-    public static DecodedImage Prepare(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
+    public static DecodedImage Prepare(ReadOnlySpan<byte> bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
         using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
         var face = LargestFace(source.Bitmap, detection);
@@ -26,7 +26,7 @@ public static class FaceCrop
     /// Two views stacked vertically (<see cref="CropMode.FaceAndWhole"/>): the largest face as
     /// <see cref="Prepare"/> crops it, or all black when there is none, above the whole image resized.
     /// </summary>
-    public static DecodedImage PrepareWithWhole(byte[] bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
+    public static DecodedImage PrepareWithWhole(ReadOnlySpan<byte> bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
         using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
         var face = LargestFace(source.Bitmap, detection);

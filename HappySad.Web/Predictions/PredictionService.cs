@@ -39,8 +39,12 @@ public sealed record ImageVerdict(
     public int Index { get; init; }
 }
 
-/// <summary>An uploaded photo read into memory (within the size limit), or the verdict that refused it.</summary>
-public sealed record UploadedImage(string Name, int Index, byte[]? Bytes, ImageVerdict? Refused, long StartedAt);
+/// <summary>
+/// An uploaded photo read into memory (within the size limit): its first <paramref name="Length"/>
+/// bytes of <paramref name="Buffer"/>, which is rented from the shared array pool and given back
+/// when the photo has been labelled. Or, with no buffer, the verdict that refused it.
+/// </summary>
+public sealed record UploadedImage(string Name, int Index, byte[]? Buffer, int Length, ImageVerdict? Refused, long StartedAt);
 
 /// <summary>
 /// Decodes uploaded photos with the upload limits and labels them with a cached model. Each request
@@ -64,22 +68,38 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
         var started = Stopwatch.GetTimestamp();
         try
         {
-            return new UploadedImage(name, index, await ReadLimitedAsync(content, limits.Value.MaxImageBytes, cancellationToken), null, started);
+            var (buffer, length) = await ReadLimitedAsync(content, limits.Value.MaxImageBytes, cancellationToken);
+            return new UploadedImage(name, index, buffer, length, null, started);
         }
         catch (ImageRejectedException e)
         {
-            return new UploadedImage(name, index, null, Refused(name, e, started) with { Index = index }, started);
+            return new UploadedImage(name, index, null, 0, Refused(name, e, started) with { Index = index }, started);
         }
     }
 
-    /// <summary>Labels a photo <see cref="ReadAsync"/> read. A bad image gets a verdict with its reason, never an exception.</summary>
+    /// <summary>
+    /// Labels a photo <see cref="ReadAsync"/> read, and gives its buffer back to the pool. A bad image
+    /// gets a verdict with its reason, never an exception.
+    /// </summary>
     public async Task<ImageVerdict> PredictAsync(ModelInfo model, UploadedImage upload, double threshold = 0.5, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(upload);
         if (upload.Refused is { } refused)
             return refused;
-        var (name, bytes, started) = (upload.Name, upload.Bytes!, upload.StartedAt);
+        try
+        {
+            return await LabelAsync(model, upload, threshold, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(upload.Buffer!);
+        }
+    }
+
+    async Task<ImageVerdict> LabelAsync(ModelInfo model, UploadedImage upload, double threshold, CancellationToken cancellationToken)
+    {
+        var (name, buffer, length, started) = (upload.Name, upload.Buffer!, upload.Length, upload.StartedAt);
         var file = catalog.FileOf(model);
         var verdict = await Task.Run(async () =>
         {
@@ -92,7 +112,8 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
                 if (preparation.DetectsFaces)
                     await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
                 DecodedImage? image = null;
-                var prediction = await lease.Batcher.PredictAsync(() => image = preparation.Prepare(bytes, limits.Value.ForImages()), threshold);
+                // The batcher runs this on this thread before it returns, so the buffer is still ours.
+                var prediction = await lease.Batcher.PredictAsync(() => image = preparation.Prepare(buffer.AsSpan(0, length), limits.Value.ForImages()), threshold);
                 return new ImageVerdict(name, prediction.Label, prediction.Probability, prediction.ClassProbabilities, Stopwatch.GetElapsedTime(started).TotalMilliseconds, null, null)
                 {
                     Face = prediction.Face,
@@ -117,25 +138,40 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
     static ImageVerdict Refused(string name, ImageRejectedException e, long started) =>
         new(name, null, null, null, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.Message, e.Kind);
 
-    /// <summary>Reads at most <paramref name="max"/> bytes: a bigger upload is refused without being held in memory.</summary>
-    static async Task<byte[]> ReadLimitedAsync(Stream content, long max, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads at most <paramref name="max"/> bytes into a buffer rented from the shared pool (grown by
+    /// renting a larger one), so a request allocates nothing per photo that a pool can lend: a bigger
+    /// upload is refused without being held in memory, and its buffer goes back at once.
+    /// </summary>
+    static async Task<(byte[] Buffer, int Length)> ReadLimitedAsync(Stream content, long max, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        var chunk = ArrayPool<byte>.Shared.Rent(81920);
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialReadBuffer);
+        var length = 0;
         try
         {
             int read;
-            while ((read = await content.ReadAsync(chunk, cancellationToken)) > 0)
+            while ((read = await content.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
             {
-                if (buffer.Length + read > max)
+                length += read;
+                if (length > max)
                     throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is over the {ImageDecoder.FormatBytes(max)} limit");
-                buffer.Write(chunk, 0, read);
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Array.MaxLength, Math.Min(2L * buffer.Length, max + 1)));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
             }
+            return (buffer, length);
         }
-        finally
+        catch
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
-        return buffer.ToArray();
     }
+
+    /// <summary>A phone photo's size: most uploads fit without growing the buffer.</summary>
+    const int InitialReadBuffer = 512 * 1024;
 }
