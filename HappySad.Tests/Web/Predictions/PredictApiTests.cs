@@ -95,6 +95,33 @@ public sealed class PredictApiTests : IDisposable
     }
 
     [Fact]
+    public async Task APhotoBiggerThanTheFirstReadBufferIsReadWholeAndReadAsFromDisk()
+    {
+        // A 1000x1000 noise PNG is about 3 MB: the pooled read buffer (512 KB at first) grows three times.
+        using var app = new HappySadAppFactory(new Dictionary<string, string> { ["UploadLimits:MaxImageBytes"] = "8000000" });
+        using var client = app.CreateClient();
+        var file = Path.Combine(app.Service<StoragePaths>().ModelsRoot, "big" + ModelStore.Extension);
+        using (var model = ModelArchitectures.Create(SeedCnn.ArchitectureName, seed: 4))
+            ModelStore.Save(file, model, new ModelCard { Architecture = SeedCnn.ArchitectureName, ClassNames = ["happy", "sad"] });
+        var pixels = new byte[1000 * 1000 * 4];
+        new Random(9).NextBytes(pixels);
+        using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(1000, 1000, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Opaque));
+        System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
+        using var png = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        var bytes = png.ToArray();
+        Assert.InRange(bytes.Length, 2_000_000, 8_000_000);
+
+        var response = await client.PostAsync("/api/models/file-big/predict", Form(("noise.png", bytes)));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var verdict = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("files")[0];
+        Assert.Equal((1000, 1000), (verdict.GetProperty("width").GetInt32(), verdict.GetProperty("height").GetInt32()));
+        using var classifier = ModelStore.Load(file);
+        var expected = classifier.Predict(bytes).ClassProbabilities["sad"];
+        Assert.Equal(expected, verdict.GetProperty("probabilities").GetProperty("sad").GetDouble(), 6);
+    }
+
+    [Fact]
     public async Task ConcurrentRequestsGetTheSameAnswersAsSequentialOnes()
     {
         var id = AddModelFile("a", 2);
