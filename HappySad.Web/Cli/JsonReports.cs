@@ -150,7 +150,7 @@ internal sealed record BenchReport(
     bool AllocatorTuned);
 
 /// <summary><c>bench --api URL ...</c>: the predict endpoint's latency and throughput at each number of concurrent clients.</summary>
-internal sealed record ApiBenchReport(string Model, int Seconds, IReadOnlyList<ApiBenchLevel> Levels);
+internal sealed record ApiBenchReport(string Model, int Seconds, int WarmUpRequests, IReadOnlyList<ApiBenchLevel> Levels);
 
 /// <summary>One number of clients sending one-photo requests back to back: latencies of the requests that succeeded.</summary>
 internal sealed record ApiBenchLevel(int Clients, int Requests, int Errors, double PredictionsPerSecond, double P50Ms, double P95Ms)

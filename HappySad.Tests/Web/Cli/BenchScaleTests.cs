@@ -93,6 +93,37 @@ public class BenchScaleTests
         Assert.True(training.GetProperty("steady_throughput_ratio").GetDouble() > 0);
     }
 
+    /// <summary>
+    /// <c>bench --serve</c> as a user runs it: it starts the real app over a data directory of its
+    /// own holding the model file, signs in with a token it made, and every request is answered.
+    /// </summary>
+    [Fact]
+    public async Task ServeStartsTheAppWithTheModelFilesAndMeasuresEach()
+    {
+        using var models = new TempDirectory();
+        var file = Path.Combine(models.Path, "notebook" + HappySad.Training.Persistence.ModelStore.Extension);
+        using (var model = HappySad.Training.Models.ModelArchitectures.Create(HappySad.Training.Models.SeedCnn.ArchitectureName, seed: 1))
+            HappySad.Training.Persistence.ModelStore.Save(file, model, new HappySad.Training.Persistence.ModelCard { Architecture = HappySad.Training.Models.SeedCnn.ArchitectureName, ClassNames = ["happy", "sad"] });
+
+        var (code, output, error) = await BenchAsync("bench", "--serve", file, "--clients", "1", "2", "--seconds", "1", "--data", SharedPhotos.Root);
+
+        Assert.True(code == 0, error);
+        var report = JsonDocument.Parse(output).RootElement;
+        var measured = Assert.Single(report.GetProperty("models").EnumerateArray());
+        Assert.Equal("file-bench-1-notebook", measured.GetProperty("model").GetString());
+        Assert.Equal([1, 2], measured.GetProperty("levels").EnumerateArray().Select(l => l.GetProperty("clients").GetInt32()));
+        Assert.All(measured.GetProperty("levels").EnumerateArray(), level =>
+        {
+            Assert.Equal(0, level.GetProperty("errors").GetInt32());
+            Assert.True(level.GetProperty("requests").GetInt32() > 0);
+            Assert.True(level.GetProperty("app_processor_ms_per_prediction").GetDouble() > 0);
+        });
+        Assert.True(report.GetProperty("app_peak_working_set_mb").GetDouble() > 100);
+
+        var (missingCode, _, missingError) = await BenchAsync("bench", "--serve", Path.Combine(models.Path, "nothing.hsmodel"), "--data", SharedPhotos.Root);
+        Assert.Equal((2, true), (missingCode, missingError.Contains("no such model file", StringComparison.Ordinal)));
+    }
+
     /// <summary>The built executable (<c>dotnet HappySad.Web.dll</c>), so the app it starts is a real process too.</summary>
     static async Task<(int Code, string Output, string Error)> BenchAsync(params string[] args)
     {

@@ -339,7 +339,7 @@ internal static class BenchCommand
 
     /// <summary>
     /// <c>POST /api/models/{id}/predict</c> with one 1-megapixel JPEG a request. After 20 warm-up
-    /// requests and <see cref="WarmUp"/> at the most clients, each number of clients sends requests back to back for the given time; every
+    /// requests and <see cref="WarmUp"/> (at most one level's time) at the most clients, each number of clients sends requests back to back for the given time; every
     /// request's latency counts, so p50/p95 at 8 clients include the queueing. Where the app's
     /// processor time can be read, each level also says how much of it a prediction cost.
     /// </summary>
@@ -373,11 +373,17 @@ internal static class BenchCommand
         // Then as many clients as the busiest level for a few seconds, so the runtime has compiled
         // the request path at its optimising tier (and the batcher's pass at that batch size has run)
         // before anything is timed: a served app spends its life there, not in its first minute.
+        // (No longer than one level, so a short smoke run stays short.)
+        var warmUp = TimeSpan.FromSeconds(Math.Min(WarmUp.TotalSeconds, seconds));
+        var warmUpRequests = 20;
         var warm = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients.Max()).Select(async _ =>
         {
-            while (warm.Elapsed < WarmUp)
+            while (warm.Elapsed < warmUp)
+            {
                 await PostAsync();
+                Interlocked.Increment(ref warmUpRequests);
+            }
         }));
 
         var levels = new List<ApiBenchLevel>();
@@ -421,7 +427,7 @@ internal static class BenchCommand
             });
         }
         cli.Progress.Clear();
-        return new ApiBenchReport(model, seconds, levels);
+        return new ApiBenchReport(model, seconds, warmUpRequests, levels);
     }
 }
 
