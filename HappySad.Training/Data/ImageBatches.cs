@@ -32,8 +32,9 @@ public static class ImageBatches
     /// layout through convolutions, ReLU and pooling, and picks its vectorised channels-last kernels:
     /// a 2x2 max-pool of the notebook's first layer takes a tenth of the time of the NCHW kernel, which
     /// walks the planes one scalar at a time. Values are the same; a convolution may sum in another
-    /// order (the notebook's logits move by about 1e-7). Layers that need a particular layout (a
-    /// <c>view</c>, a flatten) get the logical NCHW order regardless.
+    /// order (the notebook's logits move by about 1e-7). A flatten (a reshape) copies in the logical
+    /// NCHW order, so dense layers see what they saw before; a <c>view</c> of such a tensor fails
+    /// rather than misreads, and <c>data</c> must be read through <c>contiguous()</c>.
     /// </remarks>
     public static Tensor FromBytes(byte[] buffer, int count, int size, Device device, int views = 1)
     {

@@ -12,8 +12,8 @@ namespace HappySad.Web.Data;
 /// app's code sees only <see cref="HappySadDbContext"/> either way.
 /// </summary>
 /// <remarks>
-/// SQLite connections are pooled: opening one reads and parses the whole schema, and a predict
-/// request's sign-in checks alone make several queries. The container disposes this factory with
+/// SQLite connections are pooled: opening one reads and parses the whole schema, and every API
+/// request's sign-in makes a query. The container disposes this factory with
 /// the host, which closes the pooled connections to its database, so a stopped host (a test, a
 /// command beside the app) keeps no file open.
 /// </remarks>
