@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using HappySad.Training.Data;
 using HappySad.Training.Faces;
 using HappySad.Training.Models;
@@ -8,7 +7,6 @@ using HappySad.Training.Native;
 using HappySad.Training.Persistence;
 using HappySad.Training.Prediction;
 using HappySad.Training.Training;
-using HappySad.Web.Accounts;
 using SkiaSharp;
 using TorchSharp;
 
@@ -310,10 +308,7 @@ internal static class BenchCommand
             string token;
             var storage = await cli.OpenStorageAsync(work);
             await using (storage)
-            {
-                var admin = await storage.Get<UserAdministration>().CreateAsync("bench-admin", AppRoles.Admin, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
-                token = await storage.Get<ApiTokenService>().CreateAsync(admin.Id, "bench --serve", cli.CancellationToken);
-            }
+                token = await ScaleApp.AdminTokenAsync(storage, "bench-admin", "bench --serve", cli.CancellationToken);
             cli.Progress.Report("Starting the app", 0, 1);
             await using var app = await ScaleApp.StartAsync(work, cli.CancellationToken);
             cli.Progress.Clear();

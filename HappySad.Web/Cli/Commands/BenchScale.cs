@@ -130,8 +130,7 @@ internal static partial class BenchScale
         var storage = await cli.OpenStorageAsync(dataDirectory);
         await using (storage)
         {
-            var admin = await storage.Get<UserAdministration>().CreateAsync(AdminName, AppRoles.Admin, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
-            var token = await storage.Get<ApiTokenService>().CreateAsync(admin.Id, "bench --scale", cli.CancellationToken);
+            var token = await ScaleApp.AdminTokenAsync(storage, AdminName, "bench --scale", cli.CancellationToken);
             var dataSet = await storage.Get<DataSetService>().CreateAsync("scale", folder.ClassNames[0], folder.ClassNames[1], cli.CancellationToken);
             var firstRunId = await RecordRunsAsync(cli, storage.Get<IDbContextFactory<HappySadDbContext>>(), dataSet, runs);
             return new AppSetup(token, dataSet.Id, runs, firstRunId);
@@ -424,6 +423,16 @@ internal sealed partial class ScaleApp : IAsyncDisposable
             throw new InvalidOperationException($"the app did not start listening:{Environment.NewLine}{string.Join(Environment.NewLine, log)}");
         }
         return new ScaleApp(process, await listening.Task);
+    }
+
+    /// <summary>
+    /// Makes an admin (with a random password no one needs) in the app's data directory before it
+    /// starts, and returns an API token of theirs for the bench's requests.
+    /// </summary>
+    public static async Task<string> AdminTokenAsync(AppStorage storage, string adminName, string tokenName, CancellationToken cancellationToken)
+    {
+        var admin = await storage.Get<UserAdministration>().CreateAsync(adminName, AppRoles.Admin, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+        return await storage.Get<ApiTokenService>().CreateAsync(admin.Id, tokenName, cancellationToken);
     }
 
     public HttpClient Client(string token)
