@@ -126,7 +126,7 @@ public static class FaceDetectionReport
             SourceBitmap? source = null;
             try
             {
-                source = ImageDecoder.DecodeBitmap(File.ReadAllBytes(file.Path), FaceCrop.WorkingSize, limits);
+                source = ImageDecoder.DecodeBitmap(File.ReadAllBytes(file.Path), FaceCrop.WorkingSize, limits, SourceUse.FaceWork);
             }
             catch (ImageRejectedException)
             {

@@ -15,7 +15,7 @@ public static class FaceCrop
 
     public static DecodedImage Prepare(ReadOnlySpan<byte> bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
-        using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
+        using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits, SourceUse.FaceWork);
         var face = LargestFace(source.Bitmap, detection);
         if (face is null)
             return new DecodedImage(ImageDecoder.ResizeToRgb(source.Bitmap, size), size, source.Format, source.Width, source.Height);
@@ -28,7 +28,7 @@ public static class FaceCrop
     /// </summary>
     public static DecodedImage PrepareWithWhole(ReadOnlySpan<byte> bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
-        using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits);
+        using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits, SourceUse.FaceWork);
         var face = LargestFace(source.Bitmap, detection);
         var viewBytes = size * size * 3;
         var rgb = new byte[2 * viewBytes];

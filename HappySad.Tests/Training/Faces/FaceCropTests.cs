@@ -69,7 +69,7 @@ public sealed class FaceCropTests
         Assert.Equal(faceOnly.Face, image.Face);
         Assert.Equal(faceOnly.Rgb, image.Rgb[..(112 * 112 * 3)]);
         // The whole view is resized from the same decode the detector saw (FaceCrop.WorkingSize a side at least).
-        using var decoded = ImageDecoder.DecodeBitmap(bytes, FaceCrop.WorkingSize, null);
+        using var decoded = ImageDecoder.DecodeBitmap(bytes, FaceCrop.WorkingSize, null, SourceUse.FaceWork);
         Assert.Equal(ImageDecoder.ResizeToRgb(decoded.Bitmap, 112), image.Rgb[(112 * 112 * 3)..]);
     }
 
