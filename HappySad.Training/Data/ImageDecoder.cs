@@ -163,6 +163,9 @@ public static class ImageDecoder
             throw new ImageRejectedException(RejectionKind.TooLarge, $"{what} is {width}x{height} ({pixels / 1_000_000.0:0.#} megapixels), over the {limits.MaxPixels / 1_000_000.0:0.#} megapixel limit");
     }
 
+    static readonly float[] Eighths = [0.125f, 0.25f, 0.375f, 0.5f, 0.625f, 0.75f, 0.875f];
+    static readonly float[] Halvings = [0.125f, 0.25f, 0.5f];
+
     /// <summary>
     /// Decodes at the smallest scale the codec offers (JPEG: any eighth, or only the halvings
     /// for <see cref="SourceUse.FaceWork"/>) that still covers the target on both sides, so a
@@ -173,8 +176,7 @@ public static class ImageDecoder
     {
         var full = codec.Info;
         var decodeSize = new SKSizeI(full.Width, full.Height);
-        var scales = use == SourceUse.WholePhoto ? Eighths : Halvings;
-        foreach (var scale in scales)
+        foreach (var scale in use == SourceUse.WholePhoto ? Eighths : Halvings)
         {
             var scaled = codec.GetScaledDimensions(scale);
             if (scaled.Width >= size && scaled.Height >= size && scaled.Width < decodeSize.Width)
@@ -204,9 +206,10 @@ public static class ImageDecoder
         }
     }
 
-    static readonly float[] Eighths = [0.125f, 0.25f, 0.375f, 0.5f, 0.625f, 0.75f, 0.875f];
-    static readonly float[] Halvings = [0.125f, 0.25f, 0.5f];
-
+    /// <summary>
+    /// The image resized to <paramref name="size"/> a side as HWC RGB bytes: by
+    /// <see cref="BilinearResize"/> when it is opaque (a whole photo), else by Skia's own filter.
+    /// </summary>
     internal static byte[] ResizeToRgb(SKBitmap source, int size)
     {
         if (source is { ColorType: SKColorType.Rgba8888, AlphaType: SKAlphaType.Opaque })
