@@ -308,7 +308,7 @@ public sealed partial class DatasetsEndToEndTests
     private static partial Regex TrashTab();
 }
 
-/// <summary>Browser tests that train or time the app: one at a time, with nothing else running.</summary>
+/// <summary>Tests that train in or time the app's own processes (browser tests, the benches): one at a time, with nothing else running.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class EndToEndTests
 {
