@@ -1,3 +1,4 @@
+using HappySad.Training.Native;
 using static TorchSharp.torch;
 
 namespace HappySad.Training.Data;
@@ -52,7 +53,7 @@ public static class ImageBatches
     {
         ArgumentNullException.ThrowIfNull(hwc);
         using var chw = hwc.permute(0, 3, 1, 2);
-        return chw.to_type(ScalarType.Float32).div_(255f);
+        return chw.to_type(ScalarType.Float32).div_(Scalars.Of(255));
     }
 
     /// <summary>Labels at <paramref name="indices"/> as a float32 <c>[N, 1]</c> tensor of 0 and 1.</summary>

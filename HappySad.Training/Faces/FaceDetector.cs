@@ -76,7 +76,7 @@ public abstract class FaceDetector : IDisposable
         }
 
         using var scope = NewDisposeScope();
-        var input = tensor(pixels, [1, size, size, 3], ScalarType.Byte).permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(255f);
+        var input = tensor(pixels, [1, size, size, 3], ScalarType.Byte).permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(Scalars.Of(255));
         // face-api's boxes may reach into the padding past the photo's edge; ours stop at it.
         return [.. Detect(input, minScore, (double)size / width, (double)size / height).Select(ClipToImage).OfType<FaceBox>()];
     }

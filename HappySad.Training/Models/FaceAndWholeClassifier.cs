@@ -1,4 +1,5 @@
 using HappySad.Training.Models.FaceApi;
+using HappySad.Training.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -64,11 +65,11 @@ public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrained
     {
         var face = input.narrow(2, 0, InputSize);
         var whole = input.narrow(2, InputSize, InputSize);
-        var found = face.flatten(1).amax([1], keepdim: true).gt(0).to_type(ScalarType.Float32);
+        var found = face.flatten(1).amax([1], keepdim: true).gt(Scalars.Of(0)).to_type(ScalarType.Float32);
         return (face, whole, found);
     }
 
     /// <summary>The face's logit where a face was found, the whole photo's elsewhere.</summary>
     internal static Tensor Route(Tensor found, Tensor faceLogit, Tensor wholeLogit) =>
-        found.mul(faceLogit).add(found.neg().add(1).mul(wholeLogit));
+        found.mul(faceLogit).add(found.neg().add(Scalars.Of(1)).mul(wholeLogit));
 }

@@ -1,4 +1,5 @@
 using HappySad.Training.Models.FaceApi;
+using HappySad.Training.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -73,7 +74,7 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
         var (face, whole, found) = FaceAndWholeClassifier.SplitViews(input);
         var happy = FaceExpressionNet.HappyLogOdds(expression.forward(face))
             .add(FaceExpressionNet.HappyLogOdds(expression.forward(face.flip(3))))
-            .div(2);
+            .div(Scalars.Of(2));
         var faceLogit = happy.mul(faceScale).add(faceBias);
         var wholeLogit = colourHead.forward(ColourCues(whole).sub(cueCentre).div(cueSpread));
         return FaceAndWholeClassifier.Route(found, faceLogit, wholeLogit).MoveToOuterDisposeScope();
@@ -85,10 +86,10 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
         ArgumentNullException.ThrowIfNull(rgb);
         using var scope = NewDisposeScope();
         var (r, g, b) = (rgb.select(1, 0), rgb.select(1, 1), rgb.select(1, 2));
-        var luma = r.mul(0.299).add(g.mul(0.587)).add(b.mul(0.114)).mean([1, 2]);
+        var luma = r.mul(Scalars.Of(0.299)).add(g.mul(Scalars.Of(0.587))).add(b.mul(Scalars.Of(0.114))).mean([1, 2]);
         var max = rgb.amax([1]);
         var min = rgb.amin([1]);
-        var saturation = max.sub(min).div(max.clamp_min(1e-6)).mean([1, 2]);
+        var saturation = max.sub(min).div(max.clamp_min(Scalars.Of(1e-6))).mean([1, 2]);
         return stack([luma, saturation], 1).MoveToOuterDisposeScope();
     }
 }

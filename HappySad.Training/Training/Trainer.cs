@@ -119,9 +119,10 @@ public sealed class Trainer
                     var logits = model.forward(inputs);
                     // Summed per chunk and divided by the whole batch: the gradients add up to the batch mean's.
                     var loss = nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.Sum);
-                    loss.div(loaded.Size).backward();
+                    using var batchSize = ((double)loaded.Size).ToScalar();
+                    loss.div(batchSize).backward();
                     batchLossSum += loss.item<float>();
-                    correct += logits.ge(0).to_type(ScalarType.Float32).eq(targets).sum().item<long>();
+                    correct += logits.ge(Scalars.Of(0)).to_type(ScalarType.Float32).eq(targets).sum().item<long>();
                 }
                 optimizer.step();
                 var batchLoss = batchLossSum / loaded.Size;

@@ -1,3 +1,4 @@
+using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -84,7 +85,7 @@ public sealed class SsdMobilenetV1Net : Module<Tensor, (Tensor Boxes, Tensor Sco
     {
         using var scope = NewDisposeScope();
         // 0..1 to -1..1: face-api computes x / 127.5 - 1 on 0..255 pixels.
-        var x = input.mul(2).sub(1);
+        var x = input.mul(Scalars.Of(2)).sub(Scalars.Of(1));
         x = conv0.forward(x);
         Tensor? conv11 = null;
         for (var layer = 1; layer <= backbone.Count; layer++)
@@ -122,9 +123,9 @@ public sealed class SsdMobilenetV1Net : Module<Tensor, (Tensor Boxes, Tensor Sco
     Tensor Decode(Tensor encodings)
     {
         var anchorSizes = anchors.narrow(1, 2, 2).sub(anchors.narrow(1, 0, 2));
-        var anchorCentres = anchors.narrow(1, 0, 2).add(anchorSizes.div(2));
-        var centres = encodings.narrow(2, 0, 2).div(10).mul(anchorSizes).add(anchorCentres);
-        var halves = encodings.narrow(2, 2, 2).div(5).exp().mul(anchorSizes).div(2);
+        var anchorCentres = anchors.narrow(1, 0, 2).add(anchorSizes.div(Scalars.Of(2)));
+        var centres = encodings.narrow(2, 0, 2).div(Scalars.Of(10)).mul(anchorSizes).add(anchorCentres);
+        var halves = encodings.narrow(2, 2, 2).div(Scalars.Of(5)).exp().mul(anchorSizes).div(Scalars.Of(2));
         return cat([centres.sub(halves), centres.add(halves)], 2);
     }
 
@@ -160,11 +161,11 @@ public sealed class SsdMobilenetV1Net : Module<Tensor, (Tensor Boxes, Tensor Sco
             if (_kernel == 1 && _stride == 1)
             {
                 using var product = OneByOne(conv, input);
-                return product.clamp(0, 6);
+                return product.clamp(Scalars.Of(0), Scalars.Of(6));
             }
             using var padded = TfLayers.PadSame(input, _kernel, _stride);
             using var output = conv.forward(padded);
-            return output.clamp(0, 6);
+            return output.clamp(Scalars.Of(0), Scalars.Of(6));
         }
 
         public void Load(TfjsWeights weights, string filters, string offset) => TfLayers.LoadConv(conv, weights, filters, offset);
@@ -193,7 +194,7 @@ public sealed class SsdMobilenetV1Net : Module<Tensor, (Tensor Boxes, Tensor Sco
         public override Tensor forward(Tensor input)
         {
             using var scope = NewDisposeScope();
-            var x = norm.forward(depthwise.forward(TfLayers.PadSame(input, 3, _stride))).clamp(0, 6);
+            var x = norm.forward(depthwise.forward(TfLayers.PadSame(input, 3, _stride))).clamp(Scalars.Of(0), Scalars.Of(6));
             return pointwise.forward(x).MoveToOuterDisposeScope();
         }
 

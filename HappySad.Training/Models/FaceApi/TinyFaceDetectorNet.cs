@@ -1,3 +1,4 @@
+using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -72,7 +73,7 @@ public sealed class TinyFaceDetectorNet : Module<Tensor, Tensor>
         return conv8.forward(x).MoveToOuterDisposeScope();
     }
 
-    static Tensor Leaky(Tensor x) => functional.leaky_relu(x, 0.1);
+    static Tensor Leaky(Tensor x) => x.leaky_relu(Scalars.Of(0.1));
 
     /// <summary>maxPool 2x2, stride 2, 'same': ceil mode takes the odd last pixel alone, as TensorFlow does.</summary>
     static Tensor Pool(Tensor x) => functional.max_pool2d(x, 2, 2, ceil_mode: true);
