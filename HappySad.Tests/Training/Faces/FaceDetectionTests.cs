@@ -105,6 +105,38 @@ public sealed class FaceDetectionTests
             Math.Abs(((f.Y + (f.Height / 2)) * turned.Height) - centre.Y) < 0.05 * turned.Height);
     }
 
+    /// <summary>
+    /// A laughing head thrown back, so close that it still fills the frame at the first zoom: only the
+    /// close-up look (zoomed out further) finds it. Models whose card predates that look skip it.
+    /// </summary>
+    [Fact]
+    public void AFaceTooCloseForEveryOtherLookIsFoundFromFurtherAway()
+    {
+        using var closeUp = SKBitmap.Decode(Path.Combine(SharedPhotos.Root, "happy", "images27.jpg"));
+
+        var found = FaceDetection.Default.Find(closeUp);
+        var withoutTheLook = (FaceDetection.Default with { CloseUpMinScore = 0 }).Find(closeUp);
+
+        Assert.Empty(withoutTheLook);
+        var face = Assert.Single(found.OrderByDescending(f => f.Area).Take(1));
+        Assert.True(face.Area > 0.05 && face.X >= 0 && face.Right <= 1 + 1e-9, $"the face fills much of the photo, but the box found is {face}");
+    }
+
+    [Fact]
+    public void CardsFromBeforeTheCloseUpLookKeepFindingWhatTheyFound()
+    {
+        var before = JsonSerializer.Deserialize<Preprocessing>(
+            """{"input_size":112,"crop":"face-and-whole","face_margin":0,"face_detection":{"detector":"ssd-mobilenet-v1","tiny_first_min_score":0.7,"min_score":0.4,"extra_pass_min_score":0.5,"tile_min_score":0.7,"extra_passes":true}}""",
+            ModelCard.JsonOptions)!;
+        var now = JsonSerializer.Deserialize<Preprocessing>(JsonSerializer.Serialize(new Preprocessing { InputSize = 112, Crop = CropMode.FaceAndWhole, FaceDetection = FaceDetection.Default }, ModelCard.JsonOptions), ModelCard.JsonOptions)!;
+
+        Assert.Equal(0, before.FaceDetection!.CloseUpMinScore);
+        Assert.Equal(FaceDetection.Default with { CloseUpMinScore = 0 }, before.FaceDetection);
+        Assert.Equal(0.6, now.FaceDetection!.CloseUpMinScore);
+        Assert.DoesNotContain("zoomed out further", before.FaceDetection.Describe(), StringComparison.Ordinal);
+        Assert.Contains("then zoomed out further (score > 0.6)", FaceDetection.Default.Describe(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ModelCardsWithoutADetectorKeepTheTinyDetectorTheyWereTrainedWith()
     {
