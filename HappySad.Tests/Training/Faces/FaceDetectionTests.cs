@@ -33,7 +33,7 @@ public sealed class FaceDetectionTests
 
     /// <summary>
     /// Every sixth photo with a readable face or with no face at all (a fixed sample of about 40):
-    /// the detector the best preset uses finds at least 85% of the faces (93% over all 301 photos,
+    /// the detector the best preset uses finds at least 85% of the faces (96% over all 301 photos,
     /// README), more than the tiny detector does, and at most one "face" where there is none.
     /// </summary>
     [Fact]
