@@ -17,11 +17,13 @@ namespace HappySad.Training.Native;
 /// collections. Upstream fixes are open (dotnet/TorchSharp#1434, #1496). Code in this library
 /// therefore never converts a number to a scalar implicitly (a test reads the compiled library to
 /// check): constants come from <see cref="Of"/>, and a value known only at run time goes through
-/// <c>using var s = value.ToScalar()</c>, which holds it to the end of its scope. TorchSharp's own
-/// code does the same in places this cannot reach: its Adam and AdamW steps make six such scalars a
-/// parameter tensor, so a training step can still, rarely, meet it.
+/// <c>using var s = value.ToScalar()</c>, which holds it to the end of its scope. A TorchSharp
+/// function that takes a <c>double</c> and converts it itself (<c>functional.leaky_relu</c>) is no
+/// better, and the test cannot see inside it: call the tensor's own method with a held scalar
+/// (<c>x.leaky_relu(Scalars.Of(0.1))</c>). Out of our reach: TorchSharp's Adam and AdamW steps make
+/// six such scalars a parameter tensor, so a training step can still, rarely, meet it.
 /// </remarks>
-public static class Scalars
+internal static class Scalars
 {
     static readonly ConcurrentDictionary<double, Scalar> Held = new();
 
