@@ -7,16 +7,15 @@ namespace HappySad.Training;
 public static class TrainingServices
 {
     /// <summary>
-    /// The pretrained weights' cache (<see cref="PretrainedOptions"/>, and the <see cref="FaceApiCache"/>
-    /// that fetches them asynchronously through its own <see cref="HttpClient"/>), shared with the
-    /// library's detectors and models through <see cref="FaceApiPackage"/>.
+    /// The pretrained weights' cache (<see cref="PretrainedOptions"/>), made the process's at once
+    /// (<see cref="PretrainedPackages.Use"/>): the library's detectors and models find their weights
+    /// through it, whether or not anything asks the container for the options.
     /// </summary>
     public static IServiceCollection AddHappySadTraining(this IServiceCollection services, PretrainedOptions pretrained)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(pretrained);
-        services.AddSingleton(_ => FaceApiPackage.Use(pretrained));
-        services.AddSingleton(provider => provider.GetRequiredService<FaceApiCache>().Options);
+        services.AddSingleton(PretrainedPackages.Use(pretrained));
         return services;
     }
 }

@@ -5,8 +5,10 @@ using static TorchSharp.torch;
 namespace HappySad.Training.Pretrained;
 
 /// <summary>
-/// Reads a TensorFlow.js weights manifest (<c>*-weights_manifest.json</c> plus its binary shards) into
-/// named float32 arrays in TensorFlow's layouts. Quantized weights are expanded the way tfjs's
+/// Reads TensorFlow.js weights into named float32 arrays in TensorFlow's layouts: a layers model's
+/// weights manifest (<c>*-weights_manifest.json</c> plus its binary shards), or a graph model's JSON,
+/// which carries its manifest inside (<c>weightsManifest</c>; its int32 constants, such as a mean's
+/// axes, are graph plumbing and are skipped). Quantized weights are expanded the way tfjs's
 /// <c>decodeWeights</c> does it, <c>q * scale + min</c> in double then stored as float32, so the values
 /// match the JavaScript original bit for bit.
 /// </summary>
@@ -24,8 +26,11 @@ public sealed class TfjsWeights
         ManifestGroup[] groups;
         try
         {
-            groups = JsonSerializer.Deserialize<ManifestGroup[]>(File.ReadAllText(manifestPath))
-                ?? throw new InvalidDataException("the manifest is empty");
+            using var json = JsonDocument.Parse(File.ReadAllText(manifestPath));
+            var manifest = json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("weightsManifest", out var embedded)
+                ? embedded
+                : json.RootElement;
+            groups = manifest.Deserialize<ManifestGroup[]>() ?? throw new InvalidDataException("the manifest is empty");
         }
         catch (JsonException e)
         {
@@ -48,6 +53,9 @@ public sealed class TfjsWeights
                         Buffer.BlockCopy(buffer, offset, values, 0, count * 4);
                         offset += count * 4;
                         break;
+                    case null when entry.Dtype == "int32":
+                        offset += count * 4;
+                        continue;
                     case "uint8":
                         for (var i = 0; i < count; i++)
                             values[i] = (float)((buffer[offset + i] * entry.Quantization.Scale) + entry.Quantization.Min);

