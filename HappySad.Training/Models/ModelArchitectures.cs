@@ -1,4 +1,5 @@
 using HappySad.Training.Data;
+using HappySad.Training.Pretrained;
 using static TorchSharp.torch;
 
 namespace HappySad.Training.Models;
@@ -6,8 +7,12 @@ namespace HappySad.Training.Models;
 /// <summary>A kind of network a person can pick, with the input it expects.</summary>
 /// <param name="Name">The name model cards, the command line and the API use.</param>
 /// <param name="DefaultCrop">How photos are cropped unless a run asks otherwise.</param>
-public sealed record ModelType(string Name, string DisplayName, string Description, int InputSize, CropMode DefaultCrop, bool Pretrained)
+/// <param name="PretrainedFrom">The packages whose weights it starts from (fetched before a run trains it); none for networks trained from scratch.</param>
+public sealed record ModelType(string Name, string DisplayName, string Description, int InputSize, CropMode DefaultCrop, IReadOnlyList<NpmPackage> PretrainedFrom)
 {
+    /// <summary>Whether it has parts trained elsewhere (and so can fine-tune them).</summary>
+    public bool Pretrained => PretrainedFrom.Count > 0;
+
     /// <summary>Square views the network reads per photo; a run's crop must give this many.</summary>
     public int Views => ImagePreparation.ViewsOf(DefaultCrop);
 
@@ -43,11 +48,12 @@ public static class ModelArchitectures
 
     public static IReadOnlyList<ModelType> Types { get; } =
     [
-        new(SeedCnn.ArchitectureName, "Notebook CNN", "The notebook's network, unchanged: Conv 16-32-16, Dense 256, 3.7 M parameters, 256x256 whole photos.", SeedCnn.InputSize, CropMode.None, Pretrained: false),
-        new(CompactCnn.ArchitectureName, "Compact CNN", "Four convolutions with batch normalisation, global average pooling and dropout; 0.1 M parameters, 128x128.", CompactCnn.InputSize, CropMode.None, Pretrained: false),
-        new(FaceExpressionClassifier.ArchitectureName, "Face expression (transfer)", "face-api's pretrained face-expression network, frozen, with a head trained on your photos; 112x112 face crops.", FaceExpressionClassifier.InputSize, CropMode.Face, Pretrained: true),
-        new(FaceVerdictClassifier.ArchitectureName, "Face verdict (transfer)", "face-api's pretrained face-expression network, frozen, reads the largest face and its mirror image; a photo without a face gets the lean of your photos without one, with low confidence. Three numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, Pretrained: true),
-        new(FaceAndWholeClassifier.ArchitectureName, "Face and whole photo (transfer)", "face-api's pretrained face-expression network, frozen, gives its own verdict on the largest face; a head trained on your photos reads the photos without a face whole. 112x112 views.", FaceAndWholeClassifier.InputSize, CropMode.FaceAndWhole, Pretrained: true),
+        new(SeedCnn.ArchitectureName, "Notebook CNN", "The notebook's network, unchanged: Conv 16-32-16, Dense 256, 3.7 M parameters, 256x256 whole photos.", SeedCnn.InputSize, CropMode.None, []),
+        new(CompactCnn.ArchitectureName, "Compact CNN", "Four convolutions with batch normalisation, global average pooling and dropout; 0.1 M parameters, 128x128.", CompactCnn.InputSize, CropMode.None, []),
+        new(FaceExpressionClassifier.ArchitectureName, "Face expression (transfer)", "face-api's pretrained face-expression network, frozen, with a head trained on your photos; 112x112 face crops.", FaceExpressionClassifier.InputSize, CropMode.Face, [FaceApiPackage.Package]),
+        new(FaceVerdictClassifier.PairArchitectureName, "Face verdict, two networks (transfer)", "Two pretrained expression networks, frozen, read the largest face and its mirror image: face-api's and human-models' emotion network, trained on different faces; a photo without a face gets the lean of your photos without one, with low confidence. Four numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package, HumanModelsPackage.Package]),
+        new(FaceVerdictClassifier.ArchitectureName, "Face verdict (transfer)", "face-api's pretrained face-expression network, frozen, reads the largest face and its mirror image; a photo without a face gets the lean of your photos without one, with low confidence. Three numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package]),
+        new(FaceAndWholeClassifier.ArchitectureName, "Face and whole photo (transfer)", "face-api's pretrained face-expression network, frozen, gives its own verdict on the largest face; a head trained on your photos reads the photos without a face whole. 112x112 views.", FaceAndWholeClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package]),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. Types.Select(t => t.Name)];
@@ -77,6 +83,7 @@ public static class ModelArchitectures
                 CompactCnn.ArchitectureName => new CompactCnn(dropoutRate: options.Dropout),
                 FaceExpressionClassifier.ArchitectureName => new FaceExpressionClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
                 FaceAndWholeClassifier.ArchitectureName => new FaceAndWholeClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
+                FaceVerdictClassifier.PairArchitectureName => new FaceVerdictClassifier(fineTune: options.FineTune, secondNetwork: true),
                 _ => new FaceVerdictClassifier(fineTune: options.FineTune),
             };
         }

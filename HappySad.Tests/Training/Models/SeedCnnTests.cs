@@ -32,6 +32,12 @@ public class SeedCnnTests
         Assert.Equal(3, summary.TrainableParameters);
         Assert.True(summary.NonTrainableParameters > 100_000, summary.ToString());
         Assert.Contains("Non-trainable params:", summary.ToString(), StringComparison.Ordinal);
+
+        // The pair adds the emotion network, frozen, and one learnt number: its scale.
+        var pair = ModelSummary.For(FaceVerdictClassifier.PairArchitectureName);
+        Assert.Equal(4, pair.TrainableParameters);
+        // 205,127 weights: the 820,516 bytes of emotion.bin, float32, less its two int32 constants.
+        Assert.Equal(summary.NonTrainableParameters + 205_127, pair.NonTrainableParameters);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using HappySad.Tests.Support;
 using HappySad.Training.Data;
 using HappySad.Training.Models;
 using HappySad.Training.Models.FaceApi;
+using HappySad.Training.Models.Human;
 using HappySad.Training.Native;
 using HappySad.Training.Persistence;
 using HappySad.Training.Pretrained;
@@ -82,6 +83,7 @@ public sealed class RecipeRoundTripTests
     [InlineData(FaceExpressionClassifier.ArchitectureName)]
     [InlineData(FaceAndWholeClassifier.ArchitectureName)]
     [InlineData(FaceVerdictClassifier.ArchitectureName)]
+    [InlineData(FaceVerdictClassifier.PairArchitectureName)]
     [InlineData(CompactCnn.ArchitectureName)]
     public async Task AModelTrainedWithAPipelineReloadsAndPredictsIdentically(string architecture)
     {
@@ -205,6 +207,48 @@ public sealed class RecipeRoundTripTests
             Named("colourHead.weight").fill_(1f);
         Assert.Equal(expected, Output(withFace), 1e-3);
         Assert.NotEqual(-0.25f, Output(noFace), 1e-3f);
+    }
+
+    /// <summary>
+    /// The pair adds one learnt number: the scale of human-models' emotion network's happy log-odds,
+    /// read on the same face and its mirror image. Untrained it has no opinion; photos without a face
+    /// get the lean alone, as in face-verdict.
+    /// </summary>
+    [Fact]
+    public void TheFaceVerdictPairAddsTheEmotionNetworksReadingOfTheFace()
+    {
+        using var model = ModelArchitectures.Create(FaceVerdictClassifier.PairArchitectureName, seed: 1);
+        model.eval();
+        Assert.Equal(4, model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()));
+        var (withFace, noFace) = TwoViewPhotos();
+        float Output(DecodedImage image) => OutputOf(model, image);
+        Parameter Named(string name) => model.named_parameters().Single(p => p.name == name).parameter;
+        Assert.Equal(0f, Output(withFace));
+
+        using (no_grad())
+        {
+            Named("faceScale").fill_(0.5f);
+            Named("emotionScale").fill_(-2f);
+            Named("faceBias").fill_(0.25f);
+            Named("colourHead.bias").fill_(-0.75f);
+        }
+        var faceApi = (HappyLogOddsOfFace(withFace, mirrored: false) + HappyLogOddsOfFace(withFace, mirrored: true)) / 2;
+        var emotion = (EmotionLogOddsOfFace(withFace, mirrored: false) + EmotionLogOddsOfFace(withFace, mirrored: true)) / 2;
+        Assert.True(Math.Abs(emotion) > 0.1, $"the emotion network has an opinion of the portrait ({emotion})");
+        Assert.Equal((0.5 * faceApi) - (2 * emotion) + 0.25, Output(withFace), 1e-3);
+        Assert.Equal(-0.75f, Output(noFace), 1e-6f);
+    }
+
+    /// <summary>The emotion network's happy log-odds on the face view, from its logits in doubles.</summary>
+    static double EmotionLogOddsOfFace(DecodedImage image, bool mirrored)
+    {
+        using var pretrained = EmotionNet.FromPretrained(TfjsWeights.Load(HumanModelsPackage.EmotionModel()));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var face = ImageBatches.FromBytes(image.Rgb, 1, 112, CPU, views: 2).narrow(2, 0, 112);
+        var logits = pretrained.ReadFace(mirrored ? face.flip(3) : face).data<float>().Select(v => (double)v).ToArray();
+        var happy = EmotionNet.Emotions.ToList().IndexOf("happy");
+        return logits[happy] - Math.Log(logits.Where((_, i) => i != happy).Sum(Math.Exp));
     }
 
     /// <summary>The portrait (a face is found) and a colour pattern (none is), prepared as two views.</summary>

@@ -99,14 +99,14 @@ public class CliTests
         Assert.True(code == 0, error);
         using var document = JsonDocument.Parse(output);
         var card = HappySad.Training.Persistence.ModelStore.ReadCard(model);
-        Assert.Equal("face-verdict", card.Architecture);
+        Assert.Equal("face-verdict-pair", card.Architecture);
         Assert.Equal(HappySad.Training.Data.CropMode.FaceAndWhole, card.Preprocessing.Crop);
         Assert.Equal(HappySad.Training.Faces.FaceDetection.Default, card.Preprocessing.FaceDetection);
         Assert.Contains("ssd-mobilenet-v1", card.Preprocessing.FaceDetector, StringComparison.Ordinal);
         Assert.Equal(112, card.Preprocessing.InputSize);
         Assert.Equal("best", card.Training!.Preset);
         Assert.Null(card.Training.Augmentation);
-        Assert.Equal(3, card.Training.TrainableParameters);
+        Assert.Equal(4, card.Training.TrainableParameters);
         Assert.Equal(HappySad.Training.Training.LearningRateSchedule.Cosine, card.Training.Schedule);
         Assert.True(card.Training.EarlyStoppingPatience > 0);
         Assert.Equal(card.Training.EpochsRun, document.RootElement.GetProperty("epochs").GetArrayLength());
