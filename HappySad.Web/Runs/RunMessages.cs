@@ -11,8 +11,14 @@ public sealed record BatchProgressMessage(int RunId, int Epoch, int Epochs, int 
 /// <summary>
 /// Before the first batch: <see cref="Done"/> of <see cref="Total"/> photos decoded into the run's pixel
 /// cache. Not sent when a cache from an earlier run on the same photos is reused (nothing to wait for).
+/// Before that, on a machine without them, while <see cref="Fetching"/> names a package of pretrained
+/// weights: <see cref="Done"/> of <see cref="Total"/> megabytes of it downloaded (Total 0 when the
+/// registry does not say).
 /// </summary>
-public sealed record PreparationProgressMessage(int RunId, int Done, int Total);
+public sealed record PreparationProgressMessage(int RunId, int Done, int Total)
+{
+    public string? Fetching { get; init; }
+}
 
 /// <summary>An epoch finished, named as Keras logs it.</summary>
 public sealed record EpochCompletedMessage(int RunId, int Epoch, int Epochs, double Loss, double Accuracy, double? ValLoss, double? ValAccuracy, double Seconds);

