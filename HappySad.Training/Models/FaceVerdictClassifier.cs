@@ -102,9 +102,11 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
         var faceLogit = happy.mul(faceScale).add(faceBias);
         if (emotion is not null)
         {
-            var second = EmotionNet.HappyLogOdds(emotion.ReadFace(face))
-                .add(EmotionNet.HappyLogOdds(emotion.ReadFace(face.flip(3))))
-                .div(Scalars.Of(2));
+            // The face and its mirror in one pass: at batch 1 (a lone request) two passes cost about
+            // 1.5 times one pass over both.
+            var count = face.shape[0];
+            var both = EmotionNet.HappyLogOdds(emotion.ReadFace(cat([face, face.flip(3)], 0)));
+            var second = both.narrow(0, 0, count).add(both.narrow(0, count, count)).div(Scalars.Of(2));
             faceLogit = faceLogit.add(second.mul(emotionScale!));
         }
         var wholeLogit = colourHead.forward(ColourCues(whole).sub(cueCentre).div(cueSpread));
