@@ -86,7 +86,7 @@ public sealed class EmotionNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = ChannelsLast(functional.relu(conv2.forward(functional.relu(conv1.forward(input)))));
+        var x = functional.relu(conv2.forward(ChannelsLast(functional.relu(conv1.forward(input)))));
         var a = functional.max_pool2d(separable2.forward(functional.relu(separable1.forward(x))), 3, 2, 1).add(shortcut1.forward(x));
         var b = functional.max_pool2d(separable4.forward(functional.relu(separable3.forward(functional.relu(a)))), 3, 2, 1).add(shortcut2.forward(a));
         return classifier.forward(b).mean([2, 3]).MoveToOuterDisposeScope();
@@ -102,14 +102,15 @@ public sealed class EmotionNet : Module<Tensor, Tensor>
     /// <summary>
     /// Logits for face crops <c>[N, 3, H, W]</c> RGB in 0..1, prepared as <c>human</c> prepares a face
     /// for this network: resized to 64x64 the way TensorFlow's <c>resizeBilinear</c> does without
-    /// half-pixel centres, made grey, scaled to -1..1.
+    /// half-pixel centres, made grey, scaled to -1..1. Both are linear, so the crop is made grey
+    /// first and one channel resized instead of three (the same values to float rounding).
     /// </summary>
     public Tensor ReadFace(Tensor rgb)
     {
         ArgumentNullException.ThrowIfNull(rgb);
         using var scope = NewDisposeScope();
-        var small = TfResize(rgb, InputSize);
-        var input = small.mul(grey.to(small.device)).sum(1, keepdim: true).sub(Scalars.Of(0.5)).mul(Scalars.Of(2));
+        var greyCrop = rgb.mul(grey.to(rgb.device)).sum(1, keepdim: true);
+        var input = TfResize(greyCrop, InputSize).sub(Scalars.Of(0.5)).mul(Scalars.Of(2));
         return forward(input).MoveToOuterDisposeScope();
     }
 
