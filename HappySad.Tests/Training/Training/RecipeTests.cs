@@ -246,9 +246,7 @@ public sealed class RecipeRoundTripTests
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var face = ImageBatches.FromBytes(image.Rgb, 1, 112, CPU, views: 2).narrow(2, 0, 112);
-        var logits = pretrained.ReadFace(mirrored ? face.flip(3) : face).data<float>().Select(v => (double)v).ToArray();
-        var happy = EmotionNet.Emotions.ToList().IndexOf("happy");
-        return logits[happy] - Math.Log(logits.Where((_, i) => i != happy).Sum(Math.Exp));
+        return LogOddsAgainstTheRest(pretrained.ReadFace(mirrored ? face.flip(3) : face), EmotionNet.Emotions.ToList().IndexOf("happy"));
     }
 
     /// <summary>The portrait (a face is found) and a colour pattern (none is), prepared as two views.</summary>
@@ -278,8 +276,14 @@ public sealed class RecipeRoundTripTests
         using var scope = NewDisposeScope();
         pretrained.eval();
         var face = ImageBatches.FromBytes(image.Rgb, 1, 112, CPU, views: 2).narrow(2, 0, 112);
-        var logits = pretrained.forward(mirrored ? face.flip(3) : face).data<float>().Select(v => (double)v).ToArray();
-        return logits[1] - Math.Log(logits.Where((_, i) => i != 1).Sum(Math.Exp));
+        return LogOddsAgainstTheRest(pretrained.forward(mirrored ? face.flip(3) : face), 1);
+    }
+
+    /// <summary>log(p / (1 - p)) for p = softmax(logits)[index], in doubles.</summary>
+    static double LogOddsAgainstTheRest(Tensor logits, int index)
+    {
+        var values = logits.data<float>().Select(v => (double)v).ToArray();
+        return values[index] - Math.Log(values.Where((_, i) => i != index).Sum(Math.Exp));
     }
 
     [Fact]

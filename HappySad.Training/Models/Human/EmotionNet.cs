@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using HappySad.Training.Models.FaceApi;
 using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
@@ -122,24 +123,33 @@ public sealed class EmotionNet : Module<Tensor, Tensor>
     /// </summary>
     static Tensor TfResize(Tensor images, int size)
     {
-        var input = images.shape[^1];
+        var input = (int)images.shape[^1];
         if (images.shape[^2] != input)
             throw new ArgumentException($"face crops are square; got {images.shape[^2]}x{input}", nameof(images));
+        var weights = ResizeWeights.GetOrAdd((input, size), static key => ResizeMatrix(key.Input, key.Size));
+        using var resize = tensor(weights, [size, input], images.dtype, images.device);
+        using var rows = matmul(resize, images);
+        using var transposed = resize.t();
+        return matmul(rows, transposed);
+    }
+
+    /// <summary>The resize's matrices, one per input and output size (in practice one: 112 to 64), made once.</summary>
+    static readonly ConcurrentDictionary<(int Input, int Size), float[]> ResizeWeights = new();
+
+    static float[] ResizeMatrix(int input, int size)
+    {
         var weights = new float[size * input];
         var scale = (double)input / size;
         for (var i = 0; i < size; i++)
         {
             var source = i * scale;
             var low = (int)Math.Floor(source);
-            var high = Math.Min(low + 1, (int)input - 1);
+            var high = Math.Min(low + 1, input - 1);
             var lerp = (float)(source - low);
             weights[(i * input) + low] += 1 - lerp;
             weights[(i * input) + high] += lerp;
         }
-        using var resize = tensor(weights, [size, input], images.dtype, images.device);
-        using var rows = matmul(resize, images);
-        using var transposed = resize.t();
-        return matmul(rows, transposed);
+        return weights;
     }
 
     /// <summary>
