@@ -204,6 +204,8 @@ public sealed partial class RunsEndToEndTests
         await mistake.ClickAsync();
         await Assertions.Expect(page.GetByTestId("mistake-unavailable")).ToHaveTextAsync("This photo is already in the data set's trash.");
         await Assertions.Expect(page.GetByTestId("mistake-trash")).ToBeDisabledAsync();
+        // Escape reaches the dialog once it holds the focus, which it takes a moment after opening.
+        await page.WaitForFunctionAsync("() => document.activeElement && document.activeElement.closest('[role=dialog]') !== null");
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(page.GetByTestId("mistake-unavailable")).ToHaveCountAsync(0);
     }
