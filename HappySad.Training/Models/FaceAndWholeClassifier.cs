@@ -22,7 +22,7 @@ namespace HappySad.Training.Models;
 /// here, and the whole-photo head only covers what has no face (cartoons, silhouettes, crowds). On
 /// the seed photos both designs cross-validate the same; README, "Choosing a model", has the numbers.
 /// </remarks>
-public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrainedModel
+public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrainedModel, IFrozenFront
 {
     public const string ArchitectureName = "face-and-whole";
     public const int InputSize = FaceFeatureExtractor.InputSize;
@@ -32,6 +32,7 @@ public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrained
     readonly Parameter faceScale;
     readonly Dropout dropout;
     readonly Linear wholeHead;
+    readonly bool fineTune;
 
     public FaceAndWholeClassifier(string name = "FaceAndWholeClassifier", double dropoutRate = 0.3, bool fineTune = false) : base(name)
     {
@@ -40,6 +41,7 @@ public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrained
         faceScale = Parameter(zeros(1));
         dropout = Dropout(dropoutRate);
         wholeHead = Linear(Reading, 1);
+        this.fineTune = fineTune;
         RegisterComponents();
         FaceExpressionClassifier.Freeze(expression, fineTune);
     }
@@ -50,11 +52,31 @@ public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrained
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        return Head(Front(input)).MoveToOuterDisposeScope();
+    }
+
+    public bool FrontIsFrozen => !fineTune;
+
+    /// <summary>
+    /// <c>[N, 265]</c>: the face's "happy" log-odds, the whole photo's 256 features and 7 expression
+    /// logits, and 1 where a face was found (0 where not).
+    /// </summary>
+    public Tensor Front(Tensor input)
+    {
+        using var scope = NewDisposeScope();
         var (face, whole, found) = SplitViews(input);
-        var faceLogit = FaceExpressionNet.HappyLogOdds(expression.forward(face)).mul(faceScale);
+        var happy = FaceExpressionNet.HappyLogOdds(expression.forward(face));
         var wholeFeatures = expression.Extractor.forward(whole);
-        var wholeLogit = wholeHead.forward(dropout.forward(cat([wholeFeatures, expression.Classifier.forward(wholeFeatures)], 1)));
-        return Route(found, faceLogit, wholeLogit).MoveToOuterDisposeScope();
+        return cat([happy, wholeFeatures, expression.Classifier.forward(wholeFeatures), found], 1).MoveToOuterDisposeScope();
+    }
+
+    public Tensor Head(Tensor front)
+    {
+        ArgumentNullException.ThrowIfNull(front);
+        using var scope = NewDisposeScope();
+        var faceLogit = front.narrow(1, 0, 1).mul(faceScale);
+        var wholeLogit = wholeHead.forward(dropout.forward(front.narrow(1, 1, Reading)));
+        return Route(front.narrow(1, 1 + Reading, 1), faceLogit, wholeLogit).MoveToOuterDisposeScope();
     }
 
     /// <summary>

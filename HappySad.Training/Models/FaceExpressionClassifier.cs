@@ -13,7 +13,7 @@ namespace HappySad.Training.Models;
 /// crop. Fine-tuning unfreezes the extractor's last dense block as well.
 /// </summary>
 /// <remarks>The frozen weights are saved with the model, so a saved file needs no download to predict.</remarks>
-public sealed class FaceExpressionClassifier : Module<Tensor, Tensor>, IPretrainedModel
+public sealed class FaceExpressionClassifier : Module<Tensor, Tensor>, IPretrainedModel, IFrozenFront
 {
     public const string ArchitectureName = "face-expression";
     public const int InputSize = FaceFeatureExtractor.InputSize;
@@ -21,12 +21,14 @@ public sealed class FaceExpressionClassifier : Module<Tensor, Tensor>, IPretrain
     readonly FaceExpressionNet expression;
     readonly Dropout dropout;
     readonly Linear head;
+    readonly bool fineTune;
 
     public FaceExpressionClassifier(string name = "FaceExpressionClassifier", double dropoutRate = 0.3, bool fineTune = false) : base(name)
     {
         expression = new FaceExpressionNet(nameof(expression));
         dropout = Dropout(dropoutRate);
         head = Linear(FaceFeatureExtractor.Features + FaceExpressionNet.Expressions.Count, 1);
+        this.fineTune = fineTune;
         RegisterComponents();
         Freeze(expression, fineTune);
     }
@@ -61,8 +63,19 @@ public sealed class FaceExpressionClassifier : Module<Tensor, Tensor>, IPretrain
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        return Head(Front(input)).MoveToOuterDisposeScope();
+    }
+
+    public bool FrontIsFrozen => !fineTune;
+
+    /// <summary>The 256 face features and the 7 expression logits: <c>[N, 263]</c>.</summary>
+    public Tensor Front(Tensor input)
+    {
+        using var scope = NewDisposeScope();
         var features = expression.Extractor.forward(input);
         var logits = expression.Classifier.forward(features);
-        return head.forward(dropout.forward(cat([features, logits], 1))).MoveToOuterDisposeScope();
+        return cat([features, logits], 1).MoveToOuterDisposeScope();
     }
+
+    public Tensor Head(Tensor front) => head.forward(dropout.forward(front));
 }

@@ -35,7 +35,7 @@ namespace HappySad.Training.Models;
 /// load and predict as they did. New models keep that weight at zero, frozen, so only its bias is
 /// learnt.
 /// </remarks>
-public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedModel
+public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedModel, IFrozenFront
 {
     public const string ArchitectureName = "face-verdict";
     public const string PairArchitectureName = "face-verdict-pair";
@@ -54,6 +54,7 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
     // Only in the pair: absent (null, so not registered) the weights are exactly face-verdict's.
     readonly EmotionNet? emotion;
     readonly Parameter? emotionScale;
+    readonly bool fineTune;
 
     /// <param name="secondNetwork">Also read faces with <c>human-models</c>' emotion network (<see cref="PairArchitectureName"/>).</param>
     public FaceVerdictClassifier(string name = "FaceVerdictClassifier", bool fineTune = false, bool secondNetwork = false) : base(name)
@@ -68,6 +69,7 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
             emotionScale = Parameter(zeros(1));
         }
         colourHead = Linear(2, 1);
+        this.fineTune = fineTune;
         using (no_grad())
         {
             colourHead.weight!.zero_();
@@ -95,16 +97,29 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        return Head(Front(input)).MoveToOuterDisposeScope();
+    }
+
+    public bool FrontIsFrozen => !fineTune;
+
+    /// <summary>
+    /// <c>[N, 5]</c>: face-api's "happy" log-odds of the face (mean with its mirror's), the emotion
+    /// network's (0 outside the pair), the whole photo's mean luma and saturation, and 1 where a face
+    /// was found (0 where not).
+    /// </summary>
+    public Tensor Front(Tensor input)
+    {
+        using var scope = NewDisposeScope();
         var (face, whole, found) = FaceAndWholeClassifier.SplitViews(input);
-        Tensor faceLogit;
+        Tensor happy, second;
         if (emotion is null)
         {
             // face-verdict as its files were trained: two passes (one over both would move its
             // probabilities in the last digits, and its answers stay byte for byte the same).
-            var happy = FaceExpressionNet.HappyLogOdds(expression.forward(face))
+            happy = FaceExpressionNet.HappyLogOdds(expression.forward(face))
                 .add(FaceExpressionNet.HappyLogOdds(expression.forward(face.flip(3))))
                 .div(Scalars.Of(2));
-            faceLogit = happy.mul(faceScale).add(faceBias);
+            second = zeros_like(happy);
         }
         else
         {
@@ -112,12 +127,22 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
             // (batch 1) that costs about three quarters of two passes.
             var count = face.shape[0];
             var both = cat([face, face.flip(3)], 0);
-            var happy = MeanOfHalves(FaceExpressionNet.HappyLogOdds(expression.forward(both)), count);
-            var second = MeanOfHalves(EmotionNet.HappyLogOdds(emotion.ReadFace(both)), count);
-            faceLogit = happy.mul(faceScale).add(second.mul(emotionScale!)).add(faceBias);
+            happy = MeanOfHalves(FaceExpressionNet.HappyLogOdds(expression.forward(both)), count);
+            second = MeanOfHalves(EmotionNet.HappyLogOdds(emotion.ReadFace(both)), count);
         }
-        var wholeLogit = colourHead.forward(ColourCues(whole).sub(cueCentre).div(cueSpread));
-        return FaceAndWholeClassifier.Route(found, faceLogit, wholeLogit).MoveToOuterDisposeScope();
+        return cat([happy, second, ColourCues(whole), found], 1).MoveToOuterDisposeScope();
+    }
+
+    public Tensor Head(Tensor front)
+    {
+        ArgumentNullException.ThrowIfNull(front);
+        using var scope = NewDisposeScope();
+        var faceLogit = front.narrow(1, 0, 1).mul(faceScale);
+        if (emotionScale is not null)
+            faceLogit = faceLogit.add(front.narrow(1, 1, 1).mul(emotionScale));
+        faceLogit = faceLogit.add(faceBias);
+        var wholeLogit = colourHead.forward(front.narrow(1, 2, 2).sub(cueCentre).div(cueSpread));
+        return FaceAndWholeClassifier.Route(front.narrow(1, 4, 1), faceLogit, wholeLogit).MoveToOuterDisposeScope();
     }
 
     /// <summary>The mean of the first <paramref name="count"/> rows and the next <paramref name="count"/>: a photo's reading and its mirror's.</summary>

@@ -32,6 +32,25 @@ public interface IPretrainedModel
     void LoadPretrained();
 }
 
+/// <summary>
+/// A network whose first part (the front) learns nothing while the rest trains: frozen pretrained
+/// layers, no dropout, no batch statistics, so a photo's front reading is the same in every epoch.
+/// <c>forward(x)</c> is exactly <c>Head(Front(x))</c>. The trainer reads each photo through the front
+/// once, in the first epoch, and trains the head on those readings after that, when nothing else
+/// varies the photos between epochs (no augmentation).
+/// </summary>
+public interface IFrozenFront
+{
+    /// <summary>False when fine-tuning: part of the front then learns too, and must be read afresh.</summary>
+    bool FrontIsFrozen { get; }
+
+    /// <summary>The front's <c>[N, F]</c> reading of an input batch.</summary>
+    Tensor Front(Tensor input);
+
+    /// <summary>The logits, <c>[N, 1]</c>, from <see cref="Front"/>'s readings.</summary>
+    Tensor Head(Tensor front);
+}
+
 /// <summary>Options that shape a network apart from its weights.</summary>
 /// <param name="Dropout">Dropout before the output layer (ignored by the notebook's network, which has none).</param>
 /// <param name="FineTune">For pretrained networks: also train the last pretrained block, not only the head.</param>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HappySad.Training.Data;
 using HappySad.Training.Evaluation;
+using HappySad.Training.Models;
 using HappySad.Training.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,6 +26,13 @@ public sealed class Trainer
     internal const int MicroBatch = 8;
 
     readonly Device _device;
+
+    /// <summary>
+    /// Reads each photo through a frozen front once per fit rather than once an epoch
+    /// (<see cref="IFrozenFront"/>, <see cref="FrontReadings"/>); off only to show, in a test, that
+    /// both ways train the same model.
+    /// </summary>
+    internal bool ReadsFrozenFrontsOnce { get; init; } = true;
 
     public Trainer(Device device)
     {
@@ -94,6 +102,11 @@ public sealed class Trainer
         if (resume is not null)
             CheckpointTensors.ReadEarlyStopping(resume.Tensors, model, earlyStopping);
 
+        // Nothing varies a photo between epochs and the front learns nothing: read each photo through it once.
+        var frozen = ReadsFrozenFrontsOnce && options.Augmentation is null && model is IFrozenFront { FrontIsFrozen: true } front ? front : null;
+        using var trainFronts = frozen is null ? null : new FrontReadings(train.Count);
+        using var validationFronts = frozen is null || validation is not { Count: > 0 } ? null : new FrontReadings(validation.Count);
+
         for (var epoch = context.ResumedAfterEpoch + 1; epoch <= options.Epochs && !context.StopTraining; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -105,33 +118,51 @@ public sealed class Trainer
             double lossSum = 0;
             long correct = 0;
             var batch = 0;
-            var batches = ImageBatches.Batches(train.Count, options.BatchSize, shuffle);
-            foreach (var loaded in BatchLoader.Epoch(train, batches, MicroBatch, options.Augmentation, augment, cancellationToken))
+            var batches = ImageBatches.Batches(train.Count, options.BatchSize, shuffle).ToList();
+            // Photos are decoded only while some still need reading; after that, the head trains on the stored readings.
+            using var loaded = trainFronts is { Complete: true }
+                ? null
+                : BatchLoader.Epoch(train, batches, MicroBatch, options.Augmentation, augment, cancellationToken).GetEnumerator();
+            foreach (var indices in batches)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 optimizer.zero_grad();
                 double batchLossSum = 0;
-                foreach (var chunk in loaded.Chunks)
+                if (loaded is null)
                 {
                     using var scope = NewDisposeScope();
-                    var inputs = ImageBatches.FromBytes(chunk.Pixels, chunk.Count, train.Size, _device, train.Views);
-                    var targets = tensor(chunk.Labels, [chunk.Count, 1L], ScalarType.Float32, _device);
-                    var logits = model.forward(inputs);
-                    // Summed per chunk and divided by the whole batch: the gradients add up to the batch mean's.
-                    var loss = nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.Sum);
-                    using var batchSize = ((double)loaded.Size).ToScalar();
-                    loss.div(batchSize).backward();
-                    batchLossSum += loss.item<float>();
-                    correct += logits.ge(Scalars.Of(0)).to_type(ScalarType.Float32).eq(targets).sum().item<long>();
+                    var (loss, right) = Backward(frozen!.Head(trainFronts!.Rows(indices)), ImageBatches.Targets(train, indices, _device), indices.Length);
+                    batchLossSum += loss;
+                    correct += right;
+                }
+                else
+                {
+                    if (!loaded.MoveNext())
+                        throw new InvalidOperationException("the batch loader ended before the epoch's batches did");
+                    var start = 0;
+                    foreach (var chunk in loaded.Current.Chunks)
+                    {
+                        using var scope = NewDisposeScope();
+                        var inputs = ImageBatches.FromBytes(chunk.Pixels, chunk.Count, train.Size, _device, train.Views);
+                        var logits = frozen is null
+                            ? model.forward(inputs)
+                            : frozen.Head(trainFronts!.Read(frozen, inputs, indices.AsSpan(start, chunk.Count)));
+                        start += chunk.Count;
+                        var (loss, right) = Backward(logits, tensor(chunk.Labels, [chunk.Count, 1L], ScalarType.Float32, _device), indices.Length);
+                        batchLossSum += loss;
+                        correct += right;
+                    }
                 }
                 optimizer.step();
-                var batchLoss = batchLossSum / loaded.Size;
+                var batchLoss = batchLossSum / indices.Length;
                 lossSum += batchLossSum;
                 var progress = new BatchProgress(epoch, ++batch, batchesPerEpoch, batchLoss);
                 callbacks.ForEach(c => c.OnBatchEnd(progress, context));
             }
 
-            var held = validation is { Count: > 0 } ? Inference.Run(model, validation, _device, MicroBatch, cancellationToken) : null;
+            var held = validation is not { Count: > 0 } ? null
+                : validationFronts is null ? Inference.Run(model, validation, _device, MicroBatch, cancellationToken)
+                : validationFronts.Infer(model, validation, _device, MicroBatch, cancellationToken);
             var metrics = new EpochMetrics(
                 epoch,
                 lossSum / train.Count,
@@ -149,5 +180,18 @@ public sealed class Trainer
         var history = new TrainingHistory(epochs, StoppedEarly: epochs.Count < options.Epochs, ResumedAfterEpoch: context.ResumedAfterEpoch);
         callbacks.ForEach(c => c.OnTrainEnd(history, context));
         return history with { RestoredEpoch = context.RestoredEpoch };
+    }
+
+    /// <summary>
+    /// Back-propagates one forward pass's share of a batch: its summed loss divided by the whole
+    /// batch's size, so a batch's micro-batches add up to the batch mean's gradient. Returns the summed
+    /// loss and how many it got right.
+    /// </summary>
+    static (double Loss, long Correct) Backward(Tensor logits, Tensor targets, int batchSize)
+    {
+        var loss = nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.Sum);
+        using var size = ((double)batchSize).ToScalar();
+        loss.div(size).backward();
+        return (loss.item<float>(), logits.ge(Scalars.Of(0)).to_type(ScalarType.Float32).eq(targets).sum().item<long>());
     }
 }

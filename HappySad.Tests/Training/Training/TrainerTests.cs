@@ -79,4 +79,66 @@ public class TrainerTests(SubsetFixture data) : IClassFixture<SubsetFixture>
 
         await Assert.ThrowsAsync<ArgumentException>(() => new Trainer(CPU).FitAsync(model, data.Images, null, new FitOptions { Epochs = 0 }));
     }
+
+    [Fact]
+    public async Task AFrozenFrontReadsEachPhotoOnceAndTrainsTheSameHeadAsReadingItEveryEpoch()
+    {
+        var (train, validation) = (data.Images.Subset([.. Enumerable.Range(0, 36)]), data.Images.Subset([.. Enumerable.Range(36, data.Images.Count - 36)]));
+        var options = new FitOptions { Epochs = 4, BatchSize = 8, LearningRate = 0.05, Seed = 3 };
+
+        async Task<(IReadOnlyList<EpochMetrics> Epochs, float[] Weights, int Read)> Fit(bool once, FitOptions fit)
+        {
+            using var model = new ColourHeadModel();
+            var history = await new Trainer(CPU) { ReadsFrozenFrontsOnce = once }.FitAsync(model, train, validation, fit);
+            return (history.Epochs, [.. model.Weights()], model.PhotosRead);
+        }
+
+        var once = await Fit(once: true, options);
+        var everyEpoch = await Fit(once: false, options);
+
+        // Read once: each training and validation photo once in all; the other way, every epoch.
+        Assert.Equal(train.Count + validation.Count, once.Read);
+        Assert.Equal(options.Epochs * (train.Count + validation.Count), everyEpoch.Read);
+        Assert.True(once.Epochs[^1].Loss < once.Epochs[0].Loss, $"loss should fall: {string.Join(" -> ", once.Epochs.Select(e => e.Loss))}");
+        for (var i = 0; i < options.Epochs; i++)
+        {
+            Assert.Equal(everyEpoch.Epochs[i].Loss, once.Epochs[i].Loss, 6);
+            Assert.Equal(everyEpoch.Epochs[i].Accuracy, once.Epochs[i].Accuracy);
+            Assert.Equal(everyEpoch.Epochs[i].ValLoss!.Value, once.Epochs[i].ValLoss!.Value, 6);
+        }
+        Assert.Equal(everyEpoch.Weights, once.Weights, (a, b) => Math.Abs(a - b) < 1e-6);
+
+        // Augmented photos differ every epoch, so they are read every epoch.
+        var augmented = await Fit(once: true, options with { Augmentation = AugmentOptions.Standard });
+        Assert.Equal(options.Epochs * (train.Count + validation.Count), augmented.Read);
+    }
+
+    /// <summary>A front with nothing to learn (each photo's mean red, green and blue) under a one-layer head; counts the photos it reads.</summary>
+    sealed class ColourHeadModel : nn.Module<Tensor, Tensor>, IFrozenFront
+    {
+        readonly TorchSharp.Modules.Linear head;
+
+        public ColourHeadModel() : base(nameof(ColourHeadModel))
+        {
+            manual_seed(1);
+            head = nn.Linear(3, 1);
+            RegisterComponents();
+        }
+
+        public int PhotosRead { get; private set; }
+
+        public bool FrontIsFrozen => true;
+
+        public Tensor Front(Tensor input)
+        {
+            PhotosRead += (int)input.shape[0];
+            return input.mean([2, 3]);
+        }
+
+        public Tensor Head(Tensor front) => head.forward(front.sub(0.5).mul(10));
+
+        public override Tensor forward(Tensor input) => Head(Front(input));
+
+        public IEnumerable<float> Weights() => head.parameters().SelectMany(p => p.data<float>().ToArray());
+    }
 }
