@@ -29,6 +29,15 @@ public sealed class DecodeGate
     /// <summary>The process-wide gate with <paramref name="permits"/> permits (at least one).</summary>
     public static DecodeGate For(int permits) => Gates.GetOrAdd(Math.Max(1, permits), count => new DecodeGate(count));
 
+    /// <summary>
+    /// Options for a loop whose every step decodes an image: as many workers as permits. More would
+    /// only wait at the gate, and the thread pool, seeing its threads blocked, keeps adding threads,
+    /// each with a malloc arena of its own that keeps the decoding buffers it freed: preparing the 301
+    /// seed photos for a face model grew to 45 threads and a 3.2 GB peak that way.
+    /// </summary>
+    public ParallelOptions LoopOptions(CancellationToken cancellationToken) =>
+        new() { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Permits };
+
     /// <summary>Waits for a permit; disposing the result gives it back.</summary>
     public IDisposable Enter()
     {

@@ -90,7 +90,7 @@ public static class ImageFiles
         ArgumentNullException.ThrowIfNull(classNames);
         var results = new (DecodedImage? Image, RejectedFile? Rejected)[files.Count];
         var done = 0;
-        Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        Parallel.For(0, files.Count, (limits ?? ImageLimits.Default).Gate.LoopOptions(cancellationToken), i =>
         {
             var file = files[i];
             try

@@ -153,7 +153,7 @@ public static class PixelCache
                 var metadataOffset = PixelCacheHeader.Length + ((long)files.Count * imageBytes);
                 RandomAccess.SetLength(handle, metadataOffset);
                 var done = 0;
-                Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+                Parallel.For(0, files.Count, (limits ?? ImageLimits.Default).Gate.LoopOptions(cancellationToken), i =>
                 {
                     entries[i] = Decode(files[i].Path, preparation, limits, out var rgb);
                     if (rgb is not null)
