@@ -9,12 +9,13 @@ public enum CropMode
     /// <summary>The whole photo, resized to a square ignoring its aspect ratio (the notebook's way).</summary>
     None,
 
-    /// <summary>The largest face found, or the whole photo when there is none.</summary>
+    /// <summary>The face found (the largest, or the happiest-looking with <see cref="Faces.FaceDetection.HappiestFace"/>), or the whole photo when there is none.</summary>
     Face,
 
     /// <summary>
-    /// Two views stacked top to bottom: the largest face (all black when none is found) above the
-    /// whole photo, so a model can read the expression and still see photos without a face.
+    /// Two views stacked top to bottom: the face (chosen as for <see cref="Face"/>; all black when
+    /// none is found) above the whole photo, so a model can read the expression and still see photos
+    /// without a face.
     /// </summary>
     FaceAndWhole,
 }

@@ -4,7 +4,7 @@ using SkiaSharp;
 namespace HappySad.Training.Faces;
 
 /// <summary>
-/// Crops an image to its largest face the way face-api feeds its expression network: the detector's
+/// Crops an image to its largest face (or its happiest-looking, <see cref="FaceDetection.HappiestFace"/>) the way face-api feeds its expression network: the detector's
 /// box (widened by a margin, clipped to the image) padded to a square with black, centred, then
 /// resized. With no face found, the whole image is resized instead, as a model without the crop would see it.
 /// </summary>
@@ -16,7 +16,7 @@ public static class FaceCrop
     public static DecodedImage Prepare(ReadOnlySpan<byte> bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
         using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits, SourceUse.FaceWork);
-        var face = LargestFace(source.Bitmap, detection);
+        var face = ChosenFace(source.Bitmap, detection, margin);
         if (face is null)
             return new DecodedImage(ImageDecoder.ResizeToRgb(source.Bitmap, size), size, source.Format, source.Width, source.Height);
         return new DecodedImage(Crop(source.Bitmap, face, size, margin), size, source.Format, source.Width, source.Height) { Face = face };
@@ -29,7 +29,7 @@ public static class FaceCrop
     public static DecodedImage PrepareWithWhole(ReadOnlySpan<byte> bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
         using var source = ImageDecoder.DecodeBitmap(bytes, WorkingSize, limits, SourceUse.FaceWork);
-        var face = LargestFace(source.Bitmap, detection);
+        var face = ChosenFace(source.Bitmap, detection, margin);
         var viewBytes = size * size * 3;
         var rgb = new byte[2 * viewBytes];
         if (face is not null)
@@ -38,8 +38,12 @@ public static class FaceCrop
         return new DecodedImage(rgb, size, source.Format, source.Width, source.Height) { Face = face, Views = 2 };
     }
 
-    static FaceBox? LargestFace(SKBitmap image, FaceDetection detection) =>
-        detection.Find(image).MaxBy(f => f.Area);
+    /// <summary>The face a model reads: the largest, or with <see cref="FaceDetection.HappiestFace"/> the happiest-looking of the large ones.</summary>
+    static FaceBox? ChosenFace(SKBitmap image, FaceDetection detection, double margin)
+    {
+        var faces = detection.Find(image);
+        return detection.HappiestFace ? HappiestFace.Choose(image, faces, margin) : faces.MaxBy(f => f.Area);
+    }
 
     /// <summary>The face region of <paramref name="image"/>, padded square and resized to <paramref name="size"/>: HWC RGB bytes.</summary>
     public static byte[] Crop(SKBitmap image, FaceBox face, int size, double margin)

@@ -67,9 +67,10 @@ public sealed record RunRecipe
     /// <summary>
     /// Sets the model and training options of a preset, keeping the split, seed and device.
     /// <c>best</c> is our recommendation for photos unlike the training ones: two pretrained
-    /// expression networks' own verdicts on the largest face (found by the SSD detector), the lean
-    /// of the training photos without a face otherwise, four numbers learnt with a cosine schedule
-    /// and early stopping (README, "Choosing a model" has the numbers and the reasoning).
+    /// expression networks' own verdicts on the face (found by the SSD detector; in a group, the
+    /// happiest-looking), the lean of the training photos without a face otherwise, four numbers
+    /// learnt with a cosine schedule and early stopping (README, "Choosing a model" has the numbers
+    /// and the reasoning).
     /// </summary>
     public RunRecipe WithPreset(string preset)
     {

@@ -47,6 +47,35 @@ public sealed class FaceCropTests
         Assert.InRange(mirror.Width / face.Width, 0.9, 1.1);
     }
 
+    /// <summary>
+    /// Office workers cheering: the largest face, head thrown back and shouting, is not read as happy;
+    /// a smiling colleague behind him is, and that is the face a model now reads.
+    /// </summary>
+    [Fact]
+    public void InAGroupTheHappiestLookingFaceIsReadRatherThanTheLargest()
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "170404-happy-workers-feature.jpg"));
+        var byLargest = new ImagePreparation(112, CropMode.FaceAndWhole, 0, FaceDetection.Default with { HappiestFace = false }).Prepare(bytes);
+        var byHappiest = new ImagePreparation(112, CropMode.FaceAndWhole, 0, FaceDetection.Default).Prepare(bytes);
+
+        var (largest, chosen) = (Assert.IsType<FaceBox>(byLargest.Face), Assert.IsType<FaceBox>(byHappiest.Face));
+        Assert.True(chosen.IntersectionOverUnion(largest) < 0.1, $"another face: {chosen} against {largest}");
+        Assert.InRange(chosen.Area, largest.Area * HappiestFace.MinAreaShare, largest.Area);
+        // The face view is the chosen face's crop; the whole photo's view is the same either way.
+        var view = 112 * 112 * 3;
+        Assert.NotEqual(byLargest.Rgb[..view], byHappiest.Rgb[..view]);
+        Assert.Equal(byLargest.Rgb[view..], byHappiest.Rgb[view..]);
+
+        // Chosen by face-api's expression network: of every candidate, it reads the chosen one as happiest, by far.
+        using var source = ImageDecoder.DecodeBitmap(bytes, FaceCrop.WorkingSize, null, SourceUse.FaceWork);
+        var candidates = HappiestFace.Candidates(FaceDetection.Default.Find(source.Bitmap));
+        var happy = HappiestFace.HappyLogOdds(source.Bitmap, candidates, 0);
+        Assert.Equal(largest, candidates[0]);
+        var at = Assert.Single(Enumerable.Range(0, candidates.Count), i => candidates[i] == chosen);
+        Assert.Equal(happy.Max(), happy[at]);
+        Assert.True(happy[at] > happy[0] + 5, $"happy log-odds of each candidate, largest first: {string.Join(", ", happy)}");
+    }
+
     [Fact]
     public void FallsBackToTheWholeImageWhenThereIsNoFace()
     {

@@ -131,10 +131,24 @@ public sealed class FaceDetectionTests
         var now = JsonSerializer.Deserialize<Preprocessing>(JsonSerializer.Serialize(new Preprocessing { InputSize = 112, Crop = CropMode.FaceAndWhole, FaceDetection = FaceDetection.Default }, ModelCard.JsonOptions), ModelCard.JsonOptions)!;
 
         Assert.Equal(0, before.FaceDetection!.CloseUpMinScore);
-        Assert.Equal(FaceDetection.Default with { CloseUpMinScore = 0 }, before.FaceDetection);
+        Assert.Equal(FaceDetection.Default with { CloseUpMinScore = 0, HappiestFace = false }, before.FaceDetection);
         Assert.Equal(0.6, now.FaceDetection!.CloseUpMinScore);
         Assert.DoesNotContain("zoomed out further", before.FaceDetection.Describe(), StringComparison.Ordinal);
         Assert.Contains("then zoomed out further (score > 0.6)", FaceDetection.Default.Describe(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CardsFromBeforeTheHappiestFaceKeepReadingTheLargest()
+    {
+        var before = JsonSerializer.Deserialize<Preprocessing>(
+            """{"input_size":112,"crop":"face-and-whole","face_margin":0,"face_detection":{"detector":"ssd-mobilenet-v1","tiny_first_min_score":0.7,"min_score":0.4,"extra_pass_min_score":0.5,"tile_min_score":0.7,"extra_passes":true,"close_up_min_score":0.6}}""",
+            ModelCard.JsonOptions)!;
+        var now = JsonSerializer.Deserialize<Preprocessing>(JsonSerializer.Serialize(new Preprocessing { InputSize = 112, Crop = CropMode.FaceAndWhole, FaceDetection = FaceDetection.Default }, ModelCard.JsonOptions), ModelCard.JsonOptions)!;
+
+        Assert.Equal(FaceDetection.Default with { HappiestFace = false }, before.FaceDetection);
+        Assert.EndsWith("; largest face", before.FaceDetection!.Describe(), StringComparison.Ordinal);
+        Assert.Equal(FaceDetection.Default, now.FaceDetection);
+        Assert.EndsWith("the one face-api's expression network reads as happiest", FaceDetection.Default.Describe(), StringComparison.Ordinal);
     }
 
     [Fact]
