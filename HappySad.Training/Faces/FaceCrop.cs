@@ -4,9 +4,10 @@ using SkiaSharp;
 namespace HappySad.Training.Faces;
 
 /// <summary>
-/// Crops an image to its largest face (or its happiest-looking, <see cref="FaceDetection.HappiestFace"/>) the way face-api feeds its expression network: the detector's
-/// box (widened by a margin, clipped to the image) padded to a square with black, centred, then
-/// resized. With no face found, the whole image is resized instead, as a model without the crop would see it.
+/// Crops an image to its largest face (or its happiest-looking, <see cref="FaceDetection.HappiestFace"/>)
+/// the way face-api feeds its expression network: the detector's box (widened by a margin, clipped to
+/// the image) padded to a square with black, centred, then resized. With no face found, the whole
+/// image is resized instead, as a model without the crop would see it.
 /// </summary>
 public static class FaceCrop
 {

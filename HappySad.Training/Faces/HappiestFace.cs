@@ -21,16 +21,27 @@ internal static class HappiestFace
     /// <summary>The most candidates read, largest first: a crowd costs at most this many crops.</summary>
     public const int MaxCandidates = 6;
 
-    static readonly Lazy<FaceExpressionNet> Network = new(() =>
-    {
-        TorchRuntime.EnsureInitialized();
-        var network = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression)));
-        network.eval();
-        return network;
-    });
+    static readonly Lock Loading = new();
+    static FaceExpressionNet? _network;
 
     /// <summary>One forward pass at a time: photos are prepared in parallel, and libtorch uses every core for one pass.</summary>
     static readonly Lock Inference = new();
+
+    /// <summary>The process's network, built on first use; a failed load (weights not fetched yet) is tried again next time, not remembered.</summary>
+    static FaceExpressionNet Network()
+    {
+        lock (Loading)
+        {
+            if (_network is null)
+            {
+                TorchRuntime.EnsureInitialized();
+                var network = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression)));
+                network.eval();
+                _network = network;
+            }
+            return _network;
+        }
+    }
 
     /// <summary>The faces worth comparing, largest first: at least <see cref="MinAreaShare"/> of the largest's area, at most <see cref="MaxCandidates"/>.</summary>
     public static IReadOnlyList<FaceBox> Candidates(IEnumerable<FaceBox> faces)
@@ -49,7 +60,7 @@ internal static class HappiestFace
         var pixels = new byte[faces.Count * faceBytes];
         for (var i = 0; i < faces.Count; i++)
             FaceCrop.Crop(image, faces[i], size, margin).CopyTo(pixels, i * faceBytes);
-        var network = Network.Value;
+        var network = Network();
         lock (Inference)
         {
             using var scope = NewDisposeScope();
