@@ -65,11 +65,8 @@ internal static class HappiestFace
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var crops = ImageBatches.FromBytes(pixels, faces.Count, size, CPU);
-            var happy = FaceExpressionNet.HappyLogOdds(network.forward(cat([crops, crops.flip(3)], 0)));
-            var count = faces.Count;
-            using var mean = happy.narrow(0, 0, count).add(happy.narrow(0, count, count)).div(Scalars.Of(2)).flatten();
-            return mean.data<float>().ToArray();
+            var happy = network.HappyLogOddsWithMirror(ImageBatches.FromBytes(pixels, faces.Count, size, CPU)).flatten();
+            return happy.data<float>().ToArray();
         }
     }
 

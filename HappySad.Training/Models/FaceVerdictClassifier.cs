@@ -123,12 +123,9 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
         }
         else
         {
-            // The pair reads the face and its mirror in one pass per network: for a lone request
-            // (batch 1) that costs about three quarters of two passes.
-            var count = face.shape[0];
-            var both = cat([face, face.flip(3)], 0);
-            happy = MeanOfHalves(FaceExpressionNet.HappyLogOdds(expression.forward(both)), count);
-            second = MeanOfHalves(EmotionNet.HappyLogOdds(emotion.ReadFace(both)), count);
+            // The pair reads the face and its mirror in one pass per network.
+            happy = expression.HappyLogOddsWithMirror(face);
+            second = emotion.HappyLogOddsWithMirror(face);
         }
         return cat([happy, second, ColourCues(whole), found], 1).MoveToOuterDisposeScope();
     }
@@ -144,9 +141,6 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
         var wholeLogit = colourHead.forward(front.narrow(1, 2, 2).sub(cueCentre).div(cueSpread));
         return FaceAndWholeClassifier.Route(front.narrow(1, 4, 1), faceLogit, wholeLogit).MoveToOuterDisposeScope();
     }
-
-    /// <summary>The mean of the first <paramref name="count"/> rows and the next <paramref name="count"/>: a photo's reading and its mirror's.</summary>
-    static Tensor MeanOfHalves(Tensor both, long count) => both.narrow(0, 0, count).add(both.narrow(0, count, count)).div(Scalars.Of(2));
 
     /// <summary>Mean luma (BT.601) and mean HSV saturation of <c>[N, 3, H, W]</c> RGB in 0..1: <c>[N, 2]</c>.</summary>
     public static Tensor ColourCues(Tensor rgb)

@@ -1,3 +1,4 @@
+using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -140,6 +141,20 @@ public sealed class FaceExpressionNet : Module<Tensor, Tensor>
     /// when p is over one half.
     /// </summary>
     public static Tensor HappyLogOdds(Tensor logits) => HappyLogOdds(logits, Happy);
+
+    /// <summary>
+    /// The mean of each face's happy log-odds and its mirror image's, both read in one pass (for a lone
+    /// face that costs about three quarters of two passes): <c>[N, 1]</c> for <c>[N, 3, 112, 112]</c> faces.
+    /// </summary>
+    public Tensor HappyLogOddsWithMirror(Tensor faces)
+    {
+        ArgumentNullException.ThrowIfNull(faces);
+        using var scope = NewDisposeScope();
+        return MeanOfHalves(HappyLogOdds(forward(cat([faces, faces.flip(3)], 0))), faces.shape[0]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The mean of the first <paramref name="count"/> rows and the next <paramref name="count"/>: a reading of each face and of its mirror image.</summary>
+    internal static Tensor MeanOfHalves(Tensor both, long count) => both.narrow(0, 0, count).add(both.narrow(0, count, count)).div(Scalars.Of(2));
 
     /// <summary>The log-odds of class <paramref name="happy"/> against the rest, for any network's logits.</summary>
     internal static Tensor HappyLogOdds(Tensor logits, long happy)

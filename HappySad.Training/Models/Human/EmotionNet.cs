@@ -158,5 +158,14 @@ public sealed class EmotionNet : Module<Tensor, Tensor>
     /// </summary>
     public static Tensor HappyLogOdds(Tensor logits) => FaceApi.FaceExpressionNet.HappyLogOdds(logits, Happy);
 
+    /// <summary>The mean of each RGB face crop's happy log-odds and its mirror image's, both read in one pass: <c>[N, 1]</c>.</summary>
+    public Tensor HappyLogOddsWithMirror(Tensor rgbFaces)
+    {
+        ArgumentNullException.ThrowIfNull(rgbFaces);
+        using var scope = NewDisposeScope();
+        var readings = HappyLogOdds(ReadFace(cat([rgbFaces, rgbFaces.flip(3)], 0)));
+        return FaceApi.FaceExpressionNet.MeanOfHalves(readings, rgbFaces.shape[0]).MoveToOuterDisposeScope();
+    }
+
     static readonly long Happy = Emotions.ToList().IndexOf("happy");
 }
