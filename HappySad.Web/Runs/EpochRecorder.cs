@@ -14,11 +14,19 @@ public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts,
 {
     readonly Stopwatch _sinceLastBatchMessage = Stopwatch.StartNew();
     volatile BatchProgress? _last;
+    volatile int _savedEpoch;
 
-    /// <summary>Where the run got to, for the notes of a cancelled or interrupted run.</summary>
-    public string Where => _last is { } last
-        ? string.Create(CultureInfo.InvariantCulture, $"during epoch {last.Epoch}, batch {last.Batch} of {last.BatchesPerEpoch}")
-        : "before the first batch";
+    /// <summary>Where the run got to, for the notes of a cancelled or interrupted run: inside an epoch, or between two once one is saved.</summary>
+    public string Where
+    {
+        get
+        {
+            var (last, saved) = (_last, _savedEpoch);
+            if (last is not null && last.Epoch > saved)
+                return string.Create(CultureInfo.InvariantCulture, $"during epoch {last.Epoch}, batch {last.Batch} of {last.BatchesPerEpoch}");
+            return saved > 0 ? string.Create(CultureInfo.InvariantCulture, $"after epoch {saved}") : "before the first batch";
+        }
+    }
 
     int _epochs;
 
@@ -26,6 +34,7 @@ public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts,
     {
         ArgumentNullException.ThrowIfNull(context);
         _epochs = context.Options.Epochs;
+        _savedEpoch = context.ResumedAfterEpoch;
         // A run killed after writing a checkpoint but before recording its epoch: the checkpoint has the epoch, the table gets it now.
         using var db = contexts.CreateDbContext();
         var recorded = db.RunEpochs.Where(e => e.RunId == runId).Select(e => e.Epoch).ToHashSet();
@@ -57,6 +66,7 @@ public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts,
                 db.RunEpochs.Add(Row(metrics));
             db.SaveChanges();
         }
+        _savedEpoch = metrics.Epoch;
         events.Publish(new EpochCompletedMessage(runId, metrics.Epoch, _epochs, metrics.Loss, metrics.Accuracy, metrics.ValLoss, metrics.ValAccuracy, metrics.Seconds));
     }
 
