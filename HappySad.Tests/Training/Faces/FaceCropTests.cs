@@ -133,6 +133,32 @@ public sealed class FaceCropTests
     }
 
     [Fact]
+    public void AMarginWidensTheCropByAShareOfTheBoxOnEachSide()
+    {
+        // The same red 40x80 block: a margin of 0.25 reaches 10 px past it on the left and right and 20 px above and below.
+        using var bitmap = new SKBitmap(new SKImageInfo(200, 200, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        bitmap.Erase(SKColors.White);
+        using (var canvas = new SKCanvas(bitmap))
+        using (var red = new SKPaint { Color = SKColors.Red })
+            canvas.DrawRect(SKRect.Create(80, 60, 40, 80), red);
+
+        var rgb = FaceCrop.Crop(bitmap, new FaceBox(0.4, 0.3, 0.2, 0.4, 1), 64, margin: 0.25);
+
+        // 60x120 px of the photo in 32x64: black padding at x < 16 and x >= 48, white around the block, the block in the middle.
+        (byte, byte, byte) At(int x, int y) => (rgb[((y * 64) + x) * 3], rgb[(((y * 64) + x) * 3) + 1], rgb[(((y * 64) + x) * 3) + 2]);
+        (byte, byte, byte) black = (0, 0, 0), white = (255, 255, 255), redPixel = (255, 0, 0);
+        Assert.Equal(black, At(8, 32));
+        Assert.Equal(white, At(17, 32));
+        Assert.Equal(redPixel, At(32, 32));
+        Assert.Equal(white, At(46, 32));
+        Assert.Equal(black, At(56, 32));
+        Assert.Equal(white, At(32, 3));
+        Assert.Equal(redPixel, At(32, 14));
+        Assert.Equal(redPixel, At(32, 49));
+        Assert.Equal(white, At(32, 60));
+    }
+
+    [Fact]
     public void SuppressesOverlappingBoxesKeepingTheMostConfident()
     {
         // Two anchors in one cell fire on nearly the same box; a third cell fires far away.
