@@ -8,17 +8,8 @@ namespace HappySad.Training.Models;
 /// <param name="Name">The name model cards, the command line and the API use.</param>
 /// <param name="DefaultCrop">How photos are cropped unless a run asks otherwise.</param>
 /// <param name="PretrainedFrom">The packages whose weights it starts from (fetched before a run trains it); none for networks trained from scratch.</param>
-/// <param name="FaceMargin">How far a face crop reaches past the detector's box on each side, as a share of the box (the card records it).</param>
-public sealed record ModelType(string Name, string DisplayName, string Description, int InputSize, CropMode DefaultCrop, IReadOnlyList<NpmPackage> PretrainedFrom, double FaceMargin = 0)
+public sealed record ModelType(string Name, string DisplayName, string Description, int InputSize, CropMode DefaultCrop, IReadOnlyList<NpmPackage> PretrainedFrom)
 {
-    /// <summary>
-    /// The face verdicts' margin: face-api's expression network reads a face best with a little
-    /// around the detector's box. On the 215 seed faces, untrained, its AUC is 0.937 at 0.1 against
-    /// 0.923 at 0 (the pair's 0.945 against 0.935), and every margin from 0.025 to 0.15 beat none in
-    /// cross-validation (README, "A little more than the box").
-    /// </summary>
-    public const double VerdictFaceMargin = 0.1;
-
     /// <summary>Whether it has parts trained elsewhere (and so can fine-tune them).</summary>
     public bool Pretrained => PretrainedFrom.Count > 0;
 
@@ -79,8 +70,8 @@ public static class ModelArchitectures
         new(SeedCnn.ArchitectureName, "Notebook CNN", "The notebook's network, unchanged: Conv 16-32-16, Dense 256, 3.7 M parameters, 256x256 whole photos.", SeedCnn.InputSize, CropMode.None, []),
         new(CompactCnn.ArchitectureName, "Compact CNN", "Four convolutions with batch normalisation, global average pooling and dropout; 0.1 M parameters, 128x128.", CompactCnn.InputSize, CropMode.None, []),
         new(FaceExpressionClassifier.ArchitectureName, "Face expression (transfer)", "face-api's pretrained face-expression network, frozen, with a head trained on your photos; 112x112 face crops.", FaceExpressionClassifier.InputSize, CropMode.Face, [FaceApiPackage.Package]),
-        new(FaceVerdictClassifier.PairArchitectureName, "Face verdict, two networks (transfer)", "Two pretrained expression networks, frozen, read the face (in a group, the happiest-looking) and its mirror image: face-api's and human-models' emotion network, trained on different faces; a photo without a face gets the lean of your photos without one, with low confidence. Four numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package, HumanModelsPackage.Package], ModelType.VerdictFaceMargin),
-        new(FaceVerdictClassifier.ArchitectureName, "Face verdict (transfer)", "face-api's pretrained face-expression network, frozen, reads the face (in a group, the happiest-looking) and its mirror image; a photo without a face gets the lean of your photos without one, with low confidence. Three numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package], ModelType.VerdictFaceMargin),
+        new(FaceVerdictClassifier.PairArchitectureName, "Face verdict, two networks (transfer)", "Two pretrained expression networks, frozen, read the face (in a group, the happiest-looking) and its mirror image: face-api's and human-models' emotion network, trained on different faces; a photo without a face gets the lean of your photos without one, with low confidence. Four numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package, HumanModelsPackage.Package]),
+        new(FaceVerdictClassifier.ArchitectureName, "Face verdict (transfer)", "face-api's pretrained face-expression network, frozen, reads the face (in a group, the happiest-looking) and its mirror image; a photo without a face gets the lean of your photos without one, with low confidence. Three numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package]),
         new(FaceAndWholeClassifier.ArchitectureName, "Face and whole photo (transfer)", "face-api's pretrained face-expression network, frozen, gives its own verdict on the face (in a group, the happiest-looking); a head trained on your photos reads the photos without a face whole. 112x112 views.", FaceAndWholeClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package]),
     ];
 

@@ -186,7 +186,7 @@ public sealed record RunRecipe
         var crop = Crop ?? type.DefaultCrop;
         if (type.CropProblem(crop) is { } problem)
             throw new ArgumentException(problem);
-        return crop == CropMode.None ? new ImagePreparation(type.InputSize) : new ImagePreparation(type.InputSize, crop, type.FaceMargin, FaceDetection.Default);
+        return new ImagePreparation(type.InputSize, crop, 0, crop == CropMode.None ? null : FaceDetection.Default);
     }
 
     /// <summary>

@@ -64,21 +64,6 @@ public sealed class RunRecipeTests
         Assert.Throws<ArgumentException>(() => mine.WithPreset("fastest"));
     }
 
-    [Fact]
-    public void TheFaceVerdictsReadAMarginAroundTheFaceAndOtherModelsTheBoxOrTheWholePhoto()
-    {
-        var best = new RunRecipe().WithPreset(RunRecipe.BestPreset).Preparation();
-        var single = (new RunRecipe().WithPreset(RunRecipe.BestPreset) with { Architecture = FaceVerdictClassifier.ArchitectureName }).Preparation();
-        var expression = new RunRecipe { Architecture = FaceExpressionClassifier.ArchitectureName }.Preparation();
-        var notebook = new RunRecipe().Preparation();
-
-        Assert.Equal((CropMode.FaceAndWhole, ModelType.VerdictFaceMargin, true), (best.Crop, best.FaceMargin, best.DetectsFaces));
-        Assert.Equal(0.1, ModelType.VerdictFaceMargin);
-        Assert.Equal(ModelType.VerdictFaceMargin, single.FaceMargin);
-        Assert.Equal((CropMode.Face, 0.0), (expression.Crop, expression.FaceMargin));
-        Assert.Equal(new ImagePreparation(SeedCnn.InputSize), notebook);
-    }
-
     /// <summary>Over HTTP and the hub a run's recipe reads in these names, order and words (the wire's snake_case keys).</summary>
     [Fact]
     public void OverTheWireARecipeHasTheApisNamesAndWords()

@@ -104,7 +104,6 @@ public class CliTests
         Assert.Equal(HappySad.Training.Faces.FaceDetection.Default, card.Preprocessing.FaceDetection);
         Assert.Contains("ssd-mobilenet-v1", card.Preprocessing.FaceDetector, StringComparison.Ordinal);
         Assert.Equal(112, card.Preprocessing.InputSize);
-        Assert.Equal(HappySad.Training.Models.ModelType.VerdictFaceMargin, card.Preprocessing.FaceMargin);
         Assert.Equal("best", card.Training!.Preset);
         Assert.Null(card.Training.Augmentation);
         Assert.Equal(4, card.Training.TrainableParameters);
