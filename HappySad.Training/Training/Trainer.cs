@@ -128,14 +128,7 @@ public sealed class Trainer
                 cancellationToken.ThrowIfCancellationRequested();
                 optimizer.zero_grad();
                 double batchLossSum = 0;
-                if (loaded is null)
-                {
-                    using var scope = NewDisposeScope();
-                    var (loss, right) = Backward(frozen!.Head(trainFronts!.Rows(indices)), ImageBatches.Targets(train, indices, _device), indices.Length);
-                    batchLossSum += loss;
-                    correct += right;
-                }
-                else
+                if (loaded is not null)
                 {
                     if (!loaded.MoveNext())
                         throw new InvalidOperationException("the batch loader ended before the epoch's batches did");
@@ -144,14 +137,27 @@ public sealed class Trainer
                     {
                         using var scope = NewDisposeScope();
                         var inputs = ImageBatches.FromBytes(chunk.Pixels, chunk.Count, train.Size, _device, train.Views);
-                        var logits = frozen is null
-                            ? model.forward(inputs)
-                            : frozen.Head(trainFronts!.Read(frozen, inputs, indices.AsSpan(start, chunk.Count)));
-                        start += chunk.Count;
-                        var (loss, right) = Backward(logits, tensor(chunk.Labels, [chunk.Count, 1L], ScalarType.Float32, _device), indices.Length);
+                        if (frozen is not null)
+                        {
+                            // Only read here: the head trains on the whole batch's readings below, as in every later epoch.
+                            trainFronts!.Read(frozen, inputs, indices.AsSpan(start, chunk.Count));
+                            start += chunk.Count;
+                            continue;
+                        }
+                        var (loss, right) = Backward(model.forward(inputs), tensor(chunk.Labels, [chunk.Count, 1L], ScalarType.Float32, _device), indices.Length);
                         batchLossSum += loss;
                         correct += right;
                     }
+                }
+                if (frozen is not null)
+                {
+                    // One pass of the head per batch, whichever epoch read the photos: a fit resumed
+                    // after epoch k reads them in epoch k + 1 and must train it as the straight fit did
+                    // (the same dropout draws, the same sums).
+                    using var scope = NewDisposeScope();
+                    var (loss, right) = Backward(frozen.Head(trainFronts!.Rows(indices)), ImageBatches.Targets(train, indices, _device), indices.Length);
+                    batchLossSum += loss;
+                    correct += right;
                 }
                 optimizer.step();
                 var batchLoss = batchLossSum / indices.Length;

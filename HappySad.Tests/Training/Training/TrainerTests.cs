@@ -1,6 +1,7 @@
 using HappySad.Tests.Support;
 using HappySad.Training.Data;
 using HappySad.Training.Models;
+using HappySad.Training.Native;
 using HappySad.Training.Training;
 using static TorchSharp.torch;
 
@@ -83,6 +84,7 @@ public class TrainerTests(SubsetFixture data) : IClassFixture<SubsetFixture>
     [Fact]
     public async Task AFrozenFrontReadsEachPhotoOnceAndTrainsTheSameHeadAsReadingItEveryEpoch()
     {
+        TorchRuntime.EnsureInitialized();
         var (train, validation) = (data.Images.Subset([.. Enumerable.Range(0, 36)]), data.Images.Subset([.. Enumerable.Range(36, data.Images.Count - 36)]));
         var options = new FitOptions { Epochs = 4, BatchSize = 8, LearningRate = 0.05, Seed = 3 };
 
@@ -113,15 +115,58 @@ public class TrainerTests(SubsetFixture data) : IClassFixture<SubsetFixture>
         Assert.Equal(options.Epochs * (train.Count + validation.Count), augmented.Read);
     }
 
-    /// <summary>A front with nothing to learn (each photo's mean red, green and blue) under a one-layer head; counts the photos it reads.</summary>
+    [Fact]
+    public async Task AFitWithAFrozenFrontResumedAfterEpochTwoEndsWithTheSameWeightsAsOneThatRanStraight()
+    {
+        TorchRuntime.EnsureInitialized();
+        // Two micro-batches a batch and dropout in the head: the resumed fit reads the photos in epoch 3,
+        // where the straight one trained on stored readings, and both must draw and sum the same.
+        var (train, validation) = (data.Images.Subset([.. Enumerable.Range(0, 36)]), data.Images.Subset([.. Enumerable.Range(36, data.Images.Count - 36)]));
+        var options = new FitOptions { Epochs = 4, BatchSize = 16, LearningRate = 0.05, Seed = 5 };
+        using var straight = new ColourHeadModel(dropout: 0.5);
+        var straightHistory = await new Trainer(CPU).FitAsync(straight, train, validation, options);
+
+        using var folder = new TempDirectory();
+        var checkpoint = new TrainingCheckpoint(Path.Combine(folder.Path, "run.checkpoint"));
+        using (var cut = new ColourHeadModel(dropout: 0.5))
+        using (var cancel = new CancellationTokenSource())
+        {
+            var stopper = new LambdaCallback(onEpochEnd: e =>
+            {
+                if (e.Epoch == 2)
+                    cancel.Cancel();
+            });
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new Trainer(CPU).FitAsync(cut, train, validation, options, [stopper], checkpoint, cancel.Token));
+        }
+        using var resumed = new ColourHeadModel(dropout: 0.5, firstWeight: -1);
+        var resumedHistory = await new Trainer(CPU).FitAsync(resumed, train, validation, options, [], checkpoint);
+
+        Assert.Equal(2, resumedHistory.ResumedAfterEpoch);
+        Assert.Equal(train.Count + validation.Count, resumed.PhotosRead);
+        Assert.Equal(straightHistory.Epochs.Select(e => e with { Seconds = 0 }), resumedHistory.Epochs.Select(e => e with { Seconds = 0 }));
+        Assert.Equal(straight.Weights(), resumed.Weights());
+    }
+
+    /// <summary>
+    /// A front with nothing to learn (each photo's mean red, green and blue) under a one-layer head
+    /// (fixed starting weights, so nothing depends on libtorch's shared generator); counts the photos it reads.
+    /// </summary>
     sealed class ColourHeadModel : nn.Module<Tensor, Tensor>, IFrozenFront
     {
         readonly TorchSharp.Modules.Linear head;
+        readonly TorchSharp.Modules.Dropout dropout;
 
-        public ColourHeadModel() : base(nameof(ColourHeadModel))
+        public ColourHeadModel(double dropout = 0, float firstWeight = 0.3f) : base(nameof(ColourHeadModel))
         {
-            manual_seed(1);
             head = nn.Linear(3, 1);
+            this.dropout = nn.Dropout(dropout);
+            using (no_grad())
+            {
+                using var weight = tensor(new[] { firstWeight, -0.2f, 0.1f }, [1, 3]);
+                using var bias = tensor(new[] { 0.05f }, [1]);
+                head.weight!.copy_(weight);
+                head.bias!.copy_(bias);
+            }
             RegisterComponents();
         }
 
@@ -135,7 +180,7 @@ public class TrainerTests(SubsetFixture data) : IClassFixture<SubsetFixture>
             return input.mean([2, 3]);
         }
 
-        public Tensor Head(Tensor front) => head.forward(front.sub(0.5).mul(10));
+        public Tensor Head(Tensor front) => head.forward(dropout.forward(front.sub(0.5).mul(10)));
 
         public override Tensor forward(Tensor input) => Head(Front(input));
 
