@@ -14,7 +14,8 @@ namespace HappySad.Tests.Distributed;
 /// <summary>
 /// The scaled-out profile with its real engines: a web node and two <c>worker</c> processes of the
 /// built executable over one PostgreSQL database (Hangfire's queue and the runs) and one shared
-/// data directory. A worker is killed with SIGKILL in the middle of a run.
+/// data directory. A worker is killed with SIGKILL in the middle of a run, and a run is cancelled
+/// on the web node while a worker trains it.
 /// </summary>
 [Collection(PostgresServer.Name)]
 public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHelper output)
@@ -22,7 +23,7 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
     const int Epochs = 6;
 
     [Fact]
-    public async Task TwoWorkersShareTheQueueAndALostWorkersRunResumesOnTheOther()
+    public async Task TwoWorkersShareTheQueueALostWorkersRunResumesOnTheOtherAndACancelReachesTheWorker()
     {
         using var shared = new TempDirectory();
         var environment = new Dictionary<string, string>
@@ -103,6 +104,18 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
             await Assertions.Expect(page.GetByTestId("epoch-row")).ToHaveCountAsync(Epochs);
             await Assertions.Expect(page.GetByTestId("run-attempt")).ToHaveCountAsync(2);
             await Browser.ScreenshotAsync(page, "distributed-resumed-run");
+
+            // A cancel from the web node reaches the worker training the run, over the database's notifications.
+            var stopped = await LaunchAsync(http, dataSet, epochs: 500);
+            await WaitAsync(http, [stopped], runs => runs[0].Status == RunStatus.Running && runs[0].Epochs!.Count >= 1, "the long run to train an epoch");
+            var cancel = await http.PostAsync(new Uri($"/api/runs/{stopped}/cancel", UriKind.Relative), null);
+            Assert.True(cancel.IsSuccessStatusCode, await cancel.Content.ReadAsStringAsync());
+            Assert.Equal(CancelOutcome.Stopping, (await cancel.Content.ReadFromJsonAsync<RunApi.CancelDocument>(WireJson.Options))!.Outcome);
+            var cancelled = (await WaitAsync(http, [stopped], runs => runs[0].Status == RunStatus.Cancelled, "the cancelled run to stop", TimeSpan.FromSeconds(60)))[0];
+            Assert.Matches("^Cancelled (during epoch [0-9]+, batch [0-9]+ of [0-9]+|after epoch [0-9]+)\\.$", cancelled.Message);
+            Assert.InRange(cancelled.Epochs!.Count, 1, 499);
+            Assert.Equal("worker-b", Assert.Single(cancelled.Attempts!).Worker);
+            await workerB.WaitForLogAsync(new System.Text.RegularExpressions.Regex($"Stopping run ({stopped}): cancelled from the dashboard"));
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
@@ -121,9 +134,9 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
 
     static bool IsActive(RunDocument run) => run.Status is RunStatus.Queued or RunStatus.Running;
 
-    static async Task<int> LaunchAsync(HttpClient http, int dataSet)
+    static async Task<int> LaunchAsync(HttpClient http, int dataSet, int epochs = Epochs)
     {
-        var response = await http.PostAsJsonAsync("/api/runs", new { data_set_id = dataSet, architecture = "seed-cnn", epochs = Epochs, batch_size = 8, seed = 7 });
+        var response = await http.PostAsJsonAsync("/api/runs", new { data_set_id = dataSet, architecture = "seed-cnn", epochs, batch_size = 8, seed = 7 });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<RunDocument>(WireJson.Options))!.Id;
     }
