@@ -117,13 +117,19 @@ internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? se
     {
         var paths = Service<StoragePaths>();
         await using var context = await Service<IDbContextFactory<HappySadDbContext>>().CreateDbContextAsync();
-        var expected = (await context.Photos.ToListAsync()).Select(paths.PhotoFile).Order(StringComparer.Ordinal).ToList();
+        var photos = await context.Photos.AsNoTracking().ToListAsync();
+        var expected = photos.Select(paths.PhotoFile).Order(StringComparer.Ordinal).ToList();
         var actual = Directory.Exists(paths.DataSetsRoot)
             ? Directory.EnumerateFiles(paths.DataSetsRoot, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
                 .Where(f => !f.Contains("/.thumbs/", StringComparison.Ordinal))
                 .Order(StringComparer.Ordinal).ToList()
             : [];
-        Assert.Equal(expected, actual);
+        // On a mismatch, say which rows lack their file (with what the row says) and which files lack a row.
+        var rowsWithoutFiles = photos.Where(p => !actual.Contains(paths.PhotoFile(p)))
+            .Select(p => $"{paths.PhotoFile(p)} (row {p.Id}: {p.OriginalName} as {p.ClassName}, added {p.AddedAt:O})");
+        var filesWithoutRows = actual.Except(expected, StringComparer.Ordinal);
+        Assert.True(expected.SequenceEqual(actual, StringComparer.Ordinal),
+            $"rows without files: [{string.Join(", ", rowsWithoutFiles)}]; files without rows: [{string.Join(", ", filesWithoutRows)}]");
     }
 
     protected override void Dispose(bool disposing)
