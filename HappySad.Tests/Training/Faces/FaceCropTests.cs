@@ -117,15 +117,11 @@ public sealed class FaceCropTests
     public void CropPadsATallFaceToASquareWithBlackSides()
     {
         // A 200x200 white image with a red 40x80 block: crop exactly the block.
-        using var bitmap = new SKBitmap(new SKImageInfo(200, 200, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        bitmap.Erase(SKColors.White);
-        using (var canvas = new SKCanvas(bitmap))
-        using (var red = new SKPaint { Color = SKColors.Red })
-            canvas.DrawRect(SKRect.Create(80, 60, 40, 80), red);
+        using var bitmap = RedBlockOnWhite();
 
         var rgb = FaceCrop.Crop(bitmap, new FaceBox(0.4, 0.3, 0.2, 0.4, 1), 64, margin: 0);
 
-        (byte, byte, byte) At(int x, int y) => (rgb[((y * 64) + x) * 3], rgb[(((y * 64) + x) * 3) + 1], rgb[(((y * 64) + x) * 3) + 2]);
+        (byte, byte, byte) At(int x, int y) => Pixel(rgb, 64, x, y);
         Assert.Equal(((byte)0, (byte)0, (byte)0), At(2, 32));
         Assert.Equal(((byte)0, (byte)0, (byte)0), At(61, 32));
         Assert.Equal(((byte)255, (byte)0, (byte)0), At(32, 2));
@@ -136,16 +132,12 @@ public sealed class FaceCropTests
     public void AMarginWidensTheCropByAShareOfTheBoxOnEachSide()
     {
         // The same red 40x80 block: a margin of 0.25 reaches 10 px past it on the left and right and 20 px above and below.
-        using var bitmap = new SKBitmap(new SKImageInfo(200, 200, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        bitmap.Erase(SKColors.White);
-        using (var canvas = new SKCanvas(bitmap))
-        using (var red = new SKPaint { Color = SKColors.Red })
-            canvas.DrawRect(SKRect.Create(80, 60, 40, 80), red);
+        using var bitmap = RedBlockOnWhite();
 
         var rgb = FaceCrop.Crop(bitmap, new FaceBox(0.4, 0.3, 0.2, 0.4, 1), 64, margin: 0.25);
 
         // 60x120 px of the photo in 32x64: black padding at x < 16 and x >= 48, white around the block, the block in the middle.
-        (byte, byte, byte) At(int x, int y) => (rgb[((y * 64) + x) * 3], rgb[(((y * 64) + x) * 3) + 1], rgb[(((y * 64) + x) * 3) + 2]);
+        (byte, byte, byte) At(int x, int y) => Pixel(rgb, 64, x, y);
         (byte, byte, byte) black = (0, 0, 0), white = (255, 255, 255), redPixel = (255, 0, 0);
         Assert.Equal(black, At(8, 32));
         Assert.Equal(white, At(17, 32));
@@ -156,6 +148,24 @@ public sealed class FaceCropTests
         Assert.Equal(redPixel, At(32, 14));
         Assert.Equal(redPixel, At(32, 49));
         Assert.Equal(white, At(32, 60));
+    }
+
+    /// <summary>A 200x200 white image with a red 40x80 block at (80, 60): the box (0.4, 0.3, 0.2, 0.4) exactly.</summary>
+    static SKBitmap RedBlockOnWhite()
+    {
+        var bitmap = new SKBitmap(new SKImageInfo(200, 200, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        bitmap.Erase(SKColors.White);
+        using (var canvas = new SKCanvas(bitmap))
+        using (var red = new SKPaint { Color = SKColors.Red })
+            canvas.DrawRect(SKRect.Create(80, 60, 40, 80), red);
+        return bitmap;
+    }
+
+    /// <summary>The RGB of pixel (<paramref name="x"/>, <paramref name="y"/>) of a square HWC crop.</summary>
+    static (byte, byte, byte) Pixel(byte[] rgb, int size, int x, int y)
+    {
+        var at = ((y * size) + x) * 3;
+        return (rgb[at], rgb[at + 1], rgb[at + 2]);
     }
 
     [Fact]
