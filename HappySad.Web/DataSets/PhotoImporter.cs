@@ -251,11 +251,7 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
             var storedName = sha256[..32] + Extension(inspected.Format);
             var target = paths.PhotoFile(dataSet.Id, className, storedName, trashed: false);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            try
-            {
-                File.Move(temporary, target, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(target))
+            if (!ExclusiveMove.TryMove(temporary, target))
             {
                 // The same bytes arrived in a concurrent upload a moment earlier.
                 return new UploadOutcome(name, UploadStatus.Duplicate, className, "same file as another upload in progress");

@@ -102,10 +102,10 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
                 await CopyAtMostAsync(content, stream, limits.Value.MaxModelBytes, cancellationToken);
             // Loading proves more than reading the card: the weights must fit the architecture.
             ModelStore.Load(temporary, TorchSharp.torch.CPU).Dispose();
+            // Two imports of one name at once each get a file of their own.
             var target = Path.Combine(paths.ModelsRoot, stem + ModelStore.Extension);
-            for (var n = 2; File.Exists(target); n++)
+            for (var n = 2; !ExclusiveMove.TryMove(temporary, target); n++)
                 target = Path.Combine(paths.ModelsRoot, $"{stem}-{n}{ModelStore.Extension}");
-            File.Move(temporary, target);
             logger.LogInformation("Imported model file {File}", target);
             return FromFile(target)!;
         }
