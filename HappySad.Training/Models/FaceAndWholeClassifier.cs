@@ -93,5 +93,5 @@ public sealed class FaceAndWholeClassifier : Module<Tensor, Tensor>, IPretrained
 
     /// <summary>The face's logit where a face was found, the whole photo's elsewhere.</summary>
     internal static Tensor Route(Tensor found, Tensor faceLogit, Tensor wholeLogit) =>
-        found.mul(faceLogit).add(found.neg().add(Scalars.Of(1)).mul(wholeLogit));
+        found.mul(faceLogit).Plus(found.neg().Plus(Scalars.Of(1)).mul(wholeLogit));
 }

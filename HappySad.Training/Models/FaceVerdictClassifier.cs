@@ -117,7 +117,7 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
             // face-verdict as its files were trained: two passes (one over both would move its
             // probabilities in the last digits, and its answers stay byte for byte the same).
             happy = FaceExpressionNet.HappyLogOdds(expression.forward(face))
-                .add(FaceExpressionNet.HappyLogOdds(expression.forward(face.flip(3))))
+                .Plus(FaceExpressionNet.HappyLogOdds(expression.forward(face.flip(3))))
                 .div(Scalars.Of(2));
             second = zeros_like(happy);
         }
@@ -136,8 +136,8 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
         using var scope = NewDisposeScope();
         var faceLogit = front.narrow(1, 0, 1).mul(faceScale);
         if (emotionScale is not null)
-            faceLogit = faceLogit.add(front.narrow(1, 1, 1).mul(emotionScale));
-        faceLogit = faceLogit.add(faceBias);
+            faceLogit = faceLogit.Plus(front.narrow(1, 1, 1).mul(emotionScale));
+        faceLogit = faceLogit.Plus(faceBias);
         var wholeLogit = colourHead.forward(front.narrow(1, 2, 2).sub(cueCentre).div(cueSpread));
         return FaceAndWholeClassifier.Route(front.narrow(1, 4, 1), faceLogit, wholeLogit).MoveToOuterDisposeScope();
     }
@@ -148,7 +148,7 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
         ArgumentNullException.ThrowIfNull(rgb);
         using var scope = NewDisposeScope();
         var (r, g, b) = (rgb.select(1, 0), rgb.select(1, 1), rgb.select(1, 2));
-        var luma = r.mul(Scalars.Of(0.299)).add(g.mul(Scalars.Of(0.587))).add(b.mul(Scalars.Of(0.114))).mean([1, 2]);
+        var luma = r.mul(Scalars.Of(0.299)).Plus(g.mul(Scalars.Of(0.587))).Plus(b.mul(Scalars.Of(0.114))).mean([1, 2]);
         var max = rgb.amax([1]);
         var min = rgb.amin([1]);
         var saturation = max.sub(min).div(max.clamp_min(Scalars.Of(1e-6))).mean([1, 2]);

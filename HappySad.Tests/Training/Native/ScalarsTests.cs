@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Reflection.Emit;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using HappySad.Training.Native;
@@ -35,6 +37,113 @@ public sealed class ScalarsTests
             .ToList();
 
         Assert.True(implicitConversions.Count == 0, $"{assembly} converts numbers implicitly to {string.Join(", ", implicitConversions)}: use Scalars.Of or a held ToScalar()");
+    }
+
+    /// <summary>
+    /// The same hazard one call away: a TorchSharp method that makes a scalar itself and never disposes
+    /// of it (<c>a.add(b)</c> and <c>a + b</c> make their alpha of 1 so). Each TorchSharp method our
+    /// code calls is read, and the TorchSharp methods it calls in turn, three deep. Not followed: a
+    /// module's <c>forward</c> called through its base class. Of TorchSharp's modules we use, only
+    /// <c>BatchNorm2d</c> makes one, in training mode only (its batch counter), which is out of our reach
+    /// as Adam's are.
+    /// </summary>
+    [Theory]
+    [InlineData("HappySad.Training")]
+    [InlineData("HappySad.Web")]
+    public void OurCodeCallsNoTorchSharpMethodThatMakesAnUnheldScalar(string assemblyName)
+    {
+        var assembly = Assembly.Load(assemblyName);
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var type in assembly.GetTypes())
+        {
+            foreach (var method in MethodsOf(type))
+            {
+                foreach (var callee in Callees(method).Where(IsTorchSharp))
+                {
+                    if (UnheldScalarIn(callee, depth: 0) is { } path)
+                        found.Add($"{type.Name}.{method.Name} calls {Describe(callee)} ({path})");
+                }
+            }
+        }
+
+        Assert.True(found.Count == 0, $"{assemblyName} calls TorchSharp methods that make a scalar nothing holds:\n{string.Join("\n", found)}\nPass a held scalar (Scalars.Of; Scalars.Plus for additions).");
+    }
+
+    static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
+
+    static readonly Dictionary<MethodBase, string?> Verdicts = [];
+
+    static bool IsTorchSharp(MethodBase method) => method.DeclaringType?.Assembly == typeof(TorchSharp.Scalar).Assembly;
+
+    static string Describe(MethodBase method) => $"{method.DeclaringType!.Name}.{method.Name}({string.Join(", ", method.GetParameters().Select(p => p.ParameterType.Name))})";
+
+    /// <summary>Why <paramref name="method"/> makes a scalar it does not dispose of (a call path), or null.</summary>
+    static string? UnheldScalarIn(MethodBase method, int depth)
+    {
+        lock (Verdicts)
+        {
+            if (Verdicts.TryGetValue(method, out var known))
+                return known;
+            Verdicts[method] = null; // a recursive call finds nothing new
+            var callees = Callees(method).ToList();
+            var made = callees.FirstOrDefault(c => IsTorchSharp(c) && c is MethodInfo { ReturnType: var r } && r == typeof(TorchSharp.Scalar));
+            var disposed = callees.Any(c => c.DeclaringType == typeof(TorchSharp.Scalar) && c.Name == nameof(TorchSharp.Scalar.Dispose));
+            string? why = made is not null && !disposed ? Describe(made) : null;
+            if (why is null && depth < 3)
+            {
+                why = callees.Where(c => IsTorchSharp(c) && c.DeclaringType != typeof(TorchSharp.Scalar))
+                    .Select(c => UnheldScalarIn(c, depth + 1) is { } inner ? $"{Describe(c)} -> {inner}" : null)
+                    .FirstOrDefault(w => w is not null);
+            }
+            Verdicts[method] = why;
+            return why;
+        }
+    }
+
+    static IEnumerable<MethodBase> MethodsOf(Type type)
+    {
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        return type.GetMethods(all).Cast<MethodBase>().Concat(type.GetConstructors(all));
+    }
+
+    /// <summary>The methods <paramref name="method"/>'s body calls or constructs with, read from its IL.</summary>
+    static IEnumerable<MethodBase> Callees(MethodBase method)
+    {
+        var il = method.GetMethodBody()?.GetILAsByteArray();
+        if (il is null)
+            yield break;
+        var typeArguments = method.DeclaringType is { IsGenericType: true } declaring ? declaring.GetGenericArguments() : null;
+        var methodArguments = method.IsGenericMethod ? method.GetGenericArguments() : null;
+        for (var at = 0; at < il.Length;)
+        {
+            var op = OpCodesByValue[il[at] == 0xFE ? (short)(0xFE00 | il[at + 1]) : il[at]];
+            at += op.Size;
+            var operand = op.OperandType switch
+            {
+                OperandType.InlineNone => 0,
+                OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+                OperandType.InlineVar => 2,
+                OperandType.InlineI8 or OperandType.InlineR => 8,
+                OperandType.InlineSwitch => 4 + (4 * BitConverter.ToInt32(il, at)),
+                _ => 4,
+            };
+            if (op == OpCodes.Call || op == OpCodes.Callvirt || op == OpCodes.Newobj)
+            {
+                MethodBase? callee = null;
+                try
+                {
+                    callee = method.Module.ResolveMethod(BitConverter.ToInt32(il, at), typeArguments, methodArguments);
+                }
+                catch (ArgumentException)
+                {
+                    // A generic method's call that needs its own instantiation: not one of TorchSharp's scalar makers.
+                }
+                if (callee is not null)
+                    yield return callee;
+            }
+            at += operand;
+        }
     }
 
     [Fact]

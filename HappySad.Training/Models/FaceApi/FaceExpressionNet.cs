@@ -78,9 +78,9 @@ public sealed class FaceFeatureExtractor : Module<Tensor, Tensor>
             using var scope = NewDisposeScope();
             var out1 = functional.relu(conv0.forward(_isFirstLayer ? TfLayers.PadSame(input, 3, 2) : input));
             var out2 = conv1.forward(out1);
-            var out3 = conv2.forward(functional.relu(out1 + out2));
-            var out4 = conv3.forward(functional.relu(out1 + (out2 + out3)));
-            return functional.relu(out1 + (out2 + (out3 + out4))).MoveToOuterDisposeScope();
+            var out3 = conv2.forward(functional.relu(out1.Plus(out2)));
+            var out4 = conv3.forward(functional.relu(out1.Plus(out2.Plus(out3))));
+            return functional.relu(out1.Plus(out2.Plus(out3.Plus(out4)))).MoveToOuterDisposeScope();
         }
 
         public void Load(TfjsWeights weights, string prefix)
@@ -154,7 +154,7 @@ public sealed class FaceExpressionNet : Module<Tensor, Tensor>
     }
 
     /// <summary>The mean of the first <paramref name="count"/> rows and the next <paramref name="count"/>: a reading of each face and of its mirror image.</summary>
-    internal static Tensor MeanOfHalves(Tensor both, long count) => both.narrow(0, 0, count).add(both.narrow(0, count, count)).div(Scalars.Of(2));
+    internal static Tensor MeanOfHalves(Tensor both, long count) => both.narrow(0, 0, count).Plus(both.narrow(0, count, count)).div(Scalars.Of(2));
 
     /// <summary>The log-odds of class <paramref name="happy"/> against the rest, for any network's logits.</summary>
     internal static Tensor HappyLogOdds(Tensor logits, long happy)

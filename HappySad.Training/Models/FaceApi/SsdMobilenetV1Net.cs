@@ -123,10 +123,10 @@ public sealed class SsdMobilenetV1Net : Module<Tensor, (Tensor Boxes, Tensor Sco
     Tensor Decode(Tensor encodings)
     {
         var anchorSizes = anchors.narrow(1, 2, 2).sub(anchors.narrow(1, 0, 2));
-        var anchorCentres = anchors.narrow(1, 0, 2).add(anchorSizes.div(Scalars.Of(2)));
-        var centres = encodings.narrow(2, 0, 2).div(Scalars.Of(10)).mul(anchorSizes).add(anchorCentres);
+        var anchorCentres = anchors.narrow(1, 0, 2).Plus(anchorSizes.div(Scalars.Of(2)));
+        var centres = encodings.narrow(2, 0, 2).div(Scalars.Of(10)).mul(anchorSizes).Plus(anchorCentres);
         var halves = encodings.narrow(2, 2, 2).div(Scalars.Of(5)).exp().mul(anchorSizes).div(Scalars.Of(2));
-        return cat([centres.sub(halves), centres.add(halves)], 2);
+        return cat([centres.sub(halves), centres.Plus(halves)], 2);
     }
 
     /// <summary>

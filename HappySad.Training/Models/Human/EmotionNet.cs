@@ -88,8 +88,8 @@ public sealed class EmotionNet : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = functional.relu(conv2.forward(ChannelsLast(functional.relu(conv1.forward(input)))));
-        var a = functional.max_pool2d(separable2.forward(functional.relu(separable1.forward(x))), 3, 2, 1).add(shortcut1.forward(x));
-        var b = functional.max_pool2d(separable4.forward(functional.relu(separable3.forward(functional.relu(a)))), 3, 2, 1).add(shortcut2.forward(a));
+        var a = functional.max_pool2d(separable2.forward(functional.relu(separable1.forward(x))), 3, 2, 1).Plus(shortcut1.forward(x));
+        var b = functional.max_pool2d(separable4.forward(functional.relu(separable3.forward(functional.relu(a)))), 3, 2, 1).Plus(shortcut2.forward(a));
         return classifier.forward(b).mean([2, 3]).MoveToOuterDisposeScope();
     }
 
