@@ -63,6 +63,26 @@ public sealed class FaceApiPortTests
         AssertClose(Numbers(expected.GetProperty("raw")), grid, "raw grid");
     }
 
+    /// <summary>The tiny detector pools by taking the maximum of four strided quarters; every value must be libtorch's ceil-mode pooling's.</summary>
+    [Theory]
+    [InlineData(8, 8, false)]
+    [InlineData(207, 207, true)]
+    [InlineData(7, 10, true)]
+    [InlineData(10, 7, false)]
+    public void TheTinyDetectorsPoolingGivesExactlyCeilModeMaxPooling(int height, int width, bool channelsLast)
+    {
+        TorchRuntime.EnsureInitialized();
+        using var scope = NewDisposeScope();
+        manual_seed(height * width);
+        var input = channelsLast ? randn(2, 16, height, width).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : randn(2, 16, height, width);
+
+        var pooled = TinyFaceDetectorNet.Pool(input);
+
+        var expected = nn.functional.max_pool2d(input, 2, 2, ceil_mode: true);
+        Assert.Equal(expected.shape, pooled.shape);
+        Assert.Equal(expected.contiguous().data<float>().ToArray(), pooled.contiguous().data<float>().ToArray());
+    }
+
     [Theory]
     [MemberData(nameof(Inputs))]
     public void SsdMobilenetDetectorMatchesTheJavaScriptOriginal(string input)

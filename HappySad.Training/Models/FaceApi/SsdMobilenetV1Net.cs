@@ -18,7 +18,7 @@ namespace HappySad.Training.Models.FaceApi;
 /// Speed: an input made by permuting NHWC pixels to NCHW (as <see cref="Faces.FaceDetector"/> does)
 /// is channels-last in memory, and stays so through the network: libtorch's depthwise and 3x3
 /// convolutions run about three times faster on it than on plain NCHW. The 1x1 convolutions, most
-/// of the arithmetic, run as matrix products over the pixels (<see cref="OneByOne"/>): oneDNN's
+/// of the arithmetic, run as matrix products over the pixels (<see cref="TfLayers.OneByOne"/>): oneDNN's
 /// channels-last 1x1 convolution dies with SIGFPE on this machine's CPU for some shapes (512 to
 /// 1024 channels), and a plain GEMM is as fast.
 /// </remarks>
@@ -129,18 +129,6 @@ public sealed class SsdMobilenetV1Net : Module<Tensor, (Tensor Boxes, Tensor Sco
         return cat([centres.sub(halves), centres.Plus(halves)], 2);
     }
 
-    /// <summary>
-    /// A 1x1 convolution as a matrix product over the pixels: <c>[N, C, H, W]</c> in, <c>[N, O, H, W]</c>
-    /// out, channels-last in memory both ways (a channels-last input's NHWC permutation needs no copy).
-    /// </summary>
-    static Tensor OneByOne(Conv2d conv, Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        var weight = conv.weight!.flatten(1);
-        var output = functional.linear(input.permute(0, 2, 3, 1), weight, conv.bias);
-        return output.permute(0, 3, 1, 2).MoveToOuterDisposeScope();
-    }
-
     /// <summary><c>pointwiseConvLayer</c>: a convolution with TensorFlow's <c>same</c> padding, the folded batch norm's offset, then ReLU6.</summary>
     sealed class TfConv : Module<Tensor, Tensor>
     {
@@ -160,7 +148,7 @@ public sealed class SsdMobilenetV1Net : Module<Tensor, (Tensor Boxes, Tensor Sco
         {
             if (_kernel == 1 && _stride == 1)
             {
-                using var product = OneByOne(conv, input);
+                using var product = TfLayers.OneByOne(conv, input);
                 return product.clamp(Scalars.Of(0), Scalars.Of(6));
             }
             using var padded = TfLayers.PadSame(input, _kernel, _stride);
@@ -227,8 +215,8 @@ public sealed class SsdMobilenetV1Net : Module<Tensor, (Tensor Boxes, Tensor Sco
         {
             using var scope = NewDisposeScope();
             var batch = input.shape[0];
-            var encodings = OneByOne(boxes, input).permute(0, 2, 3, 1).reshape(batch, -1, 4);
-            var logits = OneByOne(classes, input).permute(0, 2, 3, 1).reshape(batch, -1, 3);
+            var encodings = TfLayers.OneByOne(boxes, input).permute(0, 2, 3, 1).reshape(batch, -1, 4);
+            var logits = TfLayers.OneByOne(classes, input).permute(0, 2, 3, 1).reshape(batch, -1, 3);
             return (encodings.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
         }
 

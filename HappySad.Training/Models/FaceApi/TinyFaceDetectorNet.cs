@@ -73,8 +73,25 @@ public sealed class TinyFaceDetectorNet : Module<Tensor, Tensor>
         return conv8.forward(x).MoveToOuterDisposeScope();
     }
 
-    static Tensor Leaky(Tensor x) => x.leaky_relu(Scalars.Of(0.1));
+    /// <summary>In place: the convolution's output is this pass's own, and a copy of it costs a tenth of the pass.</summary>
+    static Tensor Leaky(Tensor x) => x.leaky_relu_(Scalars.Of(0.1));
 
-    /// <summary>maxPool 2x2, stride 2, 'same': ceil mode takes the odd last pixel alone, as TensorFlow does.</summary>
-    static Tensor Pool(Tensor x) => functional.max_pool2d(x, 2, 2, ceil_mode: true);
+    /// <summary>
+    /// maxPool 2x2, stride 2, 'same': ceil mode takes the odd last pixel alone, as TensorFlow does
+    /// (here by repeating it, which leaves its maximum unchanged). Taken as the maximum of the four
+    /// strided quarters: the same values as <c>max_pool2d(x, 2, 2, ceil_mode: true)</c>, whose kernel
+    /// also writes an index for every output (discarded) and took 17% of the pass in channels-last
+    /// memory. With the activation in place, the pass takes 10 to 15% less time, on 1 core or 2.
+    /// </summary>
+    internal static Tensor Pool(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var (height, width) = (x.shape[2], x.shape[3]);
+        if (height % 2 == 1 || width % 2 == 1)
+            x = functional.pad(x, [0, width % 2, 0, height % 2], TorchSharp.PaddingModes.Replicate);
+        var (evenRows, oddRows) = (x.slice(2, 0, x.shape[2], 2), x.slice(2, 1, x.shape[2], 2));
+        var top = evenRows.slice(3, 0, x.shape[3], 2).maximum(evenRows.slice(3, 1, x.shape[3], 2));
+        var bottom = oddRows.slice(3, 0, x.shape[3], 2).maximum(oddRows.slice(3, 1, x.shape[3], 2));
+        return top.maximum(bottom).MoveToOuterDisposeScope();
+    }
 }
