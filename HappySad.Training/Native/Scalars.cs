@@ -33,9 +33,12 @@ internal static class Scalars
     /// <summary>The held scalar for <paramref name="value"/> (a 64-bit float, as an implicit conversion of a <c>double</c> makes).</summary>
     public static Scalar Of(double value) => Held.GetOrAdd(value, static v => v.ToScalar());
 
+    /// <summary>The alpha of an addition: an integer, as TorchSharp's own is (libtorch refuses a floating-point alpha for integer tensors).</summary>
+    static readonly Lazy<Scalar> One = new(static () => 1.ToScalar());
+
     /// <summary><c>a + b</c>, with a held alpha of 1 (TorchSharp's <c>add(Tensor)</c> and <c>+</c> make theirs unheld).</summary>
-    public static torch.Tensor Plus(this torch.Tensor a, torch.Tensor b) => a.add(b, Of(1));
+    public static torch.Tensor Plus(this torch.Tensor a, torch.Tensor b) => a.add(b, One.Value);
 
     /// <summary><c>a + b</c> for a held scalar <paramref name="b"/>, with a held alpha of 1 (TorchSharp's <c>add(Scalar)</c> makes its own unheld).</summary>
-    public static torch.Tensor Plus(this torch.Tensor a, Scalar b) => a.add(b, Of(1));
+    public static torch.Tensor Plus(this torch.Tensor a, Scalar b) => a.add(b, One.Value);
 }

@@ -3,11 +3,21 @@ using HappySad.Web.Storage;
 
 namespace HappySad.Tests.Web.Storage;
 
-/// <summary>A move to a name is exclusive: when many movers race for one name, one wins and the file there is the winner's.</summary>
+/// <summary>
+/// A move to a name is exclusive: when many movers race for one name, one wins and the file there is
+/// the winner's. Both ways are held to it: a hard link (what Linux uses) and the claim by exclusive
+/// create (file systems without hard links).
+/// </summary>
 public sealed class ExclusiveMoveTests
 {
-    [Fact]
-    public async Task OfManyMoversRacingForOneNameExactlyOneWinsAndTheFileThereIsItsOwn()
+    public static TheoryData<string> Ways => ["link", "claim"];
+
+    static bool Move(string way, string source, string target) =>
+        way == "link" ? ExclusiveMove.TryMove(source, target) : ExclusiveMove.TryClaimAndRename(source, target);
+
+    [Theory]
+    [MemberData(nameof(Ways))]
+    public async Task OfManyMoversRacingForOneNameExactlyOneWinsAndTheFileThereIsItsOwn(string way)
     {
         using var directory = new TempDirectory();
         const int movers = 8;
@@ -22,7 +32,7 @@ public sealed class ExclusiveMoveTests
             var won = await Task.WhenAll(Enumerable.Range(0, movers).Select(m => Task.Factory.StartNew(() =>
             {
                 start.SignalAndWait();
-                return ExclusiveMove.TryMove(sources[m], target);
+                return Move(way, sources[m], target);
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
 
             var winner = Assert.Single(Enumerable.Range(0, movers), m => won[m]);
@@ -32,27 +42,29 @@ public sealed class ExclusiveMoveTests
         }
     }
 
-    [Fact]
-    public void ANameTakenAlreadyIsRefusedAndNeitherFileChanges()
+    [Theory]
+    [MemberData(nameof(Ways))]
+    public void ANameTakenAlreadyIsRefusedAndNeitherFileChanges(string way)
     {
         using var directory = new TempDirectory();
         var (source, target) = (Path.Combine(directory.Path, "new.part"), Path.Combine(directory.Path, "kept.png"));
         File.WriteAllText(source, "new");
         File.WriteAllText(target, "kept");
 
-        Assert.False(ExclusiveMove.TryMove(source, target));
+        Assert.False(Move(way, source, target));
 
         Assert.Equal("new", File.ReadAllText(source));
         Assert.Equal("kept", File.ReadAllText(target));
     }
 
-    [Fact]
-    public void AMissingSourceThrowsAndLeavesNoClaimBehind()
+    [Theory]
+    [MemberData(nameof(Ways))]
+    public void AMissingSourceThrowsAndLeavesNoClaimBehind(string way)
     {
         using var directory = new TempDirectory();
         var target = Path.Combine(directory.Path, "photo.png");
 
-        Assert.Throws<FileNotFoundException>(() => ExclusiveMove.TryMove(Path.Combine(directory.Path, "gone.part"), target));
+        Assert.Throws<FileNotFoundException>(() => Move(way, Path.Combine(directory.Path, "gone.part"), target));
 
         Assert.False(File.Exists(target));
     }
