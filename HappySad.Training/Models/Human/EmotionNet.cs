@@ -93,7 +93,6 @@ public sealed class EmotionNet : Module<Tensor, Tensor>
         return classifier.forward(b).mean([2, 3]).MoveToOuterDisposeScope();
     }
 
-
     /// <summary>
     /// Logits for face crops <c>[N, 3, H, W]</c> RGB in 0..1, prepared as <c>human</c> prepares a face
     /// for this network: resized to 64x64 the way TensorFlow's <c>resizeBilinear</c> does without
