@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using HappySad.Training.Data;
+using HappySad.Training.Native;
 using static TorchSharp.torch;
 
 namespace HappySad.Training.Prediction;
@@ -67,10 +68,14 @@ public sealed class PredictionBatcher : IDisposable
     public Task<Prediction> PredictAsync(Func<DecodedImage> prepare, double threshold = 0.5)
     {
         ArgumentNullException.ThrowIfNull(prepare);
-        Interlocked.Increment(ref _preparing);
+        var together = Interlocked.Increment(ref _preparing) > 1;
         try
         {
-            var image = prepare();
+            DecodedImage image;
+            // Requests preparing at once (finding faces) each take one core rather than all of
+            // them splitting every operation over all cores; a lone request keeps them all.
+            using (together ? IntraOpThreads.OneOnThisThread() : default)
+                image = prepare();
             if (image.Rgb.Length != _imageBytes)
                 throw new ArgumentException($"the image holds {image.Rgb.Length} bytes; this model reads {_imageBytes}", nameof(prepare));
             var pending = new Pending(image, threshold);
@@ -136,6 +141,7 @@ public sealed class PredictionBatcher : IDisposable
                 batch[i].Image.Rgb.CopyTo(staging.Slice(i * _imageBytes, _imageBytes));
             using (var scope = NewDisposeScope())
             using (inference_mode())
+            using (Volatile.Read(ref _preparing) > 0 ? IntraOpThreads.OneOnThisThread() : default)
             {
                 // The same conversion as every other path, so a batch sees what a lone image sees.
                 var input = ImageBatches.FromPixels(_pixels.narrow(0, 0, count).to(_classifier.Device));

@@ -99,6 +99,43 @@ public sealed class PredictionBatcherTests
         Assert.Single(alone.Where((_, i) => i % 2 == 1).Distinct());
     }
 
+    /// <summary>
+    /// A request that prepares its photo (finds faces) while another is still preparing runs its
+    /// libtorch operations on one thread, and its thread has its count back afterwards; a request
+    /// preparing alone keeps every core.
+    /// </summary>
+    [Fact]
+    public async Task ARequestPreparingBesideAnotherTakesOneThreadAndALoneOneTakesThemAll()
+    {
+        using var classifier = Classifier(SeedCnn.ArchitectureName, 256);
+        using var batcher = new PredictionBatcher(classifier, new BatchWindow(TimeSpan.FromMilliseconds(5), 4));
+        var image = ImageDecoder.Decode(File.ReadAllBytes(Photos(2)[0]), 256);
+        using var firstIn = new ManualResetEventSlim();
+        using var secondDone = new ManualResetEventSlim();
+        int before = 0, first = 0, second = 0, secondAfter = 0;
+
+        var a = OnOwnThread(() =>
+        {
+            before = get_num_threads();
+            return batcher.PredictAsync(() => { first = get_num_threads(); firstIn.Set(); secondDone.Wait(); return image; });
+        });
+        firstIn.Wait();
+        var b = OnOwnThread(() =>
+        {
+            var verdict = batcher.PredictAsync(() => { second = get_num_threads(); return image; });
+            secondAfter = get_num_threads();
+            secondDone.Set();
+            return verdict;
+        });
+        await Task.WhenAll(a, b).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(before > 1 || Environment.ProcessorCount == 1, $"libtorch should use every core by default, not {before}");
+        Assert.Equal((before, 1, before), (first, second, secondAfter));
+    }
+
+    static Task<HappySad.Training.Prediction.Prediction> OnOwnThread(Func<Task<HappySad.Training.Prediction.Prediction>> submit) =>
+        Task.Factory.StartNew(submit, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
     [Fact]
     public async Task ALoneRequestDoesNotWaitForTheWindow()
     {
