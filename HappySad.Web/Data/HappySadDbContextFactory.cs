@@ -41,7 +41,8 @@ internal sealed class HappySadDbContextFactory(DbContextOptions<HappySadDbContex
             StorageProvider.Postgres => builder.UseNpgsql(storage.ConnectionString),
             // SQLite rebuilds a table with foreign keys off, outside a transaction (the RunRecipe
             // migration does): EF warns on every fresh database, though there is nothing to act on.
-            _ => builder.UseSqlite(SqliteConnectionString(paths))
+            _ => builder.UseSqlite(SqliteConnectionString(paths), sqlite => sqlite.ExecutionStrategy(d => new SqliteOpenRetry(d)))
+                .AddInterceptors(SqliteOpenRetry.OpenFailures)
                 .ConfigureWarnings(w => w.Ignore(RelationalEventId.NonTransactionalMigrationOperationWarning)),
         };
 }
