@@ -43,6 +43,8 @@ internal sealed class HappySadDbContextFactory(DbContextOptions<HappySadDbContex
             // migration does): EF warns on every fresh database, though there is nothing to act on.
             _ => builder.UseSqlite(SqliteConnectionString(paths), sqlite => sqlite.ExecutionStrategy(d => new SqliteOpenRetry(d)))
                 .AddInterceptors(SqliteOpenRetry.OpenFailures)
+                // EF logs a retry as information; the app shows EF's warnings only, and a retry is worth seeing.
+                .ConfigureWarnings(w => w.Log((CoreEventId.ExecutionStrategyRetrying, LogLevel.Warning)))
                 .ConfigureWarnings(w => w.Ignore(RelationalEventId.NonTransactionalMigrationOperationWarning)),
         };
 }

@@ -51,6 +51,31 @@ public sealed class SqliteOpenRetryTests : IDisposable
     }
 
     [Fact]
+    public void ASynchronousQueryIsRetriedToo()
+    {
+        var opens = new FailingOpens(failures: 1, errorCode: 5);
+        using var context = Open(opens);
+
+        Assert.False(context.Users.Any());
+        Assert.Equal(2, opens.Attempts);
+    }
+
+    /// <summary>A save that committed and then failed to close must not be written again.</summary>
+    [Fact]
+    public async Task ASaveWhoseConnectionFailedToCloseAsBusyIsNotRetried()
+    {
+        var closes = new BusyCloses();
+        await using (var context = Open(closes))
+        {
+            context.DataSets.Add(new DataSet { Name = "once", ClassNames = ["happy", "sad"] });
+            await Assert.ThrowsAsync<SqliteException>(() => context.SaveChangesAsync());
+        }
+        await using var check = TestDatabase.Sqlite.Open(_directory);
+        Assert.Equal(["once"], await check.DataSets.Select(d => d.Name).ToListAsync());
+        Assert.Equal(1, closes.Attempts);
+    }
+
+    [Fact]
     public async Task ItGivesUpAfterThreeRetries()
     {
         var opens = new FailingOpens(failures: 10, errorCode: 5);
@@ -88,10 +113,23 @@ public sealed class SqliteOpenRetryTests : IDisposable
     {
         public int Attempts;
 
+        public override InterceptionResult ConnectionOpening(DbConnection connection, ConnectionEventData eventData, InterceptionResult result) =>
+            ++Attempts <= failures ? throw new SqliteException($"SQLite Error {errorCode}", errorCode) : result;
+
         public override ValueTask<InterceptionResult> ConnectionOpeningAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default) =>
-            ++Attempts <= failures
-                ? throw new SqliteException($"SQLite Error {errorCode}", errorCode)
-                : ValueTask.FromResult(result);
+            ValueTask.FromResult(ConnectionOpening(connection, eventData, result));
+    }
+
+    /// <summary>Fails every close as busy, before the connection closes.</summary>
+    sealed class BusyCloses : DbConnectionInterceptor
+    {
+        public int Attempts;
+
+        public override ValueTask<InterceptionResult> ConnectionClosingAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
+        {
+            Attempts++;
+            throw new SqliteException("SQLite Error 5: 'database is locked'", 5);
+        }
     }
 
     /// <summary>Fails every query as busy after its connection opened.</summary>
