@@ -24,7 +24,10 @@ internal static class HappiestFace
     static readonly Lock Loading = new();
     static FaceExpressionNet? _network;
 
-    /// <summary>One forward pass at a time: photos are prepared in parallel, and libtorch uses every core for one pass.</summary>
+    /// <summary>
+    /// One forward pass at a time while a pass uses every core (photos are prepared in parallel);
+    /// passes on one core each (<see cref="IntraOpThreads.OnOneThread"/>) run side by side.
+    /// </summary>
     static readonly Lock Inference = new();
 
     /// <summary>The process's network, built on first use; a failed load (weights not fetched yet) is tried again next time, not remembered.</summary>
@@ -61,7 +64,12 @@ internal static class HappiestFace
         for (var i = 0; i < faces.Count; i++)
             FaceCrop.Crop(image, faces[i], size, margin).CopyTo(pixels, i * faceBytes);
         var network = Network();
+        if (IntraOpThreads.OnOneThread)
+            return Pass();
         lock (Inference)
+            return Pass();
+
+        float[] Pass()
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace HappySad.Training.Native;
@@ -11,9 +12,11 @@ namespace HappySad.Training.Native;
 /// to <c>libtorch_cpu.so</c>), and OpenMP keeps the thread count of a parallel region per calling
 /// thread (its <c>nthreads-var</c>). <c>torch.set_num_threads</c> sets it for whoever calls it and
 /// for threads not yet started, which in a server is in effect the whole process. Setting it here,
-/// around one pass on one thread, lets concurrent passes (eight requests finding faces at once) each
-/// run on one core instead of all of them splitting every operation over both cores and spinning
-/// while they wait for each other, while a lone pass still gets every core.
+/// around one pass on one thread, lets passes that overlap (requests preparing their photos at
+/// once) each run on one core instead of all of them splitting every operation over both cores and
+/// spinning while they wait for each other, while a lone pass still gets every core. Code that
+/// serialises passes because one pass takes every core (the face detectors) asks
+/// <see cref="OnOneThread"/> and lets one-core passes run side by side.
 /// </para>
 /// <para>
 /// Off Linux, where the runtime is not found, or with <c>HAPPYSAD_PASS_THREADS=all</c> (for
@@ -28,6 +31,12 @@ public static unsafe class IntraOpThreads
     /// <summary>Whether the calling thread's count can be set (libtorch's OpenMP runtime was found).</summary>
     public static bool Available => SetNumThreadsExport.Value != 0;
 
+    [ThreadStatic]
+    static int _oneThreadScopes;
+
+    /// <summary>Whether the calling thread is inside <see cref="OneOnThisThread"/> (and it took effect).</summary>
+    public static bool OnOneThread => _oneThreadScopes > 0;
+
     /// <summary>
     /// Runs this thread's libtorch operations on one thread until the result is disposed, which
     /// restores the count it had. Dispose it on the same thread, before awaiting anything.
@@ -41,24 +50,44 @@ public static unsafe class IntraOpThreads
         var before = TorchSharp.torch.get_num_threads();
         if (before != 1)
             SetNumThreads(1);
-        return new Scope(before);
+        _oneThreadScopes++;
+        return new Scope(before, Environment.CurrentManagedThreadId);
     }
 
     /// <summary>Restores the calling thread's thread count when disposed.</summary>
     public readonly struct Scope : IDisposable
     {
         readonly int _before;
+        readonly int _thread;
 
-        internal Scope(int before) => _before = before;
+        internal Scope(int before, int thread) => (_before, _thread) = (before, thread);
 
         public void Dispose()
         {
+            if (_before == 0)
+                return; // default: nothing was set
+            Debug.Assert(Environment.CurrentManagedThreadId == _thread, "a thread-count scope must end on the thread that began it");
+            _oneThreadScopes--;
             if (_before > 1)
                 SetNumThreads(_before);
         }
     }
 
     static void SetNumThreads(int threads) => ((delegate* unmanaged<int, void>)SetNumThreadsExport.Value)(threads);
+
+    /// <summary>
+    /// Whether <paramref name="set"/> is the runtime libtorch reads: a copy left from an older
+    /// TorchSharp beside the new one would load as a second runtime whose setting changes nothing.
+    /// </summary>
+    static bool IsLibtorchs(nint set)
+    {
+        var setNumThreads = (delegate* unmanaged<int, void>)set;
+        var before = TorchSharp.torch.get_num_threads();
+        setNumThreads(before == 1 ? 2 : 1);
+        var seen = TorchSharp.torch.get_num_threads();
+        setNumThreads(before);
+        return seen != before;
+    }
 
     /// <summary>
     /// <c>omp_set_num_threads</c> of the OpenMP runtime libtorch loaded, the <c>libgomp</c> shipped
@@ -78,7 +107,8 @@ public static unsafe class IntraOpThreads
         foreach (var file in Directory.EnumerateFiles(directory, "libgomp*.so*"))
         {
             if (NativeLibrary.TryLoad(file, out var library)
-                && NativeLibrary.TryGetExport(library, "omp_set_num_threads", out var set))
+                && NativeLibrary.TryGetExport(library, "omp_set_num_threads", out var set)
+                && IsLibtorchs(set))
                 return set;
         }
         return 0;

@@ -34,6 +34,9 @@ public sealed class PredictionBatcher : IDisposable
     CancellationTokenSource _waiting = new();
     int _preparing;
 
+    /// <summary>Requests inside their preparing step right now (unlike <see cref="_preparing"/>, not counting one that has prepared and is being queued).</summary>
+    int _inPrepare;
+
     public PredictionBatcher(ImageClassifier classifier, BatchWindow window)
     {
         ArgumentNullException.ThrowIfNull(classifier);
@@ -68,14 +71,10 @@ public sealed class PredictionBatcher : IDisposable
     public Task<Prediction> PredictAsync(Func<DecodedImage> prepare, double threshold = 0.5)
     {
         ArgumentNullException.ThrowIfNull(prepare);
-        var together = Interlocked.Increment(ref _preparing) > 1;
+        Interlocked.Increment(ref _preparing);
         try
         {
-            DecodedImage image;
-            // Requests preparing at once (finding faces) each take one core rather than all of
-            // them splitting every operation over all cores; a lone request keeps them all.
-            using (together ? IntraOpThreads.OneOnThisThread() : default)
-                image = prepare();
+            var image = Prepare(prepare);
             if (image.Rgb.Length != _imageBytes)
                 throw new ArgumentException($"the image holds {image.Rgb.Length} bytes; this model reads {_imageBytes}", nameof(prepare));
             var pending = new Pending(image, threshold);
@@ -86,6 +85,24 @@ public sealed class PredictionBatcher : IDisposable
         {
             // After the write: the loop sees this request either preparing or queued, never neither.
             Interlocked.Decrement(ref _preparing);
+        }
+    }
+
+    /// <summary>
+    /// Runs a request's preparing step. Requests preparing at once (finding faces) each take one
+    /// core rather than all of them splitting every operation over all cores; a lone one keeps them all.
+    /// </summary>
+    DecodedImage Prepare(Func<DecodedImage> prepare)
+    {
+        var together = Interlocked.Increment(ref _inPrepare) > 1;
+        try
+        {
+            using (together ? IntraOpThreads.OneOnThisThread() : default)
+                return prepare();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inPrepare);
         }
     }
 
@@ -141,7 +158,7 @@ public sealed class PredictionBatcher : IDisposable
                 batch[i].Image.Rgb.CopyTo(staging.Slice(i * _imageBytes, _imageBytes));
             using (var scope = NewDisposeScope())
             using (inference_mode())
-            using (Volatile.Read(ref _preparing) > 0 ? IntraOpThreads.OneOnThisThread() : default)
+            using (Volatile.Read(ref _inPrepare) > 0 ? IntraOpThreads.OneOnThisThread() : default)
             {
                 // The same conversion as every other path, so a batch sees what a lone image sees.
                 var input = ImageBatches.FromPixels(_pixels.narrow(0, 0, count).to(_classifier.Device));

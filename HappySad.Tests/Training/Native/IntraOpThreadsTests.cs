@@ -19,12 +19,15 @@ public sealed class IntraOpThreadsTests
             var before = get_num_threads();
             Assert.True(before > 1 || Environment.ProcessorCount == 1, $"libtorch should use every core by default, not {before} of {Environment.ProcessorCount}");
             int inside, elsewhere = 0;
+            bool flagged, flaggedElsewhere = true;
             using (IntraOpThreads.OneOnThisThread())
             {
                 inside = get_num_threads();
-                RunOnFreshThread(() => elsewhere = get_num_threads());
+                flagged = IntraOpThreads.OnOneThread;
+                RunOnFreshThread(() => (elsewhere, flaggedElsewhere) = (get_num_threads(), IntraOpThreads.OnOneThread));
             }
-            Assert.Equal(1, inside);
+            Assert.Equal((1, true, false), (inside, flagged, flaggedElsewhere));
+            Assert.False(IntraOpThreads.OnOneThread);
             Assert.Equal(before, get_num_threads());
             Assert.Equal(before, elsewhere);
         });
@@ -38,7 +41,7 @@ public sealed class IntraOpThreadsTests
         RunOnFreshThread(() =>
         {
             using var scope = NewDisposeScope();
-            var generator = new Generator(7);
+            using var generator = new Generator(7);
             var input = rand([2, 3, 96, 96], generator: generator);
             var weight = rand([16, 3, 3, 3], generator: generator);
             var all = nn.functional.conv2d(input, weight, padding: [1, 1]);

@@ -117,15 +117,21 @@ public sealed class PredictionBatcherTests
         var a = OnOwnThread(() =>
         {
             before = get_num_threads();
-            return batcher.PredictAsync(() => { first = get_num_threads(); firstIn.Set(); secondDone.Wait(); return image; });
+            return batcher.PredictAsync(() => { first = get_num_threads(); firstIn.Set(); secondDone.Wait(TimeSpan.FromSeconds(30)); return image; });
         });
-        firstIn.Wait();
+        Assert.True(firstIn.Wait(TimeSpan.FromSeconds(30)), "the first request should start preparing");
         var b = OnOwnThread(() =>
         {
-            var verdict = batcher.PredictAsync(() => { second = get_num_threads(); return image; });
-            secondAfter = get_num_threads();
-            secondDone.Set();
-            return verdict;
+            try
+            {
+                var verdict = batcher.PredictAsync(() => { second = get_num_threads(); return image; });
+                secondAfter = get_num_threads();
+                return verdict;
+            }
+            finally
+            {
+                secondDone.Set();
+            }
         });
         await Task.WhenAll(a, b).WaitAsync(TimeSpan.FromSeconds(30));
 
