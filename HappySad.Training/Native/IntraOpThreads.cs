@@ -106,10 +106,11 @@ public static unsafe class IntraOpThreads
             return 0;
         foreach (var file in Directory.EnumerateFiles(directory, "libgomp*.so*"))
         {
-            if (NativeLibrary.TryLoad(file, out var library)
-                && NativeLibrary.TryGetExport(library, "omp_set_num_threads", out var set)
-                && IsLibtorchs(set))
+            if (!NativeLibrary.TryLoad(file, out var library))
+                continue;
+            if (NativeLibrary.TryGetExport(library, "omp_set_num_threads", out var set) && IsLibtorchs(set))
                 return set;
+            NativeLibrary.Free(library); // not libtorch's: unload the copy we loaded
         }
         return 0;
     }
