@@ -24,10 +24,7 @@ public abstract class FaceDetector : IDisposable
     static readonly Lock SharedLock = new();
     static readonly Dictionary<FaceDetectorKind, FaceDetector> SharedDetectors = [];
 
-    /// <summary>
-    /// One forward pass at a time while a pass uses every core (callers decode images in parallel);
-    /// passes on one core each (<see cref="IntraOpThreads.OnOneThread"/>) run side by side.
-    /// </summary>
+    /// <summary>One forward pass at a time while a pass uses every core (callers decode images in parallel): see <see cref="IntraOpThreads.OnePassAtATime"/>.</summary>
     readonly Lock _inference = new();
 
     public abstract int InputSize { get; }
@@ -99,17 +96,12 @@ public abstract class FaceDetector : IDisposable
     public IReadOnlyList<FaceBox> Detect(Tensor input, double minScore, double correctionX, double correctionY)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (IntraOpThreads.OnOneThread)
-            return Pass();
-        lock (_inference)
-            return Pass();
-
-        IReadOnlyList<FaceBox> Pass()
+        return IntraOpThreads.OnePassAtATime(_inference, () =>
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             return Faces(input, minScore, correctionX, correctionY);
-        }
+        });
     }
 
     /// <summary>

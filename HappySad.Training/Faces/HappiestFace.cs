@@ -24,10 +24,7 @@ internal static class HappiestFace
     static readonly Lock Loading = new();
     static FaceExpressionNet? _network;
 
-    /// <summary>
-    /// One forward pass at a time while a pass uses every core (photos are prepared in parallel);
-    /// passes on one core each (<see cref="IntraOpThreads.OnOneThread"/>) run side by side.
-    /// </summary>
+    /// <summary>One forward pass at a time while a pass uses every core (photos are prepared in parallel): see <see cref="IntraOpThreads.OnePassAtATime"/>.</summary>
     static readonly Lock Inference = new();
 
     /// <summary>The process's network, built on first use; a failed load (weights not fetched yet) is tried again next time, not remembered.</summary>
@@ -64,18 +61,13 @@ internal static class HappiestFace
         for (var i = 0; i < faces.Count; i++)
             FaceCrop.Crop(image, faces[i], size, margin).CopyTo(pixels, i * faceBytes);
         var network = Network();
-        if (IntraOpThreads.OnOneThread)
-            return Pass();
-        lock (Inference)
-            return Pass();
-
-        float[] Pass()
+        return IntraOpThreads.OnePassAtATime(Inference, () =>
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var happy = network.HappyLogOddsWithMirror(ImageBatches.FromBytes(pixels, faces.Count, size, CPU)).flatten();
             return happy.data<float>().ToArray();
-        }
+        });
     }
 
     /// <summary>The face to read: the happiest candidate, or the largest when it is the only one (ties go to the larger face).</summary>

@@ -15,8 +15,8 @@ namespace HappySad.Training.Native;
 /// around one pass on one thread, lets passes that overlap (requests preparing their photos at
 /// once) each run on one core instead of all of them splitting every operation over both cores and
 /// spinning while they wait for each other, while a lone pass still gets every core. Code that
-/// serialises passes because one pass takes every core (the face detectors) asks
-/// <see cref="OnOneThread"/> and lets one-core passes run side by side.
+/// serialises passes because one pass takes every core (the face detectors) does so through
+/// <see cref="OnePassAtATime"/>, which lets one-core passes run side by side.
 /// </para>
 /// <para>
 /// Off Linux, where the runtime is not found, or with <c>HAPPYSAD_PASS_THREADS=all</c> (for
@@ -36,6 +36,19 @@ public static unsafe class IntraOpThreads
 
     /// <summary>Whether the calling thread is inside <see cref="OneOnThisThread"/> (and it took effect).</summary>
     public static bool OnOneThread => _oneThreadScopes > 0;
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> holding <paramref name="gate"/>, one such pass at a time, as long
+    /// as a pass spreads over every core; on one core (<see cref="OnOneThread"/>) passes run side by side.
+    /// </summary>
+    public static T OnePassAtATime<T>(Lock gate, Func<T> pass)
+    {
+        ArgumentNullException.ThrowIfNull(pass);
+        if (OnOneThread)
+            return pass();
+        lock (gate)
+            return pass();
+    }
 
     /// <summary>
     /// Runs this thread's libtorch operations on one thread until the result is disposed, which
@@ -99,8 +112,6 @@ public static unsafe class IntraOpThreads
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(SwitchVariable) == "all")
             return 0;
         TorchRuntime.EnsureInitialized();
-        // libtorch is loaded with TorchSharp; make sure it is before looking for its runtime.
-        _ = TorchSharp.torch.get_num_threads();
         var directory = Path.GetDirectoryName(TorchRuntime.FindLibTorchSharp());
         if (directory is null || !Directory.Exists(directory))
             return 0;

@@ -28,8 +28,8 @@ internal sealed class SqliteOpenRetry(ExecutionStrategyDependencies dependencies
     /// <summary>Marks the exceptions of a failed open, and empties the pool that handed out the refused handle.</summary>
     public static readonly IInterceptor OpenFailures = new OpenFailureMarker();
 
-    protected override bool ShouldRetryOn(Exception exception) =>
-        exception is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked } && exception.Data.Contains(OpenFailedKey);
+    /// <summary>Only what <see cref="OpenFailures"/> marked: a busy or locked failure to open.</summary>
+    protected override bool ShouldRetryOn(Exception exception) => exception.Data.Contains(OpenFailedKey);
 
     /// <summary>10, 40, 160 ms: what holds the handle is one statement, not a long transaction.</summary>
     protected override TimeSpan? GetNextDelay(Exception lastException) =>

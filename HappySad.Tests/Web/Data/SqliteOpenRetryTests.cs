@@ -146,8 +146,8 @@ public sealed class SqliteOpenRetryTests : IDisposable
 
     public void Dispose()
     {
-        using (var connection = new SqliteConnection($"Data Source={new StoragePaths(Options.Create(new StorageOptions { DataDirectory = _directory })).DatabaseFile}"))
-            SqliteConnection.ClearPool(connection);
+        using (var context = TestDatabase.Sqlite.Open(_directory))
+            SqliteConnection.ClearPool((SqliteConnection)context.Database.GetDbConnection());
         Directory.Delete(_directory, recursive: true);
     }
 }
