@@ -132,7 +132,7 @@ public static class ImageDecoder
         var permit = limits.Gate.Enter();
         try
         {
-            return new SourceBitmap(DecodeScaled(codec, coverSize, format, use), format, width, height, permit);
+            return new SourceBitmap(DecodeScaled(codec, bytes, coverSize, format, use), format, width, height, permit);
         }
         catch
         {
@@ -170,9 +170,10 @@ public static class ImageDecoder
     /// Decodes at the smallest scale the codec offers (JPEG: any eighth, or only the halvings
     /// for <see cref="SourceUse.FaceWork"/>) that still covers the target on both sides, so a
     /// 12-megapixel photo costs a fraction of a full decode. A whole photo without transparency comes out
-    /// marked opaque, which lets <see cref="ResizeToRgb"/> take its fast path.
+    /// marked opaque, which lets <see cref="ResizeToRgb"/> take its fast path. A JPEG goes to
+    /// <see cref="TurboJpeg"/> first (the same pixels, faster) and to Skia when it declines.
     /// </summary>
-    internal static SKBitmap DecodeScaled(SKCodec codec, int size, ImageFormat format, SourceUse use = SourceUse.WholePhoto)
+    internal static SKBitmap DecodeScaled(SKCodec codec, ReadOnlySpan<byte> encoded, int size, ImageFormat format, SourceUse use = SourceUse.WholePhoto)
     {
         var full = codec.Info;
         var decodeSize = new SKSizeI(full.Width, full.Height);
@@ -191,6 +192,8 @@ public static class ImageDecoder
         var bitmap = new SKBitmap(info);
         try
         {
+            if (format == ImageFormat.Jpeg && TurboJpeg.TryDecode(encoded, bitmap))
+                return bitmap;
             // Frame 0 only: an animated GIF or WebP is judged by its first frame.
             var result = codec.GetPixels(info, bitmap.GetPixels(), new SKCodecOptions(0));
             if (result == SKCodecResult.IncompleteInput || result == SKCodecResult.ErrorInInput)
@@ -266,8 +269,6 @@ public static class ImageDecoder
     };
 }
 
-/// <summary>A decoded image at (about) its working resolution, before it is resized for a network.</summary>
-/// <summary>Holds its <see cref="DecodeGate"/> permit for as long as the pixels live.</summary>
 /// <summary>What a decoded source bitmap is for, which decides how <see cref="ImageDecoder.DecodeScaled"/> decodes it.</summary>
 internal enum SourceUse
 {
@@ -285,6 +286,10 @@ internal enum SourceUse
     FaceWork,
 }
 
+/// <summary>
+/// A decoded image at (about) its working resolution, before it is resized for a network. Holds its
+/// <see cref="DecodeGate"/> permit for as long as the pixels live.
+/// </summary>
 internal sealed record SourceBitmap(SKBitmap Bitmap, ImageFormat Format, int Width, int Height, IDisposable Permit) : IDisposable
 {
     public void Dispose()

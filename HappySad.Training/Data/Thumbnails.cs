@@ -26,7 +26,7 @@ public static class Thumbnails
         var target = new SKSizeI(Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale)));
 
         using var permit = limits.Gate.Enter();
-        using var decoded = ImageDecoder.DecodeScaled(codec, Math.Min(target.Width, target.Height), ImageSniffer.Sniff(data.AsSpan()[..Math.Min((int)data.Size, ImageSniffer.HeaderLength)]));
+        using var decoded = ImageDecoder.DecodeScaled(codec, data.AsSpan(), Math.Min(target.Width, target.Height), ImageSniffer.Sniff(data.AsSpan()[..Math.Min((int)data.Size, ImageSniffer.HeaderLength)]));
         using var resized = new SKBitmap(new SKImageInfo(target.Width, target.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (!decoded.ScalePixels(resized, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)))
             throw new ImageRejectedException(RejectionKind.Undecodable, "image could not be resized");

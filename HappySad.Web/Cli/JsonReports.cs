@@ -124,7 +124,7 @@ internal sealed record ImportReport(int DataSetId, string Name, string DataDirec
 internal sealed record ImportedFile(string Name, UploadStatus Status, string? Class, string? Reason);
 
 /// <summary><c>info --json</c>.</summary>
-internal sealed record InfoReport(string Device, bool CudaAvailable, int TorchThreads, int Processors, string Libstdcxx, bool AllocatorTuned);
+internal sealed record InfoReport(string Device, bool CudaAvailable, int TorchThreads, int Processors, string Libstdcxx, bool AllocatorTuned, string JpegDecoder);
 
 /// <summary><c>bench</c> (always JSON): speed and memory of the core on this machine.</summary>
 internal sealed record BenchReport(
@@ -147,7 +147,8 @@ internal sealed record BenchReport(
     [property: JsonPropertyName("predict_face_model_no_face_1mp_jpeg_p50_ms")] double PredictFaceModelNoFace1MpJpegP50Ms,
     [property: JsonPropertyName("predict_face_model_no_face_1mp_jpeg_p95_ms")] double PredictFaceModelNoFace1MpJpegP95Ms,
     double PeakWorkingSetMb,
-    bool AllocatorTuned);
+    bool AllocatorTuned,
+    string JpegDecoder);
 
 /// <summary><c>bench --api URL ...</c>: the predict endpoint's latency and throughput at each number of concurrent clients.</summary>
 internal sealed record ApiBenchReport(string Model, int Seconds, int WarmUpRequests, IReadOnlyList<ApiBenchLevel> Levels);
@@ -160,4 +161,4 @@ internal sealed record ApiBenchLevel(int Clients, int Requests, int Errors, doub
 }
 
 /// <summary><c>bench --serve MODEL...</c>: each model's <see cref="ApiBenchReport"/> from one app, and that app's peak resident memory.</summary>
-internal sealed record ServeBenchReport(int Processors, IReadOnlyList<ApiBenchReport> Models, double? AppPeakWorkingSetMb);
+internal sealed record ServeBenchReport(int Processors, IReadOnlyList<ApiBenchReport> Models, double? AppPeakWorkingSetMb, string JpegDecoder);

@@ -52,9 +52,10 @@ public class BilinearResizeTests
     {
         var jpeg = TestImages.Quadrants(866, SKEncodedImageFormat.Jpeg);
         using var wide = SKBitmap.Decode(jpeg).Resize(new SKImageInfo(1155, 866), new SKSamplingOptions(SKFilterMode.Linear));
-        using var codec = SKCodec.Create(SKData.CreateCopy(TestImages.Encode(wide, SKEncodedImageFormat.Jpeg)));
+        var encoded = TestImages.Encode(wide, SKEncodedImageFormat.Jpeg);
+        using var codec = SKCodec.Create(SKData.CreateCopy(encoded));
 
-        using var decoded = ImageDecoder.DecodeScaled(codec, cover, ImageFormat.Jpeg, faceWork ? SourceUse.FaceWork : SourceUse.WholePhoto);
+        using var decoded = ImageDecoder.DecodeScaled(codec, encoded, cover, ImageFormat.Jpeg, faceWork ? SourceUse.FaceWork : SourceUse.WholePhoto);
 
         Assert.Equal((width, height), (decoded.Width, decoded.Height));
     }

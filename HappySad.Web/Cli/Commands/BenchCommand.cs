@@ -146,7 +146,8 @@ internal static class BenchCommand
             PredictFaceModelNoFace1MpJpegP50Ms: Math.Round(noFaceP50, 2),
             PredictFaceModelNoFace1MpJpegP95Ms: Math.Round(noFaceP95, 2),
             PeakWorkingSetMb: Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 0),
-            AllocatorTuned: TorchRuntime.AllocatorTuned));
+            AllocatorTuned: TorchRuntime.AllocatorTuned,
+            JpegDecoder: TurboJpeg.Decoder));
         return 0;
     }
 
@@ -319,7 +320,7 @@ internal static class BenchCommand
             var reports = new List<ApiBenchReport>();
             foreach (var id in ids)
                 reports.Add(await MeasureApiAsync(cli, http, id, jpeg, clients, seconds, app.ProcessorTime));
-            await cli.WriteJsonAsync(new ServeBenchReport(Environment.ProcessorCount, reports, app.PeakWorkingSetMegabytes()));
+            await cli.WriteJsonAsync(new ServeBenchReport(Environment.ProcessorCount, reports, app.PeakWorkingSetMegabytes(), TurboJpeg.Decoder));
             return 0;
         }
         finally

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HappySad.Training.Data;
 using HappySad.Training.Native;
 using TorchSharp;
 
@@ -24,11 +25,12 @@ internal static class InfoCommand
             TorchThreads: torch.get_num_threads(),
             Processors: Environment.ProcessorCount,
             Libstdcxx: TorchRuntime.Compatibility?.ToString() ?? "not applicable",
-            AllocatorTuned: TorchRuntime.AllocatorTuned);
+            AllocatorTuned: TorchRuntime.AllocatorTuned,
+            JpegDecoder: TurboJpeg.Decoder);
         if (json)
             await cli.WriteJsonAsync(report);
         else
-            cli.Output.WriteLine($"device {report.Device} (CUDA available: {report.CudaAvailable}); {report.TorchThreads} torch threads on {report.Processors} processors; {report.Libstdcxx}; allocator tuned: {report.AllocatorTuned}");
+            cli.Output.WriteLine($"device {report.Device} (CUDA available: {report.CudaAvailable}); {report.TorchThreads} torch threads on {report.Processors} processors; {report.Libstdcxx}; allocator tuned: {report.AllocatorTuned}; JPEG decoder: {report.JpegDecoder}");
         return 0;
     }
 }
