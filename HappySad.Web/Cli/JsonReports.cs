@@ -158,6 +158,9 @@ internal sealed record ApiBenchLevel(int Clients, int Requests, int Errors, doub
 {
     /// <summary>The app's processor time (all threads, user and system) over the level, per answered request; null against an app on another machine.</summary>
     public double? AppProcessorMsPerPrediction { get; init; }
+
+    /// <summary>The bench's own processor time over the level, per answered request: what the client took from the same cores.</summary>
+    public double? ClientProcessorMsPerPrediction { get; init; }
 }
 
 /// <summary><c>bench --serve MODEL...</c>: each model's <see cref="ApiBenchReport"/> from one app, and that app's peak resident memory.</summary>

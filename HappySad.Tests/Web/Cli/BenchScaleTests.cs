@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using HappySad.Tests.EndToEnd;
 using HappySad.Tests.Support;
+using HappySad.Training.Data;
 using HappySad.Web.Cli.Commands;
 
 namespace HappySad.Tests.Web.Cli;
@@ -123,8 +124,10 @@ public class BenchScaleTests
             Assert.Equal(0, level.GetProperty("errors").GetInt32());
             Assert.True(level.GetProperty("requests").GetInt32() > 0);
             Assert.True(level.GetProperty("app_processor_ms_per_prediction").GetDouble() > 0);
+            Assert.True(level.GetProperty("client_processor_ms_per_prediction").GetDouble() > 0);
         });
         Assert.True(report.GetProperty("app_peak_working_set_mb").GetDouble() > 100);
+        Assert.Equal(TurboJpeg.Decoder, report.GetProperty("jpeg_decoder").GetString());
 
         var (missingCode, _, missingError) = await BenchAsync("bench", "--serve", Path.Combine(models.Path, "nothing.hsmodel"), "--data", SharedPhotos.Root);
         Assert.Equal((2, true), (missingCode, missingError.Contains("no such model file", StringComparison.Ordinal)));

@@ -391,6 +391,7 @@ internal static class BenchCommand
             var latencies = new List<double>();
             var errors = 0;
             var processorBefore = processorTime?.Invoke();
+            var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(Enumerable.Range(0, level).Select(async _ =>
             {
@@ -409,6 +410,7 @@ internal static class BenchCommand
                 }
             }));
             var elapsed = clock.Elapsed.TotalSeconds;
+            var clientMs = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalMilliseconds;
             double? processorMs = processorBefore is { } before && latencies.Count > 0
                 ? Math.Round((processorTime!() - before).TotalMilliseconds / latencies.Count, 2)
                 : null;
@@ -422,6 +424,7 @@ internal static class BenchCommand
                 latencies.Count == 0 ? 0 : Math.Round(latencies[(int)(latencies.Count * 0.95)], 2))
             {
                 AppProcessorMsPerPrediction = processorMs,
+                ClientProcessorMsPerPrediction = latencies.Count == 0 ? null : Math.Round(clientMs / latencies.Count, 2),
             });
         }
         cli.Progress.Clear();
