@@ -73,13 +73,19 @@ public static class PixelCache
         return Images(files, classNames, built, new PixelCacheUse(path, Reused: false, rebuiltBecause));
     }
 
-    /// <summary>The key of <paramref name="contentHashes"/> (in order) prepared as <paramref name="preparation"/> asks.</summary>
+    /// <summary>
+    /// The key of <paramref name="contentHashes"/> (in order) prepared as <paramref name="preparation"/>
+    /// asks. It names the system's JPEG decoder when that decodes (<see cref="TurboJpeg"/>): it gives
+    /// Skia's pixels for well-formed files but not always for corrupt ones, so a cache is only read
+    /// where it was made by the same decoder (keys made with Skia are unchanged).
+    /// </summary>
     public static string KeyOf(IReadOnlyList<string> contentHashes, ImagePreparation preparation)
     {
         ArgumentNullException.ThrowIfNull(contentHashes);
         ArgumentNullException.ThrowIfNull(preparation);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"pixels {PixelsVersion}\n{JsonSerializer.Serialize(preparation)}\n{contentHashes.Count}\n"));
+        var decoder = TurboJpeg.Available ? " " + TurboJpeg.Decoder : "";
+        hash.AppendData(Encoding.UTF8.GetBytes($"pixels {PixelsVersion}{decoder}\n{JsonSerializer.Serialize(preparation)}\n{contentHashes.Count}\n"));
         foreach (var content in contentHashes)
             hash.AppendData(Encoding.UTF8.GetBytes(content + "\n"));
         return Convert.ToHexStringLower(hash.GetHashAndReset());

@@ -5,22 +5,24 @@ namespace HappySad.Training.Data;
 
 /// <summary>
 /// Decodes baseline and progressive YCbCr or grey JPEGs with the system's libjpeg-turbo
-/// (<c>libturbojpeg.so.0</c>, Debian's <c>libturbojpeg0</c>) when it is installed: the same decoder
-/// that Skia bundles, with its SIMD kernels, which Skia's build lacks.
+/// (<c>libturbojpeg.so.0</c>, Debian's <c>libturbojpeg0</c>) when it is installed: libjpeg-turbo
+/// like the decoder Skia bundles, with the SIMD kernels Skia's build lacks.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Skia's JPEG decoder is libjpeg-turbo too, compiled without its SIMD code (the profile shows the
-/// C versions of the inverse DCT and the colour conversion), and the face models decode their
-/// working image at full size: 5 ms for a 1-megapixel photo, against about 2 with SIMD. The
-/// accurate integer inverse DCT and the smooth upsampling are exact in both, so the pixels are the
-/// same to the bit; <c>TurboJpegTests</c> checks that on every seed JPEG at every scale we decode.
+/// Skia bundles libjpeg-turbo 3.1 compiled without its SIMD code (the profile shows the C versions
+/// of the inverse DCT and the colour conversion), and the face models decode their working image at
+/// full size: 5 ms for a 1-megapixel photo, against about 2 with SIMD. For well-formed files the
+/// accurate integer inverse DCT and the smooth upsampling give the same pixels to the bit in both;
+/// <c>TurboJpegTests</c> checks that on every seed JPEG. Corrupt data that libjpeg decodes without
+/// a warning (coefficients out of range) can come out differently, which is why
+/// <see cref="PixelCache"/> keys its caches by <see cref="Decoder"/>.
 /// </para>
 /// <para>
 /// Anything else is left to Skia, which then decides as before: no library (another system, or the
-/// package not installed), CMYK and YCCK JPEGs, a scaled size the caller did not expect, and every
-/// error or warning (a corrupt or truncated file gets Skia's own verdict, not ours).
-/// <c>HAPPYSAD_JPEG_DECODER=skia</c> turns it off, for comparisons.
+/// package not installed), CMYK and YCCK JPEGs, layouts TurboJPEG 2.1 cannot name, a scaled size
+/// the caller did not expect, and every error or warning (such a file is accepted or refused by
+/// Skia alone). <c>HAPPYSAD_JPEG_DECODER=skia</c> turns it off, for comparisons.
 /// </para>
 /// </remarks>
 public static unsafe class TurboJpeg
