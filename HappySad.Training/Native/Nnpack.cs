@@ -1,0 +1,73 @@
+using System.Runtime.InteropServices;
+
+namespace HappySad.Training.Native;
+
+/// <summary>
+/// Turns libtorch's NNPACK convolutions off for the process, so that libtorch stops asking whether
+/// NNPACK is available (and logging that it is not) before every small convolution.
+/// </summary>
+/// <remarks>
+/// <para>
+/// libtorch 2.10 picks a convolution's kernel per call. A convolution it does not give to oneDNN (a
+/// 1x1 convolution of fewer than 16 images on one thread: every pointwise layer of the face networks
+/// inside <see cref="IntraOpThreads.OneOnThisThread"/>, or of any network on a one-core machine) is
+/// checked against NNPACK next, and where NNPACK cannot start (on this project's AMD EPYC machines:
+/// "Unsupported hardware") each check writes a warning line to stderr: about ten lines a face-model
+/// prediction while requests overlap, 47,260 in two minutes of four threads predicting. NNPACK itself
+/// takes only batches of 16 or more, which oneDNN takes first, so with oneDNN built in (every CPU and
+/// CUDA build TorchSharp ships) it never runs: switching it off changes no kernel and no answer.
+/// </para>
+/// <para>
+/// The switch is <c>at::Context::setUserEnabledNNPACK</c> (Python's <c>torch.backends.nnpack.set_flags</c>),
+/// which TorchSharp does not wrap; it is called through its exported symbol in <c>libtorch_cpu.so</c>,
+/// loaded from beside TorchSharp's own native library (the same copy TorchSharp loads next). Linux
+/// only; elsewhere nothing changes.
+/// </para>
+/// </remarks>
+public static unsafe class Nnpack
+{
+    const string LibTorchCpuFile = "libtorch_cpu.so";
+    const string GlobalContext = "_ZN2at13globalContextEv";
+    const string SetUserEnabled = "_ZN2at7Context20setUserEnabledNNPACKEb";
+    const string UserEnabled = "_ZNK2at7Context17userEnabledNNPACKEv";
+
+    /// <summary>
+    /// Turns NNPACK off in the <c>libtorch_cpu.so</c> in <paramref name="directory"/>; false where the
+    /// library or its switch is not there (TorchSharp's own load reports a missing library better).
+    /// </summary>
+    internal static bool TurnOff(string directory)
+    {
+        if (!TryContext(directory, out var library, out var context)
+            || !NativeLibrary.TryGetExport(library, SetUserEnabled, out var set))
+            return false;
+        ((delegate* unmanaged<nint, byte, void>)set)(context, 0);
+        return true;
+    }
+
+    /// <summary>Whether libtorch would consider NNPACK for a convolution; null where it cannot be asked.</summary>
+    public static bool? Enabled()
+    {
+        TorchRuntime.EnsureInitialized();
+        var directory = Path.GetDirectoryName(TorchRuntime.FindLibTorchSharp());
+        if (directory is null
+            || !TryContext(directory, out var library, out var context)
+            || !NativeLibrary.TryGetExport(library, UserEnabled, out var get))
+            return null;
+        return ((delegate* unmanaged<nint, byte>)get)(context) != 0;
+    }
+
+    static bool TryContext(string directory, out nint library, out nint context)
+    {
+        context = 0;
+        var path = Path.Combine(directory, LibTorchCpuFile);
+        if (!OperatingSystem.IsLinux() || !File.Exists(path) || !NativeLibrary.TryLoad(path, out library))
+        {
+            library = 0;
+            return false;
+        }
+        if (!NativeLibrary.TryGetExport(library, GlobalContext, out var globalContext))
+            return false;
+        context = ((delegate* unmanaged<nint>)globalContext)();
+        return context != 0;
+    }
+}
