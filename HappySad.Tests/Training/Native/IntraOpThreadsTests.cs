@@ -1,3 +1,4 @@
+using HappySad.Tests.Support;
 using HappySad.Training.Native;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ public sealed class IntraOpThreadsTests
     {
         TorchRuntime.EnsureInitialized();
         Assert.True(IntraOpThreads.Available, "libtorch's OpenMP runtime should be found next to libtorch_cpu.so");
-        RunOnFreshThread(() =>
+        FreshThread.Run(() =>
         {
             var before = get_num_threads();
             Assert.True(before > 1 || Environment.ProcessorCount == 1, $"libtorch should use every core by default, not {before} of {Environment.ProcessorCount}");
@@ -24,7 +25,7 @@ public sealed class IntraOpThreadsTests
             {
                 inside = get_num_threads();
                 flagged = IntraOpThreads.OnOneThread;
-                RunOnFreshThread(() => (elsewhere, flaggedElsewhere) = (get_num_threads(), IntraOpThreads.OnOneThread));
+                FreshThread.Run(() => (elsewhere, flaggedElsewhere) = (get_num_threads(), IntraOpThreads.OnOneThread));
             }
             Assert.Equal((1, true, false), (inside, flagged, flaggedElsewhere));
             Assert.False(IntraOpThreads.OnOneThread);
@@ -38,7 +39,7 @@ public sealed class IntraOpThreadsTests
     public void AConvolutionGivesTheSameNumbersOnOneThread()
     {
         TorchRuntime.EnsureInitialized();
-        RunOnFreshThread(() =>
+        FreshThread.Run(() =>
         {
             using var scope = NewDisposeScope();
             using var generator = new Generator(7);
@@ -50,19 +51,5 @@ public sealed class IntraOpThreadsTests
                 one = nn.functional.conv2d(input, weight, padding: [1, 1]);
             Assert.True(all.allclose(one, rtol: 1e-5, atol: 1e-6));
         });
-    }
-
-    static void RunOnFreshThread(Action action)
-    {
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try { action(); }
-            catch (Exception e) { failure = e; }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 }

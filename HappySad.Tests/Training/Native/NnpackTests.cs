@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using HappySad.Tests.Support;
 using HappySad.Training.Native;
 using static TorchSharp.torch;
 
@@ -33,7 +34,7 @@ public sealed class NnpackTests
         var written = StandardErrorOf(() =>
         {
             Write("capture works\n");
-            RunOnFreshThread(() =>
+            FreshThread.Run(() =>
             {
                 using var scope = IntraOpThreads.OneOnThisThread();
                 Assert.Equal(1, get_num_threads());
@@ -87,20 +88,6 @@ public sealed class NnpackTests
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         Assert.Equal(bytes.Length, NativeWrite(2, bytes, bytes.Length));
-    }
-
-    static void RunOnFreshThread(Action action)
-    {
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try { action(); }
-            catch (Exception e) { failure = e; }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 
     [DllImport("libc", EntryPoint = "dup")]
