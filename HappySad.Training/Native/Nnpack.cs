@@ -17,8 +17,8 @@ namespace HappySad.Training.Native;
 /// hardware") each check writes a warning line to stderr: <c>predict</c> over the 301 seed photos with
 /// a best-preset model printed 2,352 of them, 5,362 with <c>OMP_NUM_THREADS=1</c>, and four threads
 /// predicting in one process 47,260 in two minutes. NNPACK itself takes only batches of 16 or more,
-/// which oneDNN takes first, so with oneDNN built in (every CPU and CUDA build TorchSharp ships) it
-/// never runs: switching it off changes no kernel and no answer.
+/// which oneDNN takes first, so with oneDNN built in (as in the CPU build used here, whose
+/// <c>at::Context::hasMKLDNN</c> answers true) it never runs: switching it off changes no kernel and no answer.
 /// </para>
 /// <para>
 /// The switch is <c>at::Context::setUserEnabledNNPACK</c> (Python's <c>torch.backends.nnpack.set_flags</c>),
