@@ -35,12 +35,12 @@ public static unsafe class Nnpack
     const string UserEnabled = "_ZNK2at7Context17userEnabledNNPACKEv";
 
     /// <summary>
-    /// Turns NNPACK off in the <c>libtorch_cpu.so</c> in <paramref name="directory"/>; false where the
-    /// library or its switch is not there (TorchSharp's own load reports a missing library better).
+    /// Turns NNPACK off in the <c>libtorch_cpu.so</c> beside TorchSharp's native library; false where
+    /// the library or its switch is not there (TorchSharp's own load reports a missing library better).
     /// </summary>
-    internal static bool TurnOff(string directory)
+    internal static bool TurnOff()
     {
-        if (!TryContext(directory, out var library, out var context)
+        if (!TryContext(out var library, out var context)
             || !NativeLibrary.TryGetExport(library, SetUserEnabled, out var set))
             return false;
         ((delegate* unmanaged<nint, byte, void>)set)(context, 0);
@@ -51,18 +51,17 @@ public static unsafe class Nnpack
     public static bool? Enabled()
     {
         TorchRuntime.EnsureInitialized();
-        var directory = Path.GetDirectoryName(TorchRuntime.FindLibTorchSharp());
-        if (directory is null
-            || !TryContext(directory, out var library, out var context)
+        if (!TryContext(out var library, out var context)
             || !NativeLibrary.TryGetExport(library, UserEnabled, out var get))
             return null;
         return ((delegate* unmanaged<nint, byte>)get)(context) != 0;
     }
 
-    static bool TryContext(string directory, out nint library, out nint context)
+    static bool TryContext(out nint library, out nint context)
     {
         context = 0;
-        var path = Path.Combine(directory, LibTorchCpuFile);
+        var directory = Path.GetDirectoryName(TorchRuntime.FindLibTorchSharp());
+        var path = directory is null ? null : Path.Combine(directory, LibTorchCpuFile);
         if (!OperatingSystem.IsLinux() || !File.Exists(path) || !NativeLibrary.TryLoad(path, out library))
         {
             library = 0;

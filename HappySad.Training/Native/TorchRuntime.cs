@@ -35,7 +35,7 @@ public static class TorchRuntime
                 AllocatorTuned = NativeMemory.TuneAllocator();
                 _compatibility = MakeLibTorchSharpLoadable();
                 // Loads libtorch now rather than at TorchSharp's first call (about 0.35 s either way).
-                NnpackOff = Path.GetDirectoryName(FindLibTorchSharp()) is { } directory && Nnpack.TurnOff(directory);
+                NnpackOff = Nnpack.TurnOff();
             }
             _initialized = true;
         }
