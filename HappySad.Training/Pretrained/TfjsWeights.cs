@@ -9,8 +9,8 @@ namespace HappySad.Training.Pretrained;
 /// weights manifest (<c>*-weights_manifest.json</c> plus its binary shards), or a graph model's JSON,
 /// which carries its manifest inside (<c>weightsManifest</c>; its int32 constants, such as a mean's
 /// axes, are graph plumbing and are skipped). Quantized weights are expanded the way tfjs's
-/// <c>decodeWeights</c> does it, <c>q * scale + min</c> in double then stored as float32, so the values
-/// match the JavaScript original bit for bit.
+/// <c>decodeWeights</c> does it, <c>q * scale + min</c> in double then stored as float32, and float16
+/// ones widened to float32, so the values match the JavaScript original bit for bit.
 /// </summary>
 public sealed class TfjsWeights
 {
@@ -64,6 +64,11 @@ public sealed class TfjsWeights
                     case "uint16":
                         for (var i = 0; i < count; i++)
                             values[i] = (float)((BitConverter.ToUInt16(buffer, offset + (2 * i)) * entry.Quantization.Scale) + entry.Quantization.Min);
+                        offset += count * 2;
+                        break;
+                    case "float16":
+                        for (var i = 0; i < count; i++)
+                            values[i] = (float)BitConverter.ToHalf(buffer, offset + (2 * i));
                         offset += count * 2;
                         break;
                     default:

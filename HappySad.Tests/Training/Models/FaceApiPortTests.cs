@@ -163,7 +163,10 @@ public sealed class FaceApiPortTests
     /// shorter side, then <c>tf.image.resizeBilinear</c> without corner alignment or half-pixel
     /// centres (source = target x scale). NCHW 0..1.
     /// </summary>
-    static Tensor TensorFlowResize(SKBitmap photo, int size)
+    static Tensor TensorFlowResize(SKBitmap photo, int size) => TensorFlowResizePixels(photo, size).permute(0, 3, 1, 2).div(Byte);
+
+    /// <summary><see cref="TensorFlowResize"/>'s pixels before scaling: NHWC, 0..255 (not rounded).</summary>
+    internal static Tensor TensorFlowResizePixels(SKBitmap photo, int size)
     {
         var side = Math.Max(photo.Width, photo.Height);
         var scale = (double)side / size;
@@ -194,7 +197,7 @@ public sealed class FaceApiPortTests
                 }
             }
         }
-        return tensor(data, [1, size, size, 3]).permute(0, 3, 1, 2).div(Byte);
+        return tensor(data, [1, size, size, 3]);
     }
 
     /// <summary>The reference script's inputs, rebuilt from the same formulas: NHWC values 0..255, then NCHW 0..1 for the port.</summary>
@@ -207,7 +210,8 @@ public sealed class FaceApiPortTests
     static readonly TorchSharp.Scalar HalfByte = 127.5f.ToScalar();
     static readonly TorchSharp.Scalar One = 1f.ToScalar();
 
-    static Tensor Pixels(string name, int size)
+    /// <summary>The reference script's synthetic image <paramref name="name"/>: NHWC float32 values 0..255, as its <c>makeInput</c> stores them.</summary>
+    internal static Tensor Pixels(string name, int size)
     {
         Func<int, int, int, double> value = name switch
         {
