@@ -145,7 +145,7 @@ public sealed partial class RunsEndToEndTests
         await page.GetByTestId("preset-best").ClickAsync();
         await Assertions.Expect(page.GetByTestId("run-epochs")).ToHaveValueAsync("40");
         await Assertions.Expect(page.GetByTestId("run-batch-size")).ToHaveValueAsync("16");
-        await Assertions.Expect(page.GetByTestId("run-model")).ToContainTextAsync("Face verdict, two networks (transfer)");
+        await Assertions.Expect(page.GetByTestId("run-model")).ToContainTextAsync("Face verdict, two networks and raised hands (transfer)");
         await page.GetByTestId("run-advanced").ClickAsync();
         await Assertions.Expect(page.GetByTestId("run-crop")).ToContainTextAsync("Model default (face-and-whole)");
         await Browser.ScreenshotAsync(page, "runs-07-best-preset");

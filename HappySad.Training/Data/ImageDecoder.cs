@@ -49,6 +49,9 @@ public sealed record DecodedImage(byte[] Rgb, int Size, ImageFormat Format, int 
 {
     public Faces.FaceBox? Face { get; init; }
 
+    /// <summary>Prepared for a model that reads raised hands, no face was found, and someone raises a hand above their head (<see cref="Faces.RaisedHands"/>).</summary>
+    public bool RaisedHands { get; init; }
+
     /// <summary>How many <c>Size x Size</c> views <see cref="Rgb"/> holds, stacked vertically.</summary>
     public int Views { get; init; } = 1;
 

@@ -130,6 +130,7 @@ public static class ImageFiles
         {
             FacesFound = preparation.DetectsFaces ? images.Count(i => i.Face is not null) : null,
             Faces = preparation.DetectsFaces ? [.. images.Select(i => i.Face)] : [],
+            RaisedHands = preparation.DetectsFaces ? [.. images.Select(i => i.RaisedHands)] : [],
         };
     }
 }
@@ -142,6 +143,9 @@ public sealed record ImageFolderLoad(ImageSet Images, IReadOnlyList<RejectedFile
 
     /// <summary>With a face crop: the face each image was cropped to, in <see cref="Images"/>' order (null: none found). Empty without one.</summary>
     public IReadOnlyList<Faces.FaceBox?> Faces { get; init; } = [];
+
+    /// <summary>With a face crop: for each image, whether a model reading raised hands found them there (no face, and someone raising a hand above their head). Empty without one.</summary>
+    public IReadOnlyList<bool> RaisedHands { get; init; } = [];
 
     /// <summary>The pixel cache the images are read from; null for images held in memory.</summary>
     public PixelCacheUse? Cache { get; init; }

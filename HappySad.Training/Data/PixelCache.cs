@@ -122,6 +122,7 @@ public static class PixelCache
         var labels = new List<int>();
         var paths = new List<string>();
         var faces = new List<FaceBox?>();
+        var hands = new List<bool>();
         var rejected = new List<RejectedFile>();
         var mislabeled = new List<MislabeledFile>();
         for (var i = 0; i < files.Count; i++)
@@ -137,6 +138,7 @@ public static class PixelCache
             labels.Add(file.Label);
             paths.Add(file.Path);
             faces.Add(entry.Face);
+            hands.Add(entry.RaisedHands);
             if (ImageSniffer.FromExtension(file.Path) is { } claimed && claimed != entry.Format)
                 mislabeled.Add(new MislabeledFile(file.Path, claimed, entry.Format));
         }
@@ -144,6 +146,7 @@ public static class PixelCache
         {
             FacesFound = cache.DetectsFaces ? faces.Count(f => f is not null) : null,
             Faces = cache.DetectsFaces ? faces : [],
+            RaisedHands = cache.DetectsFaces ? hands : [],
             Cache = use,
         };
     }
@@ -197,7 +200,7 @@ public static class PixelCache
         {
             var image = preparation.Prepare(path, limits);
             rgb = image.Rgb;
-            return new CachedEntry(null, null, image.Format, image.Face);
+            return new CachedEntry(null, null, image.Format, image.Face, image.RaisedHands);
         }
         catch (ImageRejectedException e)
         {
@@ -316,7 +319,7 @@ public static class PixelCache
 public sealed record PixelCacheUse(string Path, bool Reused, string? RebuiltBecause);
 
 /// <summary>One photo in a cache file: refused (why) or its format and face.</summary>
-internal sealed record CachedEntry(RejectionKind? Rejection, string? Reason, ImageFormat Format, FaceBox? Face);
+internal sealed record CachedEntry(RejectionKind? Rejection, string? Reason, ImageFormat Format, FaceBox? Face, bool RaisedHands = false);
 
 internal sealed record CachedList(bool DetectsFaces, IReadOnlyList<CachedEntry> Entries);
 

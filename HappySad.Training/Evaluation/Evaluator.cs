@@ -57,7 +57,10 @@ public static class Evaluator
             return result;
         return result with
         {
-            Predictions = [.. result.Predictions.Select((p, i) => p with { Region = ImageRegion.Of(preparation, i < data.Faces.Count ? data.Faces[i] : null) })],
+            Predictions = [.. result.Predictions.Select((p, i) => p with
+            {
+                Region = ImageRegion.Of(preparation, i < data.Faces.Count ? data.Faces[i] : null, i < data.RaisedHands.Count && data.RaisedHands[i]),
+            })],
         };
     }
 }

@@ -26,6 +26,9 @@ public static class FaceCrop
     /// <summary>
     /// Two views stacked vertically (<see cref="CropMode.FaceAndWhole"/>): the largest face as
     /// <see cref="Prepare"/> crops it, or all black when there is none, above the whole image resized.
+    /// With <see cref="FaceDetection.RaisedHands"/>, a photo without a face where someone raises a hand
+    /// above their head has the face view's last row white (<see cref="RaisedHandsRow"/>): the model
+    /// reads that mark, and the rest of the face view stays black, so "no face" reads as before.
     /// </summary>
     public static DecodedImage PrepareWithWhole(ReadOnlySpan<byte> bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
@@ -35,9 +38,15 @@ public static class FaceCrop
         var rgb = new byte[2 * viewBytes];
         if (face is not null)
             Crop(source.Bitmap, face, size, margin).CopyTo(rgb, 0);
+        var raisedHands = face is null && detection.RaisedHands is { } hands && hands.Find(source.Bitmap);
+        if (raisedHands)
+            rgb.AsSpan(RaisedHandsRow(size) * size * 3, size * 3).Fill(byte.MaxValue);
         ImageDecoder.ResizeToRgb(source.Bitmap, size).CopyTo(rgb, viewBytes);
-        return new DecodedImage(rgb, size, source.Format, source.Width, source.Height) { Face = face, Views = 2 };
+        return new DecodedImage(rgb, size, source.Format, source.Width, source.Height) { Face = face, Views = 2, RaisedHands = raisedHands };
     }
+
+    /// <summary>The row of the face view that marks raised hands in a photo without a face: its last.</summary>
+    public static int RaisedHandsRow(int size) => size - 1;
 
     /// <summary>The face a model reads: the largest, or with <see cref="FaceDetection.HappiestFace"/> the happiest-looking of the large ones.</summary>
     static FaceBox? ChosenFace(SKBitmap image, FaceDetection detection, double margin)

@@ -69,13 +69,22 @@ public sealed record FaceDetection
     /// </summary>
     public bool HappiestFace { get; init; }
 
+    /// <summary>
+    /// For a photo where no face is found, whether to look for someone raising a hand above their
+    /// head, and how (<see cref="Faces.RaisedHands"/>). Only models that read it set it (their card
+    /// records it; the two views mark it, see <see cref="FaceCrop.PrepareWithWhole"/>); null in every
+    /// other card, whose photos without a face are read as before.
+    /// </summary>
+    public RaisedHands? RaisedHands { get; init; }
+
     /// <summary>One line for model cards and reports.</summary>
     public string Describe() =>
         (UsesTinyFirst ? $"tiny-face-detector when it scores > {TinyFirstMinScore:0.##}, else " : "") +
         $"{(Detector == FaceDetectorKind.SsdMobilenetV1 ? "ssd-mobilenet-v1" : "tiny-face-detector")} ({Pretrained.FaceApiPackage.Label}), " +
         $"score > {MinScore:0.##}{(ExtraPasses ? $"; when nothing is found, zoomed out and turned (score > {ExtraPassMinScore:0.##}) and tiled (score > {TileMinScore:0.##})" : "")}" +
         $"{(ExtraPasses && CloseUpMinScore > 0 ? $", then zoomed out further (score > {CloseUpMinScore:0.##})" : "")}; " +
-        (HappiestFace ? "of the faces at least a quarter of the largest's area, the one face-api's expression network reads as happiest" : "largest face");
+        (HappiestFace ? "of the faces at least a quarter of the largest's area, the one face-api's expression network reads as happiest" : "largest face") +
+        (RaisedHands is { } hands ? "; " + hands.Describe() : "");
 
     bool UsesTinyFirst => Detector == FaceDetectorKind.SsdMobilenetV1 && TinyFirstMinScore > 0;
 

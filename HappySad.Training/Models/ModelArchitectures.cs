@@ -10,6 +10,9 @@ namespace HappySad.Training.Models;
 /// <param name="PretrainedFrom">The packages whose weights it starts from (fetched before a run trains it); none for networks trained from scratch.</param>
 public sealed record ModelType(string Name, string DisplayName, string Description, int InputSize, CropMode DefaultCrop, IReadOnlyList<NpmPackage> PretrainedFrom)
 {
+    /// <summary>Whether, for photos without a face, it reads whether someone raises a hand above their head (its preparation looks: <see cref="Faces.FaceDetection.RaisedHands"/>).</summary>
+    public bool ReadsRaisedHands { get; init; }
+
     /// <summary>Whether it has parts trained elsewhere (and so can fine-tune them).</summary>
     public bool Pretrained => PretrainedFrom.Count > 0;
 
@@ -70,6 +73,7 @@ public static class ModelArchitectures
         new(SeedCnn.ArchitectureName, "Notebook CNN", "The notebook's network, unchanged: Conv 16-32-16, Dense 256, 3.7 M parameters, 256x256 whole photos.", SeedCnn.InputSize, CropMode.None, []),
         new(CompactCnn.ArchitectureName, "Compact CNN", "Four convolutions with batch normalisation, global average pooling and dropout; 0.1 M parameters, 128x128.", CompactCnn.InputSize, CropMode.None, []),
         new(FaceExpressionClassifier.ArchitectureName, "Face expression (transfer)", "face-api's pretrained face-expression network, frozen, with a head trained on your photos; 112x112 face crops.", FaceExpressionClassifier.InputSize, CropMode.Face, [FaceApiPackage.Package]),
+        new(FaceVerdictClassifier.RaisedHandsArchitectureName, "Face verdict, two networks and raised hands (transfer)", "Two pretrained expression networks, frozen, read the face (in a group, the happiest-looking) and its mirror image: face-api's and human-models' emotion network, trained on different faces. A photo without a face where someone raises a hand above their head (human-models' MoveNet finds the body's keypoints) is read as such; any other gets the lean of your photos without a face, with low confidence. Five numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package, HumanModelsPackage.Package]) { ReadsRaisedHands = true },
         new(FaceVerdictClassifier.PairArchitectureName, "Face verdict, two networks (transfer)", "Two pretrained expression networks, frozen, read the face (in a group, the happiest-looking) and its mirror image: face-api's and human-models' emotion network, trained on different faces; a photo without a face gets the lean of your photos without one, with low confidence. Four numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package, HumanModelsPackage.Package]),
         new(FaceVerdictClassifier.ArchitectureName, "Face verdict (transfer)", "face-api's pretrained face-expression network, frozen, reads the face (in a group, the happiest-looking) and its mirror image; a photo without a face gets the lean of your photos without one, with low confidence. Three numbers learnt from your photos, so it carries over to photos from elsewhere. 112x112 views.", FaceVerdictClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package]),
         new(FaceAndWholeClassifier.ArchitectureName, "Face and whole photo (transfer)", "face-api's pretrained face-expression network, frozen, gives its own verdict on the face (in a group, the happiest-looking); a head trained on your photos reads the photos without a face whole. 112x112 views.", FaceAndWholeClassifier.InputSize, CropMode.FaceAndWhole, [FaceApiPackage.Package]),
@@ -103,6 +107,7 @@ public static class ModelArchitectures
                 FaceExpressionClassifier.ArchitectureName => new FaceExpressionClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
                 FaceAndWholeClassifier.ArchitectureName => new FaceAndWholeClassifier(dropoutRate: options.Dropout, fineTune: options.FineTune),
                 FaceVerdictClassifier.PairArchitectureName => new FaceVerdictClassifier(fineTune: options.FineTune, secondNetwork: true),
+                FaceVerdictClassifier.RaisedHandsArchitectureName => new FaceVerdictClassifier(fineTune: options.FineTune, secondNetwork: true, raisedHands: true),
                 _ => new FaceVerdictClassifier(fineTune: options.FineTune),
             };
         }

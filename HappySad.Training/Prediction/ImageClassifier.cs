@@ -36,12 +36,15 @@ public static class ImageRegion
     /// <summary>A face-cropping model found no face and read the whole photo instead.</summary>
     public const string NoFaceFound = "whole image (no face found)";
 
-    public static IReadOnlyList<string> All { get; } = [Face, NoFaceFound, WholeImage];
+    /// <summary>A model that reads raised hands found no face, and someone raising a hand above their head (<see cref="Faces.RaisedHands"/>).</summary>
+    public const string RaisedHands = "raised hands (no face found)";
 
-    public static string Of(ImagePreparation preparation, Faces.FaceBox? face)
+    public static IReadOnlyList<string> All { get; } = [Face, RaisedHands, NoFaceFound, WholeImage];
+
+    public static string Of(ImagePreparation preparation, Faces.FaceBox? face, bool raisedHands = false)
     {
         ArgumentNullException.ThrowIfNull(preparation);
-        return face is not null ? Face : preparation.DetectsFaces ? NoFaceFound : WholeImage;
+        return face is not null ? Face : !preparation.DetectsFaces ? WholeImage : raisedHands ? RaisedHands : NoFaceFound;
     }
 }
 
@@ -76,7 +79,7 @@ public sealed class ImageClassifier(nn.Module<Tensor, Tensor> module, ModelCard 
     internal Prediction Verdict(double positive, double threshold, DecodedImage image) => ToPrediction(positive, threshold) with
     {
         Face = image.Face,
-        Region = ImageRegion.Of(Preparation, image.Face),
+        Region = ImageRegion.Of(Preparation, image.Face, image.RaisedHands),
     };
 
     Prediction ToPrediction(double positive, double threshold)

@@ -85,7 +85,7 @@ public sealed record RunRecipe
             },
             BestPreset => this with
             {
-                Epochs = 40, BatchSize = 16, LearningRate = 1e-2, Architecture = FaceVerdictClassifier.PairArchitectureName,
+                Epochs = 40, BatchSize = 16, LearningRate = 1e-2, Architecture = FaceVerdictClassifier.RaisedHandsArchitectureName,
                 Crop = null, Augment = false, WeightDecay = 0, Dropout = 0.3, Patience = 8, Schedule = LearningRateSchedule.Cosine, FineTune = false,
                 Preset = BestPreset,
             },
@@ -186,7 +186,8 @@ public sealed record RunRecipe
         var crop = Crop ?? type.DefaultCrop;
         if (type.CropProblem(crop) is { } problem)
             throw new ArgumentException(problem);
-        return new ImagePreparation(type.InputSize, crop, 0, crop == CropMode.None ? null : FaceDetection.Default);
+        var detection = type.ReadsRaisedHands ? FaceDetection.Default with { RaisedHands = RaisedHands.Default } : FaceDetection.Default;
+        return new ImagePreparation(type.InputSize, crop, 0, crop == CropMode.None ? null : detection);
     }
 
     /// <summary>

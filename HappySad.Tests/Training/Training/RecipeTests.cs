@@ -1,10 +1,12 @@
 using HappySad.Tests.Support;
 using HappySad.Training.Data;
+using HappySad.Training.Faces;
 using HappySad.Training.Models;
 using HappySad.Training.Models.FaceApi;
 using HappySad.Training.Models.Human;
 using HappySad.Training.Native;
 using HappySad.Training.Persistence;
+using HappySad.Training.Prediction;
 using HappySad.Training.Pretrained;
 using HappySad.Training.Training;
 using TorchSharp.Modules;
@@ -84,6 +86,7 @@ public sealed class RecipeRoundTripTests
     [InlineData(FaceAndWholeClassifier.ArchitectureName)]
     [InlineData(FaceVerdictClassifier.ArchitectureName)]
     [InlineData(FaceVerdictClassifier.PairArchitectureName)]
+    [InlineData(FaceVerdictClassifier.RaisedHandsArchitectureName)]
     [InlineData(CompactCnn.ArchitectureName)]
     public async Task AModelTrainedWithAPipelineReloadsAndPredictsIdentically(string architecture)
     {
@@ -237,6 +240,66 @@ public sealed class RecipeRoundTripTests
         Assert.True(Math.Abs(emotion) > 0.1, $"the emotion network has an opinion of the portrait ({emotion})");
         Assert.Equal((0.5 * faceApi) - (2 * emotion) + 0.25, Output(withFace), 1e-3);
         Assert.Equal(-0.75f, Output(noFace), 1e-6f);
+    }
+
+    /// <summary>
+    /// Raised hands add one learnt number to the pair, for photos without a face where the preparation
+    /// marked someone raising a hand above their head: it moves their verdict and nothing else. The
+    /// verdict names what was read.
+    /// </summary>
+    [Fact]
+    public void TheRaisedHandsModelAddsOneNumberWherePhotosWithoutAFaceShowRaisedHands()
+    {
+        var recipe = new RunRecipe().WithPreset(RunRecipe.BestPreset);
+        Assert.Equal(FaceVerdictClassifier.RaisedHandsArchitectureName, recipe.Architecture);
+        var preparation = recipe.Preparation();
+        Assert.Equal(RaisedHands.Default, preparation.FaceDetection.RaisedHands);
+        using var model = ModelArchitectures.Create(recipe.Architecture, seed: 1);
+        model.eval();
+        Assert.Equal(5, model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()));
+        var withFace = preparation.Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg")));
+        var jumping = preparation.Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "_happy_jumping_on_beach-40815.jpg")));
+        var noFace = preparation.Prepare(TestImages.Quadrants(300));
+        Assert.True((withFace.Face is not null, jumping.RaisedHands, noFace.Face is null && !noFace.RaisedHands) == (true, true, true));
+        float Output(DecodedImage image) => OutputOf(model, image);
+        Parameter Named(string name) => model.named_parameters().Single(p => p.name == name).parameter;
+
+        // Read by the front: a face where one was found, raised hands where none was.
+        using (var noGrad = no_grad())
+        using (var batch = ImageBatches.FromBytes([.. withFace.Rgb, .. jumping.Rgb, .. noFace.Rgb], 3, 112, CPU, views: 2))
+        using (var front = ((IFrozenFront)model).Front(batch))
+        {
+            Assert.Equal(new long[] { 3, 6 }, front.shape);
+            Assert.Equal(new[] { 1f, 0f, 0f }, front.select(1, 4).data<float>().ToArray());
+            Assert.Equal(new[] { 0f, 1f, 0f }, front.select(1, 5).data<float>().ToArray());
+        }
+
+        using (no_grad())
+        {
+            Named("faceScale").fill_(0.5f);
+            Named("emotionScale").fill_(-2f);
+            Named("faceBias").fill_(0.25f);
+            Named("colourHead.bias").fill_(-0.75f);
+        }
+        var faceBefore = Output(withFace);
+        Assert.Equal(-0.75f, Output(jumping), 1e-6f);
+        using (no_grad())
+            Named("raisedHandsWeight").fill_(3f);
+        Assert.Equal(2.25f, Output(jumping), 1e-6f);
+        Assert.Equal(-0.75f, Output(noFace), 1e-6f);
+        Assert.Equal(faceBefore, Output(withFace));
+
+        var card = new ModelCard { Architecture = recipe.Architecture, ClassNames = ["sad", "happy"], Preprocessing = new Preprocessing { InputSize = 112, Crop = CropMode.FaceAndWhole, FaceDetection = preparation.Detection } };
+        var classifier = new ImageClassifier(model, card, CPU);
+        Assert.Equal((ImageRegion.RaisedHands, "happy"), (classifier.Predict(jumping).Region, classifier.Predict(jumping).Label));
+        Assert.Equal(ImageRegion.NoFaceFound, classifier.Predict(noFace).Region);
+        Assert.Equal(ImageRegion.Face, classifier.Predict(withFace).Region);
+
+        // The pair without raised hands keeps its weights exactly: its model files load as before.
+        using var pair = ModelArchitectures.Create(FaceVerdictClassifier.PairArchitectureName, seed: 1);
+        Assert.Equal(
+            [.. model.named_parameters().Select(p => p.name).Where(n => n != "raisedHandsWeight")],
+            pair.named_parameters().Select(p => p.name).ToArray());
     }
 
     /// <summary>The emotion network's happy log-odds on the face view, from its logits in doubles.</summary>

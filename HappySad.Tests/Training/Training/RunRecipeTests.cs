@@ -54,7 +54,7 @@ public sealed class RunRecipeTests
 
         var best = mine.WithPreset(RunRecipe.BestPreset);
 
-        Assert.Equal((FaceVerdictClassifier.PairArchitectureName, 40, 16, 8, LearningRateSchedule.Cosine), (best.Architecture, best.Epochs, best.BatchSize, best.Patience, best.Schedule));
+        Assert.Equal((FaceVerdictClassifier.RaisedHandsArchitectureName, 40, 16, 8, LearningRateSchedule.Cosine), (best.Architecture, best.Epochs, best.BatchSize, best.Patience, best.Schedule));
         Assert.Equal((7, 0.3, DevicePreference.Cpu), (best.Seed, best.ValidationFraction, best.Device));
         Assert.Equal(RunRecipe.BestPreset, best.Recorded().Preset);
         Assert.Equal(RunRecipe.BestPreset, (best with { Seed = 1 }).EffectivePreset());
@@ -74,7 +74,7 @@ public sealed class RunRecipeTests
         var json = JsonSerializer.Serialize(recipe, http);
 
         Assert.Equal(
-            """{"architecture":"face-verdict-pair","epochs":40,"batch_size":16,"learning_rate":0.01,"validation_fraction":0.2,"test_fraction":0.1,"seed":42,"device":"cuda","preset":"best","crop":"face-and-whole","augment":false,"weight_decay":0,"dropout":0.3,"patience":8,"schedule":"cosine","fine_tune":false}""",
+            """{"architecture":"face-verdict-pair-hands","epochs":40,"batch_size":16,"learning_rate":0.01,"validation_fraction":0.2,"test_fraction":0.1,"seed":42,"device":"cuda","preset":"best","crop":"face-and-whole","augment":false,"weight_decay":0,"dropout":0.3,"patience":8,"schedule":"cosine","fine_tune":false}""",
             json);
         Assert.Equal(recipe, JsonSerializer.Deserialize<RunRecipe>(json, http));
         Assert.Equal(DevicePreference.Cuda, JsonSerializer.Deserialize<RunRecipe>("""{"device":"Cuda","crop":null}""", http)!.Device);

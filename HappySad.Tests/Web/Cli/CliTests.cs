@@ -99,14 +99,14 @@ public class CliTests
         Assert.True(code == 0, error);
         using var document = JsonDocument.Parse(output);
         var card = HappySad.Training.Persistence.ModelStore.ReadCard(model);
-        Assert.Equal("face-verdict-pair", card.Architecture);
+        Assert.Equal("face-verdict-pair-hands", card.Architecture);
         Assert.Equal(HappySad.Training.Data.CropMode.FaceAndWhole, card.Preprocessing.Crop);
-        Assert.Equal(HappySad.Training.Faces.FaceDetection.Default, card.Preprocessing.FaceDetection);
+        Assert.Equal(HappySad.Training.Faces.FaceDetection.Default with { RaisedHands = HappySad.Training.Faces.RaisedHands.Default }, card.Preprocessing.FaceDetection);
         Assert.Contains("ssd-mobilenet-v1", card.Preprocessing.FaceDetector, StringComparison.Ordinal);
         Assert.Equal(112, card.Preprocessing.InputSize);
         Assert.Equal("best", card.Training!.Preset);
         Assert.Null(card.Training.Augmentation);
-        Assert.Equal(4, card.Training.TrainableParameters);
+        Assert.Equal(5, card.Training.TrainableParameters);
         Assert.Equal(HappySad.Training.Training.LearningRateSchedule.Cosine, card.Training.Schedule);
         Assert.True(card.Training.EarlyStoppingPatience > 0);
         Assert.Equal(card.Training.EpochsRun, document.RootElement.GetProperty("epochs").GetArrayLength());
@@ -129,6 +129,14 @@ public class CliTests
         Assert.Equal("face", verdict.GetProperty("region").GetString());
         Assert.InRange(verdict.GetProperty("face").GetProperty("width").GetDouble(), 0.05, 0.9);
         Assert.Equal(verdict.GetProperty("probability").GetDouble() < 0.65, verdict.GetProperty("low_confidence").GetBoolean());
+
+        // People jumping with their arms up at sunset: no face, and the verdict says the hands were read.
+        var jumping = Path.Combine(SharedPhotos.Root, "happy", "_happy_jumping_on_beach-40815.jpg");
+        var (handsCode, handsOut, handsError) = await Run("predict", "--model", model, jumping, "--json");
+        Assert.True(handsCode == 0, handsError);
+        using var hands = JsonDocument.Parse(handsOut);
+        Assert.Equal("raised hands (no face found)", hands.RootElement[0].GetProperty("region").GetString());
+        Assert.True(!hands.RootElement[0].TryGetProperty("face", out var none) || none.ValueKind == JsonValueKind.Null, "no face box");
     }
 
     [Fact]

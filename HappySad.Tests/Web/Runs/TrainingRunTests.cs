@@ -180,7 +180,7 @@ public abstract class TrainingRunTests(TestDatabase database) : IDisposable
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
             var launched = await response.Content.ReadFromJsonAsync<JsonElement>();
             var settings = launched.GetProperty("settings");
-            Assert.Equal("face-verdict-pair", settings.GetProperty("architecture").GetString());
+            Assert.Equal("face-verdict-pair-hands", settings.GetProperty("architecture").GetString());
             Assert.Equal("best", settings.GetProperty("preset").GetString());
             Assert.Equal(JsonValueKind.Null, settings.GetProperty("crop").ValueKind); // the model's own: face-and-whole
             Assert.False(settings.GetProperty("augment").GetBoolean());

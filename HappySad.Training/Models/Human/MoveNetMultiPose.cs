@@ -249,18 +249,19 @@ public sealed class MoveNetMultiPose : Module<Tensor, Tensor>
                 Bottom: Math.Clamp(offsetY + (scaleY * 0.5f), 0f, height),
                 Right: Math.Clamp(offsetX + (scaleX * 0.5f), 0f, width));
             boxes[person] = box;
+            // Outside the box the weight is zero, as the array already holds: only the box is computed.
+            var (top, bottom) = ((int)MathF.Ceiling(box.Top), (int)MathF.Ceiling(box.Bottom));
+            var (left, right) = ((int)MathF.Ceiling(box.Left), (int)MathF.Ceiling(box.Right));
             for (var k = 0; k < keypoints; k++)
             {
                 var (ry, rx) = (cy + At(regress + (2 * k), cy, cx), cx + At(regress + (2 * k) + 1, cy, cx));
-                for (var y = 0; y < height; y++)
+                for (var y = top; y < bottom; y++)
                 {
-                    var inRows = y >= box.Top && y < box.Bottom;
-                    for (var x = 0; x < width; x++)
+                    for (var x = left; x < right; x++)
                     {
                         var p = (y * width) + x;
                         var distance = ((y - ry) * (y - ry)) + ((x - rx) * (x - rx));
-                        var inside = inRows && x >= box.Left && x < box.Right;
-                        weighted[(((p * MaxPeople) + person) * keypoints) + k] = inside ? heat[(p * keypoints) + k] * MathF.Exp(-distance / sigma) : 0;
+                        weighted[(((p * MaxPeople) + person) * keypoints) + k] = heat[(p * keypoints) + k] * MathF.Exp(-distance / sigma);
                     }
                 }
             }

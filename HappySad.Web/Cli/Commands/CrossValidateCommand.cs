@@ -111,7 +111,8 @@ internal static class CrossValidateCommand
         {
             Architecture = recipe.Architecture,
             ClassNames = load.Images.ClassNames,
-            Preprocessing = new Preprocessing { InputSize = preparation.InputSize, Crop = preparation.Crop, FaceMargin = preparation.FaceMargin },
+            // The recipe's own face detection: a card without one would mean the tiny detector's single look.
+            Preprocessing = new Preprocessing { InputSize = preparation.InputSize, Crop = preparation.Crop, FaceMargin = preparation.FaceMargin, FaceDetection = preparation.Detection },
         };
         using var classifier = new ImageClassifier(model, card, device);
         var photos = load.Images.Paths.Take(LatencySamples + 3).Select(File.ReadAllBytes).ToList();

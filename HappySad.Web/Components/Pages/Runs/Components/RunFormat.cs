@@ -45,7 +45,7 @@ public static class RunFormat
             parts.Add("augment");
         if (run.Recipe.WeightDecay > 0)
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"weight decay {run.Recipe.WeightDecay:0.#####}"));
-        if (run.Recipe.Architecture is not (HappySad.Training.Models.SeedCnn.ArchitectureName or HappySad.Training.Models.FaceVerdictClassifier.ArchitectureName or HappySad.Training.Models.FaceVerdictClassifier.PairArchitectureName))
+        if (run.Recipe.Architecture is not (HappySad.Training.Models.SeedCnn.ArchitectureName or HappySad.Training.Models.FaceVerdictClassifier.ArchitectureName or HappySad.Training.Models.FaceVerdictClassifier.PairArchitectureName or HappySad.Training.Models.FaceVerdictClassifier.RaisedHandsArchitectureName))
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"dropout {run.Recipe.Dropout:0.##}"));
         if (run.Recipe.Patience > 0)
             parts.Add(run.RestoredEpoch is { } kept ? $"early stopping {run.Recipe.Patience} (kept epoch {kept})" : $"early stopping {run.Recipe.Patience}");

