@@ -9,7 +9,7 @@ using static TorchSharp.torch.nn;
 namespace HappySad.Training.Models;
 
 /// <summary>
-/// Three learnt numbers (four with the second network) on top of what was learnt elsewhere, routed by
+/// Three learnt numbers (four with the second network, five with raised hands) on top of what was learnt elsewhere, routed by
 /// whether a face was found (<see cref="Data.CropMode.FaceAndWhole"/> views: the face crop above the
 /// whole photo, the face all black when none was found).
 /// <list type="bullet">

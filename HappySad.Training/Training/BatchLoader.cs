@@ -99,7 +99,17 @@ internal static class BatchLoader
                 {
                     images.CopyPixels(indices[first + i], source);
                     for (var view = 0; view < views; view++)
-                        Augmenter.Apply(source.AsSpan(view * viewBytes, viewBytes), target.Slice(view * viewBytes, viewBytes), images.Size, draws[((first + i) * views) + view]);
+                    {
+                        var from = source.AsSpan(view * viewBytes, viewBytes);
+                        var to = target.Slice(view * viewBytes, viewBytes);
+                        // The face view of a photo without a face is a marker, not a picture: black, its
+                        // last row white where hands are raised (FaceCrop.PrepareWithWhole). A crop or a
+                        // turn would move that row into the picture; it is kept as it is.
+                        if (views == 2 && view == 0 && !from[..(viewBytes - (images.Size * 3))].ContainsAnyExcept((byte)0))
+                            from.CopyTo(to);
+                        else
+                            Augmenter.Apply(from, to, images.Size, draws[((first + i) * views) + view]);
+                    }
                 }
                 finally
                 {

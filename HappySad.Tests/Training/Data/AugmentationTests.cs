@@ -206,6 +206,29 @@ public sealed class AugmentedTrainingTests
         Assert.False(plain.allclose(batch), "the photo view is augmented");
     }
 
+    /// <summary>
+    /// The face view of a photo without a face where hands are raised is black but for its white last
+    /// row (the mark the raised-hands model reads): augmenting keeps it exactly, where a crop or a turn
+    /// would move the row into the picture and make it read as a face.
+    /// </summary>
+    [Fact]
+    public void TheRaisedHandsMarkOfAPhotoWithoutAFaceIsNotAugmented()
+    {
+        TorchRuntime.EnsureInitialized();
+        var rgb = new byte[2 * 16 * 16 * 3];
+        rgb.AsSpan(15 * 16 * 3, 16 * 3).Fill(255);
+        for (var p = 16 * 16 * 3; p < rgb.Length; p++)
+            rgb[p] = (byte)(40 + (p % 150));
+        var image = new DecodedImage(rgb, 16, ImageFormat.Png, 16, 32) { Views = 2, RaisedHands = true };
+        var set = ImageSet.FromDecoded(["happy", "sad"], [image, image, image, image], [0, 1, 0, 1], ["a", "b", "c", "d"], 16);
+
+        using var batch = Augmented(set, [0, 1, 2, 3]);
+
+        using var plain = ImageBatches.Inputs(set, [0, 1, 2, 3], CPU);
+        Assert.True(plain.narrow(2, 0, 16).allclose(batch.narrow(2, 0, 16), rtol: 0, atol: 0), "the marked face view is unchanged");
+        Assert.False(plain.narrow(2, 16, 16).allclose(batch.narrow(2, 16, 16)), "the photo view is augmented");
+    }
+
     /// <summary>The training loader's augmented batch of <paramref name="indices"/>, as the network gets it.</summary>
     static Tensor Augmented(ImageSet set, int[] indices)
     {
