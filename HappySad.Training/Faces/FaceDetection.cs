@@ -75,6 +75,8 @@ public sealed record FaceDetection
     /// records it; the two views mark it, see <see cref="FaceCrop.PrepareWithWhole"/>); null in every
     /// other card, whose photos without a face are read as before.
     /// </summary>
+    /// <remarks>Left out of JSON when null, so cards and pixel-cache keys without it read as they did.</remarks>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public RaisedHands? RaisedHands { get; init; }
 
     /// <summary>One line for model cards and reports.</summary>

@@ -75,81 +75,91 @@ public sealed record RaisedHands
     const int LeftWrist = 9;
     const int RightWrist = 10;
 
-    /// <summary>The process-wide network and the photo's preparation for it.</summary>
+    /// <summary>
+    /// MoveNet's input for <paramref name="image"/>, prepared as <c>human</c> and our reference script
+    /// prepare a photo: zeros after the shorter side to make it square, TensorFlow's
+    /// <c>resizeBilinear(alignCorners: false, halfPixelCenters: false)</c> to 256 (output pixel i samples
+    /// position i * side / 256 between its two neighbours), whole values by truncation. NHWC,
+    /// <c>256 x 256 x 3</c> values 0..255. Only the four source pixels of each output pixel are read,
+    /// so a large photo costs no more than a small one.
+    /// </summary>
+    internal static float[] MoveNetInput(SKBitmap image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        using var converted = image.ColorType == SKColorType.Rgba8888 ? null : image.Copy(SKColorType.Rgba8888);
+        var pixels = (converted ?? image).GetPixelSpan();
+        var (width, height) = (image.Width, image.Height);
+        var size = MoveNetMultiPose.InputSize;
+        var side = Math.Max(width, height);
+        var scale = (double)side / size;
+        var input = new float[size * size * 3];
+        for (var y = 0; y < size; y++)
+        {
+            var sourceY = y * scale;
+            var (y0, dy) = ((int)Math.Floor(sourceY), sourceY - Math.Floor(sourceY));
+            var y1 = Math.Min(y0 + 1, side - 1);
+            for (var x = 0; x < size; x++)
+            {
+                var sourceX = x * scale;
+                var (x0, dx) = ((int)Math.Floor(sourceX), sourceX - Math.Floor(sourceX));
+                var x1 = Math.Min(x0 + 1, side - 1);
+                for (var c = 0; c < 3; c++)
+                {
+                    var (a, b) = (At(pixels, x0, y0, c), At(pixels, x1, y0, c));
+                    var (d, e) = (At(pixels, x0, y1, c), At(pixels, x1, y1, c));
+                    var top = a + ((b - a) * dx);
+                    var bottom = d + ((e - d) * dx);
+                    input[(((y * size) + x) * 3) + c] = MathF.Floor((float)(top + ((bottom - top) * dy)));
+                }
+            }
+        }
+        return input;
+
+        // Past the photo's edge is the padding: zeros.
+        double At(ReadOnlySpan<byte> rgba, int px, int py, int c) => px < width && py < height ? rgba[(((py * width) + px) * 4) + c] : 0;
+    }
+
+    /// <summary>The process-wide network, loaded on first use; a load that fails (offline, say) is tried again by the next caller.</summary>
     sealed class Reader
     {
-        static readonly Lazy<Reader> Instance = new(() => new Reader(), LazyThreadSafetyMode.ExecutionAndPublication);
+        static readonly Lock SharedLock = new();
+        static Reader? _shared;
         readonly MoveNetMultiPose _net;
         readonly Lock _inference = new();
 
-        Reader()
+        Reader(MoveNetMultiPose net) => _net = net;
+
+        public static Reader Shared
         {
-            TorchRuntime.EnsureInitialized();
-            _net = MoveNetMultiPose.FromPretrained(TfjsWeights.Load(HumanModelsPackage.MoveNetModel()));
+            get
+            {
+                lock (SharedLock)
+                {
+                    if (_shared is null)
+                    {
+                        TorchRuntime.EnsureInitialized();
+                        _shared = new Reader(MoveNetMultiPose.FromPretrained(TfjsWeights.Load(HumanModelsPackage.MoveNetModel())));
+                    }
+                    return _shared;
+                }
+            }
         }
 
-        public static Reader Shared => Instance.Value;
-
-        /// <summary>
-        /// The people in <paramref name="image"/>, prepared as <c>human</c> and our reference script
-        /// prepare a photo for MoveNet: zeros after the shorter side to make it square, TensorFlow's
-        /// bilinear resize to 256 (no half-pixel centres), whole pixel values by truncation.
-        /// </summary>
+        /// <summary>The people in <paramref name="image"/> (<see cref="MoveNetInput"/>); one pass at a time while a pass takes every core, the decoding outside that.</summary>
         public IReadOnlyList<Pose> People(SKBitmap image)
         {
-            var rgb = RgbPlanes(image);
-            return IntraOpThreads.OnePassAtATime(_inference, () =>
+            var pixels = MoveNetInput(image);
+            using var scope = NewDisposeScope();
+            var heads = IntraOpThreads.OnePassAtATime(_inference, () =>
             {
-                using var scope = NewDisposeScope();
+                using var inner = NewDisposeScope();
                 using var noGrad = no_grad();
-                using var planes = tensor(rgb, [3, image.Height, image.Width]);
-                var side = Math.Max(image.Width, image.Height);
-                using var rows = tensor(ResizeWeights(side, image.Height), [MoveNetMultiPose.InputSize, image.Height]);
-                using var columns = tensor(ResizeWeights(side, image.Width), [MoveNetMultiPose.InputSize, image.Width]);
-                var input = matmul(matmul(rows, planes), columns.t()).floor_().unsqueeze(0);
-                // The network runs channels-last, as the detectors do.
-                return MoveNetMultiPose.Decode(_net.forward(input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2))[0]);
+                var size = MoveNetMultiPose.InputSize;
+                // NHWC permuted to NCHW: channels-last in memory, as the detectors run.
+                using var input = tensor(pixels, [1, size, size, 3]);
+                return _net.forward(input.permute(0, 3, 1, 2))[0].MoveToOuterDisposeScope();
             });
-        }
-
-        static float[] RgbPlanes(SKBitmap image)
-        {
-            using var rgba = image.ColorType == SKColorType.Rgba8888 ? null : image.Copy(SKColorType.Rgba8888);
-            var pixels = (rgba ?? image).GetPixelSpan();
-            var plane = image.Width * image.Height;
-            var planes = new float[3 * plane];
-            for (var i = 0; i < plane; i++)
-            {
-                planes[i] = pixels[4 * i];
-                planes[plane + i] = pixels[(4 * i) + 1];
-                planes[(2 * plane) + i] = pixels[(4 * i) + 2];
-            }
-            return planes;
-        }
-
-        /// <summary>
-        /// One axis of TensorFlow's <c>resizeBilinear(alignCorners: false, halfPixelCenters: false)</c>
-        /// of the photo padded to <paramref name="side"/>: output pixel i samples position
-        /// i * side / 256 between its two neighbours; positions in the padding read zeros, so they have
-        /// no column here.
-        /// </summary>
-        static float[] ResizeWeights(int side, int length)
-        {
-            var size = MoveNetMultiPose.InputSize;
-            var weights = new float[size * length];
-            var scale = (double)side / size;
-            for (var i = 0; i < size; i++)
-            {
-                var source = i * scale;
-                var low = (int)Math.Floor(source);
-                var high = Math.Min(low + 1, side - 1);
-                var lerp = (float)(source - low);
-                if (low < length)
-                    weights[(i * length) + low] += 1 - lerp;
-                if (high < length)
-                    weights[(i * length) + high] += lerp;
-            }
-            return weights;
+            return MoveNetMultiPose.Decode(heads);
         }
     }
 }

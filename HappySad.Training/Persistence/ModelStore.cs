@@ -172,6 +172,12 @@ public static class ModelStore
         var inputSize = ModelArchitectures.Describe(card.Architecture).InputSize;
         if (card.Preprocessing.InputSize != inputSize)
             return $"input size {card.Preprocessing.InputSize} does not fit {card.Architecture}, which takes {inputSize}";
+        // The raised-hands mark is read by its own model type only: another would take the marked view for a face.
+        var readsHands = ModelArchitectures.Describe(card.Architecture).ReadsRaisedHands;
+        if (readsHands != (card.Preprocessing.FaceDetection?.RaisedHands is not null))
+            return readsHands
+                ? $"{card.Architecture} reads raised hands, but its face detection does not say how to find them (raised_hands)"
+                : $"{card.Architecture} does not read raised hands, but its face detection looks for them (raised_hands)";
         return null;
     }
 }

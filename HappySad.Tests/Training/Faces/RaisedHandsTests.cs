@@ -88,6 +88,15 @@ public sealed class RaisedHandsTests
         Assert.DoesNotContain("raised", FaceDetection.Default.Describe(), StringComparison.Ordinal);
     }
 
+    /// <summary>Settings without raised hands serialise as before they existed: old cards read the same, and pixel caches keyed on the preparation keep their keys.</summary>
+    [Fact]
+    public void WithoutRaisedHandsTheSettingsSerialiseAsBefore()
+    {
+        Assert.DoesNotContain("RaisedHands", System.Text.Json.JsonSerializer.Serialize(new ImagePreparation(112, CropMode.FaceAndWhole, 0, FaceDetection.Default)), StringComparison.Ordinal);
+        Assert.DoesNotContain("RaisedHands", System.Text.Json.JsonSerializer.Serialize(ImagePreparation.Notebook), StringComparison.Ordinal);
+        Assert.Contains("RaisedHands", System.Text.Json.JsonSerializer.Serialize(FaceDetection.Default with { RaisedHands = RaisedHands.Default }), StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// One person standing: eyes at 0.30, ears at 0.32, nose at 0.36, shoulders at 0.50, elbows at
     /// 0.62; wrists at 0.70 unless given. Fractions of the input, y downwards.

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HappySad.Training.Faces;
 using HappySad.Training.Models.Human;
 using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
@@ -88,7 +89,8 @@ public sealed class MoveNetPortTests
         Assert.Equal(expected.GetProperty("width").GetInt32(), photo.Width);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var input = FaceApiPortTests.TensorFlowResizePixels(photo, MoveNetMultiPose.InputSize).floor();
+        // The app's own preparation (RaisedHands), which MoveNetInputIsTensorFlowsResize checks.
+        var input = tensor(RaisedHands.MoveNetInput(photo), [1, MoveNetMultiPose.InputSize, MoveNetMultiPose.InputSize, 3]);
 
         var found = MoveNetMultiPose.Decode(Net.Value.forward(input.permute(0, 3, 1, 2))[0]).Where(p => p.Score > 0.2).ToList();
 
@@ -116,6 +118,29 @@ public sealed class MoveNetPortTests
         var summary = $"{sample}: {people.Count} people, {clear} clear keypoints; person scores off by up to {worstPerson:0.000}, keypoints by {worstPlace:0.0000} of the input and {worstScore:0.000} in score";
         Assert.True(worstPerson < 0.03 && worstPlace < 0.01 && worstScore < 0.05, summary);
         Assert.True(clear >= people.Count * 5, summary);
+    }
+
+    /// <summary>
+    /// The app prepares photos for MoveNet (<see cref="RaisedHands.MoveNetInput"/>) as the reference
+    /// script does in TensorFlow: padded square, bilinear without half-pixel centres, truncated. The
+    /// same numbers as the test's own straightforward version, on photos wider and taller than square.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void MoveNetInputIsTensorFlowsResize(string sample)
+    {
+        using var photo = SKBitmap.Decode(FaceApiPackage.Sample(sample));
+        using var portrait = new SKBitmap(photo.Height / 3, photo.Width / 3);
+        Assert.True(photo.ScalePixels(portrait, new SKSamplingOptions(SKFilterMode.Linear)));
+        using var scope = NewDisposeScope();
+        foreach (var image in new[] { photo, portrait })
+        {
+            var expected = FaceApiPortTests.TensorFlowResizePixels(image, MoveNetMultiPose.InputSize).floor().flatten().data<float>().ToArray();
+
+            var actual = RaisedHands.MoveNetInput(image);
+
+            Assert.Equal(expected, actual);
+        }
     }
 
     [Fact]

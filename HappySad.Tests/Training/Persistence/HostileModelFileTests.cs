@@ -45,6 +45,8 @@ public class HostileModelFileTests
         { "unknown architecture", CardJson(j => j.Replace(CompactCnn.ArchitectureName, "resnet-9000", StringComparison.Ordinal)), "unknown architecture" },
         { "input size 100000", CardJson(j => j.Replace($"\"input_size\": {CompactCnn.InputSize}", "\"input_size\": 100000", StringComparison.Ordinal)), "input size 100000" },
         { "null preprocessing", CardJson(j => System.Text.RegularExpressions.Regex.Replace(j, "\"preprocessing\": \\{[^}]*\\}", "\"preprocessing\": null")), "preprocessing is missing" },
+        { "raised hands looked for, not read", CardJson(j => j.Replace("\"layout\": \"nchw\"", "\"layout\": \"nchw\", \"face_detection\": {\"raised_hands\": {\"head_margin\": 0.25}}", StringComparison.Ordinal)), "does not read raised hands" },
+        { "raised hands read, not looked for", CardJson(j => j.Replace(CompactCnn.ArchitectureName, FaceVerdictClassifier.RaisedHandsArchitectureName, StringComparison.Ordinal).Replace($"\"input_size\": {CompactCnn.InputSize}", "\"input_size\": 112", StringComparison.Ordinal)), "does not say how to find them" },
         { "600 KB card", CardJson(j => j.Replace("{", "{\"padding\": \"" + new string('x', 600 * 1024) + "\",", StringComparison.Ordinal)), "over the 64 KB limit" },
     };
 

@@ -135,14 +135,14 @@ public sealed class MoveNetMultiPose : Module<Tensor, Tensor>
         for (var i = 0; i < heads.Count; i++)
             heads[i].Load(weights, $"{Root}/{Heads[i].Name}_0", separable: i + 3, conv: i + 4);
         // The graph's own input scaling: (x - 0) * 0.00784302 - 1, its constants float16-rounded.
+        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var scale = weights.Tensor($"{Root}/truediv");
-        using var offset = weights.Tensor($"{Root}/Reshape");
-        using var one = weights.Tensor($"{Root}/sub_1/y");
-        inputScale.copy_(scale.permute(0, 3, 1, 2));
+        var scale = weights.Tensor($"{Root}/truediv").permute(0, 3, 1, 2);
+        var offset = weights.Tensor($"{Root}/Reshape").permute(0, 3, 1, 2);
+        var one = weights.Tensor($"{Root}/sub_1/y");
+        inputScale.copy_(scale);
         // (x - offset) * scale - 1 = x * scale - (offset * scale + 1)
-        using var shift = offset.permute(0, 3, 1, 2).mul(scale.permute(0, 3, 1, 2)).Plus(one);
-        inputOffset.copy_(shift);
+        inputOffset.copy_(offset.mul(scale).Plus(one));
     }
 
     static void LoadBias(Conv2d conv, TfjsWeights weights, string name)
