@@ -59,12 +59,14 @@ internal static class TfLayers
             conv.bias!.copy_(weights.Tensor(bias));
     }
 
-    /// <summary>Copies a TensorFlow depthwise kernel (H, W, C, 1) into a grouped PyTorch convolution (C, 1, H, W).</summary>
-    public static void LoadDepthwise(Conv2d conv, TfjsWeights weights, string filters)
+    /// <summary>Copies a TensorFlow depthwise kernel (H, W, C, 1) into a grouped PyTorch convolution (C, 1, H, W), and its bias when it has one.</summary>
+    public static void LoadDepthwise(Conv2d conv, TfjsWeights weights, string filters, string? bias = null)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         conv.weight!.copy_(weights.Tensor(filters).permute(2, 3, 0, 1));
+        if (bias is not null)
+            conv.bias!.copy_(weights.Tensor(bias));
     }
 
     /// <summary>Copies a TensorFlow batch norm (<c>gamma</c>, <c>beta</c>, <c>moving_mean</c>, <c>moving_variance</c>) into a PyTorch one.</summary>

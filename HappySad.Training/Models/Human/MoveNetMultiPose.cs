@@ -117,8 +117,7 @@ public sealed class MoveNetMultiPose : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(weights);
         const string model = Features + "/model";
         TfLayers.LoadConv(conv1, weights, $"{model}/Conv1/Conv2D_weights", $"{model}/Conv1/Conv2D_bn_offset");
-        TfLayers.LoadDepthwise(firstDepthwise, weights, $"{model}/expanded_conv_depthwise/depthwise_weights");
-        LoadBias(firstDepthwise, weights, $"{model}/expanded_conv_depthwise/depthwise_bn_offset");
+        TfLayers.LoadDepthwise(firstDepthwise, weights, $"{model}/expanded_conv_depthwise/depthwise_weights", $"{model}/expanded_conv_depthwise/depthwise_bn_offset");
         TfLayers.LoadConv(firstProject, weights, $"{model}/expanded_conv_project/Conv2D_weights", $"{model}/expanded_conv_project/Conv2D_bn_offset");
         for (var i = 0; i < blocks.Count; i++)
             blocks[i].Load(weights, $"{model}/block_{i + 1}");
@@ -143,13 +142,6 @@ public sealed class MoveNetMultiPose : Module<Tensor, Tensor>
         inputScale.copy_(scale);
         // (x - offset) * scale - 1 = x * scale - (offset * scale + 1)
         inputOffset.copy_(offset.mul(scale).Plus(one));
-    }
-
-    static void LoadBias(Conv2d conv, TfjsWeights weights, string name)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        conv.bias!.copy_(weights.Tensor(name));
     }
 
     /// <summary>The six heads' raw outputs, concatenated in <see cref="Heads"/>' order: <c>[N, 90, S/4, S/4]</c>.</summary>
@@ -351,8 +343,7 @@ public sealed class MoveNetMultiPose : Module<Tensor, Tensor>
         public void Load(TfjsWeights weights, string prefix)
         {
             TfLayers.LoadConv(expand, weights, $"{prefix}_expand/Conv2D_weights", $"{prefix}_expand/Conv2D_bn_offset");
-            TfLayers.LoadDepthwise(depthwise, weights, $"{prefix}_depthwise/depthwise_weights");
-            LoadBias(depthwise, weights, $"{prefix}_depthwise/depthwise_bn_offset");
+            TfLayers.LoadDepthwise(depthwise, weights, $"{prefix}_depthwise/depthwise_weights", $"{prefix}_depthwise/depthwise_bn_offset");
             TfLayers.LoadConv(project, weights, $"{prefix}_project/Conv2D_weights", $"{prefix}_project/Conv2D_bn_offset");
         }
     }
