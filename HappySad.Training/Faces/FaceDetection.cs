@@ -117,7 +117,7 @@ public sealed record FaceDetection
     {
         var (width, height) = ((int)(image.Width * factor), (int)(image.Height * factor));
         var (left, top) = ((width - image.Width) / 2, (height - image.Height) / 2);
-        using var canvasBitmap = Canvas(width, height, canvas => Draw(canvas, image, left, top));
+        using var canvasBitmap = ZoomedOutCanvas(image, factor);
         return [.. detector.Detect(canvasBitmap, minScore)
             .Select(f => FaceDetector.ClipToImage(new FaceBox(((f.X * width) - left) / image.Width, ((f.Y * height) - top) / image.Height, f.Width * width / image.Width, f.Height * height / image.Height, f.Score)))
             .OfType<FaceBox>()];
@@ -171,6 +171,43 @@ public sealed record FaceDetection
             }
         }
         return FaceDetector.Suppress(faces, detector.IouThreshold);
+    }
+
+    /// <summary>
+    /// The photo in the middle of a grey canvas <paramref name="factor"/> times its size. An opaque
+    /// RGBA photo is copied in row by row: Skia's drawing at a whole-pixel offset gives the same bytes
+    /// (checked on every seed photo at both zooms, and by <c>FaceDetectionTests</c>) at seven times
+    /// the cost, since it blends every pixel into the unpremultiplied canvas. Others are drawn.
+    /// </summary>
+    internal static SKBitmap ZoomedOutCanvas(SKBitmap image, double factor)
+    {
+        var (width, height) = ((int)(image.Width * factor), (int)(image.Height * factor));
+        var (left, top) = ((width - image.Width) / 2, (height - image.Height) / 2);
+        if (image.ColorType != SKColorType.Rgba8888 || !IsOpaque(image))
+            return Canvas(width, height, canvas => Draw(canvas, image, left, top));
+        var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var target = bitmap.GetPixelSpan();
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(target).Fill(BitConverter.IsLittleEndian ? 0xFF808080u : 0x808080FFu);
+        var source = image.GetPixelSpan();
+        for (var y = 0; y < image.Height; y++)
+            source.Slice(y * image.RowBytes, image.Width * 4).CopyTo(target[(((y + top) * bitmap.RowBytes) + (left * 4))..]);
+        return bitmap;
+    }
+
+    /// <summary>Every pixel's alpha byte is 255 (a bitmap marked opaque may hold other bytes there, which Skia ignores and a copy would not).</summary>
+    static bool IsOpaque(SKBitmap image)
+    {
+        var pixels = image.GetPixelSpan();
+        for (var y = 0; y < image.Height; y++)
+        {
+            var row = pixels.Slice(y * image.RowBytes, image.Width * 4);
+            for (var alpha = 3; alpha < row.Length; alpha += 4)
+            {
+                if (row[alpha] != byte.MaxValue)
+                    return false;
+            }
+        }
+        return true;
     }
 
     static SKBitmap Canvas(int width, int height, Action<SKCanvas> draw)

@@ -162,4 +162,40 @@ public sealed class FaceDetectionTests
         Assert.Equal(FaceDetection.Default, ImagePreparation.From(current).Detection);
         Assert.Null(ImagePreparation.From(new Preprocessing()).Detection);
     }
+
+    /// <summary>
+    /// The zoomed-out looks copy an opaque photo into the grey canvas instead of drawing it: the
+    /// canvas must be what Skia's drawing makes, byte for byte, or the faces found would move. A seed
+    /// photo decoded as faces are searched (RGBA), at both zooms, and a photo with transparent pixels,
+    /// which is drawn as before (the copy would not blend it over the grey).
+    /// </summary>
+    [Theory]
+    [InlineData(1.6, false)]
+    [InlineData(2.4, false)]
+    [InlineData(1.6, true)]
+    public void TheZoomedOutCanvasIsWhatSkiaDraws(double factor, bool translucent)
+    {
+        using var source = ImageDecoder.DecodeBitmap(File.ReadAllBytes(Portrait), FaceCrop.WorkingSize, null, SourceUse.FaceWork);
+        var photo = source.Bitmap;
+        if (translucent)
+        {
+            for (var x = 0; x < photo.Width; x++)
+                photo.SetPixel(x, 3, photo.GetPixel(x, 3).WithAlpha(100));
+        }
+        var (width, height) = ((int)(photo.Width * factor), (int)(photo.Height * factor));
+        using var drawn = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using (var canvas = new SKCanvas(drawn))
+        using (var image = SKImage.FromBitmap(photo))
+        using (var paint = new SKPaint { IsAntialias = true })
+        {
+            canvas.Clear(new SKColor(128, 128, 128));
+            canvas.DrawImage(image, (width - photo.Width) / 2, (height - photo.Height) / 2, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None), paint);
+        }
+
+        using var zoomedOut = FaceDetection.ZoomedOutCanvas(photo, factor);
+
+        Assert.Equal(SKColorType.Rgba8888, photo.ColorType);
+        Assert.Equal((width, height), (zoomedOut.Width, zoomedOut.Height));
+        Assert.True(drawn.GetPixelSpan().SequenceEqual(zoomedOut.GetPixelSpan()), "the zoomed-out canvas differs from Skia's drawing");
+    }
 }
