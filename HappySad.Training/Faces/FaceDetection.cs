@@ -177,7 +177,7 @@ public sealed record FaceDetection
     /// The photo in the middle of a grey canvas <paramref name="factor"/> times its size. An opaque
     /// RGBA photo is copied in row by row: Skia's drawing at a whole-pixel offset gives the same bytes
     /// (checked on every seed photo at both zooms, and by <c>FaceDetectionTests</c>) at seven times
-    /// the cost, since it blends every pixel into the unpremultiplied canvas. Others are drawn.
+    /// the cost. A photo with any transparent pixel is drawn, blended over the grey.
     /// </summary>
     internal static SKBitmap ZoomedOutCanvas(SKBitmap image, double factor)
     {
