@@ -87,8 +87,9 @@ public sealed record RaisedHands
     {
         ArgumentNullException.ThrowIfNull(image);
         using var converted = image.ColorType == SKColorType.Rgba8888 ? null : image.Copy(SKColorType.Rgba8888);
-        var pixels = (converted ?? image).GetPixelSpan();
-        var (width, height) = (image.Width, image.Height);
+        var rgbaImage = converted ?? image;
+        var pixels = rgbaImage.GetPixelSpan();
+        var (width, height, rowBytes) = (image.Width, image.Height, rgbaImage.RowBytes);
         var size = MoveNetMultiPose.InputSize;
         var side = Math.Max(width, height);
         var scale = (double)side / size;
@@ -115,8 +116,8 @@ public sealed record RaisedHands
         }
         return input;
 
-        // Past the photo's edge is the padding: zeros.
-        double At(ReadOnlySpan<byte> rgba, int px, int py, int c) => px < width && py < height ? rgba[(((py * width) + px) * 4) + c] : 0;
+        // Past the photo's edge is the padding: zeros. Rows are RowBytes apart (a subset of a larger bitmap has gaps).
+        double At(ReadOnlySpan<byte> rgba, int px, int py, int c) => px < width && py < height ? rgba[(py * rowBytes) + (px * 4) + c] : 0;
     }
 
     /// <summary>The process-wide network, loaded on first use; a load that fails (offline, say) is tried again by the next caller.</summary>

@@ -123,7 +123,8 @@ public sealed class MoveNetPortTests
     /// <summary>
     /// The app prepares photos for MoveNet (<see cref="RaisedHands.MoveNetInput"/>) as the reference
     /// script does in TensorFlow: padded square, bilinear without half-pixel centres, truncated. The
-    /// same numbers as the test's own straightforward version, on photos wider and taller than square.
+    /// same numbers as the test's own straightforward version, on photos wider and taller than square,
+    /// and on an RGBA part of a larger bitmap (its rows further apart than its width).
     /// </summary>
     [Theory]
     [MemberData(nameof(Samples))]
@@ -132,8 +133,12 @@ public sealed class MoveNetPortTests
         using var photo = SKBitmap.Decode(FaceApiPackage.Sample(sample));
         using var portrait = new SKBitmap(photo.Height / 3, photo.Width / 3);
         Assert.True(photo.ScalePixels(portrait, new SKSamplingOptions(SKFilterMode.Linear)));
+        using var rgba = photo.Copy(SKColorType.Rgba8888);
+        using var part = new SKBitmap();
+        Assert.True(rgba.ExtractSubset(part, new SKRectI(7, 5, rgba.Width - 9, rgba.Height - 3)));
+        Assert.True(part.RowBytes > part.Width * 4);
         using var scope = NewDisposeScope();
-        foreach (var image in new[] { photo, portrait })
+        foreach (var image in new[] { photo, portrait, part })
         {
             var expected = FaceApiPortTests.TensorFlowResizePixels(image, MoveNetMultiPose.InputSize).floor().flatten().data<float>().ToArray();
 
