@@ -43,14 +43,12 @@ public sealed record ImageLimits
 /// <summary>
 /// An image decoded and resized for the network: <c>Size x Size</c> RGB bytes, row-major (HWC), or
 /// <see cref="Views"/> such squares stacked top to bottom (a face crop above the whole photo).
-/// <see cref="Face"/> is the face it was cropped to, when it was prepared with a face crop and one was found.
+/// <see cref="Found"/> says what a face crop's preparation found: the face it was cropped to, and raised hands.
 /// </summary>
 public sealed record DecodedImage(byte[] Rgb, int Size, ImageFormat Format, int SourceWidth, int SourceHeight)
 {
-    public Faces.FaceBox? Face { get; init; }
-
-    /// <summary>Prepared for a model that reads raised hands, no face was found, and someone raises a hand above their head (<see cref="Faces.RaisedHands"/>).</summary>
-    public bool RaisedHands { get; init; }
+    /// <summary>What a face crop's preparation found; <see cref="Faces.PhotoFindings.None"/> without one.</summary>
+    public Faces.PhotoFindings Found { get; init; } = Faces.PhotoFindings.None;
 
     /// <summary>How many <c>Size x Size</c> views <see cref="Rgb"/> holds, stacked vertically.</summary>
     public int Views { get; init; } = 1;

@@ -128,9 +128,8 @@ public static class ImageFiles
             [.. results.Select(r => r.Rejected).OfType<RejectedFile>()],
             mislabeled)
         {
-            FacesFound = preparation.DetectsFaces ? images.Count(i => i.Face is not null) : null,
-            Faces = preparation.DetectsFaces ? [.. images.Select(i => i.Face)] : [],
-            RaisedHands = preparation.DetectsFaces ? [.. images.Select(i => i.RaisedHands)] : [],
+            FacesFound = preparation.DetectsFaces ? images.Count(i => i.Found.Face is not null) : null,
+            Found = preparation.DetectsFaces ? [.. images.Select(i => i.Found)] : [],
         };
     }
 }
@@ -141,11 +140,8 @@ public sealed record ImageFolderLoad(ImageSet Images, IReadOnlyList<RejectedFile
     /// <summary>With a face crop: how many images had a face (the rest are used whole). Null without one.</summary>
     public int? FacesFound { get; init; }
 
-    /// <summary>With a face crop: the face each image was cropped to, in <see cref="Images"/>' order (null: none found). Empty without one.</summary>
-    public IReadOnlyList<Faces.FaceBox?> Faces { get; init; } = [];
-
-    /// <summary>With a face crop: for each image, whether a model reading raised hands found them there (no face, and someone raising a hand above their head). Empty without one.</summary>
-    public IReadOnlyList<bool> RaisedHands { get; init; } = [];
+    /// <summary>With a face crop: what its preparation found in each image (the face it was cropped to, raised hands), in <see cref="Images"/>' order. Empty without one.</summary>
+    public IReadOnlyList<Faces.PhotoFindings> Found { get; init; } = [];
 
     /// <summary>The pixel cache the images are read from; null for images held in memory.</summary>
     public PixelCacheUse? Cache { get; init; }

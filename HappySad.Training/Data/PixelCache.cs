@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using HappySad.Training.Faces;
 using Microsoft.Win32.SafeHandles;
 
@@ -121,8 +122,7 @@ public static class PixelCache
         var records = new List<int>();
         var labels = new List<int>();
         var paths = new List<string>();
-        var faces = new List<FaceBox?>();
-        var hands = new List<bool>();
+        var found = new List<PhotoFindings>();
         var rejected = new List<RejectedFile>();
         var mislabeled = new List<MislabeledFile>();
         for (var i = 0; i < files.Count; i++)
@@ -137,16 +137,14 @@ public static class PixelCache
             records.Add(i);
             labels.Add(file.Label);
             paths.Add(file.Path);
-            faces.Add(entry.Face);
-            hands.Add(entry.RaisedHands);
+            found.Add(entry.Found);
             if (ImageSniffer.FromExtension(file.Path) is { } claimed && claimed != entry.Format)
                 mislabeled.Add(new MislabeledFile(file.Path, claimed, entry.Format));
         }
         return new ImageFolderLoad(ImageSet.FromCache(classNames, cache.File, records, labels, paths), rejected, mislabeled)
         {
-            FacesFound = cache.DetectsFaces ? faces.Count(f => f is not null) : null,
-            Faces = cache.DetectsFaces ? faces : [],
-            RaisedHands = cache.DetectsFaces ? hands : [],
+            FacesFound = cache.DetectsFaces ? found.Count(f => f.Face is not null) : null,
+            Found = cache.DetectsFaces ? found : [],
             Cache = use,
         };
     }
@@ -200,7 +198,7 @@ public static class PixelCache
         {
             var image = preparation.Prepare(path, limits);
             rgb = image.Rgb;
-            return new CachedEntry(null, null, image.Format, image.Face, image.RaisedHands);
+            return new CachedEntry(null, null, image.Format, image.Found.Face, image.Found.RaisedHands);
         }
         catch (ImageRejectedException e)
         {
@@ -318,8 +316,12 @@ public static class PixelCache
 /// <summary>How a load used the pixel cache: the file, whether it was there already, and why an existing one was not used.</summary>
 public sealed record PixelCacheUse(string Path, bool Reused, string? RebuiltBecause);
 
-/// <summary>One photo in a cache file: refused (why) or its format and face.</summary>
-internal sealed record CachedEntry(RejectionKind? Rejection, string? Reason, ImageFormat Format, FaceBox? Face, bool RaisedHands = false);
+/// <summary>One photo in a cache file: refused (why) or its format and what was found in it, as fields of their own (the file's metadata keeps this shape).</summary>
+internal sealed record CachedEntry(RejectionKind? Rejection, string? Reason, ImageFormat Format, FaceBox? Face, bool RaisedHands = false)
+{
+    [JsonIgnore]
+    public PhotoFindings Found => new(Face, RaisedHands);
+}
 
 internal sealed record CachedList(bool DetectsFaces, IReadOnlyList<CachedEntry> Entries);
 

@@ -59,7 +59,7 @@ public static class Evaluator
         {
             Predictions = [.. result.Predictions.Select((p, i) => p with
             {
-                Region = ImageRegion.Of(preparation, i < data.Faces.Count ? data.Faces[i] : null, i < data.RaisedHands.Count && data.RaisedHands[i]),
+                Region = ImageRegion.Of(preparation, i < data.Found.Count ? data.Found[i] : Faces.PhotoFindings.None),
             })],
         };
     }

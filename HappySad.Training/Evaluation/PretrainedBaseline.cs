@@ -15,17 +15,17 @@ namespace HappySad.Training.Evaluation;
 public static class PretrainedBaseline
 {
     /// <summary>
-    /// Metrics over the images with a face (<paramref name="faces"/> in the images' order), or null
+    /// Metrics over the images with a face (<paramref name="found"/> in the images' order), or null
     /// when the classes are not <c>happy</c> and <c>sad</c> or no image has a face. The face is the
     /// first view of each image, as face crops are prepared.
     /// </summary>
-    public static BinaryMetrics? Evaluate(ImageSet images, IReadOnlyList<Faces.FaceBox?> faces, CancellationToken cancellationToken = default)
+    public static BinaryMetrics? Evaluate(ImageSet images, IReadOnlyList<Faces.PhotoFindings> found, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        ArgumentNullException.ThrowIfNull(faces);
+        ArgumentNullException.ThrowIfNull(found);
         var happy = Index(images.ClassNames, "happy");
         var sad = Index(images.ClassNames, "sad");
-        var withFace = Enumerable.Range(0, images.Count).Where(i => i < faces.Count && faces[i] is not null).ToList();
+        var withFace = Enumerable.Range(0, images.Count).Where(i => i < found.Count && found[i].Face is not null).ToList();
         if (happy < 0 || sad < 0 || withFace.Count == 0 || images.Size != FaceFeatureExtractor.InputSize)
             return null;
 

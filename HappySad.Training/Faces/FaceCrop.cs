@@ -20,7 +20,7 @@ public static class FaceCrop
         var face = ChosenFace(source.Bitmap, detection, margin);
         if (face is null)
             return new DecodedImage(ImageDecoder.ResizeToRgb(source.Bitmap, size), size, source.Format, source.Width, source.Height);
-        return new DecodedImage(Crop(source.Bitmap, face, size, margin), size, source.Format, source.Width, source.Height) { Face = face };
+        return new DecodedImage(Crop(source.Bitmap, face, size, margin), size, source.Format, source.Width, source.Height) { Found = new PhotoFindings(face) };
     }
 
     /// <summary>
@@ -42,7 +42,7 @@ public static class FaceCrop
         if (raisedHands)
             rgb.AsSpan(RaisedHandsRow(size) * size * 3, size * 3).Fill(byte.MaxValue);
         ImageDecoder.ResizeToRgb(source.Bitmap, size).CopyTo(rgb, viewBytes);
-        return new DecodedImage(rgb, size, source.Format, source.Width, source.Height) { Face = face, Views = 2, RaisedHands = raisedHands };
+        return new DecodedImage(rgb, size, source.Format, source.Width, source.Height) { Found = new PhotoFindings(face, raisedHands), Views = 2 };
     }
 
     /// <summary>The row of the face view that marks raised hands in a photo without a face: its last.</summary>

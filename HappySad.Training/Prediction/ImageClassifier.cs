@@ -41,10 +41,11 @@ public static class ImageRegion
 
     public static IReadOnlyList<string> All { get; } = [Face, RaisedHands, NoFaceFound, WholeImage];
 
-    public static string Of(ImagePreparation preparation, Faces.FaceBox? face, bool raisedHands = false)
+    public static string Of(ImagePreparation preparation, Faces.PhotoFindings found)
     {
         ArgumentNullException.ThrowIfNull(preparation);
-        return face is not null ? Face : !preparation.DetectsFaces ? WholeImage : raisedHands ? RaisedHands : NoFaceFound;
+        ArgumentNullException.ThrowIfNull(found);
+        return found.Face is not null ? Face : !preparation.DetectsFaces ? WholeImage : found.RaisedHands ? RaisedHands : NoFaceFound;
     }
 }
 
@@ -78,8 +79,8 @@ public sealed class ImageClassifier(nn.Module<Tensor, Tensor> module, ModelCard 
     /// <summary>The verdict on <paramref name="image"/> whose second class has probability <paramref name="positive"/>.</summary>
     internal Prediction Verdict(double positive, double threshold, DecodedImage image) => ToPrediction(positive, threshold) with
     {
-        Face = image.Face,
-        Region = ImageRegion.Of(Preparation, image.Face, image.RaisedHands),
+        Face = image.Found.Face,
+        Region = ImageRegion.Of(Preparation, image.Found),
     };
 
     Prediction ToPrediction(double positive, double threshold)

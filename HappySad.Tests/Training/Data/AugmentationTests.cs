@@ -219,7 +219,7 @@ public sealed class AugmentedTrainingTests
         rgb.AsSpan(15 * 16 * 3, 16 * 3).Fill(255);
         for (var p = 16 * 16 * 3; p < rgb.Length; p++)
             rgb[p] = (byte)(40 + (p % 150));
-        var image = new DecodedImage(rgb, 16, ImageFormat.Png, 16, 32) { Views = 2, RaisedHands = true };
+        var image = new DecodedImage(rgb, 16, ImageFormat.Png, 16, 32) { Views = 2, Found = new(RaisedHands: true) };
         var set = ImageSet.FromDecoded(["happy", "sad"], [image, image, image, image], [0, 1, 0, 1], ["a", "b", "c", "d"], 16);
 
         using var batch = Augmented(set, [0, 1, 2, 3]);

@@ -15,7 +15,7 @@ public sealed class PretrainedBaselineTests
         File.WriteAllBytes(temp.File("sad/pattern.png"), TestImages.Quadrants(200));
 
         var load = ImageFolder.Open(temp.Path).Load(new ImagePreparation(112, CropMode.FaceAndWhole));
-        var metrics = PretrainedBaseline.Evaluate(load.Images, load.Faces);
+        var metrics = PretrainedBaseline.Evaluate(load.Images, load.Found);
 
         Assert.Equal(1, load.FacesFound);
         Assert.NotNull(metrics);
@@ -33,6 +33,6 @@ public sealed class PretrainedBaselineTests
         var load = ImageFolder.Open(temp.Path).Load(new ImagePreparation(112, CropMode.Face));
 
         Assert.Equal(1, load.FacesFound);
-        Assert.Null(PretrainedBaseline.Evaluate(load.Images, load.Faces));
+        Assert.Null(PretrainedBaseline.Evaluate(load.Images, load.Found));
     }
 }

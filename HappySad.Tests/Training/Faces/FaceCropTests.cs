@@ -16,7 +16,7 @@ public sealed class FaceCropTests
         var bytes = File.ReadAllBytes(Portrait);
         var image = new ImagePreparation(112, CropMode.Face).Prepare(bytes);
 
-        var face = Assert.IsType<FaceBox>(image.Face);
+        var face = Assert.IsType<FaceBox>(image.Found.Face);
         Assert.True(face.Score > 0.8, $"score {face.Score}");
         Assert.InRange(face.Width, 0.05, 0.9);
         Assert.InRange(face.Height, 0.05, 0.9);
@@ -58,7 +58,7 @@ public sealed class FaceCropTests
         var byLargest = new ImagePreparation(112, CropMode.FaceAndWhole, 0, FaceDetection.Default with { HappiestFace = false }).Prepare(bytes);
         var byHappiest = new ImagePreparation(112, CropMode.FaceAndWhole, 0, FaceDetection.Default).Prepare(bytes);
 
-        var (largest, chosen) = (Assert.IsType<FaceBox>(byLargest.Face), Assert.IsType<FaceBox>(byHappiest.Face));
+        var (largest, chosen) = (Assert.IsType<FaceBox>(byLargest.Found.Face), Assert.IsType<FaceBox>(byHappiest.Found.Face));
         Assert.True(chosen.IntersectionOverUnion(largest) < 0.1, $"another face: {chosen} against {largest}");
         Assert.InRange(chosen.Area, largest.Area * HappiestFace.MinAreaShare, largest.Area);
         // The face view is the chosen face's crop; the whole photo's view is the same either way.
@@ -82,7 +82,7 @@ public sealed class FaceCropTests
         var bytes = TestImages.Quadrants(300);
         var image = new ImagePreparation(112, CropMode.Face).Prepare(bytes);
 
-        Assert.Null(image.Face);
+        Assert.Null(image.Found.Face);
         Assert.Equal(ImageDecoder.Decode(bytes, 112).Rgb, image.Rgb);
     }
 
@@ -95,7 +95,7 @@ public sealed class FaceCropTests
 
         Assert.Equal(2, image.Views);
         Assert.Equal(2 * 112 * 112 * 3, image.Rgb.Length);
-        Assert.Equal(faceOnly.Face, image.Face);
+        Assert.Equal(faceOnly.Found.Face, image.Found.Face);
         Assert.Equal(faceOnly.Rgb, image.Rgb[..(112 * 112 * 3)]);
         // The whole view is resized from the same decode the detector saw (FaceCrop.WorkingSize a side at least).
         using var decoded = ImageDecoder.DecodeBitmap(bytes, FaceCrop.WorkingSize, null, SourceUse.FaceWork);
@@ -108,7 +108,7 @@ public sealed class FaceCropTests
         var bytes = TestImages.Quadrants(300);
         var image = new ImagePreparation(112, CropMode.FaceAndWhole).Prepare(bytes);
 
-        Assert.Null(image.Face);
+        Assert.Null(image.Found.Face);
         Assert.All(image.Rgb[..(112 * 112 * 3)], b => Assert.Equal(0, b));
         Assert.Equal(ImageDecoder.Decode(bytes, 112).Rgb, image.Rgb[(112 * 112 * 3)..]);
     }

@@ -63,19 +63,19 @@ public sealed class RaisedHandsTests
         var notRaised = preparation.Prepare(headInHands);
         var unread = (preparation with { Detection = FaceDetection.Default }).Prepare(jumping);
 
-        Assert.Null(raised.Face);
-        Assert.True(raised.RaisedHands);
+        Assert.Null(raised.Found.Face);
+        Assert.True(raised.Found.RaisedHands);
         var view = 112 * 112 * 3;
         var row = FaceCrop.RaisedHandsRow(112) * 112 * 3;
         Assert.All(raised.Rgb[..row], b => Assert.Equal(0, b));
         Assert.All(raised.Rgb[row..view], b => Assert.Equal(255, b));
         Assert.Equal(unread.Rgb[view..], raised.Rgb[view..]);
 
-        Assert.Null(notRaised.Face);
-        Assert.False(notRaised.RaisedHands);
+        Assert.Null(notRaised.Found.Face);
+        Assert.False(notRaised.Found.RaisedHands);
         Assert.All(notRaised.Rgb[..view], b => Assert.Equal(0, b));
 
-        Assert.False(unread.RaisedHands);
+        Assert.False(unread.Found.RaisedHands);
         Assert.All(unread.Rgb[..view], b => Assert.Equal(0, b));
     }
 

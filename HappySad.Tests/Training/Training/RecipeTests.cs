@@ -260,10 +260,10 @@ public sealed class RecipeRoundTripTests
         var withFace = preparation.Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg")));
         var jumping = preparation.Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "_happy_jumping_on_beach-40815.jpg")));
         var noFace = preparation.Prepare(TestImages.Quadrants(300));
-        Assert.NotNull(withFace.Face);
-        Assert.True(jumping.RaisedHands, "people jumping with their arms up");
-        Assert.Null(noFace.Face);
-        Assert.False(noFace.RaisedHands);
+        Assert.NotNull(withFace.Found.Face);
+        Assert.True(jumping.Found.RaisedHands, "people jumping with their arms up");
+        Assert.Null(noFace.Found.Face);
+        Assert.False(noFace.Found.RaisedHands);
         float Output(DecodedImage image) => OutputOf(model, image);
         Parameter Named(string name) => model.named_parameters().Single(p => p.name == name).parameter;
 
@@ -321,8 +321,8 @@ public sealed class RecipeRoundTripTests
         var preparation = new ImagePreparation(112, CropMode.FaceAndWhole);
         var withFace = preparation.Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg")));
         var noFace = preparation.Prepare(TestImages.Quadrants(300));
-        Assert.NotNull(withFace.Face);
-        Assert.Null(noFace.Face);
+        Assert.NotNull(withFace.Found.Face);
+        Assert.Null(noFace.Found.Face);
         return (withFace, noFace);
     }
 

@@ -59,10 +59,10 @@ internal static class CrossValidateCommand
         }, cli.CancellationToken);
         cli.Progress.Clear();
         var latency = MeasureLatency(load, recipe, cli.CancellationToken);
-        var baseline = PretrainedBaseline.Evaluate(load.Images, load.Faces, cli.CancellationToken);
+        var baseline = PretrainedBaseline.Evaluate(load.Images, load.Found, cli.CancellationToken);
         // With face detection, how the recipe did on photos with a face and on those without, pooled over folds.
         var byFace = load.FacesFound is > 0 && load.FacesFound < load.Images.Count
-            ? (With: result.Pooled(i => load.Faces[i] is not null), Without: result.Pooled(i => load.Faces[i] is null))
+            ? (With: result.Pooled(i => load.Found[i].Face is not null), Without: result.Pooled(i => load.Found[i].Face is null))
             : ((BinaryMetrics With, BinaryMetrics Without)?)null;
 
         if (json)
