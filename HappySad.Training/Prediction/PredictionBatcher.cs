@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using HappySad.Training.Data;
 using HappySad.Training.Native;
@@ -6,7 +7,11 @@ using static TorchSharp.torch;
 namespace HappySad.Training.Prediction;
 
 /// <summary>How long a batch waits for more images, and the most it takes at once.</summary>
-public sealed record BatchWindow(TimeSpan Wait, int MaxBatchSize);
+public sealed record BatchWindow(TimeSpan Wait, int MaxBatchSize)
+{
+    /// <summary>The longest <see cref="Wait"/> a batcher honours: a window is meant in milliseconds, and a setting far past this is a mistake, not a wish.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
+}
 
 /// <summary>
 /// Dynamic batching for one loaded model: concurrent requests hand their prepared images to one
@@ -42,7 +47,7 @@ public sealed class PredictionBatcher : IDisposable
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(window);
         _classifier = classifier;
-        _window = window with { MaxBatchSize = Math.Max(1, window.MaxBatchSize) };
+        _window = new BatchWindow(window.Wait < TimeSpan.Zero ? TimeSpan.Zero : window.Wait > BatchWindow.MaxWait ? BatchWindow.MaxWait : window.Wait, Math.Max(1, window.MaxBatchSize));
         var size = classifier.Card.Preprocessing.InputSize;
         var views = classifier.Preparation.Views;
         _imageBytes = views * size * size * 3;
@@ -78,7 +83,11 @@ public sealed class PredictionBatcher : IDisposable
             if (image.Rgb.Length != _imageBytes)
                 throw new ArgumentException($"the image holds {image.Rgb.Length} bytes; this model reads {_imageBytes}", nameof(prepare));
             var pending = new Pending(image, threshold);
-            ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+            if (!_queue.Writer.TryWrite(pending))
+            {
+                ObjectDisposedException.ThrowIf(_stopped is null, this);
+                throw new InvalidOperationException("this model's batch loop stopped on an error; the model has to be loaded again", _stopped);
+            }
             return pending.Verdict.Task;
         }
         finally
@@ -106,18 +115,41 @@ public sealed class PredictionBatcher : IDisposable
         }
     }
 
+    /// <summary>Why the loop stopped early, when it did: later requests are refused with it instead of waiting for ever.</summary>
+    volatile Exception? _stopped;
+
     async Task RunAsync()
     {
         var reader = _queue.Reader;
         var batch = new List<Pending>(_window.MaxBatchSize);
+        try
+        {
+            await GatherAndLabelAsync(reader, batch).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Label catches what a forward pass throws, so this is a fault of the loop itself. No
+            // request may wait on a loop that is gone: fail the ones it holds and refuse the rest.
+            _stopped = e;
+            _queue.Writer.TryComplete(e);
+            foreach (var pending in batch)
+                pending.Verdict.TrySetException(e);
+            while (reader.TryRead(out var queued))
+                queued.Verdict.TrySetException(e);
+        }
+    }
+
+    async Task GatherAndLabelAsync(ChannelReader<Pending> reader, List<Pending> batch)
+    {
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            var deadline = DateTime.UtcNow + _window.Wait;
+            // A monotonic clock: a wall clock set back would stretch the window.
+            var deadline = Stopwatch.GetTimestamp() + (long)(_window.Wait.TotalSeconds * Stopwatch.Frequency);
             while (batch.Count < _window.MaxBatchSize)
             {
                 while (batch.Count < _window.MaxBatchSize && reader.TryRead(out var pending))
                     batch.Add(pending);
-                var left = deadline - DateTime.UtcNow;
+                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
                 if (batch.Count == _window.MaxBatchSize || Volatile.Read(ref _preparing) == 0 || left <= TimeSpan.Zero)
                     break;
                 if (!await WaitForMoreAsync(reader, left).ConfigureAwait(false))
@@ -148,8 +180,29 @@ public sealed class PredictionBatcher : IDisposable
         }
     }
 
+    /// <summary>
+    /// Labels a batch in one forward pass. When that pass fails, each image is labelled alone, so a
+    /// failure that only a batch meets (say, memory for its activations) costs no request its verdict,
+    /// and an image that fails alone fails only its own request.
+    /// </summary>
     void Label(List<Pending> batch)
     {
+        if (TryLabel(batch, out var error) || batch.Count == 1)
+        {
+            if (error is not null)
+                batch[0].Verdict.TrySetException(error);
+            return;
+        }
+        foreach (var pending in batch)
+        {
+            if (!TryLabel([pending], out var alone))
+                pending.Verdict.TrySetException(alone!);
+        }
+    }
+
+    bool TryLabel(List<Pending> batch, out Exception? error)
+    {
+        error = null;
         try
         {
             var count = batch.Count;
@@ -170,11 +223,12 @@ public sealed class PredictionBatcher : IDisposable
             Interlocked.Add(ref _images, count);
             if (count > _largest)
                 Volatile.Write(ref _largest, count);
+            return true;
         }
         catch (Exception e)
         {
-            foreach (var pending in batch)
-                pending.Verdict.TrySetException(e);
+            error = e;
+            return false;
         }
     }
 
@@ -182,7 +236,7 @@ public sealed class PredictionBatcher : IDisposable
     public void Dispose()
     {
         _queue.Writer.TryComplete();
-        _loop.GetAwaiter().GetResult();
+        _loop.GetAwaiter().GetResult(); // never faults: RunAsync catches what its loop throws
         _waiting.Dispose();
         _pixels.Dispose();
     }

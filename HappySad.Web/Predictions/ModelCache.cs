@@ -58,56 +58,79 @@ public sealed class ModelCache(IOptions<PredictionOptions> options, ILogger<Mode
     Entry Acquire(string file)
     {
         var stamp = File.GetLastWriteTimeUtc(file);
-        lock (_gate)
+        var unused = new List<Entry>();
+        try
         {
-            if (_byFile.TryGetValue(file, out var node) && node.Value.Stamp == stamp)
+            lock (_gate)
             {
-                _recent.Remove(node);
-                _recent.AddFirst(node);
-                node.Value.Leases++;
-                return node.Value;
+                if (_byFile.TryGetValue(file, out var node) && node.Value.Stamp == stamp)
+                {
+                    _recent.Remove(node);
+                    _recent.AddFirst(node);
+                    node.Value.Leases++;
+                    return node.Value;
+                }
+                if (node is not null)
+                    Evict(node, unused);
             }
-            if (node is not null)
-                Evict(node);
-        }
 
-        // Loading takes a moment: do it outside the lock, then keep whichever copy got in first.
-        var loaded = new Entry(file, stamp, ModelStore.Load(file, TorchDevices.Resolve(DevicePreference.Auto)), options.Value.Batching);
-        lock (_gate)
-        {
-            Loads++;
-            if (_byFile.TryGetValue(file, out var raced) && raced.Value.Stamp == stamp)
+            // Loading takes a moment: do it outside the lock, then keep whichever copy got in first.
+            var loaded = new Entry(file, stamp, ModelStore.Load(file, TorchDevices.Resolve(DevicePreference.Auto)), options.Value.Batching);
+            lock (_gate)
             {
-                loaded.Dispose();
-                raced.Value.Leases++;
-                return raced.Value;
+                Loads++;
+                loaded.Leases++;
+                if (_byFile.TryGetValue(file, out var raced))
+                {
+                    if (raced.Value.Stamp == stamp)
+                    {
+                        loaded.Leases--;
+                        unused.Add(loaded);
+                        raced.Value.Leases++;
+                        return raced.Value;
+                    }
+                    if (raced.Value.Stamp > stamp)
+                    {
+                        // The file changed while this copy loaded, and a request that saw the new
+                        // file cached its copy first: this one serves its request and goes.
+                        loaded.Evicted = true;
+                        return loaded;
+                    }
+                    Evict(raced, unused);
+                }
+                _byFile[file] = _recent.AddFirst(loaded);
+                while (_byFile.Count > Math.Max(1, options.Value.CachedModels))
+                    Evict(_recent.Last!, unused);
+                logger.LogInformation("Loaded model {File} ({Count} cached)", file, _byFile.Count);
+                return loaded;
             }
-            loaded.Leases++;
-            _byFile[file] = _recent.AddFirst(loaded);
-            while (_byFile.Count > Math.Max(1, options.Value.CachedModels))
-                Evict(_recent.Last!);
-            logger.LogInformation("Loaded model {File} ({Count} cached)", file, _byFile.Count);
-            return loaded;
+        }
+        finally
+        {
+            // Disposing a model waits for its batch loop: never while holding the lock every request takes.
+            foreach (var entry in unused)
+                entry.Dispose();
         }
     }
 
     void Release(Entry entry)
     {
+        bool last;
         lock (_gate)
-        {
-            if (--entry.Leases == 0 && entry.Evicted)
-                entry.Dispose();
-        }
+            last = --entry.Leases == 0 && entry.Evicted;
+        if (last)
+            entry.Dispose();
     }
 
-    /// <summary>Called under the lock.</summary>
-    void Evict(LinkedListNode<Entry> node)
+    /// <summary>Called under the lock; an entry no lease holds goes to <paramref name="unused"/>, to be disposed after it.</summary>
+    void Evict(LinkedListNode<Entry> node, List<Entry> unused)
     {
         _recent.Remove(node);
-        _byFile.Remove(node.Value.File);
+        if (_byFile.TryGetValue(node.Value.File, out var mapped) && mapped == node)
+            _byFile.Remove(node.Value.File);
         node.Value.Evicted = true;
         if (node.Value.Leases == 0)
-            node.Value.Dispose();
+            unused.Add(node.Value);
     }
 
     public void Dispose()

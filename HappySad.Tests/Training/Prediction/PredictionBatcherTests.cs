@@ -35,14 +35,17 @@ public sealed class PredictionBatcherTests
     /// Submits every image from its own thread, each held in its preparing step until all have
     /// announced themselves, so the batcher gathers them into one forward pass.
     /// </summary>
-    static async Task<IReadOnlyList<double>> BatchedAsync(ImageClassifier classifier, List<DecodedImage> images)
+    static async Task<IReadOnlyList<double>> BatchedAsync(ImageClassifier classifier, List<DecodedImage> images, long expectBatches = 1)
     {
         using var batcher = new PredictionBatcher(classifier, new BatchWindow(TimeSpan.FromSeconds(30), images.Count));
         using var together = new Barrier(images.Count);
         var verdicts = await Task.WhenAll(images.Select(image => Task.Factory.StartNew(
             () => batcher.PredictAsync(() => { together.SignalAndWait(); return image; }),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()));
-        Assert.Equal((1L, images.Count), (batcher.Batches, batcher.LargestBatch));
+        if (expectBatches == 1)
+            Assert.Equal((1L, images.Count), (batcher.Batches, batcher.LargestBatch));
+        else
+            Assert.Equal((expectBatches == 0 ? images.Count : expectBatches, 1), (batcher.Batches, batcher.LargestBatch));
         return [.. verdicts.Select(v => v.ClassProbabilities["sad"])];
     }
 
@@ -141,6 +144,63 @@ public sealed class PredictionBatcherTests
 
     static Task<HappySad.Training.Prediction.Prediction> OnOwnThread(Func<Task<HappySad.Training.Prediction.Prediction>> submit) =>
         Task.Factory.StartNew(submit, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    /// <summary>A model whose forward pass fails on any batch of more than one image (as one that runs out of memory for a batch's activations would).</summary>
+    sealed class FailsOnBatches : nn.Module<Tensor, Tensor>
+    {
+        readonly nn.Module<Tensor, Tensor> inner;
+
+        public FailsOnBatches(nn.Module<Tensor, Tensor> inner) : base(nameof(FailsOnBatches))
+        {
+            this.inner = inner;
+            RegisterComponents();
+        }
+
+        public int Failures { get; private set; }
+
+        public override Tensor forward(Tensor input)
+        {
+            if (input.shape[0] > 1)
+            {
+                Failures++;
+                throw new InvalidOperationException("no memory for this batch");
+            }
+            return inner.forward(input);
+        }
+    }
+
+    [Fact]
+    public async Task WhenABatchFailsEachOfItsPhotosIsLabelledAloneAndTheModelServesOn()
+    {
+        var model = new FailsOnBatches(ModelArchitectures.Create(SeedCnn.ArchitectureName, seed: 3));
+        using var classifier = new ImageClassifier(model, new ModelCard { Architecture = SeedCnn.ArchitectureName, ClassNames = ["happy", "sad"], Preprocessing = new Preprocessing { InputSize = 256 } }, CPU);
+        var images = Photos(4).Select(p => ImageDecoder.Decode(File.ReadAllBytes(p), 256)).ToList();
+        var alone = OneAtATime(classifier, images);
+
+        var batched = await BatchedAsync(classifier, images, expectBatches: 0);
+
+        Assert.Equal(1, model.Failures);
+        AssertSameVerdicts(alone, batched);
+        using var batcher = new PredictionBatcher(classifier, new BatchWindow(TimeSpan.FromMilliseconds(5), 4));
+        AssertSameVerdicts([alone[0]], [(await batcher.PredictAsync(() => images[0]).WaitAsync(TimeSpan.FromSeconds(30))).ClassProbabilities["sad"]]);
+    }
+
+    [Fact]
+    public async Task APhotoWhosePreparingFailsDoesNotHoldBackTheOthersBatch()
+    {
+        using var classifier = Classifier(SeedCnn.ArchitectureName, 256);
+        using var batcher = new PredictionBatcher(classifier, new BatchWindow(TimeSpan.FromSeconds(10), 4));
+        var image = ImageDecoder.Decode(File.ReadAllBytes(Photos(2)[0]), 256);
+        using var together = new Barrier(2);
+
+        var good = OnOwnThread(() => batcher.PredictAsync(() => { together.SignalAndWait(); return image; }));
+        var bad = OnOwnThread(() => batcher.PredictAsync(() => { together.SignalAndWait(); throw new ImageRejectedException(RejectionKind.Undecodable, "not an image"); }));
+
+        await Assert.ThrowsAsync<ImageRejectedException>(() => bad.WaitAsync(TimeSpan.FromSeconds(30)));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Assert.Equal(classifier.Predict(image).ClassProbabilities, (await good.WaitAsync(TimeSpan.FromSeconds(30))).ClassProbabilities);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(5), "the good photo should not wait out the 10 s window for the failed one");
+    }
 
     [Fact]
     public async Task ALoneRequestDoesNotWaitForTheWindow()

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using HappySad.Tests.Support;
+using HappySad.Training.Data;
+using HappySad.Training.Prediction;
 using HappySad.Training.Models;
 using HappySad.Training.Persistence;
 using HappySad.Web.Predictions;
@@ -161,6 +163,36 @@ public sealed class PredictApiTests : IDisposable
         // Capacity 1: a loaded, reused, evicted by b, b reused, a loaded again.
         Assert.Equal(3, cache.Loads);
         Assert.Equal(1, cache.Count);
+    }
+
+    [Fact]
+    public async Task AModelFileReplacedWhileInUseIsLoadedAgainAndTheOldCopyServesItsLeaseToTheEnd()
+    {
+        AddModelFile("a", 1);
+        var file = Path.Combine(_app.Service<StoragePaths>().ModelsRoot, "a" + ModelStore.Extension);
+        var cache = _app.Service<ModelCache>();
+        var image = ImageDecoder.Decode(await File.ReadAllBytesAsync(HappyPhoto), 256);
+        PredictionBatcher oldBatcher;
+
+        using (var old = cache.Rent(file))
+        {
+            oldBatcher = old.Batcher;
+            var before = (await old.Batcher.PredictAsync(() => image)).ClassProbabilities["sad"];
+            AddModelFile("a", 2);
+            File.SetLastWriteTimeUtc(file, File.GetLastWriteTimeUtc(file).AddMinutes(1));
+            using (var fresh = cache.Rent(file))
+            {
+                Assert.NotSame(old.Classifier, fresh.Classifier);
+                Assert.NotEqual(before, (await fresh.Batcher.PredictAsync(() => image)).ClassProbabilities["sad"]);
+                Assert.Equal(before, (await old.Batcher.PredictAsync(() => image)).ClassProbabilities["sad"]);
+            }
+            Assert.Equal((2, 1), (cache.Loads, cache.Count));
+        }
+
+        // The replaced copy's last lease is over: it is gone, and the new one stays.
+        Assert.IsType<ObjectDisposedException>(Record.Exception(() => { _ = oldBatcher.PredictAsync(() => image); }));
+        using var again = cache.Rent(file);
+        Assert.Equal(2, cache.Loads);
     }
 
     public void Dispose()
