@@ -110,6 +110,19 @@ internal static class HostileFiles
         return webp;
     }
 
+    /// <summary>
+    /// <see cref="ProgressiveJpeg"/> with its last scan repeated until it has <paramref name="scans"/>:
+    /// the shape of a small file that makes a decoder pass over the whole image hundreds of times.
+    /// </summary>
+    public static byte[] ProgressiveJpegOfScans(int scans)
+    {
+        var jpeg = ProgressiveJpeg;
+        var starts = Enumerable.Range(0, jpeg.Length - 1).Where(i => jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA).ToList();
+        var end = jpeg.Length - 2; // the end-of-image marker
+        var last = jpeg[starts[^1]..end];
+        return [.. jpeg[..end], .. Enumerable.Repeat(last, scans - starts.Count).SelectMany(s => s), .. jpeg[end..]];
+    }
+
     /// <summary>A baseline JPEG of 100x100 real pixels whose frame header claims <paramref name="width"/> x <paramref name="height"/>.</summary>
     public static byte[] JpegClaiming(int width, int height)
     {

@@ -127,8 +127,8 @@ public static class ImageDecoder
         using var codec = SKCodec.Create(data)
             ?? throw new ImageRejectedException(RejectionKind.Undecodable, $"not a decodable {Describe(format)} (corrupt header)");
         var (width, height) = CheckDimensions(codec, limits);
-        if (format == ImageFormat.Jpeg && JpegStructure.TruncationReason(bytes) is { } truncated)
-            throw new ImageRejectedException(RejectionKind.Truncated, truncated);
+        if (format == ImageFormat.Jpeg && JpegStructure.Refusal(bytes) is { } refusal)
+            throw new ImageRejectedException(refusal.Kind, refusal.Reason);
 
         var permit = limits.Gate.Enter();
         try

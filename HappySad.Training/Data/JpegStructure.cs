@@ -5,20 +5,31 @@ namespace HappySad.Training.Data;
 /// <summary>
 /// Walks a JPEG's markers to its first end-of-image marker. libjpeg pads missing data with grey and
 /// reports success for a truncated progressive JPEG, or for a header that claims far more pixels
-/// than its data codes, so those are caught here, before decoding, from the structure alone.
+/// than its data codes, so those are caught here, before decoding, from the structure alone. So is a
+/// progressive JPEG with more scans than <see cref="MaxScans"/>: every scan is another pass over every
+/// block of the full-size image, whatever size it is decoded at, so a small file of many scans costs
+/// seconds of a core (a 122 KB file of 500 scans, 8 s).
 /// </summary>
 internal static class JpegStructure
 {
-    /// <summary>Why the JPEG is truncated, or null when its structure is whole.</summary>
-    public static string? TruncationReason(ReadOnlySpan<byte> jpeg)
+    /// <summary>
+    /// The most scans a JPEG may have. Encoders write 1 to 4 (baseline) or about 6 to 20
+    /// (progressive); Skia's decoder refuses from 100 on, and libjpeg-turbo's TurboJPEG only from 500,
+    /// so with this limit both decoders take the same files.
+    /// </summary>
+    public const int MaxScans = 99;
+
+    /// <summary>Why the JPEG is refused (truncated, or too many scans), or null when its structure is sound.</summary>
+    public static (RejectionKind Kind, string Reason)? Refusal(ReadOnlySpan<byte> jpeg)
     {
         long entropyBytes = 0;
         long lumaBlocks = 0;
+        var scans = 0;
         var at = 2;
         while (at + 1 < jpeg.Length)
         {
             if (jpeg[at] != 0xFF)
-                return "JPEG data is corrupt (a marker was expected)";
+                return (RejectionKind.Truncated, "JPEG data is corrupt (a marker was expected)");
             var marker = jpeg[at + 1];
             if (marker == 0xFF)
             {
@@ -29,7 +40,7 @@ internal static class JpegStructure
             {
                 // Every block codes at least one bit (its DC value) in any baseline or progressive JPEG.
                 return entropyBytes * 8 < lumaBlocks
-                    ? $"JPEG data is truncated: {ImageDecoder.FormatBytes(entropyBytes)} of image data cannot cover the frame its header claims"
+                    ? (RejectionKind.Truncated, $"JPEG data is truncated: {ImageDecoder.FormatBytes(entropyBytes)} of image data cannot cover the frame its header claims")
                     : null;
             }
             if (marker is >= 0xD0 and <= 0xD7 or 0x01)
@@ -52,6 +63,8 @@ internal static class JpegStructure
             at = end;
             if (marker == 0xDA)
             {
+                if (++scans > MaxScans)
+                    return (RejectionKind.Unsupported, $"JPEG has more than {MaxScans} scans (encoders write under 20; each scan costs a pass over the whole image): save it again as an ordinary JPEG");
                 // Entropy-coded data runs to the next marker that is neither a stuffed 0xFF00 nor a restart.
                 var start = at;
                 while (at + 1 < jpeg.Length && !(jpeg[at] == 0xFF && jpeg[at + 1] != 0x00 && jpeg[at + 1] is not (>= 0xD0 and <= 0xD7)))
@@ -59,7 +72,7 @@ internal static class JpegStructure
                 entropyBytes += at - start;
             }
         }
-        return "JPEG data is truncated (it ends before its end-of-image marker)";
+        return (RejectionKind.Truncated, "JPEG data is truncated (it ends before its end-of-image marker)");
     }
 
     static bool IsStartOfFrame(byte marker) => marker is >= 0xC0 and <= 0xCF and not (0xC4 or 0xC8 or 0xCC);

@@ -27,6 +27,25 @@ public class HostileImageTests
     }
 
     [Fact]
+    public void AJpegOfMoreScansThanEncodersWriteIsRefusedBeforeItIsDecoded()
+    {
+        var e = Assert.Throws<ImageRejectedException>(() => ImageDecoder.Decode(HostileFiles.ProgressiveJpegOfScans(JpegStructure.MaxScans + 1), 64));
+
+        Assert.Equal(RejectionKind.Unsupported, e.Kind);
+        Assert.Contains($"more than {JpegStructure.MaxScans} scans", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AJpegOfAsManyScansAsTheLimitIsNotRefusedForThem()
+    {
+        var jpeg = HostileFiles.ProgressiveJpegOfScans(JpegStructure.MaxScans);
+
+        Assert.Equal(JpegStructure.MaxScans, Enumerable.Range(0, jpeg.Length - 1).Count(i => jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA));
+        Assert.Null(JpegStructure.Refusal(jpeg));
+        Assert.Null(JpegStructure.Refusal(HostileFiles.ProgressiveJpeg));
+    }
+
+    [Fact]
     public void AJpegWhoseHeaderClaims6000SquareOver100SquareDataIsRefusedAsTruncated()
     {
         var e = Assert.Throws<ImageRejectedException>(() => ImageDecoder.Decode(HostileFiles.JpegClaiming(6000, 6000)));
