@@ -111,7 +111,11 @@ public static class ImageDecoder
     /// still covers <paramref name="coverSize"/> on both sides (or full size): the shared first step of
     /// every way an image is prepared.
     /// </summary>
-    internal static SourceBitmap DecodeBitmap(ReadOnlySpan<byte> bytes, int coverSize, ImageLimits? limits, SourceUse use = SourceUse.WholePhoto)
+    internal static SourceBitmap DecodeBitmap(ReadOnlySpan<byte> bytes, int coverSize, ImageLimits? limits, SourceUse use = SourceUse.WholePhoto) =>
+        DecodeBitmap(bytes, (_, _) => coverSize, limits, use);
+
+    /// <summary>As above, with the size to cover chosen from the image's width and height (read from its header).</summary>
+    internal static SourceBitmap DecodeBitmap(ReadOnlySpan<byte> bytes, Func<int, int, int> coverSizeOf, ImageLimits? limits, SourceUse use = SourceUse.WholePhoto)
     {
         limits ??= ImageLimits.Default;
         if (bytes.Length == 0)
@@ -133,7 +137,7 @@ public static class ImageDecoder
         var permit = limits.Gate.Enter();
         try
         {
-            return new SourceBitmap(DecodeScaled(codec, bytes, coverSize, format, use), format, width, height, permit);
+            return new SourceBitmap(DecodeScaled(codec, bytes, coverSizeOf(width, height), format, use), format, width, height, permit);
         }
         catch
         {

@@ -13,20 +13,17 @@ public static class Thumbnails
     /// <summary>A JPEG whose longer side is <paramref name="maxSide"/> (never enlarged), aspect ratio kept.</summary>
     public static byte[] Jpeg(string path, int maxSide = DefaultSide, int quality = 80, ImageLimits? limits = null)
     {
-        limits ??= ImageLimits.Default;
+        limits = (limits ?? ImageLimits.Default) with { MinSide = 1 };
         ImageDecoder.RejectOversizedFile(path, limits);
-
-        using var data = SKData.Create(path)
-            ?? throw new ImageRejectedException(RejectionKind.Undecodable, "file could not be read");
-        using var codec = SKCodec.Create(data)
-            ?? throw new ImageRejectedException(RejectionKind.Undecodable, "not a decodable image");
-        var (width, height) = ImageDecoder.CheckDimensions(codec, limits with { MinSide = 1 });
-
-        var scale = Math.Min(1.0, maxSide / (double)Math.Max(width, height));
-        var target = new SKSizeI(Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale)));
-
-        using var permit = limits.Gate.Enter();
-        using var decoded = ImageDecoder.DecodeScaled(codec, data.AsSpan(), Math.Min(target.Width, target.Height), ImageSniffer.Sniff(data.AsSpan()[..Math.Min((int)data.Size, ImageSniffer.HeaderLength)]));
+        // Read, not memory-mapped: a mapped file that shrinks under the decoder kills the process.
+        var target = SKSizeI.Empty;
+        using var source = ImageDecoder.DecodeBitmap(File.ReadAllBytes(path), (width, height) =>
+        {
+            var scale = Math.Min(1.0, maxSide / (double)Math.Max(width, height));
+            target = new SKSizeI(Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale)));
+            return Math.Min(target.Width, target.Height);
+        }, limits);
+        var decoded = source.Bitmap;
         using var resized = new SKBitmap(new SKImageInfo(target.Width, target.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (!decoded.ScalePixels(resized, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)))
             throw new ImageRejectedException(RejectionKind.Undecodable, "image could not be resized");

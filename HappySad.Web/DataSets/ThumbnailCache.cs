@@ -8,7 +8,7 @@ namespace HappySad.Web.DataSets;
 /// 160 px JPEG thumbnails, generated on first request and kept on disk next to the data set, so
 /// browsing 5,000 photos decodes each one once, ever.
 /// </summary>
-public sealed class ThumbnailCache(StoragePaths paths)
+public sealed class ThumbnailCache(StoragePaths paths, Microsoft.Extensions.Options.IOptions<UploadLimits> limits)
 {
     /// <summary>The cached thumbnail's path, made now if missing. Throws <see cref="ImageRejectedException"/> for a file that no longer decodes.</summary>
     public string GetOrCreate(Photo photo)
@@ -18,7 +18,7 @@ public sealed class ThumbnailCache(StoragePaths paths)
         if (File.Exists(thumbnail))
             return thumbnail;
 
-        var jpeg = Thumbnails.Jpeg(paths.PhotoFile(photo), Thumbnails.DefaultSide);
+        var jpeg = Thumbnails.Jpeg(paths.PhotoFile(photo), Thumbnails.DefaultSide, limits: limits.Value.ForImages());
         Directory.CreateDirectory(Path.GetDirectoryName(thumbnail)!);
         // Two requests may race to make the same thumbnail; each writes its own file and the last rename wins.
         var temporary = $"{thumbnail}.{Guid.NewGuid():N}.tmp";

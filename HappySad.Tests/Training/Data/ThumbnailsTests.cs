@@ -44,6 +44,32 @@ public class ThumbnailsTests
     }
 
     [Fact]
+    public void AThumbnailIsMadeWithinTheLimitsItIsGiven()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("wide.png");
+        File.WriteAllBytes(path, TestImages.Solid(400, 300, SKColors.Green));
+
+        var e = Assert.Throws<ImageRejectedException>(() => Thumbnails.Jpeg(path, 160, limits: ImageLimits.Default with { MaxPixels = 100_000 }));
+
+        Assert.Equal(RejectionKind.TooLarge, e.Kind);
+        Assert.NotEmpty(Thumbnails.Jpeg(path, 160, limits: ImageLimits.Default with { MaxPixels = 120_000 }));
+    }
+
+    [Fact]
+    public void ATruncatedJpegGetsNoThumbnailPaddedWithGrey()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("cut.jpg");
+        var jpeg = HostileFiles.ProgressiveJpeg;
+        File.WriteAllBytes(path, jpeg[..(jpeg.Length * 2 / 3)]);
+
+        var e = Assert.Throws<ImageRejectedException>(() => Thumbnails.Jpeg(path, 160));
+
+        Assert.Equal(RejectionKind.Truncated, e.Kind);
+    }
+
+    [Fact]
     public void ATwoViewImageBecomesOneTallJpegWithItsViewsInOrder()
     {
         // What a face-and-whole model saw: a black face view (no face) above a white photo view.
