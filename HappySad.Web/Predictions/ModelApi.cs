@@ -55,7 +55,7 @@ public static class ModelApi
     /// </summary>
     static async Task<Results<Ok<PredictResponse>, PushStreamHttpResult, ProblemHttpResult>> Predict(
         string id, double? threshold, HttpContext http, ModelCatalog catalog, PredictionService predictions,
-        IOptions<UploadLimits> limits, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
+        IOptions<UploadLimits> limits, IOptions<PredictionOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         ModelInfo model;
         try
@@ -79,7 +79,8 @@ public static class ModelApi
         if (WantsStream(http.Request))
         {
             var inFlight = options.Value.MaxBatchSize;
-            return TypedResults.Stream(output => StreamVerdictsAsync(output, reader, model, predictions, threshold ?? 0.5, limits.Value, inFlight, cancellationToken), NdJson);
+            var logger = loggers.CreateLogger(typeof(ModelApi));
+            return TypedResults.Stream(output => StreamVerdictsAsync(output, reader, model, predictions, threshold ?? 0.5, limits.Value, inFlight, logger, cancellationToken), NdJson);
         }
 
         var verdicts = new List<ImageVerdict>();
@@ -126,9 +127,11 @@ public static class ModelApi
     /// share the model's batches), writing each verdict as one JSON line, flushed, the moment it is
     /// ready. A bad image is its own line with its <c>error</c>; a request-wide failure after the
     /// answer began (too many parts, too many bytes, a malformed body) is a last line with
-    /// <c>error</c> and <c>status</c> and no <c>name</c>.
+    /// <c>error</c> and <c>status</c> and no <c>name</c>. The answer has begun with 200 by then, so
+    /// a failure of the server's own while labelling one image is that image's error line (and the
+    /// log's), never a stream cut off without its last lines.
     /// </summary>
-    static async Task StreamVerdictsAsync(Stream output, MultipartReader reader, ModelInfo model, PredictionService predictions, double threshold, UploadLimits limits, int inFlight, CancellationToken cancellationToken)
+    static async Task StreamVerdictsAsync(Stream output, MultipartReader reader, ModelInfo model, PredictionService predictions, double threshold, UploadLimits limits, int inFlight, ILogger logger, CancellationToken cancellationToken)
     {
         var finished = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
         var writing = WriteLinesAsync(output, finished.Reader, cancellationToken);
@@ -163,9 +166,15 @@ public static class ModelApi
         }
         finally
         {
-            await Task.WhenAll(labelling);
-            finished.Writer.TryComplete();
-            await writing;
+            try
+            {
+                await Task.WhenAll(labelling);
+            }
+            finally
+            {
+                finished.Writer.TryComplete();
+                await writing;
+            }
         }
 
         async Task LabelAsync(UploadedImage upload)
@@ -177,6 +186,11 @@ public static class ModelApi
             catch (ModelFormatException e)
             {
                 finished.Writer.TryWrite(new ImageVerdict(upload.Name, null, null, null, 0, $"model '{model.Id}' cannot be loaded: {e.Message}", null) { Index = upload.Index });
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Labelling {Name} with model {Model} failed", upload.Name, model.Id);
+                finished.Writer.TryWrite(new ImageVerdict(upload.Name, null, null, null, 0, "the server failed to label this image (its log has the reason)", null) { Index = upload.Index });
             }
             finally
             {

@@ -23,5 +23,13 @@ public sealed class PredictionOptions
     /// </summary>
     public int MaxBatchSize { get; set; } = 8;
 
+    /// <summary>
+    /// Uploaded photos held in memory at once, across all requests (each up to
+    /// <c>UploadLimits:MaxImageBytes</c>, plus its decoder's copy): past it, a request waits to read
+    /// its next photo, and the photo stays in the connection meanwhile. Decoding takes one photo per
+    /// core at a time anyway, so this only bounds what waits for it.
+    /// </summary>
+    public int MaxImagesInMemory { get; set; } = 32;
+
     public BatchWindow Batching => new(TimeSpan.FromMilliseconds(Math.Max(0, BatchWindowMilliseconds)), Math.Max(1, MaxBatchSize));
 }

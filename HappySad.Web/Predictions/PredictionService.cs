@@ -51,8 +51,15 @@ public sealed record UploadedImage(string Name, int Index, byte[]? Buffer, int L
 /// prepares its photo on its own thread; the forward pass is the model's <see cref="PredictionBatcher"/>'s,
 /// shared with whatever other requests arrive within its window.
 /// </summary>
-public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IOptions<UploadLimits> limits)
+public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IOptions<UploadLimits> limits, IOptions<PredictionOptions> options) : IDisposable
 {
+    readonly SemaphoreSlim _inMemory = new(Math.Max(1, options.Value.MaxImagesInMemory));
+    int _held;
+    int _mostHeld;
+
+    /// <summary>The most uploaded photos held in memory at once so far (at most <see cref="PredictionOptions.MaxImagesInMemory"/>), for tests and logs.</summary>
+    public int MostImagesInMemory => Volatile.Read(ref _mostHeld);
+
     /// <summary>Labels one image. A bad image gets a verdict with its reason, never an exception.</summary>
     public async Task<ImageVerdict> PredictAsync(ModelInfo model, string name, Stream content, double threshold = 0.5, CancellationToken cancellationToken = default) =>
         await PredictAsync(model, await ReadAsync(name, 0, content, cancellationToken), threshold, cancellationToken);
@@ -62,10 +69,15 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
     /// it in memory. Reading is separate from labelling so a multipart body can move on to its next
     /// part while this one is labelled.
     /// </summary>
+    /// <remarks>A photo read holds one of <see cref="PredictionOptions.MaxImagesInMemory"/> places until <see cref="PredictAsync(ModelInfo, UploadedImage, double, CancellationToken)"/> is done with it.</remarks>
     public async Task<UploadedImage> ReadAsync(string name, int index, Stream content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
         var started = Stopwatch.GetTimestamp();
+        await _inMemory.WaitAsync(cancellationToken);
+        var held = Interlocked.Increment(ref _held);
+        for (var most = Volatile.Read(ref _mostHeld); held > most; most = Volatile.Read(ref _mostHeld))
+            Interlocked.CompareExchange(ref _mostHeld, held, most);
         try
         {
             var (buffer, length) = await ReadLimitedAsync(content, limits.Value.MaxImageBytes, cancellationToken);
@@ -73,8 +85,20 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
         }
         catch (ImageRejectedException e)
         {
+            LetGo();
             return new UploadedImage(name, index, null, 0, Refused(name, e, started) with { Index = index }, started);
         }
+        catch
+        {
+            LetGo();
+            throw;
+        }
+    }
+
+    void LetGo()
+    {
+        Interlocked.Decrement(ref _held);
+        _inMemory.Release();
     }
 
     /// <summary>
@@ -94,6 +118,7 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
         finally
         {
             ArrayPool<byte>.Shared.Return(upload.Buffer!);
+            LetGo();
         }
     }
 
@@ -177,4 +202,6 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
 
     /// <summary>A phone photo's size: most uploads fit without growing the buffer.</summary>
     const int InitialReadBuffer = 512 * 1024;
+
+    public void Dispose() => _inMemory.Dispose();
 }

@@ -85,6 +85,31 @@ public sealed class PredictStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task StreamsSideBySideHoldNoMorePhotosInMemoryThanTheServerAllows()
+    {
+        using var app = new HappySadAppFactory(new Dictionary<string, string> { ["PredictionOptions:MaxImagesInMemory"] = "2" });
+        using var client = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var file = Path.Combine(app.Service<StoragePaths>().ModelsRoot, "m" + ModelStore.Extension);
+        using (var model = ModelArchitectures.Create(SeedCnn.ArchitectureName, 5))
+            ModelStore.Save(file, model, new ModelCard { Architecture = SeedCnn.ArchitectureName, ClassNames = ["happy", "sad"] });
+        var photos = Photos(8);
+
+        async Task<List<JsonElement>> Stream()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/models/file-m/predict") { Content = Multipart.Files([.. photos]) };
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            var text = await response.Content.ReadAsStringAsync();
+            return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement)];
+        }
+
+        var streams = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Stream()));
+
+        Assert.All(streams, lines => Assert.Equal(photos.Count, lines.Count(l => l.GetProperty("error").ValueKind == JsonValueKind.Null)));
+        Assert.InRange(app.Service<HappySad.Web.Predictions.PredictionService>().MostImagesInMemory, 1, 2);
+    }
+
+    [Fact]
     public async Task PartsPastTheLimitEndTheStreamWithAProblemLine()
     {
         var id = AddModelFile();
