@@ -31,7 +31,7 @@ public sealed partial class AccountsEndToEndTests
             await page.GetByTestId("signin-name").FillAsync(AppProcess.UserName);
             await page.GetByTestId("signin-password").FillAsync("not the password");
             await page.GetByTestId("signin-submit").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("signin-error")).ToHaveTextAsync("Wrong name or password.");
+            await Assertions.Expect(page.GetByTestId("signin-error")).ToHaveTextAsync(HappySad.Web.Components.Pages.Account.SignInPage.FailedMessage);
 
             // Signing in returns to the page that was asked for.
             await page.GetByTestId("signin-name").FillAsync(AppProcess.UserName);

@@ -38,7 +38,7 @@ public sealed class PasswordEndToEndTests
 
             var other = await browser.Instance.NewPageAsync(options);
             await TrySignInAsync(other, "pat", OldPassword);
-            await Assertions.Expect(other.GetByTestId("signin-error")).ToHaveTextAsync("Wrong name or password.");
+            await Assertions.Expect(other.GetByTestId("signin-error")).ToHaveTextAsync(HappySad.Web.Components.Pages.Account.SignInPage.FailedMessage);
             await TrySignInAsync(other, "pat", NewPassword);
             await Assertions.Expect(other.GetByTestId("account-link")).ToHaveTextAsync("pat");
         }
@@ -49,9 +49,9 @@ public sealed class PasswordEndToEndTests
         }
     }
 
-    /// <summary>Five wrong passwords in a row (the configured count) lock the account, and then even the right one is refused with the reason.</summary>
+    /// <summary>Five wrong passwords in a row (the configured count) lock the account: then even the right one is refused, with the words every refusal gets.</summary>
     [Fact]
-    public async Task FiveWrongPasswordsLockTheAccountWithAClearMessage()
+    public async Task FiveWrongPasswordsLockTheAccountAndTheMessageNamesNoAccount()
     {
         Assertions.SetDefaultExpectTimeout(20_000);
         await using var app = await AppProcess.StartAsync();
@@ -63,12 +63,13 @@ public sealed class PasswordEndToEndTests
             for (var attempt = 1; attempt <= 4; attempt++)
             {
                 await TrySignInAsync(page, "pat", $"wrong guess {attempt}");
-                await Assertions.Expect(page.GetByTestId("signin-error")).ToHaveTextAsync("Wrong name or password.");
+                await Assertions.Expect(page.GetByTestId("signin-error")).ToHaveTextAsync(HappySad.Web.Components.Pages.Account.SignInPage.FailedMessage);
             }
             await TrySignInAsync(page, "pat", "wrong guess 5");
-            await Assertions.Expect(page.GetByTestId("signin-error")).ToContainTextAsync("This account is locked: too many wrong passwords (try again in 15 minutes)");
+            await Assertions.Expect(page.GetByTestId("signin-error")).ToHaveTextAsync(HappySad.Web.Components.Pages.Account.SignInPage.FailedMessage);
+            // Locked: now even the right password is refused, with the same words (they tell no stranger which names exist).
             await TrySignInAsync(page, "pat", OldPassword);
-            await Assertions.Expect(page.GetByTestId("signin-error")).ToContainTextAsync("This account is locked");
+            await Assertions.Expect(page.GetByTestId("signin-error")).ToHaveTextAsync(HappySad.Web.Components.Pages.Account.SignInPage.FailedMessage);
             await Assertions.Expect(page).ToHaveURLAsync(new Uri(app.BaseAddress, "account/signin").ToString());
             await Browser.ScreenshotAsync(page, "password-02-locked");
 

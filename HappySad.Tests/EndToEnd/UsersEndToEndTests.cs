@@ -60,16 +60,21 @@ public sealed class UsersEndToEndTests
             await app.SignInAsync(vera, "vera", UserPassword);
             await vera.GotoAsync($"/datasets/{dataSetId}");
             await Assertions.Expect(vera.GetByTestId("delete-dataset")).ToBeVisibleAsync();
+            // She opens "Delete data set?" and leaves it open.
+            await vera.GetByTestId("delete-dataset").ClickAsync();
+            await Assertions.Expect(vera.GetByTestId("confirm-button")).ToBeVisibleAsync();
 
-            // Back to Viewer while her Editor tab is open: the controls go at once, and a write sent
+            // Back to Viewer while her Editor tab (and its dialog) is open: the controls go at once, and a write sent
             // with that page's cookie and token is refused on the very next request.
             await SetRoleAsync(admin, "vera", "Viewer");
+            // The open dialog goes with her rights: its button would still have deleted the data set.
+            await Assertions.Expect(vera.GetByTestId("confirm-button")).ToHaveCountAsync(0);
             Assert.Equal(401, await UploadFromPageAsync(vera, dataSetId));
             await Assertions.Expect(vera.GetByTestId("delete-dataset")).ToHaveCountAsync(0);
             await Assertions.Expect(vera.GetByTestId("not-authorized")).ToBeVisibleAsync();
             Assert.Equal(photos + 1, await PhotoCountAsync(admin, dataSetId));
 
-            // Locked: her next request is refused and signing in says why.
+            // Locked: her next request is refused, and so is signing in.
             await app.SignInAsync(vera, "vera", UserPassword);
             await vera.GotoAsync("/datasets");
             await Assertions.Expect(vera.GetByTestId("datasets-table")).ToBeVisibleAsync();
@@ -81,7 +86,7 @@ public sealed class UsersEndToEndTests
             await vera.GetByTestId("signin-name").FillAsync("vera");
             await vera.GetByTestId("signin-password").FillAsync(UserPassword);
             await vera.GetByTestId("signin-submit").ClickAsync();
-            await Assertions.Expect(vera.GetByTestId("signin-error")).ToContainTextAsync("This account is locked");
+            await Assertions.Expect(vera.GetByTestId("signin-error")).ToHaveTextAsync(HappySad.Web.Components.Pages.Account.SignInPage.FailedMessage);
             await Browser.ScreenshotAsync(vera, "users-02-locked");
         }
         catch (Exception e)

@@ -71,6 +71,21 @@ internal sealed class HappySadAppFactory(IReadOnlyDictionary<string, string>? se
         return client;
     }
 
+    /// <summary>
+    /// A client signed in with the session cookie as a new <paramref name="role"/> user, through the
+    /// sign-in form (<see cref="SessionSignIn"/>), not following redirects: what the dashboard's pages
+    /// and circuit take, since a token does not open them.
+    /// </summary>
+    public async Task<HttpClient> CreateSignedInClientAsync(string role)
+    {
+        var name = $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}";
+        await Service<UserAdministration>().CreateAsync(name, role, "password of " + name);
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        client.DefaultRequestHeaders.Authorization = null;
+        await SessionSignIn.SignInAsync(client, name, "password of " + name);
+        return client;
+    }
+
     protected override void ConfigureClient(HttpClient client)
     {
         ArgumentNullException.ThrowIfNull(client);

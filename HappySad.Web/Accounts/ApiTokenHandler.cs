@@ -5,9 +5,12 @@ using Microsoft.Extensions.Options;
 namespace HappySad.Web.Accounts;
 
 /// <summary>
-/// Authenticates <c>Authorization: Bearer &lt;API token&gt;</c>. A request that carries the header is
-/// judged by it alone (the policy scheme sends it here, never to the cookie), so a script's request
-/// never needs, and a browser's forged one never gets, the cookie's rights.
+/// Authenticates <c>Authorization: Bearer &lt;API token&gt;</c> on what scripts use: the HTTP API, the
+/// hub and the API's description (<see cref="ForTokens"/>). A request there that carries the header
+/// is judged by it alone (the policy scheme sends it here, never to the cookie), so a script's
+/// request never needs, and a browser's forged one never gets, the cookie's rights. The dashboard's
+/// pages and their circuit (<c>/_blazor</c>) take the session cookie only: a token cannot open the
+/// account page and mint tokens that outlive it, or manage users.
 /// </summary>
 public sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokenService tokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -18,6 +21,10 @@ public sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions>
 
     public static bool HasBearer(HttpRequest request) =>
         request.Headers.Authorization.ToString().StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether <paramref name="request"/> is one a token speaks for: it carries one, on a path scripts use.</summary>
+    public static bool ForTokens(HttpRequest request) =>
+        HasBearer(request) && (request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hubs") || request.Path.StartsWithSegments("/openapi"));
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {

@@ -67,8 +67,8 @@ public sealed class ApiTokenService(IDbContextFactory<HappySadDbContext> context
                     context.UserRoles.Where(r => r.UserId == u.Id).Join(context.Roles, ur => ur.RoleId, r => r.Id, (_, r) => r.Name).ToList()))
                 .AsNoTracking().SingleOrDefaultAsync(cancellationToken);
         }
-        // As UserManager.IsLockedOutAsync: locked while lockout is enabled and its end is still ahead.
-        if (found is null || (found.LockoutEnabled && found.LockoutEnd >= clock.GetUtcNow()))
+        // An admin's lock, not the lockout wrong passwords earn, which anyone could trigger for this name.
+        if (found is null || UserAdministration.LockedByAdmin(found.LockoutEnabled, found.LockoutEnd))
             return null;
         var claimTypes = identity.Value.ClaimsIdentity;
         List<Claim> claims = [new(claimTypes.UserIdClaimType, found.UserId), new(claimTypes.UserNameClaimType, found.UserName ?? "")];

@@ -9,7 +9,7 @@ namespace HappySad.Web.Accounts;
 
 /// <summary>
 /// Whether a user who signed in (or sent a token) a while ago still may: the user exists, is not
-/// locked, has the same security stamp (a role, lock or password change renews it) and, when they
+/// locked by an admin (<see cref="UserAdministration.LockedByAdmin"/>), has the same security stamp (a role, lock or password change renews it) and, when they
 /// came with an API token, that token has not been revoked. Long-lived connections (a dashboard
 /// tab's circuit, a SignalR client) ask this again and again, since no request passes the sign-in
 /// checks after they connect.
@@ -27,7 +27,7 @@ public sealed class SignedInUsers(IServiceScopeFactory scopes, IDbContextFactory
         ArgumentNullException.ThrowIfNull(principal);
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
-        if (await users.GetUserAsync(principal) is not { } user || await users.IsLockedOutAsync(user))
+        if (await users.GetUserAsync(principal) is not { } user || UserAdministration.LockedByAdmin(user.LockoutEnabled, user.LockoutEnd))
             return false;
         if (principal.FindFirstValue(identity.Value.ClaimsIdentity.SecurityStampClaimType) != await users.GetSecurityStampAsync(user))
             return false;

@@ -66,6 +66,15 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
         Check(await users.SetLockoutEndDateAsync(user, null));
     });
 
+    /// <summary>
+    /// Whether a user's lockout is an admin's lock (<see cref="SetLockedAsync"/>: until unlocked), not
+    /// the 15 minutes that wrong passwords earn. Only an admin's lock stops the user's open tabs and API
+    /// tokens: anyone can type five wrong passwords for a name, and that must not cut its owner off.
+    /// (By the year: PostgreSQL keeps microseconds, so the end read back is not exactly the maximum.)
+    /// </summary>
+    public static bool LockedByAdmin(bool lockoutEnabled, DateTimeOffset? lockoutEnd) =>
+        lockoutEnabled && lockoutEnd is { } end && end.Year == DateTimeOffset.MaxValue.Year;
+
     /// <summary>Locked until unlocked: sign-in refuses them and their API tokens stop working.</summary>
     public Task SetLockedAsync(string userId, bool locked) => WithUserAsync(userId, async (_, users, user) =>
     {

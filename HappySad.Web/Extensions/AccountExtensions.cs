@@ -46,7 +46,7 @@ public static class AccountExtensions
         new IdentityBuilder(typeof(IdentityUser), typeof(IdentityRole), services).AddSignInManager();
         services.AddAuthentication(options => options.DefaultScheme = CookieOrBearer)
             .AddPolicyScheme(CookieOrBearer, "Session cookie, or an API token when one is sent", options =>
-                options.ForwardDefaultSelector = http => ApiTokenHandler.HasBearer(http.Request) ? ApiTokenHandler.SchemeName : IdentityConstants.ApplicationScheme)
+                options.ForwardDefaultSelector = http => ApiTokenHandler.ForTokens(http.Request) ? ApiTokenHandler.SchemeName : IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(ApiTokenHandler.SchemeName, configureOptions: null)
             .AddIdentityCookies();
         services.ConfigureApplicationCookie(options =>

@@ -3,6 +3,8 @@ using HappySad.Tests.Support;
 using HappySad.Web.Accounts;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Routing;
 
 namespace HappySad.Tests.Web.Accounts;
@@ -71,10 +73,14 @@ public sealed class AccessMatrixTests : IDisposable
     [Fact]
     public async Task EveryEndpointRefusesWhoItShouldAndServesWhoItShould()
     {
+        // Scripts' paths are asked with each role's API token, the dashboard's with its session cookie.
         using var anonymous = _app.CreateClientAs(null);
         using var viewer = _app.CreateClientAs(AppRoles.Viewer);
         using var editor = _app.CreateClientAs(AppRoles.Editor);
         using var admin = _app.CreateClientAs(AppRoles.Admin);
+        using var viewerSession = await _app.CreateSignedInClientAsync(AppRoles.Viewer);
+        using var editorSession = await _app.CreateSignedInClientAsync(AppRoles.Editor);
+        using var adminSession = await _app.CreateSignedInClientAsync(AppRoles.Admin);
         var endpoints = _app.Service<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
         var unknown = new List<string>();
         var wrong = new List<string>();
@@ -95,7 +101,8 @@ public sealed class AccessMatrixTests : IDisposable
             if (!checkedKeys.Add(key))
                 continue;
             var send = method == "*" ? HttpMethods.Get : method;
-            foreach (var (client, who) in new[] { (anonymous, (Access?)null), (viewer, Access.Viewer), (editor, Access.Editor), (admin, Access.Admin) })
+            var forTokens = IsForTokens(row.Path);
+            foreach (var (client, who) in new (HttpClient Client, Access? Who)[] { (anonymous, null), (forTokens ? viewer : viewerSession, Access.Viewer), (forTokens ? editor : editorSession, Access.Editor), (forTokens ? admin : adminSession, Access.Admin) })
             {
                 using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(send), row.Path));
                 var allowed = row.Access == Access.Anyone || who is { } role && role >= row.Access;
@@ -157,11 +164,48 @@ public sealed class AccessMatrixTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/runs")).StatusCode);
     }
 
+    /// <summary>Anyone can type five wrong passwords for a name: that locks signing in, not the owner's tokens.</summary>
+    [Fact]
+    public async Task WrongPasswordsTypedForANameDoNotStopItsTokens()
+    {
+        var token = await _app.CreateUserTokenAsync("ana", AppRoles.Editor);
+        using var client = _app.CreateClientAs(null);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+
+        using (var scope = _app.Services.CreateScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+            var ana = (await users.FindByNameAsync("ana"))!;
+            for (var i = 0; i < 5; i++)
+                await users.AccessFailedAsync(ana);
+            Assert.True(await users.IsLockedOutAsync(ana), "five failures should lock signing in");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode);
+    }
+
+    /// <summary>A token speaks for scripts (the API, the hub), not for the dashboard: it cannot open the account page, where tokens are made, or a circuit.</summary>
+    [Fact]
+    public async Task ATokenOpensNoPageOfTheDashboard()
+    {
+        var token = await _app.CreateUserTokenAsync("script", AppRoles.Admin);
+        using var client = _app.CreateClientAs(null);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode);
+        foreach (var page in (string[])["/account", "/users", "/"])
+            Assert.NotEqual(HttpStatusCode.OK, (await client.GetAsync(page)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/_blazor/negotiate?negotiateVersion=1", null)).StatusCode);
+    }
+
     /// <summary>Framework and library files (MapStaticAssets), served to anyone: they hold no data.</summary>
     static bool IsStaticAsset(RouteEndpoint endpoint, string pattern) =>
         endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null
         && (pattern.StartsWith("/_framework/", StringComparison.Ordinal) || pattern.StartsWith("/_content/", StringComparison.Ordinal)
             || Path.HasExtension(pattern.Split('/')[^1]));
+
+    static bool IsForTokens(string path) =>
+        path.StartsWith("/api/", StringComparison.Ordinal) || path == "/api" || path.StartsWith("/hubs/", StringComparison.Ordinal) || path.StartsWith("/openapi/", StringComparison.Ordinal);
 
     /// <summary>Scripts and SignalR get 401; a person's page is sent to sign in.</summary>
     static string Refusal(string path) =>

@@ -314,7 +314,7 @@ internal static class BenchCommand
             string token;
             var storage = await cli.OpenStorageAsync(work);
             await using (storage)
-                token = await ScaleApp.AdminTokenAsync(storage, "bench-admin", "bench --serve", cli.CancellationToken);
+                token = (await ScaleApp.AdminAsync(storage, "bench-admin", "bench --serve", cli.CancellationToken)).Token;
             cli.Progress.Report("Starting the app", 0, 1);
             await using var app = await ScaleApp.StartAsync(work, cli.CancellationToken);
             cli.Progress.Clear();

@@ -66,9 +66,10 @@ internal static partial class BenchScale
             cli.Progress.Report("Starting the app", 0, 1);
             await using (var app = await ScaleApp.StartAsync(appData, cli.CancellationToken))
             {
-                using var client = app.Client(setup.Token);
+                using var client = app.Client(setup.Admin.Token);
+                using var session = await app.SessionClientAsync(setup.Admin, cli.CancellationToken);
                 (apiImport, var photoIds) = await UploadAsync(cli, client, app, photos, setup.DataSetId);
-                http = await HttpTimingsAsync(cli, client, setup, photoIds, options.Samples);
+                http = await HttpTimingsAsync(cli, client, session, setup, photoIds, options.Samples);
             }
             var inProcess = await InProcessAsync(cli, appData, setup, options.Samples);
             var training = options.Training is { } measure ? await measure(photos, cli.CancellationToken) : null;
@@ -122,7 +123,7 @@ internal static partial class BenchScale
     }
 
     /// <summary>What the app's data directory holds before it starts: an admin with a token, the empty data set, and the recorded runs.</summary>
-    sealed record AppSetup(string Token, int DataSetId, int RunCount, int FirstRunId);
+    sealed record AppSetup(BenchAdmin Admin, int DataSetId, int RunCount, int FirstRunId);
 
     static async Task<AppSetup> SetUpAppAsync(CliContext cli, string photos, string dataDirectory, int runs)
     {
@@ -130,10 +131,10 @@ internal static partial class BenchScale
         var storage = await cli.OpenStorageAsync(dataDirectory);
         await using (storage)
         {
-            var token = await ScaleApp.AdminTokenAsync(storage, AdminName, "bench --scale", cli.CancellationToken);
+            var admin = await ScaleApp.AdminAsync(storage, AdminName, "bench --scale", cli.CancellationToken);
             var dataSet = await storage.Get<DataSetService>().CreateAsync("scale", folder.ClassNames[0], folder.ClassNames[1], cli.CancellationToken);
             var firstRunId = await RecordRunsAsync(cli, storage.Get<IDbContextFactory<HappySadDbContext>>(), dataSet, runs);
-            return new AppSetup(token, dataSet.Id, runs, firstRunId);
+            return new AppSetup(admin, dataSet.Id, runs, firstRunId);
         }
     }
 
@@ -240,13 +241,14 @@ internal static partial class BenchScale
     sealed record ScaleHttpTimings(ScalePages Pages, ScaleRunsPages Runs);
 
     /// <summary>
-    /// Server time over loopback, to the response's last byte. The dashboard's pages are interactive
-    /// without prerendering, so their HTML is the same shell at any size; what they load through
-    /// their circuit is timed in process (<see cref="InProcessAsync"/>).
+    /// Server time over loopback, to the response's last byte: the API with the token
+    /// (<paramref name="client"/>), the dashboard's pages signed in (<paramref name="session"/>). The
+    /// pages are interactive without prerendering, so their HTML is the same shell at any size; what
+    /// they load through their circuit is timed in process (<see cref="InProcessAsync"/>).
     /// </summary>
-    static async Task<ScaleHttpTimings> HttpTimingsAsync(CliContext cli, HttpClient client, AppSetup setup, IReadOnlyList<int> photoIds, int samples)
+    static async Task<ScaleHttpTimings> HttpTimingsAsync(CliContext cli, HttpClient client, HttpClient session, AppSetup setup, IReadOnlyList<int> photoIds, int samples)
     {
-        var dataSetPage = await TimeGetsAsync(cli, client, "data set page", samples, _ => $"datasets/{setup.DataSetId}");
+        var dataSetPage = await TimeGetsAsync(cli, session, "data set page", samples, _ => $"datasets/{setup.DataSetId}");
         var dataSetApi = await TimeGetsAsync(cli, client, "data set summary", samples, _ => $"api/datasets/{setup.DataSetId}");
 
         // The grid's pages are newest first: the first page shows the highest ids, the last the lowest.
@@ -258,14 +260,14 @@ internal static partial class BenchScale
         var firstView = await TimeGetsAsync(cli, client, "thumbnails, first view", shown.Count, i => $"api/photos/{shown[i]}/thumbnail");
         var cached = await TimeGetsAsync(cli, client, "thumbnails, cached", samples, i => $"api/photos/{shown[i % shown.Count]}/thumbnail");
 
-        var runsPage = await TimeGetsAsync(cli, client, "runs page", samples, _ => "runs");
+        var runsPage = await TimeGetsAsync(cli, session, "runs page", samples, _ => "runs");
         var listed = 0;
         var runsApi = await TimeGetsAsync(cli, client, "runs API", samples, _ => "api/runs", body =>
         {
             using var document = JsonDocument.Parse(body);
             listed = document.RootElement.GetArrayLength();
         });
-        var runPage = await TimeGetsAsync(cli, client, "run page", samples, _ => $"runs/{setup.FirstRunId}");
+        var runPage = await TimeGetsAsync(cli, session, "run page", samples, _ => $"runs/{setup.FirstRunId}");
         var runApi = await TimeGetsAsync(cli, client, "run API", samples, _ => $"api/runs/{setup.FirstRunId}");
         return new ScaleHttpTimings(
             new ScalePages(dataSetPage, dataSetApi, firstView, cached),
@@ -426,20 +428,38 @@ internal sealed partial class ScaleApp : IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes an admin (with a random password no one needs) in the app's data directory before it
-    /// starts, and returns an API token of theirs for the bench's requests.
+    /// Makes an admin (with a random password, kept only by this process) in the app's data
+    /// directory before it starts, and an API token of theirs for the bench's API requests.
     /// </summary>
-    public static async Task<string> AdminTokenAsync(AppStorage storage, string adminName, string tokenName, CancellationToken cancellationToken)
+    public static async Task<BenchAdmin> AdminAsync(AppStorage storage, string adminName, string tokenName, CancellationToken cancellationToken)
     {
-        var admin = await storage.Get<UserAdministration>().CreateAsync(adminName, AppRoles.Admin, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
-        return await storage.Get<ApiTokenService>().CreateAsync(admin.Id, tokenName, cancellationToken);
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        var admin = await storage.Get<UserAdministration>().CreateAsync(adminName, AppRoles.Admin, password);
+        return new BenchAdmin(adminName, password, await storage.Get<ApiTokenService>().CreateAsync(admin.Id, tokenName, cancellationToken));
     }
 
+    /// <summary>A client for the API, with the admin's token. It follows no redirect: an answer the bench did not mean to time fails it.</summary>
     public HttpClient Client(string token)
     {
-        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = Address, Timeout = TimeSpan.FromMinutes(10) };
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, AllowAutoRedirect = false }) { BaseAddress = Address, Timeout = TimeSpan.FromMinutes(10) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
+    }
+
+    /// <summary>A client for the dashboard's pages, signed in as <paramref name="admin"/> with the session cookie (a token does not open them).</summary>
+    public async Task<HttpClient> SessionClientAsync(BenchAdmin admin, CancellationToken cancellationToken)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = Address, Timeout = TimeSpan.FromMinutes(10) };
+        try
+        {
+            await SessionSignIn.SignInAsync(client, admin.Name, admin.Password, cancellationToken);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The app's peak resident memory so far (<c>VmHWM</c>); null where <c>/proc</c> does not exist.</summary>
@@ -527,3 +547,6 @@ internal sealed record ScaleReport(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)]
     public object? Training { get; init; } = Training;
 }
+
+/// <summary>The admin a bench makes in the app it starts: a password for the dashboard's pages, a token for the API.</summary>
+public sealed record BenchAdmin(string Name, string Password, string Token);
