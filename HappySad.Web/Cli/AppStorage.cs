@@ -35,7 +35,8 @@ internal sealed class AppStorage : IAsyncDisposable
     /// Where the host looks for its settings (content root, environment); null for what the web app
     /// itself uses: the working directory and <c>ASPNETCORE_ENVIRONMENT</c>.
     /// </param>
-    public static async Task<AppStorage> OpenAsync(string? dataDirectory, WebApplicationOptions? host, CancellationToken cancellationToken)
+    /// <param name="settings">More configuration, as command-line switches, over every other source (<see cref="Commands.ThisExecutable.OwnStorage"/>).</param>
+    public static async Task<AppStorage> OpenAsync(string? dataDirectory, WebApplicationOptions? host, CancellationToken cancellationToken, IReadOnlyList<string>? settings = null)
     {
         // The command line's own arguments are not configuration: only --data-dir is, through the
         // same switch the web app maps.
@@ -50,7 +51,7 @@ internal sealed class AppStorage : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddFilter<ConsoleLoggerProvider>(level => level >= LogLevel.Warning);
-        builder.AddHappySadCore(dataDirectory is null ? [] : ["--data-dir", dataDirectory]);
+        builder.AddHappySadCore([.. dataDirectory is null ? [] : new[] { "--data-dir", dataDirectory }, .. settings ?? []]);
 
         var app = builder.Build();
         try

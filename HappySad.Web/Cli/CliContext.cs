@@ -31,9 +31,9 @@ internal sealed record CliContext(TextWriter Output, TextWriter Error, ConsolePr
     /// The dashboard's storage, as the web app would open it with the same configuration. Beside a
     /// running app it says so in one line on standard error (standard output may be JSON).
     /// </summary>
-    public async Task<AppStorage> OpenStorageAsync(string? dataDirectory)
+    public async Task<AppStorage> OpenStorageAsync(string? dataDirectory, IReadOnlyList<string>? settings = null)
     {
-        var storage = await AppStorage.OpenAsync(dataDirectory, Host, CancellationToken);
+        var storage = await AppStorage.OpenAsync(dataDirectory, Host, CancellationToken, settings);
         if (storage.Owner is { } owner)
             await Error.WriteLineAsync($"The app at {storage.Get<Storage.StoragePaths>().Root} is running ({owner}): working beside it, leaving the data directory's tidying to it.");
         return storage;

@@ -6,8 +6,11 @@ using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Storage;
 
-/// <summary>What a reconciliation repaired, and the leftovers (files and folders) it deleted.</summary>
-public sealed record ReconcileReport(IReadOnlyList<string> OrphanFilesMoved, IReadOnlyList<string> RowsWithoutFilesRemoved, IReadOnlyList<string> LeftoversRemoved);
+/// <summary>
+/// What a reconciliation repaired, and the leftovers (files and folders) it deleted; or, with
+/// <paramref name="Refused"/>, why it touched nothing.
+/// </summary>
+public sealed record ReconcileReport(IReadOnlyList<string> OrphanFilesMoved, IReadOnlyList<string> RowsWithoutFilesRemoved, IReadOnlyList<string> LeftoversRemoved, string? Refused = null);
 
 /// <summary>
 /// Makes files and rows agree after a crash or a hand edit: files no row knows are moved to
@@ -17,7 +20,8 @@ public sealed record ReconcileReport(IReadOnlyList<string> OrphanFilesMoved, IRe
 /// checkpoint <see cref="Runs.RunRecovery"/> will go on from), and <c>lost+found/</c> folders older
 /// than <see cref="StorageOptions.LostAndFoundRetentionDays"/>. Only the data directory's owner
 /// (<see cref="DataDirectoryLock"/>) may run it: anyone else could be tidying away a file the owner
-/// is writing.
+/// is writing. It touches nothing when the data directory and the database do not look like each
+/// other's (<see cref="MismatchAsync"/>): a crash leaves a few files and rows astray, never all of them.
 /// </summary>
 public sealed class StorageReconciler(
     IDbContextFactory<HappySadDbContext> contexts,
@@ -43,6 +47,12 @@ public sealed class StorageReconciler(
         {
             var dataSetIds = await context.DataSets.Select(d => d.Id).ToListAsync(cancellationToken);
             var stamp = clock.GetUtcNow().ToString(StampFormat, CultureInfo.InvariantCulture);
+            if (await MismatchAsync(context, dataSetIds, cancellationToken) is { } mismatch)
+            {
+                logger.LogError("Not tidying {DataDirectory}: {Mismatch}. Check the data directory (--data-dir, StorageOptions:DataDirectory, a mount that is not up) and the database (ConnectionStrings:HappySad)",
+                    paths.Root, mismatch);
+                return new ReconcileReport([], [], [], mismatch);
+            }
 
             if (Directory.Exists(paths.DataSetsRoot))
             {
@@ -98,6 +108,27 @@ public sealed class StorageReconciler(
         if (leftovers.Removed.Count > 0)
             logger.LogWarning("Start-up clean-up deleted {Count} leftovers, {Bytes:N0} bytes: {Kinds}", leftovers.Removed.Count, leftovers.Bytes, leftovers.Kinds);
         return new ReconcileReport(moved, removed, leftovers.Removed);
+    }
+
+    /// <summary>
+    /// Why the data directory and the database cannot be each other's, or null when they can: the
+    /// database has photos but not one of its data sets has a folder here, or this directory has data
+    /// set folders of which the database knows none. That is another directory (a fresh one, a mount
+    /// that is not up) or another database, not a crash, and tidying would take every photo row for
+    /// lost, or move every photo to <c>lost+found/</c>.
+    /// </summary>
+    async Task<string?> MismatchAsync(HappySadDbContext context, List<int> dataSetIds, CancellationToken cancellationToken)
+    {
+        var folders = Directory.Exists(paths.DataSetsRoot)
+            ? Directory.EnumerateDirectories(paths.DataSetsRoot)
+                .Select(f => int.TryParse(Path.GetFileName(f), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : (int?)null)
+                .OfType<int>().ToHashSet()
+            : [];
+        if (dataSetIds.Any(folders.Contains))
+            return null;
+        if (await context.Photos.AnyAsync(cancellationToken))
+            return $"the database has photos in {dataSetIds.Count} data set(s), and not one of their folders is in {paths.DataSetsRoot}";
+        return folders.Count > 0 ? $"{paths.DataSetsRoot} has {folders.Count} data set folder(s), and the database knows none of them" : null;
     }
 
     /// <summary>

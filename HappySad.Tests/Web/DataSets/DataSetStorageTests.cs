@@ -126,6 +126,29 @@ public abstract class DataSetStorageTests : IDisposable
         await _app.AssertFilesAndRowsAgreeAsync();
     }
 
+    /// <summary>
+    /// A data directory that is not the database's (a fresh one, a mount not up yet, an exported
+    /// connection string pointing elsewhere): tidying would drop every photo row, so it touches nothing.
+    /// </summary>
+    [Fact]
+    public async Task ADataDirectoryWithNoneOfTheDatabasesFoldersIsNotTidied()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "happy", ("a.png", TestImages.Blocks(1)), ("b.png", TestImages.Blocks(2)));
+        var paths = _app.Service<StoragePaths>();
+        var away = paths.DataSetsRoot + ".away";
+        Directory.Move(paths.DataSetsRoot, away);
+
+        var result = await _app.Service<StorageReconciler>().ReconcileAsync();
+
+        Assert.Contains("not one of their folders is in", result.Refused, StringComparison.Ordinal);
+        Assert.Empty(result.RowsWithoutFilesRemoved);
+        Directory.Move(away, paths.DataSetsRoot);
+        foreach (var file in report.Files)
+            Assert.NotNull(await DataSets.GetPhotoAsync(file.PhotoId!.Value));
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
     [Fact]
     public async Task AScanFindsTheSamePhotoInBothClassesNearDuplicatesAndBrokenFiles()
     {

@@ -312,7 +312,7 @@ internal static class BenchCommand
                 ids.Add("file-" + name);
             }
             string token;
-            var storage = await cli.OpenStorageAsync(work);
+            var storage = await cli.OpenStorageAsync(work, ThisExecutable.OwnStorage);
             await using (storage)
                 token = (await ScaleApp.AdminAsync(storage, "bench-admin", "bench --serve", cli.CancellationToken)).Token;
             cli.Progress.Report("Starting the app", 0, 1);

@@ -108,7 +108,7 @@ internal static partial class BenchScale
     static async Task<ScaleImport> CliImportAsync(CliContext cli, string photos, string dataDirectory)
     {
         var folder = ImageFolder.Open(photos);
-        var storage = await cli.OpenStorageAsync(dataDirectory);
+        var storage = await cli.OpenStorageAsync(dataDirectory, ThisExecutable.OwnStorage);
         await using (storage)
         {
             var dataSet = await storage.Get<DataSetService>().CreateAsync("scale", folder.ClassNames[0], folder.ClassNames[1], cli.CancellationToken);
@@ -128,7 +128,7 @@ internal static partial class BenchScale
     static async Task<AppSetup> SetUpAppAsync(CliContext cli, string photos, string dataDirectory, int runs)
     {
         var folder = ImageFolder.Open(photos);
-        var storage = await cli.OpenStorageAsync(dataDirectory);
+        var storage = await cli.OpenStorageAsync(dataDirectory, ThisExecutable.OwnStorage);
         await using (storage)
         {
             var admin = await ScaleApp.AdminAsync(storage, AdminName, "bench --scale", cli.CancellationToken);
@@ -310,7 +310,7 @@ internal static partial class BenchScale
     /// </summary>
     static async Task<InProcessResults> InProcessAsync(CliContext cli, string dataDirectory, AppSetup setup, int samples)
     {
-        var storage = await cli.OpenStorageAsync(dataDirectory);
+        var storage = await cli.OpenStorageAsync(dataDirectory, ThisExecutable.OwnStorage);
         await using (storage)
         {
             var dataSets = storage.Get<DataSetService>();
@@ -395,7 +395,7 @@ internal sealed partial class ScaleApp : IAsyncDisposable
 
     public static async Task<ScaleApp> StartAsync(string dataDirectory, CancellationToken cancellationToken)
     {
-        var start = ThisExecutable.StartInfo(["--urls", "http://127.0.0.1:0", "--data-dir", dataDirectory,
+        var start = ThisExecutable.StartInfo([.. ThisExecutable.OwnStorage, "--urls", "http://127.0.0.1:0", "--data-dir", dataDirectory,
             "--UserRateLimits:UploadsPerMinute=1000000", "--UserRateLimits:PredictionsPerMinute=1000000",
             "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information"]);
         start.RedirectStandardOutput = true;
