@@ -148,6 +148,8 @@ public sealed class DataDirectoryLock(StoragePaths paths, TimeProvider clock) : 
     }
 }
 
-/// <summary>A second web app on a SQLite data directory: it would recover and train the first one's runs.</summary>
-public sealed class DataDirectoryInUseException(string directory, string holder)
-    : Exception($"The data directory {directory} is in use by {holder}. One app owns a SQLite data directory: stop that one first, or start this one with --data-dir pointing elsewhere.");
+/// <summary>A second web app that trains runs itself (on SQLite, or on PostgreSQL without workers): it would recover and train the first one's runs.</summary>
+public sealed class DataDirectoryInUseException(string directory, string holder, StorageProvider provider = StorageProvider.Sqlite)
+    : Exception($"The data directory {directory} is in use by {holder}. " + (provider == StorageProvider.Sqlite
+        ? "One app owns a SQLite data directory: stop that one first, or start this one with --data-dir pointing elsewhere."
+        : "One web node trains runs itself: for more web nodes, set Workers:Mode=Hangfire on all of them and train on workers (README, \"Scale out\")."));

@@ -12,7 +12,7 @@ namespace HappySad.Web.Storage;
 /// migrations (on SQLite it also turns on the write-ahead log, so readers never wait for an upload),
 /// and, when this process owns the directory, reconciles files with rows and cleans up.
 /// </summary>
-public sealed class StorageInitializer(IServiceProvider services, StoragePaths paths, DataDirectoryLock directoryLock, IOptions<StorageOptions> options, ILogger<StorageInitializer> logger) : IHostedService
+public sealed class StorageInitializer(IServiceProvider services, StoragePaths paths, DataDirectoryLock directoryLock, IOptions<StorageOptions> options, IOptions<Runs.Distributed.WorkerOptions> workers, ILogger<StorageInitializer> logger) : IHostedService
 {
     /// <summary>The advisory lock every process migrating one PostgreSQL database takes first (any fixed number would do).</summary>
     const long MigrationLock = 0x4861707079536164; // "HappySad"
@@ -31,9 +31,13 @@ public sealed class StorageInitializer(IServiceProvider services, StoragePaths p
         if (storage.ReconcileAtStart)
         {
             var name = role == DataDirectoryRole.WebApp ? "the web app" : "a command-line process";
-            // On SQLite a second app would recover the first one's runs; web nodes on PostgreSQL share one directory by design.
-            if (role == DataDirectoryRole.WebApp && storage.Provider == StorageProvider.Sqlite && !directoryLock.TryClaimApp(name, out var app))
-                throw new DataDirectoryInUseException(paths.Root, app);
+            // A web app that trains runs itself recovers, at its start, every run left Running: beside
+            // another such app (on SQLite, or on PostgreSQL without workers) it would take that one's
+            // live runs for dead and train them again. Web nodes that leave training to workers share
+            // one directory by design.
+            var trainsItself = workers.Value.Mode == Runs.Distributed.RunDispatchMode.InProcess;
+            if (role == DataDirectoryRole.WebApp && (storage.Provider == StorageProvider.Sqlite || trainsItself) && !directoryLock.TryClaimApp(name, out var app))
+                throw new DataDirectoryInUseException(paths.Root, app, storage.Provider);
             if (!directoryLock.TryAcquire(name, out owner))
             {
                 logger.LogInformation("Data directory {DataDirectory} is owned by {Owner}; this process leaves tidying it to that one", paths.Root, owner);

@@ -104,28 +104,48 @@ public sealed class DataDirectoryLockTests
         await app.AssertFilesAndRowsAgreeAsync();
     }
 
-    /// <summary>PostgreSQL web nodes share one directory: the second starts, and leaves the tidying to the first.</summary>
+    /// <summary>PostgreSQL web nodes that train on workers share one directory: the second starts, and leaves the tidying to the first.</summary>
     [Collection(PostgresServer.Name)]
     public sealed class OnPostgres(PostgresServer server)
     {
+        static readonly Dictionary<string, string> OnWorkers = new() { ["Workers:Mode"] = "Hangfire" };
+
         [Fact]
         public async Task ASecondWebNodeStartsBesideTheOwnerWithoutTidying()
         {
             using var data = new TempDirectory();
             var database = server.CreateDatabase();
-            using var first = new HappySadAppFactory(dataDirectory: data.Path, database: database);
+            using var first = new HappySadAppFactory(OnWorkers, dataDirectory: data.Path, database: database);
             var id = await first.CreateDataSetAsync();
             var paths = first.Service<StoragePaths>();
             var spool = Path.Combine(paths.Incoming(id), "upload.zip");
             Directory.CreateDirectory(paths.Incoming(id));
             await File.WriteAllBytesAsync(spool, new byte[1000]);
 
-            using var second = new HappySadAppFactory(dataDirectory: data.Path, database: database);
+            using var second = new HappySadAppFactory(OnWorkers, dataDirectory: data.Path, database: database);
             using var client = second.CreateClient();
 
             Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync(new Uri($"/api/datasets/{id}", UriKind.Relative))).StatusCode);
             Assert.True(File.Exists(spool));
             Assert.False(second.Service<DataDirectoryLock>().IsHeld);
+        }
+
+        /// <summary>Without workers a web node trains runs itself, and at its start recovers every run left Running: a second one would take the first one's live runs for dead.</summary>
+        [Fact]
+        public async Task ASecondWebNodeThatWouldTrainRunsItselfRefusesToStart()
+        {
+            using var data = new TempDirectory();
+            var database = server.CreateDatabase();
+            using var first = new HappySadAppFactory(dataDirectory: data.Path, database: database);
+            await first.CreateDataSetAsync();
+
+            var log = new LogLines();
+            using var factory = new HappySadAppFactory(dataDirectory: data.Path, database: database);
+            using var second = factory.WithWebHostBuilder(b => b.ConfigureLogging(logging => logging.AddProvider(log)));
+            Assert.NotNull(Record.Exception(() => second.Services));
+
+            var refused = Assert.Single(log.Exceptions.OfType<DataDirectoryInUseException>());
+            Assert.Contains("set Workers:Mode=Hangfire", refused.Message, StringComparison.Ordinal);
         }
     }
 }
