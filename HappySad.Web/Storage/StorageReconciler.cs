@@ -10,11 +10,17 @@ namespace HappySad.Web.Storage;
 /// What a reconciliation repaired, and the leftovers (files and folders) it deleted; or, with
 /// <paramref name="Refused"/>, why it touched nothing.
 /// </summary>
-public sealed record ReconcileReport(IReadOnlyList<string> OrphanFilesMoved, IReadOnlyList<string> RowsWithoutFilesRemoved, IReadOnlyList<string> LeftoversRemoved, string? Refused = null);
+public sealed record ReconcileReport(IReadOnlyList<string> OrphanFilesMoved, IReadOnlyList<string> RowsWithoutFilesRemoved, IReadOnlyList<string> LeftoversRemoved, string? Refused = null)
+{
+    /// <summary>Photo files found in their data set's other class folder or trash (a move cut off before its row committed), put back where their rows say.</summary>
+    public IReadOnlyList<string> FilesPutBack { get; init; } = [];
+}
 
 /// <summary>
-/// Makes files and rows agree after a crash or a hand edit: files no row knows are moved to
-/// <c>lost+found/</c> (never deleted), rows whose file is gone are removed, and both are logged.
+/// Makes files and rows agree after a crash or a hand edit: a photo's file that stands in its data
+/// set's other class folder or trash (a move or trash cut off after its file, before its row
+/// committed) goes back where the row says, since what did not commit did not happen; other files no row knows are moved to <c>lost+found/</c> (never deleted), rows
+/// whose file is gone are removed, and all of it is logged.
 /// It also deletes what no one can want: spooled uploads a killed request left in <c>.incoming/</c>,
 /// <c>.tmp</c> files of interrupted writes, the model files of runs that did not succeed (keeping a
 /// checkpoint <see cref="Runs.RunRecovery"/> will go on from), and <c>lost+found/</c> folders older
@@ -42,10 +48,12 @@ public sealed class StorageReconciler(
         var leftovers = new Leftovers();
         var moved = new List<string>();
         var removed = new List<string>();
+        var putBack = new List<string>();
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
         {
-            var dataSetIds = await context.DataSets.Select(d => d.Id).ToListAsync(cancellationToken);
+            var classesOf = await context.DataSets.ToDictionaryAsync(d => d.Id, d => d.ClassNames, cancellationToken);
+            var dataSetIds = classesOf.Keys.ToList();
             var stamp = clock.GetUtcNow().ToString(StampFormat, CultureInfo.InvariantCulture);
             if (await MismatchAsync(context, dataSetIds, cancellationToken) is { } mismatch)
             {
@@ -78,10 +86,25 @@ public sealed class StorageReconciler(
                     foreach (var spooled in Directory.EnumerateFiles(paths.Incoming(id), "*", AllFiles))
                         leftovers.DeleteFile(spooled, "spooled uploads");
                 DeleteTemporaryFiles(root, leftovers);
-                foreach (var file in FilesToAccount(root))
+                var orphans = FilesToAccount(root).Where(file => !expected.Contains(file)).ToHashSet(StringComparer.Ordinal);
+                // Stored names are content hashes, unique in a data set: a row without its file whose
+                // name stands where a move or trash would have put it is that move, cut off.
+                foreach (var photo in photos.Where(p => !File.Exists(paths.PhotoFile(p))))
                 {
-                    if (expected.Contains(file))
+                    var found = classesOf[id].SelectMany(c => new[] { paths.PhotoFile(id, c, photo.StoredName, trashed: false), paths.PhotoFile(id, c, photo.StoredName, trashed: true) })
+                        .FirstOrDefault(orphans.Contains);
+                    if (found is null)
                         continue;
+                    var home = paths.PhotoFile(photo);
+                    Directory.CreateDirectory(Path.GetDirectoryName(home)!);
+                    File.Move(found, home, overwrite: false);
+                    logger.LogWarning("Photo {PhotoId} ({OriginalName}) of data set {DataSetId} was at {Found} (a move cut off before its row committed); put back at {Path}",
+                        photo.Id, photo.OriginalName, id, found, home);
+                    orphans.Remove(found);
+                    putBack.Add(found);
+                }
+                foreach (var file in orphans)
+                {
                     var target = Path.Combine(paths.LostAndFound, stamp, id.ToString(CultureInfo.InvariantCulture), Path.GetRelativePath(root, file));
                     Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                     File.Move(file, target, overwrite: false);
@@ -103,11 +126,12 @@ public sealed class StorageReconciler(
         }
         DeleteTemporaryFiles(paths.ModelsRoot, leftovers);
         ExpireLostAndFound(leftovers);
-        if (moved.Count + removed.Count > 0)
-            logger.LogWarning("Storage repaired: {Moved} orphan files moved to {LostAndFound}, {Removed} rows without files removed", moved.Count, paths.LostAndFound, removed.Count);
+        if (moved.Count + removed.Count + putBack.Count > 0)
+            logger.LogWarning("Storage repaired: {PutBack} photo files put back where their rows say, {Moved} orphan files moved to {LostAndFound}, {Removed} rows without files removed",
+                putBack.Count, moved.Count, paths.LostAndFound, removed.Count);
         if (leftovers.Removed.Count > 0)
             logger.LogWarning("Start-up clean-up deleted {Count} leftovers, {Bytes:N0} bytes: {Kinds}", leftovers.Removed.Count, leftovers.Bytes, leftovers.Kinds);
-        return new ReconcileReport(moved, removed, leftovers.Removed);
+        return new ReconcileReport(moved, removed, leftovers.Removed) { FilesPutBack = putBack };
     }
 
     /// <summary>

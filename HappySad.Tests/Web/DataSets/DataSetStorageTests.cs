@@ -126,6 +126,38 @@ public abstract class DataSetStorageTests : IDisposable
         await _app.AssertFilesAndRowsAgreeAsync();
     }
 
+    /// <summary>A stop between a move's file and its row leaves the file in the other class's folder or the trash: it goes back where the row says.</summary>
+    [Fact]
+    public async Task AMoveCutOffBeforeItsRowCommittedIsUndoneNotLost()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "happy", ("moved.png", TestImages.Blocks(1)), ("trashed.png", TestImages.Blocks(2)), ("kept.png", TestImages.Blocks(3)));
+        var paths = _app.Service<StoragePaths>();
+        var moved = (await DataSets.GetPhotoAsync(report.Files[0].PhotoId!.Value))!;
+        var trashed = (await DataSets.GetPhotoAsync(report.Files[1].PhotoId!.Value))!;
+        // What RelocateAsync had done when the process died: the files moved, the rows not yet saved.
+        var movedTo = paths.PhotoFile(id, "sad", moved.StoredName, trashed: false);
+        var trashedTo = paths.PhotoFile(id, "happy", trashed.StoredName, trashed: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(movedTo)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(trashedTo)!);
+        File.Move(paths.PhotoFile(moved), movedTo);
+        File.Move(paths.PhotoFile(trashed), trashedTo);
+
+        var result = await _app.Service<StorageReconciler>().ReconcileAsync();
+
+        Assert.Equal(new[] { movedTo, trashedTo }.Order(StringComparer.Ordinal), result.FilesPutBack.Order(StringComparer.Ordinal));
+        Assert.Empty(result.RowsWithoutFilesRemoved);
+        Assert.Empty(result.OrphanFilesMoved);
+        foreach (var photo in new[] { moved, trashed })
+        {
+            var now = (await DataSets.GetPhotoAsync(photo.Id))!;
+            Assert.Equal("happy", now.ClassName);
+            Assert.Null(now.TrashedAt);
+            Assert.True(File.Exists(paths.PhotoFile(now)));
+        }
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
     /// <summary>
     /// A data directory that is not the database's (a fresh one, a mount not up yet, an exported
     /// connection string pointing elsewhere): tidying would drop every photo row, so it touches nothing.
