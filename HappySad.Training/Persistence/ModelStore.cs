@@ -28,7 +28,10 @@ public static class ModelStore
     /// <summary>What <c>weights.bin</c> may hold beyond its tensors' bytes: names, shapes and type codes.</summary>
     const long WeightsOverheadPerTensor = 1024;
 
-    /// <summary>Writes to a sibling file first and renames it into place, so a crash never leaves half a model.</summary>
+    /// <summary>
+    /// Writes to a sibling file first, forces it to the disk and renames it into place, so neither a
+    /// crash nor a power cut leaves half a model where a run's success says a whole one is.
+    /// </summary>
     public static void Save(string path, nn.Module<Tensor, Tensor> model, ModelCard card)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -39,12 +42,15 @@ public static class ModelStore
         try
         {
             using (var file = File.Create(temporary))
-            using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
             {
-                using (var cardStream = zip.CreateEntry(CardEntry).Open())
-                    JsonSerializer.Serialize(cardStream, card, ModelCard.JsonOptions);
-                using var weights = new BinaryWriter(zip.CreateEntry(WeightsEntry, CompressionLevel.Fastest).Open());
-                model.save(weights);
+                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
+                {
+                    using (var cardStream = zip.CreateEntry(CardEntry).Open())
+                        JsonSerializer.Serialize(cardStream, card, ModelCard.JsonOptions);
+                    using var weights = new BinaryWriter(zip.CreateEntry(WeightsEntry, CompressionLevel.Fastest).Open());
+                    model.save(weights);
+                }
+                file.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);
         }

@@ -141,8 +141,14 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
         await using (context)
         {
             var trashed = await context.Photos.Where(p => p.DataSetId == dataSetId && p.TrashedAt != null).ToListAsync(cancellationToken);
-            context.Photos.RemoveRange(trashed);
-            await context.SaveChangesAsync(cancellationToken);
+            // Deleted only while still in the trash: a photo restored since it was read keeps its row (and so its file).
+            var ids = trashed.Select(p => p.Id).ToList();
+            var deleted = await context.Photos.Where(p => ids.Contains(p.Id) && p.TrashedAt != null).ExecuteDeleteAsync(cancellationToken);
+            if (deleted != trashed.Count)
+            {
+                var stillTrashed = await context.Photos.Where(p => ids.Contains(p.Id)).Select(p => p.Id).ToListAsync(cancellationToken);
+                trashed = [.. trashed.Where(p => !stillTrashed.Contains(p.Id))];
+            }
             // Rows are gone; a file that fails to delete here is an orphan the next start moves to lost+found.
             foreach (var photo in trashed)
             {

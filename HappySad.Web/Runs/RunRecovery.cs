@@ -22,7 +22,16 @@ public sealed class RunRecovery(IDbContextFactory<HappySadDbContext> contexts, R
             var cutOff = await context.TrainingRuns
                 .Where(r => r.Status == RunStatus.Running || r.Status == RunStatus.Interrupted || (r.Status == RunStatus.Queued && r.Source == RunSource.CommandLine))
                 .ToListAsync(cancellationToken);
-            foreach (var run in cutOff.Where(r => r.Source == RunSource.Dashboard && File.Exists(paths.RunCheckpoint(r.Id))))
+            // A cancel recorded before the stop is honoured, not trained to the end after it.
+            foreach (var run in cutOff.Where(r => r.Source == RunSource.Dashboard && r.Status is RunStatus.Running or RunStatus.Interrupted && r.CancelRequestedAt is not null))
+            {
+                var epochs = await context.RunEpochs.CountAsync(e => e.RunId == run.Id, cancellationToken);
+                run.Status = RunStatus.Cancelled;
+                run.FinishedAt = clock.GetUtcNow();
+                run.Message = $"Cancelled; the app stopped before the run did, after {epochs} of {run.Recipe.Epochs} epochs.";
+                logger.LogWarning("Run {RunId} was cancelled before the app stopped; marked cancelled, not queued again", run.Id);
+            }
+            foreach (var run in cutOff.Where(r => r.Source == RunSource.Dashboard && r.Status != RunStatus.Cancelled && File.Exists(paths.RunCheckpoint(r.Id))))
             {
                 run.Status = RunStatus.Queued;
                 run.FinishedAt = null;

@@ -18,6 +18,14 @@ public sealed class RunWorker(RunQueue queue, RunRecovery recovery, RunExecutor 
             {
                 await executor.ExecuteAsync(runId, folder: null, [], cancel, stoppingToken);
             }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The executor records a run's own failure; this is one of the recording itself (the
+                // database gone for a moment). A hosted service that throws stops the whole app, so
+                // the worker goes on with the next run, and this one's state is what the database
+                // kept (the next start's recovery takes up a run left Running).
+                logger.LogError(e, "Run {RunId} could not be started or recorded", runId);
+            }
             finally
             {
                 queue.Release(runId);

@@ -4,6 +4,7 @@ using HappySad.Training.Training;
 using HappySad.Web.Cli;
 using HappySad.Web.Data;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
 namespace HappySad.Tests.Web.Storage;
@@ -95,6 +96,47 @@ public sealed class StartUpCleanupTests
         var left = Directory.EnumerateFiles(Path.Combine(data.Path, "lost+found"), "*", SearchOption.AllDirectories)
             .Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal);
         Assert.Equal(kept, left);
+    }
+
+    /// <summary>A cancel recorded before a stop or a crash is honoured at the next start: the run is not queued again from its checkpoint.</summary>
+    [Fact]
+    public async Task ARunCancelledBeforeTheAppStoppedIsNotTrainedAgainFromItsCheckpoint()
+    {
+        using var data = new TempDirectory();
+        int dataSetId;
+        using (var first = new HappySadAppFactory(dataDirectory: data.Path))
+            dataSetId = await first.CreateDataSetAsync();
+        int cancelled, interrupted;
+        await using (var context = TestDatabase.Sqlite.Open(data.Path))
+        {
+            var runs = new[] { Run(dataSetId, RunStatus.Running), Run(dataSetId, RunStatus.Interrupted) };
+            foreach (var run in runs)
+                run.CancelRequestedAt = DateTimeOffset.UtcNow;
+            context.TrainingRuns.AddRange(runs);
+            await context.SaveChangesAsync();
+            (cancelled, interrupted) = (runs[0].Id, runs[1].Id);
+        }
+        foreach (var id in new[] { cancelled, interrupted })
+            Plant(data.Path, $"runs/{id}/training.checkpoint", 5_000);
+
+        using var app = new HappySadAppFactory(dataDirectory: data.Path);
+        _ = app.Services;
+
+        // The worker recovers in the background once the app has started: wait for it to have written.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        List<TrainingRun> recovered;
+        do
+        {
+            await using var context = TestDatabase.Sqlite.Open(data.Path);
+            recovered = await context.TrainingRuns.AsNoTracking().Where(r => r.Id == cancelled || r.Id == interrupted).ToListAsync();
+        }
+        while (recovered.Any(r => r.Status is RunStatus.Running or RunStatus.Interrupted) && DateTime.UtcNow < deadline && await Task.Delay(50).ContinueWith(_ => true));
+        Assert.All(recovered, run =>
+        {
+            Assert.Equal(RunStatus.Cancelled, run.Status);
+            Assert.StartsWith("Cancelled; the app stopped before the run did", run.Message, StringComparison.Ordinal);
+        });
+        Assert.Equal(2, recovered.Count);
     }
 
     static string Plant(string root, string relative, int bytes)
