@@ -1,5 +1,6 @@
 using HappySad.Tests.Support;
 using HappySad.Web.Extensions;
+using HappySad.Web.Runs.Distributed;
 using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -57,9 +58,11 @@ public sealed class ProviderMigrationTests(PostgresServer server)
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(database.Settings.Append(new($"{nameof(StorageOptions)}:{nameof(StorageOptions.DataDirectory)}", dataDirectory))!)
             .Build();
+        // Several web nodes on one database leave training to workers (one that trains itself refuses a second).
         return new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
             .AddLogging()
+            .Configure<WorkerOptions>(options => options.Mode = RunDispatchMode.Hangfire)
             .AddHappySadStorage()
             .AddSingleton<StorageInitializer>()
             .BuildServiceProvider();
