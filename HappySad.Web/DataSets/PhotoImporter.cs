@@ -89,6 +89,9 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
             await using (archive)
             {
                 var entries = archive.Entries.Where(e => !IsDirectoryEntry(e)).ToList();
+                var expanded = entries.Sum(e => e.Length);
+                if (expanded > _limits.MaxZipExpandedBytes)
+                    return [new UploadOutcome(displayName, UploadStatus.Rejected, Reason: $"zip inflates to {ImageDecoder.FormatBytes(expanded)}, over the {ImageDecoder.FormatBytes(_limits.MaxZipExpandedBytes)} limit on what its files may add up to")];
                 var outcomes = new List<UploadOutcome>(entries.Count);
                 foreach (var entry in entries)
                 {

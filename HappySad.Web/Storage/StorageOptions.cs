@@ -69,6 +69,13 @@ public sealed class UploadLimits
     /// <summary>Read from the zip's end record before the archive is opened: its central directory costs memory per entry.</summary>
     public int MaxZipEntries { get; set; } = 20_000;
 
+    /// <summary>
+    /// What a zip's entries may add up to once inflated, by the sizes its directory declares, checked
+    /// before any is read: photos barely compress, so a zip that inflates to many times its size is a
+    /// bomb (each entry is also held to <see cref="MaxImageBytes"/> as it is read).
+    /// </summary>
+    public long MaxZipExpandedBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
     /// <summary>Checked from the image header before a pixel is decoded: a decoded pixel costs 4 bytes however small the file.</summary>
     public double MaxMegapixels { get; set; } = 40;
 

@@ -141,6 +141,26 @@ public abstract class UploadApiTests : IDisposable
         await app.AssertFilesAndRowsAgreeAsync();
     }
 
+    /// <summary>A zip of files that inflate far past their size (a bomb) is refused from its directory, before any of it is inflated.</summary>
+    [Fact]
+    public async Task AZipThatInflatesPastTheLimitIsRefusedBeforeAnyOfItIsRead()
+    {
+        using var app = new HappySadAppFactory(new Dictionary<string, string> { ["UploadLimits:MaxZipExpandedBytes"] = "2000000" }, database: _database);
+        var client = app.CreateClient();
+        var id = await app.CreateDataSetAsync();
+        var zeros = new byte[900_000];
+
+        var report = await Multipart.UploadAsync(client, id, "happy",
+            ("bomb.zip", Zip(("happy/1.png", zeros), ("happy/2.png", zeros), ("happy/3.png", zeros))),
+            ("fine.zip", Zip(("happy/1.png", TestImages.Blocks(15)), ("happy/2.png", TestImages.Blocks(16)))));
+
+        var bomb = Assert.Single(report.Files, f => f.Name == "bomb.zip");
+        Assert.Equal(UploadStatus.Rejected, bomb.Status);
+        Assert.Contains("zip inflates to 2.6 MB, over the 1.9 MB limit", bomb.Reason, StringComparison.Ordinal);
+        Assert.Equal(2, report.Files.Count(f => f.Status == UploadStatus.Accepted));
+        await app.AssertFilesAndRowsAgreeAsync();
+    }
+
     [Fact]
     public async Task ImagesOverTheMegapixelLimitAreRefusedBeforeDecoding()
     {
