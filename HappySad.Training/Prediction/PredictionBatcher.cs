@@ -47,7 +47,7 @@ public sealed class PredictionBatcher : IDisposable
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(window);
         _classifier = classifier;
-        _window = new BatchWindow(window.Wait < TimeSpan.Zero ? TimeSpan.Zero : window.Wait > BatchWindow.MaxWait ? BatchWindow.MaxWait : window.Wait, Math.Max(1, window.MaxBatchSize));
+        _window = new BatchWindow(TimeSpan.FromTicks(Math.Clamp(window.Wait.Ticks, 0, BatchWindow.MaxWait.Ticks)), Math.Max(1, window.MaxBatchSize));
         var size = classifier.Card.Preprocessing.InputSize;
         var views = classifier.Preparation.Views;
         _imageBytes = views * size * size * 3;

@@ -146,8 +146,8 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
             var deleted = await context.Photos.Where(p => ids.Contains(p.Id) && p.TrashedAt != null).ExecuteDeleteAsync(cancellationToken);
             if (deleted != trashed.Count)
             {
-                var stillTrashed = await context.Photos.Where(p => ids.Contains(p.Id)).Select(p => p.Id).ToListAsync(cancellationToken);
-                trashed = [.. trashed.Where(p => !stillTrashed.Contains(p.Id))];
+                var restored = await context.Photos.Where(p => ids.Contains(p.Id)).Select(p => p.Id).ToListAsync(cancellationToken);
+                trashed = [.. trashed.Where(p => !restored.Contains(p.Id))];
             }
             // Rows are gone; a file that fails to delete here is an orphan the next start moves to lost+found.
             foreach (var photo in trashed)
