@@ -10,7 +10,11 @@ namespace HappySad.Web.Runs;
 /// When this process is stopping, leave the run Running for another worker (Hangfire puts the job
 /// back on the queue) instead of recording it Interrupted.
 /// </param>
-public sealed record RunAttemptOptions(string Worker, bool TakeOver = false, bool HandBackOnStop = false)
+/// <param name="WatchEvery">
+/// How often the attempt reads its run back from the database for a recorded cancel and for being
+/// taken over by another worker; null for a process whose cancels arrive in process.
+/// </param>
+public sealed record RunAttemptOptions(string Worker, bool TakeOver = false, bool HandBackOnStop = false, TimeSpan? WatchEvery = null)
 {
     /// <summary>The web app's own worker, or a command-line run: one process, nothing to take over.</summary>
     public static RunAttemptOptions ThisProcess { get; } = new($"{Environment.MachineName}-{Environment.ProcessId}");

@@ -29,32 +29,113 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Run
         if (await recorder.StartAsync(runId, attempt) is not { } start)
             return RunStatus.Cancelled;
         logger.LogInformation("Run {RunId} attempt {Attempt} started on {Worker}", runId, start.Number, attempt.Worker);
-        var epochs = recorder.Epochs(runId);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopping);
-        RunStatus? status = null; // stays null when the run is handed back to the queue
+        var epochs = recorder.Epochs(runId, start.Number);
+        // The watch's two signals: a cancel recorded on the run (its notification may never have
+        // arrived), and this attempt closed by another worker that took the run over.
+        using var cancelled = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var takenOver = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancelled.Token, stopping, takenOver.Token);
+        using var endWatch = new CancellationTokenSource();
+        var watch = attempt.WatchEvery is { } every
+            ? WatchAsync(runId, start.Number, every, cancelled, takenOver, endWatch.Token)
+            : Task.CompletedTask;
+        RunStatus? status = null; // stays null when the run is handed back to the queue, or taken over
         try
         {
-            status = await TrainAndRecordAsync(runId, start.Number, folder, [epochs, new ResumeLog(logger, recorder, runId, start.Number), .. callbacks], epochs, attempt, cancel, stopping, linked.Token);
+            status = await TrainAndRecordAsync(runId, start.Number, folder, [epochs, new ResumeLog(logger, recorder, runId, start.Number), .. callbacks], epochs, attempt, cancelled.Token, stopping, takenOver.Token, linked.Token);
             return status.Value;
+        }
+        catch (AttemptTakenOverException)
+        {
+            logger.LogWarning("Run {RunId} was taken over by another worker; {Worker} stops attempt {Attempt} {Where} and records nothing more", runId, attempt.Worker, start.Number, epochs.Where);
+            throw;
         }
         finally
         {
+            await endWatch.CancelAsync();
+            await watch;
             // The checkpoint outlives only what can be taken up again: a dashboard run stopped or handed back.
             if (status is { } ended && (ended != RunStatus.Interrupted || folder is not null))
                 DeleteCheckpoint(runId);
-            // Every other ending closed the attempt as it recorded the run's status.
+            // Every other ending closed the attempt as it recorded the run's status (one taken over was closed by the worker that took it).
             if (status is null)
                 await recorder.EndAttemptAsync(runId, start.Number, $"handed back when {attempt.Worker} stopped, {epochs.Where}");
         }
     }
 
-    async Task<RunStatus> TrainAndRecordAsync(int runId, int number, string? folder, IReadOnlyList<ITrainingCallback> callbacks, EpochRecorder epochs, RunAttemptOptions attempt, CancellationToken cancel, CancellationToken stopping, CancellationToken either)
+    /// <summary>
+    /// Until <paramref name="end"/>: every <paramref name="every"/>, reads whether the run was
+    /// cancelled and whether this attempt still holds it. A worker's only other news of either is a
+    /// notification, which a dropped connection loses, or the next epoch's write.
+    /// </summary>
+    async Task WatchAsync(int runId, int number, TimeSpan every, CancellationTokenSource cancelled, CancellationTokenSource takenOver, CancellationToken end)
+    {
+        using var timer = new PeriodicTimer(every);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(end))
+            {
+                try
+                {
+                    var (holds, cancelRequested) = await recorder.CheckAsync(runId, number, end);
+                    if (!holds)
+                    {
+                        await takenOver.CancelAsync();
+                        return;
+                    }
+                    if (cancelRequested && !cancelled.IsCancellationRequested)
+                    {
+                        logger.LogInformation("Stopping run {RunId}: its cancel is recorded", runId);
+                        await cancelled.CancelAsync();
+                    }
+                }
+                catch (OperationCanceledException) when (end.IsCancellationRequested)
+                {
+                    return;
+                }
+#pragma warning disable CA1031 // The database gone for a moment: the next tick asks again; the run's own writes will fail loudly if it stays gone.
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    logger.LogWarning(e, "Could not check run {RunId} for a cancel or a take-over", runId);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (end.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Whether the attempt still holds its run; true when the database cannot say.</summary>
+    async Task<bool> HoldsAsync(int runId, int number)
     {
         try
         {
-            await TrainAsync(runId, number, folder, callbacks, either);
+            return (await recorder.CheckAsync(runId, number)).Holds;
+        }
+#pragma warning disable CA1031 // Only decides which note the log gets; the run is left as it is either way.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return true;
+        }
+    }
+
+    async Task<RunStatus> TrainAndRecordAsync(int runId, int number, string? folder, IReadOnlyList<ITrainingCallback> callbacks, EpochRecorder epochs, RunAttemptOptions attempt, CancellationToken cancel, CancellationToken stopping, CancellationToken takenOver, CancellationToken any)
+    {
+        try
+        {
+            await TrainAsync(runId, number, folder, callbacks, any);
             logger.LogInformation("Run {RunId} succeeded", runId);
             return RunStatus.Succeeded;
+        }
+        catch (OperationCanceledException) when (takenOver.IsCancellationRequested)
+        {
+            throw new AttemptTakenOverException(runId, number);
+        }
+        catch (AttemptTakenOverException)
+        {
+            throw;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -64,6 +145,9 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Run
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested && attempt.HandBackOnStop)
         {
+            // The queue also stops a job it gave to another worker, which took the run over.
+            if (!await HoldsAsync(runId, number))
+                throw new AttemptTakenOverException(runId, number);
             // Still Running: the queue hands the run to the next worker, which resumes it from the checkpoint.
             logger.LogWarning("Run {RunId} handed back to the queue: {Worker} is stopping {Where}", runId, attempt.Worker, epochs.Where);
             throw;
@@ -112,11 +196,13 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Run
 
         var recipe = snapshot.Run.Recipe;
         var split = recipe.Split(images);
-        var rows = await recorder.RecordSnapshotAsync(snapshot, load, split, cancellationToken);
+        var rows = await recorder.RecordSnapshotAsync(snapshot, load, split, attempt, cancellationToken);
 
         var outcome = await TrainingPipeline.RunAsync(images, recipe, callbacks, snapshot.Directory, paths.RunCheckpoint(runId), cancellationToken);
         using var classifier = outcome.Classifier;
         var modelFile = paths.RunModel(runId);
+        // The model file is the run's, not the attempt's: one taken over leaves it to the attempt that took it.
+        await recorder.EnsureHeldAsync(runId, attempt, cancellationToken);
         ModelStore.Save(modelFile, classifier.Module, classifier.Card);
         await recorder.RecordSuccessAsync(runId, outcome, modelFile, images, rows, attempt);
     }

@@ -54,24 +54,29 @@ public sealed class RunRecorder(
             }
             else
             {
-                var run = await context.TrainingRuns.Include(r => r.Attempts).FirstOrDefaultAsync(r => r.Id == runId);
+                var run = await context.TrainingRuns.Include(r => r.Attempts).AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId);
                 if (!attempt.TakeOver || run is not { Status: RunStatus.Running, Source: RunSource.Dashboard })
                     return null;
-                var finishedEpochs = await context.RunEpochs.CountAsync(e => e.RunId == runId);
-                foreach (var lost in run.Attempts.Where(a => a.EndedAt is null))
+                // Closing the lost worker's attempt is what fences it off: every write it may still make
+                // (it may only be paused) needs its attempt open (ClaimAsync). Its row is locked first,
+                // so a write of its in flight commits before the epochs are counted, or fails after.
+                int finishedEpochs;
+                await using (var transaction = await context.Database.BeginTransactionAsync())
                 {
-                    lost.EndedAt = now;
-                    lost.Outcome = $"worker lost after {finishedEpochs} epoch{(finishedEpochs == 1 ? "" : "s")}";
+                    var open = context.RunAttempts.Where(a => a.RunId == runId && a.EndedAt == null);
+                    await open.ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, (string?)null));
+                    finishedEpochs = await context.RunEpochs.CountAsync(e => e.RunId == runId);
+                    var lost = $"worker lost after {finishedEpochs} epoch{(finishedEpochs == 1 ? "" : "s")}";
+                    await open.ExecuteUpdateAsync(u => u.SetProperty(a => a.EndedAt, now).SetProperty(a => a.Outcome, lost));
+                    await transaction.CommitAsync();
                 }
                 if (run.CancelRequestedAt is not null)
                 {
-                    await context.SaveChangesAsync();
                     await FinishAsync(runId, RunStatus.Cancelled, $"Cancelled while its worker was lost, after {finishedEpochs} of {run.Recipe.Epochs} epochs.");
                     return null;
                 }
-                run.ProcessId = Environment.ProcessId;
+                await context.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u.SetProperty(r => r.ProcessId, Environment.ProcessId));
                 start = new RunAttemptStart(run.Attempts.Count + 1, finishedEpochs + 1);
-                await context.SaveChangesAsync();
             }
             context.RunAttempts.Add(new RunAttempt { RunId = runId, Number = start.Number, Worker = attempt.Worker, StartedAt = now, FromEpoch = start.FromEpoch });
             await context.SaveChangesAsync();
@@ -92,7 +97,10 @@ public sealed class RunRecorder(
         context.RunAttempts.Where(a => a.RunId == runId && a.Number == number).ExecuteUpdate(u => u.SetProperty(a => a.FromEpoch, fromEpoch));
     }
 
-    /// <summary>Closes the open attempt with how it ended. Never throws: a missing outcome only leaves the attempt open.</summary>
+    /// <summary>
+    /// Closes the attempt with how it ended, unless it is closed already (another worker took the run
+    /// over and said why). Never throws: a missing outcome only leaves the attempt open.
+    /// </summary>
     public async Task EndAttemptAsync(int runId, int number, string outcome)
     {
         try
@@ -101,7 +109,7 @@ public sealed class RunRecorder(
             await using (context)
             {
                 var now = clock.GetUtcNow();
-                await context.RunAttempts.Where(a => a.RunId == runId && a.Number == number)
+                await context.RunAttempts.Where(a => a.RunId == runId && a.Number == number && a.EndedAt == null)
                     .ExecuteUpdateAsync(u => u.SetProperty(a => a.EndedAt, now).SetProperty(a => a.Outcome, outcome));
             }
         }
@@ -113,14 +121,61 @@ public sealed class RunRecorder(
         }
     }
 
-    /// <summary>The trainer's callback that records the epochs of run <paramref name="runId"/>.</summary>
-    public EpochRecorder Epochs(int runId) => new(contexts, events, options.Value.ProgressIntervalMilliseconds, runId);
+    /// <summary>The trainer's callback that records the epochs of attempt <paramref name="number"/> of run <paramref name="runId"/>.</summary>
+    public EpochRecorder Epochs(int runId, int number) => new(contexts, events, options.Value.ProgressIntervalMilliseconds, runId, number);
+
+    /// <summary>
+    /// Whether attempt <paramref name="number"/> still holds run <paramref name="runId"/> (its attempt
+    /// is open: no other worker took the run over), and whether someone asked the run to stop.
+    /// </summary>
+    public async Task<(bool Holds, bool CancelRequested)> CheckAsync(int runId, int number, CancellationToken cancellationToken = default)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            var state = await context.TrainingRuns.Where(r => r.Id == runId)
+                .Select(r => new { Holds = r.Attempts.Any(a => a.Number == number && a.EndedAt == null), Cancel = r.CancelRequestedAt != null })
+                .FirstOrDefaultAsync(cancellationToken);
+            return state is null ? (false, false) : (state.Holds, state.Cancel);
+        }
+    }
+
+    /// <summary>Throws <see cref="AttemptTakenOverException"/> unless attempt <paramref name="number"/> still holds the run.</summary>
+    public async Task EnsureHeldAsync(int runId, int number, CancellationToken cancellationToken = default)
+    {
+        if (!(await CheckAsync(runId, number, cancellationToken)).Holds)
+            throw new AttemptTakenOverException(runId, number);
+    }
+
+    /// <summary>
+    /// Inside <paramref name="context"/>'s open transaction: locks attempt <paramref name="number"/>'s row
+    /// if it is still open, so a take-over (which closes it) waits for the transaction's writes or
+    /// comes before them; throws <see cref="AttemptTakenOverException"/> when it is closed. Every
+    /// write an attempt makes to its run goes through this, so a worker that lost its claim (paused
+    /// past the invisibility timeout) and woke up again changes nothing the next attempt owns.
+    /// </summary>
+    internal static async Task ClaimAsync(HappySadDbContext context, int runId, int number, CancellationToken cancellationToken = default)
+    {
+        if (await Open(context, runId, number).ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, (string?)null), cancellationToken) == 0)
+            throw new AttemptTakenOverException(runId, number);
+    }
+
+    /// <inheritdoc cref="ClaimAsync"/>
+    internal static void Claim(HappySadDbContext context, int runId, int number)
+    {
+        if (Open(context, runId, number).ExecuteUpdate(u => u.SetProperty(a => a.Outcome, (string?)null)) == 0)
+            throw new AttemptTakenOverException(runId, number);
+    }
+
+    /// <summary>The attempt's row while it is open (an open attempt has no outcome yet).</summary>
+    static IQueryable<RunAttempt> Open(HappySadDbContext context, int runId, int number) =>
+        context.RunAttempts.Where(a => a.RunId == runId && a.Number == number && a.EndedAt == null);
 
     /// <summary>
     /// Stores the images the run decoded with their split and near-duplicate group, and the snapshot's summary on the run
     /// (once: a resumed run gets the rows of its first attempt). Returns the image rows in the order of the decoded images.
     /// </summary>
-    public async Task<List<RunImage>> RecordSnapshotAsync(Snapshot snapshot, ImageFolderLoad load, DataSplit split, CancellationToken cancellationToken)
+    public async Task<List<RunImage>> RecordSnapshotAsync(Snapshot snapshot, ImageFolderLoad load, DataSplit split, int attempt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(load);
@@ -149,6 +204,8 @@ public sealed class RunRecorder(
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
         {
+            await using var transaction = await context.Database.BeginTransactionAsync(cancellationToken);
+            await ClaimAsync(context, run.Id, attempt, cancellationToken);
             // A resumed run recorded its snapshot on its first attempt, and decoded the same photos again.
             var recorded = await context.RunImages.Where(i => i.RunId == run.Id).OrderBy(i => i.Id).ToListAsync(cancellationToken);
             if (recorded.Count > 0)
@@ -171,12 +228,13 @@ public sealed class RunRecorder(
             tracked.LabelConflicts = duplicates.Conflicts;
             tracked.Device = TorchDevices.Resolve(run.Recipe.Device).type.ToString().ToLowerInvariant();
             await context.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         return rows;
     }
 
     /// <summary>Records a finished run: its model file, test metrics, each test image's verdict, and the test images it got wrong.</summary>
-    public async Task RecordSuccessAsync(int runId, TrainingOutcome outcome, string modelFile, ImageSet images, List<RunImage> rows, int? attempt = null)
+    public async Task RecordSuccessAsync(int runId, TrainingOutcome outcome, string modelFile, ImageSet images, List<RunImage> rows, int attempt)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         ArgumentNullException.ThrowIfNull(images);
@@ -201,6 +259,8 @@ public sealed class RunRecorder(
         var context = await contexts.CreateDbContextAsync();
         await using (context)
         {
+            await using var transaction = await context.Database.BeginTransactionAsync();
+            await ClaimAsync(context, runId, attempt);
             foreach (var prediction in outcome.Test.Predictions)
             {
                 var row = rowByPath[prediction.Path];
@@ -233,14 +293,17 @@ public sealed class RunRecorder(
             run.FinishedAt = clock.GetUtcNow();
             run.Message = null;
             await context.SaveChangesAsync();
+            await transaction.CommitAsync();
         }
 
-        if (attempt is { } number)
-            await EndAttemptAsync(runId, number, "succeeded");
+        await EndAttemptAsync(runId, attempt, "succeeded");
         events.Publish(new RunStatusMessage(runId, RunStatus.Succeeded, null));
     }
 
-    /// <summary>Records how a run that made no model ended. Never throws: a run it cannot record stays Running until the next start-up's recovery.</summary>
+    /// <summary>
+    /// Records how a run that made no model ended. Never throws: a run it cannot record stays Running
+    /// until the next start-up's recovery. An attempt that another worker took over records nothing.
+    /// </summary>
     /// <param name="attempt">The attempt that ends with the run, closed before anyone hears how the run ended.</param>
     public async Task FinishAsync(int runId, RunStatus status, string message, int? attempt = null)
     {
@@ -250,11 +313,20 @@ public sealed class RunRecorder(
             await using (context)
             {
                 var now = clock.GetUtcNow();
+                await using var transaction = await context.Database.BeginTransactionAsync();
+                if (attempt is { } held)
+                    await ClaimAsync(context, runId, held);
                 await context.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u
                     .SetProperty(r => r.Status, status)
                     .SetProperty(r => r.Message, message)
                     .SetProperty(r => r.FinishedAt, now));
+                await transaction.CommitAsync();
             }
+        }
+        catch (AttemptTakenOverException e)
+        {
+            logger.LogWarning("Run {RunId} not recorded as {Status}: {Reason}", runId, status, e.Message);
+            return;
         }
 #pragma warning disable CA1031 // The start-up recovery marks a run left Running as Interrupted; nothing more can be done here.
         catch (Exception e)

@@ -18,6 +18,10 @@ public sealed class RunWorker(RunQueue queue, RunRecovery recovery, RunExecutor 
             {
                 await executor.ExecuteAsync(runId, folder: null, [], cancel, stoppingToken);
             }
+            catch (AttemptTakenOverException)
+            {
+                // Another process claimed the run (the executor logged it); it is that process's now.
+            }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 // The executor records a run's own failure; this is one of the recording itself (the

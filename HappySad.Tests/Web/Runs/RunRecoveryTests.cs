@@ -139,6 +139,49 @@ public abstract class RunRecoveryTests(TestDatabase database)
         Assert.Equal(RunStatus.Running, byId[4].Status);
     }
 
+    /// <summary>
+    /// What a worker that was paused past the queue's invisibility timeout finds when it wakes: another
+    /// worker has taken its run over. Here this app's own worker trains the run, and the take-over is
+    /// the one a worker makes (<see cref="RunRecorder.StartAsync"/> with <c>TakeOver</c>).
+    /// </summary>
+    [Fact]
+    public async Task AnAttemptTakenOverByAnotherWorkerStopsAndRecordsNothingMore()
+    {
+        using var app = new HappySadAppFactory(database: database);
+        var dataSetId = await app.CreateDataSetFromSharedPhotosAsync(10);
+        var runs = app.Service<RunService>();
+        var run = await runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 500, BatchSize = 4 });
+        var epochDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (app.Service<RunEvents>().Subscribe(run.Id, new RunObserver(onEpoch: _ =>
+        {
+            epochDone.TrySetResult();
+            return Task.CompletedTask;
+        })))
+        {
+            await epochDone.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        }
+
+        var taken = await app.Service<RunRecorder>().StartAsync(run.Id, new RunAttemptOptions("other-worker", TakeOver: true));
+        Assert.Equal(2, taken?.Number);
+
+        // The app trains one run at a time: this one starts once the attempt taken over has stopped.
+        var next = await runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 1, BatchSize = 4 });
+        Assert.Equal(RunStatus.Succeeded, (await app.WaitForRunAsync(next.Id)).Status);
+
+        await using var context = database.Open(app.DataDirectory);
+        var left = await context.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == run.Id);
+        var epochs = await context.RunEpochs.CountAsync(e => e.RunId == run.Id);
+        var attempts = await context.RunAttempts.AsNoTracking().Where(a => a.RunId == run.Id).OrderBy(a => a.Number).ToListAsync();
+        // Still the other worker's: not failed, cancelled or interrupted by the attempt that lost it,
+        // no epoch written after the take-over counted them, no model.
+        Assert.Equal(RunStatus.Running, left.Status);
+        Assert.Null(left.ModelPath);
+        Assert.InRange(epochs, 1, 499);
+        Assert.Equal([(1, $"worker lost after {epochs} epoch{(epochs == 1 ? "" : "s")}"), (2, null)], attempts.Select(a => (a.Number, a.Outcome)));
+        Assert.Equal("other-worker", attempts[1].Worker);
+        Assert.Null(attempts[1].EndedAt);
+    }
+
     static TrainingRun Run(int? dataSetId, RunStatus status, RunSource source, int? processId) => new()
     {
         DataSetId = dataSetId,

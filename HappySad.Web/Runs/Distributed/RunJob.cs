@@ -22,12 +22,37 @@ public sealed class RunJob(RunQueue cancels, RunExecutor executor, IOptions<Work
         var cancel = cancels.Claim(runId);
         try
         {
-            var status = await executor.ExecuteAsync(runId, folder: null, [], cancel, stopping, new RunAttemptOptions(worker, TakeOver: true, HandBackOnStop: true));
+            var status = await executor.ExecuteAsync(runId, folder: null, [], cancel, stopping,
+                new RunAttemptOptions(worker, TakeOver: true, HandBackOnStop: true, WatchEvery: options.Value.RunCheckInterval));
             logger.LogInformation("Worker {Worker} finished run {RunId}: {Status}", worker, runId, status);
+        }
+        catch (AttemptTakenOverException)
+        {
+            // Hangfire gave this job to the worker that took the run over, and aborts this copy (its
+            // token fires) once it sees that, within its cancellation check interval. An aborted job
+            // leaves the job's state alone; one that ended on its own would set it for the other worker.
+            await WaitForAbortAsync(runId, stopping);
+            throw;
         }
         finally
         {
             cancels.Release(runId);
         }
     }
+
+    async Task WaitForAbortAsync(int runId, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(AbortWait, stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            throw;
+        }
+        logger.LogError("Run {RunId} was taken over, but its job was not aborted on this worker within {Wait}", runId, AbortWait);
+    }
+
+    /// <summary>Far longer than Hangfire's cancellation check (5 s) needs.</summary>
+    static readonly TimeSpan AbortWait = TimeSpan.FromMinutes(1);
 }

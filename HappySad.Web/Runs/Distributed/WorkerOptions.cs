@@ -28,6 +28,13 @@ public sealed class WorkerOptions
     /// <summary>How often an idle worker looks for a queued run when no notification wakes it first.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a worker training a run reads it back from the database: a cancel recorded there
+    /// (whose notification a dropped connection may have lost) stops it, and so does finding that
+    /// another worker took the run over.
+    /// </summary>
+    public TimeSpan RunCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Runs one worker trains at once. libtorch already uses every core for one run.</summary>
     public int RunsAtOnce { get; set; } = 1;
 
