@@ -43,11 +43,7 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
         await using var browser = await Browser.LaunchAsync();
         var page = await web.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = web.BaseAddress.ToString() });
         // The test's own requests carry a token from the account page, as a script's would.
-        await page.GotoAsync("/account");
-        await page.GetByTestId("token-name").FillAsync("distributed test");
-        await page.GetByTestId("create-token").ClickAsync();
-        using var http = new HttpClient { BaseAddress = web.BaseAddress };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", await page.GetByTestId("new-token").TextContentAsync());
+        using var http = await TokenClientAsync(web, page);
         string Logs() => $"web:\n{web.Log}\nworker-a:\n{workerA.Log}\nworker-b:\n{workerB.Log}";
 
         try
@@ -128,6 +124,95 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
             output.WriteLine(Logs());
             throw;
         }
+    }
+
+    /// <summary>
+    /// A worker paused (SIGSTOP) past its claim's invisibility timeout loses its run to the other
+    /// worker, and when it goes on (SIGCONT) it stops its copy without writing to the run or ending
+    /// the other's job. Then a cancel recorded in the database with no notification sent (one a
+    /// dropped connection lost) still stops the run.
+    /// </summary>
+    [Fact]
+    public async Task AWorkerPausedPastItsClaimLeavesItsRunToTheWorkerThatTookItAndARecordedCancelStopsTheRun()
+    {
+        using var shared = new TempDirectory();
+        var connection = postgres.CreateDatabase().ConnectionString!;
+        var environment = new Dictionary<string, string>
+        {
+            ["StorageOptions__Provider"] = "Postgres",
+            ["ConnectionStrings__HappySad"] = connection,
+            ["Workers__Mode"] = "Hangfire",
+            ["Workers__InvisibilityTimeout"] = "00:00:15",
+            ["Workers__QueuePollInterval"] = "00:00:01",
+            ["Workers__RunCheckInterval"] = "00:00:01",
+        };
+        await using var web = await AppProcess.StartAsync(environment: environment, dataDirectory: shared.Path);
+        using var photos = SharedPhotos.Subset(perClass: 12);
+        await AppProcess.RunCommandAsync(["import", "--data", photos.Path, "--name", "shared photos", "--data-dir", shared.Path], environment);
+        await using var workerA = await AppProcess.StartWorkerAsync("worker-a", shared.Path, environment);
+        await using var workerB = await AppProcess.StartWorkerAsync("worker-b", shared.Path, environment);
+        await using var browser = await Browser.LaunchAsync();
+        var page = await web.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = web.BaseAddress.ToString() });
+        using var http = await TokenClientAsync(web, page);
+        string Logs() => $"web:\n{web.Log}\nworker-a:\n{workerA.Log}\nworker-b:\n{workerB.Log}";
+
+        try
+        {
+            var dataSet = (await http.GetFromJsonAsync<List<DataSetRow>>("/api/datasets", WireJson.Options))!.Single().Id;
+            var run = await LaunchAsync(http, dataSet, epochs: 500);
+            var first = (await WaitAsync(http, [run], runs => runs[0].Attempts is [_, ..] && runs[0].Epochs!.Count >= 1, "a worker to train an epoch"))[0];
+            var (paused, other) = first.Attempts![0].Worker == "worker-a" ? (workerA, workerB) : (workerB, workerA);
+            await paused.PauseAsync();
+            var takenOver = (await WaitAsync(http, [run], runs => runs[0].Attempts!.Count == 2 && runs[0].Epochs!.Count >= runs[0].Attempts![1].FromEpoch, "the other worker to take the run over and train an epoch", TimeSpan.FromSeconds(120)))[0];
+            var lostOutcome = takenOver.Attempts![0].Outcome;
+            Assert.StartsWith("worker lost after", lostOutcome, StringComparison.Ordinal);
+            Assert.Equal(first.Attempts[0].Worker == "worker-a" ? "worker-b" : "worker-a", takenOver.Attempts[1].Worker);
+
+            await paused.ResumeAsync();
+            await paused.WaitForLogAsync(new System.Text.RegularExpressions.Regex($"Run ({run}) was taken over by another worker"));
+            // Its copy of the job ends as an aborted one: the job stays the other worker's.
+            await paused.WaitForLogAsync(new System.Text.RegularExpressions.Regex($"Run ({run}): the queue stopped this worker's copy of its job"));
+            var epochsThen = (await GetAsync(http, run)).Epochs!.Count;
+            var goingOn = (await WaitAsync(http, [run], runs => runs[0].Epochs!.Count >= epochsThen + 2, "the other worker to go on training"))[0];
+            Assert.Equal(RunStatus.Running, goingOn.Status);
+            Assert.Equal(lostOutcome, goingOn.Attempts![0].Outcome);
+            Assert.Equal(2, goingOn.Attempts.Count);
+            Assert.Null(goingOn.Attempts[1].Outcome);
+            Assert.Equal(Enumerable.Range(1, goingOn.Epochs!.Count), goingOn.Epochs!.Select(e => e.Epoch));
+
+            // A cancel whose notification never went out: only the row says so.
+            await using (var database = new Npgsql.NpgsqlConnection(connection))
+            {
+                await database.OpenAsync();
+                await using var cancel = new Npgsql.NpgsqlCommand("""UPDATE "TrainingRuns" SET "CancelRequestedAt" = now() WHERE "Id" = @id""", database);
+                cancel.Parameters.AddWithValue("id", run);
+                Assert.Equal(1, await cancel.ExecuteNonQueryAsync());
+            }
+            var cancelled = (await WaitAsync(http, [run], runs => runs[0].Status == RunStatus.Cancelled, "the recorded cancel to stop the run", TimeSpan.FromSeconds(60)))[0];
+            Assert.Matches("^Cancelled (during epoch [0-9]+, batch [0-9]+ of [0-9]+|after epoch [0-9]+)\\.$", cancelled.Message);
+            await other.WaitForLogAsync(new System.Text.RegularExpressions.Regex($"Stopping run ({run}): its cancel is recorded"));
+            Assert.Equal([lostOutcome, "cancelled"], cancelled.Attempts!.Select(a => a.Outcome));
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            throw new InvalidOperationException($"{e.Message}\n{Logs()}", e);
+        }
+        catch (Xunit.Sdk.XunitException)
+        {
+            output.WriteLine(Logs());
+            throw;
+        }
+    }
+
+    /// <summary>A client of the web node's API with a token made on the account page, as a script's would be.</summary>
+    static async Task<HttpClient> TokenClientAsync(AppProcess web, IPage page)
+    {
+        await page.GotoAsync("/account");
+        await page.GetByTestId("token-name").FillAsync("distributed test");
+        await page.GetByTestId("create-token").ClickAsync();
+        var http = new HttpClient { BaseAddress = web.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", await page.GetByTestId("new-token").TextContentAsync());
+        return http;
     }
 
     sealed record DataSetRow(int Id);

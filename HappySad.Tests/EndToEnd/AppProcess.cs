@@ -110,6 +110,20 @@ internal sealed partial class AppProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Stops the process where it is (SIGSTOP), as a long pause, a swapped-out machine or a frozen VM would.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>Lets a paused process go on (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
+    async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-s", signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+            throw new InvalidOperationException($"kill -s {signal} {_process.Id} exited with {kill.ExitCode}");
+    }
+
     /// <summary>The first group of the first log line that matches, waiting for it as long as the app runs.</summary>
     public async Task<string> WaitForLogAsync(Regex line, int timeoutSeconds = 60)
     {

@@ -48,6 +48,7 @@ public sealed class RunJob(RunQueue cancels, RunExecutor executor, IOptions<Work
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+            logger.LogInformation("Run {RunId}: the queue stopped this worker's copy of its job", runId);
             throw;
         }
         logger.LogError("Run {RunId} was taken over, but its job was not aborted on this worker within {Wait}", runId, AbortWait);
