@@ -127,13 +127,14 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
     }
 
     /// <summary>
-    /// A worker paused (SIGSTOP) past its claim's invisibility timeout loses its run to the other
-    /// worker, and when it goes on (SIGCONT) it stops its copy without writing to the run or ending
-    /// the other's job. Then a cancel recorded in the database with no notification sent (one a
-    /// dropped connection lost) still stops the run.
+    /// A run whose job the queue lost is queued again by the web node's sweep. A worker paused
+    /// (SIGSTOP) past its claim's invisibility timeout loses its run to the other worker, and when it
+    /// goes on (SIGCONT) it stops its copy without writing to the run or ending the other's job. Then
+    /// a cancel recorded in the database with no notification sent (one a dropped connection lost)
+    /// still stops the run.
     /// </summary>
     [Fact]
-    public async Task AWorkerPausedPastItsClaimLeavesItsRunToTheWorkerThatTookItAndARecordedCancelStopsTheRun()
+    public async Task ARunThatLostItsJobIsQueuedAgainAWorkerPausedPastItsClaimLeavesItsRunAndARecordedCancelStopsIt()
     {
         using var shared = new TempDirectory();
         var connection = postgres.CreateDatabase().ConnectionString!;
@@ -145,20 +146,35 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
             ["Workers__InvisibilityTimeout"] = "00:00:15",
             ["Workers__QueuePollInterval"] = "00:00:01",
             ["Workers__RunCheckInterval"] = "00:00:01",
+            ["Workers__SweepInterval"] = "00:00:02",
+            ["Workers__SweepGrace"] = "00:00:03",
         };
         await using var web = await AppProcess.StartAsync(environment: environment, dataDirectory: shared.Path);
         using var photos = SharedPhotos.Subset(perClass: 12);
         await AppProcess.RunCommandAsync(["import", "--data", photos.Path, "--name", "shared photos", "--data-dir", shared.Path], environment);
-        await using var workerA = await AppProcess.StartWorkerAsync("worker-a", shared.Path, environment);
-        await using var workerB = await AppProcess.StartWorkerAsync("worker-b", shared.Path, environment);
         await using var browser = await Browser.LaunchAsync();
         var page = await web.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = web.BaseAddress.ToString() });
         using var http = await TokenClientAsync(web, page);
+        var dataSet = (await http.GetFromJsonAsync<List<DataSetRow>>("/api/datasets", WireJson.Options))!.Single().Id;
+
+        // Queued before any worker runs, and its job lost from the queue.
+        var stranded = await LaunchAsync(http, dataSet, epochs: 2);
+        await using (var database = new Npgsql.NpgsqlConnection(connection))
+        {
+            await database.OpenAsync();
+            await using var lose = new Npgsql.NpgsqlCommand("DELETE FROM hangfire.jobqueue", database);
+            Assert.Equal(1, await lose.ExecuteNonQueryAsync());
+        }
+
+        await using var workerA = await AppProcess.StartWorkerAsync("worker-a", shared.Path, environment);
+        await using var workerB = await AppProcess.StartWorkerAsync("worker-b", shared.Path, environment);
         string Logs() => $"web:\n{web.Log}\nworker-a:\n{workerA.Log}\nworker-b:\n{workerB.Log}";
 
         try
         {
-            var dataSet = (await http.GetFromJsonAsync<List<DataSetRow>>("/api/datasets", WireJson.Options))!.Single().Id;
+            await web.WaitForLogAsync(new System.Text.RegularExpressions.Regex($"Run ({stranded}) is waiting or training with no job in the queue to carry it; queued again"));
+            Assert.Equal(RunStatus.Succeeded, (await WaitAsync(http, [stranded], runs => !IsActive(runs[0]), "the run queued again to finish"))[0].Status);
+
             var run = await LaunchAsync(http, dataSet, epochs: 500);
             var first = (await WaitAsync(http, [run], runs => runs[0].Attempts is [_, ..] && runs[0].Epochs!.Count >= 1, "a worker to train an epoch"))[0];
             var (paused, other) = first.Attempts![0].Worker == "worker-a" ? (workerA, workerB) : (workerB, workerA);
@@ -192,6 +208,8 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
             Assert.Matches("^Cancelled (during epoch [0-9]+, batch [0-9]+ of [0-9]+|after epoch [0-9]+)\\.$", cancelled.Message);
             await other.WaitForLogAsync(new System.Text.RegularExpressions.Regex($"Stopping run ({run}): its cancel is recorded"));
             Assert.Equal([lostOutcome, "cancelled"], cancelled.Attempts!.Select(a => a.Outcome));
+            // The sweep queued again only the run that had lost its job, never one a job carried.
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(web.Log, "with no job in the queue to carry it"));
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {

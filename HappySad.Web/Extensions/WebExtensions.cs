@@ -83,7 +83,10 @@ public static class WebExtensions
         builder.AddHappySadCore(args);
         // Runs train here, or on worker processes whose progress arrives over the database.
         if (builder.Configuration.UsesWorkers())
+        {
             builder.Services.AddHostedService<RunEventListener>();
+            builder.Services.AddHostedService<RunSweeper>();
+        }
         else
             builder.Services.AddHostedService<RunWorker>();
         builder.Services.AddHostedService<RunHubRelay>();

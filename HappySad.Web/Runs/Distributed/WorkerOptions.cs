@@ -35,6 +35,15 @@ public sealed class WorkerOptions
     /// </summary>
     public TimeSpan RunCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a web node looks for runs that wait or train with no job in the queue to carry
+    /// them (<see cref="RunSweeper"/>), and queues them again.
+    /// </summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How old a run must be before a sweep may queue it again: a newer one may be between its row and its job.</summary>
+    public TimeSpan SweepGrace { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Runs one worker trains at once. libtorch already uses every core for one run.</summary>
     public int RunsAtOnce { get; set; } = 1;
 
