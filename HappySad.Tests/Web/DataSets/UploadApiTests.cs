@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
@@ -158,6 +159,31 @@ public abstract class UploadApiTests : IDisposable
         Assert.Equal(UploadStatus.Rejected, bomb.Status);
         Assert.Contains("zip inflates to 2.6 MB, over the 1.9 MB limit", bomb.Reason, StringComparison.Ordinal);
         Assert.Equal(2, report.Files.Count(f => f.Status == UploadStatus.Accepted));
+        await app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    /// <summary>
+    /// A zip whose directory understates what its entries inflate to passes the limit on the sum, but
+    /// each entry is read no further than its declared size: what is inflated never passes the sum.
+    /// </summary>
+    [Fact]
+    public async Task AZipEntryIsInflatedNoFurtherThanItsDirectorySays()
+    {
+        using var app = new HappySadAppFactory(database: _database);
+        var client = app.CreateClient();
+        var id = await app.CreateDataSetAsync();
+        var photo = TestImages.Blocks(15);
+        var understated = Zip(("happy/1.png", photo));
+        // The central directory's uncompressed size of the one entry, 24 bytes into its header.
+        var header = understated.AsSpan().IndexOf("PK\u0001\u0002"u8);
+        BinaryPrimitives.WriteUInt32LittleEndian(understated.AsSpan(header + 24), (uint)(photo.Length / 2));
+
+        var report = await Multipart.UploadAsync(client, id, "happy", ("understated.zip", understated), ("honest.zip", Zip(("happy/1.png", photo))));
+
+        var cut = Assert.Single(report.Files, f => f.Status == UploadStatus.Rejected);
+        Assert.Equal("1.png", cut.Name);
+        Assert.StartsWith("PNG data is truncated or corrupt", cut.Reason, StringComparison.Ordinal);
+        Assert.Single(report.Files, f => f.Status == UploadStatus.Accepted);
         await app.AssertFilesAndRowsAgreeAsync();
     }
 
