@@ -54,16 +54,29 @@ public sealed class RunService(
         var problems = await ProblemsAsync(dataSetId, recipe, cancellationToken);
         if (problems.Count > 0)
             throw new RunRecipeException(problems);
-        string name;
         var context = await contexts.CreateDbContextAsync(cancellationToken);
+        TrainingRun run;
         await using (context)
         {
+            // Counted and added in one transaction that launches by the same user wait for, so
+            // launches sent side by side cannot both find room for one more (SQLite takes its write
+            // lock at the transaction's start; PostgreSQL takes a lock named for the user).
+            await using var transaction = await context.Database.BeginTransactionAsync(cancellationToken);
             var cap = trainingOptions.Value.MaxQueuedRunsPerUser;
-            if (createdBy is not null && await context.TrainingRuns.CountAsync(r => r.CreatedBy == createdBy && r.Status == RunStatus.Queued, cancellationToken) >= cap)
-                throw new RunQuotaException($"{createdBy} already has {cap} runs queued (TrainingOptions:MaxQueuedRunsPerUser); wait for some to start or cancel them.");
-            name = await context.DataSets.Where(d => d.Id == dataSetId).Select(d => d.Name).SingleAsync(cancellationToken);
+            if (createdBy is not null)
+            {
+                if (context.Database.IsNpgsql())
+                    await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({QuotaLock(createdBy)})", cancellationToken);
+                if (await context.TrainingRuns.CountAsync(r => r.CreatedBy == createdBy && r.Status == RunStatus.Queued, cancellationToken) >= cap)
+                    throw new RunQuotaException($"{createdBy} already has {cap} runs queued (TrainingOptions:MaxQueuedRunsPerUser); wait for some to start or cancel them.");
+            }
+            var name = await context.DataSets.Where(d => d.Id == dataSetId).Select(d => d.Name).SingleAsync(cancellationToken);
+            run = Queued(recipe, RunSource.Dashboard, dataSetId, name, createdBy);
+            context.TrainingRuns.Add(run);
+            await context.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
-        var run = await AddAsync(recipe, RunSource.Dashboard, dataSetId, name, cancellationToken, createdBy);
+        events.Publish(new RunStatusMessage(run.Id, RunStatus.Queued, null));
         dispatcher.Dispatch(run.Id);
         logger.LogInformation("Run {RunId} queued on data set {DataSetId}", run.Id, dataSetId);
         return run;
@@ -74,12 +87,23 @@ public sealed class RunService(
     {
         ArgumentNullException.ThrowIfNull(recipe);
         recipe.EnsureValid(recipe.Device == DevicePreference.Cuda && TorchDevices.CudaAvailable);
-        return await AddAsync(recipe, RunSource.CommandLine, null, Path.GetFullPath(folder), cancellationToken);
+        var run = Queued(recipe, RunSource.CommandLine, null, Path.GetFullPath(folder), createdBy: null);
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        await using (context)
+        {
+            context.TrainingRuns.Add(run);
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        events.Publish(new RunStatusMessage(run.Id, RunStatus.Queued, null));
+        return run;
     }
 
-    async Task<TrainingRun> AddAsync(RunRecipe recipe, RunSource source, int? dataSetId, string dataName, CancellationToken cancellationToken, string? createdBy = null)
-    {
-        var run = new TrainingRun
+    /// <summary>The key of the PostgreSQL advisory lock that one user's launches take in turn.</summary>
+    static long QuotaLock(string user) =>
+        BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"happysad:run-quota:{user}")));
+
+    TrainingRun Queued(RunRecipe recipe, RunSource source, int? dataSetId, string dataName, string? createdBy) =>
+        new()
         {
             Source = source,
             Status = RunStatus.Queued,
@@ -92,15 +116,6 @@ public sealed class RunService(
             // the run starts, the next start-up can tell.
             ProcessId = source == RunSource.CommandLine ? Environment.ProcessId : null,
         };
-        var context = await contexts.CreateDbContextAsync(cancellationToken);
-        await using (context)
-        {
-            context.TrainingRuns.Add(run);
-            await context.SaveChangesAsync(cancellationToken);
-        }
-        events.Publish(new RunStatusMessage(run.Id, RunStatus.Queued, null));
-        return run;
-    }
 
     /// <summary>Every run, newest first, with its epochs (the grid shows its <see cref="RunHealth"/>) but not its images.</summary>
     public async Task<IReadOnlyList<TrainingRun>> ListAsync(CancellationToken cancellationToken = default)
