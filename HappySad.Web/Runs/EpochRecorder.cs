@@ -39,8 +39,7 @@ public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts,
         _savedEpoch = context.ResumedAfterEpoch;
         // A run killed after writing a checkpoint but before recording its epoch: the checkpoint has the epoch, the table gets it now.
         using var db = contexts.CreateDbContext();
-        using var transaction = db.Database.BeginTransaction();
-        RunRecorder.Claim(db, runId, attempt);
+        using var transaction = RunRecorder.Claim(db, runId, attempt);
         var recorded = db.RunEpochs.Where(e => e.RunId == runId).Select(e => e.Epoch).ToHashSet();
         foreach (var missing in context.ResumedEpochs.Where(e => !recorded.Contains(e.Epoch)))
             db.RunEpochs.Add(Row(missing));
@@ -72,8 +71,7 @@ public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts,
         ArgumentNullException.ThrowIfNull(metrics);
         using (var db = contexts.CreateDbContext())
         {
-            using var transaction = db.Database.BeginTransaction();
-            RunRecorder.Claim(db, runId, attempt);
+            using var transaction = RunRecorder.Claim(db, runId, attempt);
             // Rows are written only for checkpointed epochs, so a resumed run never trains one again; replacing keeps this idempotent all the same.
             if (db.RunEpochs.Find(runId, metrics.Epoch) is { } row)
                 (row.Loss, row.Accuracy, row.ValLoss, row.ValAccuracy, row.Seconds) = (metrics.Loss, metrics.Accuracy, metrics.ValLoss, metrics.ValAccuracy, metrics.Seconds);

@@ -5,6 +5,7 @@ using HappySad.Training.Training;
 using HappySad.Web.Data;
 using HappySad.Web.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace HappySad.Web.Runs;
@@ -28,6 +29,12 @@ public sealed class RunRecorder(
     /// the next attempt (or Cancelled, when someone asked it to stop meanwhile). Null when the run is
     /// not there to start: a cancel got there first, or it finished.
     /// </summary>
+    /// <remarks>
+    /// All in one transaction that holds the run's row (<see cref="BeginAsync"/>): an attempt's every
+    /// write takes the same row first (<see cref="ClaimAsync"/>), so a write of the lost worker's in
+    /// flight (it may only be paused) either commits before this reads the run, and is counted, or
+    /// finds its attempt closed and changes nothing. Closing the lost attempt is what fences it off.
+    /// </remarks>
     public async Task<RunAttemptStart?> StartAsync(int runId, RunAttemptOptions attempt)
     {
         ArgumentNullException.ThrowIfNull(attempt);
@@ -36,50 +43,47 @@ public sealed class RunRecorder(
         await using (context)
         {
             var now = clock.GetUtcNow();
-            // Only a run that is still queued starts: a cancel that got there first wins.
-            var started = await context.TrainingRuns
-                .Where(r => r.Id == runId && r.Status == RunStatus.Queued)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(r => r.Status, RunStatus.Running)
-                    .SetProperty(r => r.StartedAt, r => r.StartedAt ?? now)
-                    .SetProperty(r => r.ProcessId, Environment.ProcessId));
-            if (started > 0)
+            // A worker frozen inside one of its writes holds the run's row: give up after a while, and the
+            // queue tries again (the job fails, and the web node's sweep queues the run again).
+            await using var transaction = await BeginAsync(context, runId, lockTimeout: TimeSpan.FromSeconds(15));
+            var run = await context.TrainingRuns.FirstOrDefaultAsync(r => r.Id == runId);
+            if (run is null)
+                return null;
+            var attempts = await context.RunAttempts.Where(a => a.RunId == runId).ToListAsync();
+            var open = attempts.Where(a => a.EndedAt is null).ToList();
+            var finishedEpochs = attempts.Count == 0 ? 0 : await context.RunEpochs.CountAsync(e => e.RunId == runId);
+            if (run.Status == RunStatus.Queued)
             {
-                // A run queued again after this app stopped: the attempt that was cut off ends here.
-                var previous = await context.RunAttempts.Where(a => a.RunId == runId).ToListAsync();
-                foreach (var open in previous.Where(a => a.EndedAt is null))
-                    (open.EndedAt, open.Outcome) = (now, "interrupted");
-                var finishedEpochs = previous.Count == 0 ? 0 : await context.RunEpochs.CountAsync(e => e.RunId == runId);
-                start = new RunAttemptStart(previous.Count + 1, finishedEpochs + 1);
+                // Only a run that is still queued starts: a cancel that got there first wins. A run queued
+                // again after this app stopped: the attempt that was cut off ends here.
+                foreach (var cut in open)
+                    (cut.EndedAt, cut.Outcome) = (now, "interrupted");
+                run.Status = RunStatus.Running;
+                run.StartedAt ??= now;
+            }
+            else if (attempt.TakeOver && run is { Status: RunStatus.Running, Source: RunSource.Dashboard })
+            {
+                foreach (var lost in open)
+                    (lost.EndedAt, lost.Outcome) = (now, $"worker lost after {finishedEpochs} epoch{(finishedEpochs == 1 ? "" : "s")}");
+                if (run.CancelRequestedAt is not null)
+                {
+                    var message = $"Cancelled while its worker was lost, after {finishedEpochs} of {run.Recipe.Epochs} epochs.";
+                    (run.Status, run.Message, run.FinishedAt) = (RunStatus.Cancelled, message, now);
+                    await context.SaveChangesAsync();
+                    await transaction.CommitAsync();
+                    events.Publish(new RunStatusMessage(runId, RunStatus.Cancelled, message));
+                    return null;
+                }
             }
             else
             {
-                var run = await context.TrainingRuns.Include(r => r.Attempts).AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId);
-                if (!attempt.TakeOver || run is not { Status: RunStatus.Running, Source: RunSource.Dashboard })
-                    return null;
-                // Closing the lost worker's attempt is what fences it off: every write it may still make
-                // (it may only be paused) needs its attempt open (ClaimAsync). Its row is locked first,
-                // so a write of its in flight commits before the epochs are counted, or fails after.
-                int finishedEpochs;
-                await using (var transaction = await context.Database.BeginTransactionAsync())
-                {
-                    var open = context.RunAttempts.Where(a => a.RunId == runId && a.EndedAt == null);
-                    await open.ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, (string?)null));
-                    finishedEpochs = await context.RunEpochs.CountAsync(e => e.RunId == runId);
-                    var lost = $"worker lost after {finishedEpochs} epoch{(finishedEpochs == 1 ? "" : "s")}";
-                    await open.ExecuteUpdateAsync(u => u.SetProperty(a => a.EndedAt, now).SetProperty(a => a.Outcome, lost));
-                    await transaction.CommitAsync();
-                }
-                if (run.CancelRequestedAt is not null)
-                {
-                    await FinishAsync(runId, RunStatus.Cancelled, $"Cancelled while its worker was lost, after {finishedEpochs} of {run.Recipe.Epochs} epochs.");
-                    return null;
-                }
-                await context.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u.SetProperty(r => r.ProcessId, Environment.ProcessId));
-                start = new RunAttemptStart(run.Attempts.Count + 1, finishedEpochs + 1);
+                return null;
             }
+            run.ProcessId = Environment.ProcessId;
+            start = new RunAttemptStart(attempts.Select(a => a.Number).DefaultIfEmpty(0).Max() + 1, finishedEpochs + 1);
             context.RunAttempts.Add(new RunAttempt { RunId = runId, Number = start.Number, Worker = attempt.Worker, StartedAt = now, FromEpoch = start.FromEpoch });
             await context.SaveChangesAsync();
+            await transaction.CommitAsync();
         }
         events.Publish(new RunStatusMessage(runId, RunStatus.Running, start.IsResumption
             ? $"Resumed on {attempt.Worker} (attempt {start.Number})"
@@ -148,28 +152,85 @@ public sealed class RunRecorder(
     }
 
     /// <summary>
-    /// Inside <paramref name="context"/>'s open transaction: locks attempt <paramref name="number"/>'s row
-    /// if it is still open, so a take-over (which closes it) waits for the transaction's writes or
-    /// comes before them; throws <see cref="AttemptTakenOverException"/> when it is closed. Every
-    /// write an attempt makes to its run goes through this, so a worker that lost its claim (paused
-    /// past the invisibility timeout) and woke up again changes nothing the next attempt owns.
+    /// Begins a transaction that holds run <paramref name="runId"/>'s row until it ends: the one lock
+    /// that orders a run's attempts and their writes (SQLite's write lock does the same for the whole
+    /// file). On PostgreSQL a session left idle inside it (a frozen worker) is ended by the server
+    /// after a minute, so its lock cannot outlive it; <paramref name="lockTimeout"/> bounds the wait for the row.
     /// </summary>
-    internal static async Task ClaimAsync(HappySadDbContext context, int runId, int number, CancellationToken cancellationToken = default)
+    internal static async Task<IDbContextTransaction> BeginAsync(HappySadDbContext context, int runId, TimeSpan? lockTimeout = null, CancellationToken cancellationToken = default)
     {
-        if (await Open(context, runId, number).ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, (string?)null), cancellationToken) == 0)
-            throw new AttemptTakenOverException(runId, number);
+        var transaction = await context.Database.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            if (context.Database.IsNpgsql())
+            {
+                await context.Database.ExecuteSqlRawAsync("SET LOCAL idle_in_transaction_session_timeout = '60s'", cancellationToken);
+                if (lockTimeout is { } timeout)
+                    await context.Database.ExecuteSqlAsync($"SELECT set_config('lock_timeout', {$"{(int)timeout.TotalMilliseconds}ms"}, true)", cancellationToken);
+            }
+            await context.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u.SetProperty(r => r.ProcessId, r => r.ProcessId), cancellationToken);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <inheritdoc cref="BeginAsync"/>
+    internal static IDbContextTransaction Begin(HappySadDbContext context, int runId)
+    {
+        var transaction = context.Database.BeginTransaction();
+        try
+        {
+            if (context.Database.IsNpgsql())
+                context.Database.ExecuteSqlRaw("SET LOCAL idle_in_transaction_session_timeout = '60s'");
+            context.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdate(u => u.SetProperty(r => r.ProcessId, r => r.ProcessId));
+            return transaction;
+        }
+        catch
+        {
+            transaction.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A transaction for a write of attempt <paramref name="number"/> (<see cref="BeginAsync"/>); throws
+    /// <see cref="AttemptTakenOverException"/> when the attempt is closed: another worker took the run
+    /// over. Every write an attempt makes to its run goes through this, so a worker that lost its claim
+    /// (paused past the invisibility timeout) and woke up changes nothing the next attempt owns.
+    /// </summary>
+    internal static async Task<IDbContextTransaction> ClaimAsync(HappySadDbContext context, int runId, int number, CancellationToken cancellationToken = default)
+    {
+        var transaction = await BeginAsync(context, runId, cancellationToken: cancellationToken);
+        if (await Open(context, runId, number).AnyAsync(cancellationToken))
+            return transaction;
+        await transaction.DisposeAsync();
+        throw new AttemptTakenOverException(runId, number);
     }
 
     /// <inheritdoc cref="ClaimAsync"/>
-    internal static void Claim(HappySadDbContext context, int runId, int number)
+    internal static IDbContextTransaction Claim(HappySadDbContext context, int runId, int number)
     {
-        if (Open(context, runId, number).ExecuteUpdate(u => u.SetProperty(a => a.Outcome, (string?)null)) == 0)
-            throw new AttemptTakenOverException(runId, number);
+        var transaction = Begin(context, runId);
+        if (Open(context, runId, number).Any())
+            return transaction;
+        transaction.Dispose();
+        throw new AttemptTakenOverException(runId, number);
     }
 
-    /// <summary>The attempt's row while it is open (an open attempt has no outcome yet).</summary>
+    /// <summary>The attempt's row while it is open.</summary>
     static IQueryable<RunAttempt> Open(HappySadDbContext context, int runId, int number) =>
         context.RunAttempts.Where(a => a.RunId == runId && a.Number == number && a.EndedAt == null);
+
+    /// <summary>Closes attempt <paramref name="number"/> with <paramref name="outcome"/> inside the transaction that records how the run ended.</summary>
+    async Task CloseAsync(HappySadDbContext context, int runId, int number, string outcome)
+    {
+        var now = clock.GetUtcNow();
+        await Open(context, runId, number).ExecuteUpdateAsync(u => u.SetProperty(a => a.EndedAt, now).SetProperty(a => a.Outcome, outcome));
+    }
 
     /// <summary>
     /// Stores the images the run decoded with their split and near-duplicate group, and the snapshot's summary on the run
@@ -204,8 +265,7 @@ public sealed class RunRecorder(
         var context = await contexts.CreateDbContextAsync(cancellationToken);
         await using (context)
         {
-            await using var transaction = await context.Database.BeginTransactionAsync(cancellationToken);
-            await ClaimAsync(context, run.Id, attempt, cancellationToken);
+            await using var transaction = await ClaimAsync(context, run.Id, attempt, cancellationToken);
             // A resumed run recorded its snapshot on its first attempt, and decoded the same photos again.
             var recorded = await context.RunImages.Where(i => i.RunId == run.Id).OrderBy(i => i.Id).ToListAsync(cancellationToken);
             if (recorded.Count > 0)
@@ -251,16 +311,19 @@ public sealed class RunRecorder(
         {
             var file = paths.RunTestImage(runId, rowByPath[mistake.Path].Id);
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            var temporary = file + ".tmp";
+            // A name of its own: an attempt that lost the run may be writing the same image.
+            var temporary = $"{file}.{Guid.NewGuid():N}.tmp";
             await File.WriteAllBytesAsync(temporary, Thumbnails.Jpeg(images.Pixels(indexByPath[mistake.Path]), images.Size, images.Size * images.Views));
             File.Move(temporary, file, overwrite: true);
         }
 
+        string modelSha256;
+        await using (var stream = File.OpenRead(modelFile))
+            modelSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream));
         var context = await contexts.CreateDbContextAsync();
         await using (context)
         {
-            await using var transaction = await context.Database.BeginTransactionAsync();
-            await ClaimAsync(context, runId, attempt);
+            await using var transaction = await ClaimAsync(context, runId, attempt);
             foreach (var prediction in outcome.Test.Predictions)
             {
                 var row = rowByPath[prediction.Path];
@@ -287,24 +350,24 @@ public sealed class RunRecorder(
                 : ((int?)null, (int?)null, (int?)null, (int?)null);
             run.ModelPath = paths.Relative(modelFile);
             run.ModelBytes = new FileInfo(modelFile).Length;
-            await using (var stream = File.OpenRead(modelFile))
-                run.ModelSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream));
+            run.ModelSha256 = modelSha256;
             run.Status = RunStatus.Succeeded;
             run.FinishedAt = clock.GetUtcNow();
             run.Message = null;
             await context.SaveChangesAsync();
+            await CloseAsync(context, runId, attempt, "succeeded");
             await transaction.CommitAsync();
         }
 
-        await EndAttemptAsync(runId, attempt, "succeeded");
         events.Publish(new RunStatusMessage(runId, RunStatus.Succeeded, null));
     }
 
     /// <summary>
-    /// Records how a run that made no model ended. Never throws: a run it cannot record stays Running
-    /// until the next start-up's recovery. An attempt that another worker took over records nothing.
+    /// Records how a run that made no model ended. Throws only <see cref="AttemptTakenOverException"/>,
+    /// when <paramref name="attempt"/> no longer holds the run (it records nothing then); a run it cannot
+    /// record otherwise stays Running until the next start-up's recovery (or, on workers, the web node's sweep).
     /// </summary>
-    /// <param name="attempt">The attempt that ends with the run, closed before anyone hears how the run ended.</param>
+    /// <param name="attempt">The attempt that ends with the run, closed with it, before anyone hears how the run ended.</param>
     public async Task FinishAsync(int runId, RunStatus status, string message, int? attempt = null)
     {
         try
@@ -313,20 +376,19 @@ public sealed class RunRecorder(
             await using (context)
             {
                 var now = clock.GetUtcNow();
-                await using var transaction = await context.Database.BeginTransactionAsync();
-                if (attempt is { } held)
-                    await ClaimAsync(context, runId, held);
+                await using var transaction = attempt is { } held ? await ClaimAsync(context, runId, held) : await BeginAsync(context, runId);
                 await context.TrainingRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(u => u
                     .SetProperty(r => r.Status, status)
                     .SetProperty(r => r.Message, message)
                     .SetProperty(r => r.FinishedAt, now));
+                if (attempt is { } number)
+                    await CloseAsync(context, runId, number, status.ToString().ToLowerInvariant());
                 await transaction.CommitAsync();
             }
         }
-        catch (AttemptTakenOverException e)
+        catch (AttemptTakenOverException)
         {
-            logger.LogWarning("Run {RunId} not recorded as {Status}: {Reason}", runId, status, e.Message);
-            return;
+            throw;
         }
 #pragma warning disable CA1031 // The start-up recovery marks a run left Running as Interrupted; nothing more can be done here.
         catch (Exception e)
@@ -334,8 +396,6 @@ public sealed class RunRecorder(
         {
             logger.LogError(e, "Could not record run {RunId} as {Status}", runId, status);
         }
-        if (attempt is { } number)
-            await EndAttemptAsync(runId, number, status.ToString().ToLowerInvariant());
         events.Publish(new RunStatusMessage(runId, status, message));
     }
 }

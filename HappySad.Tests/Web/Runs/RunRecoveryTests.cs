@@ -163,6 +163,8 @@ public abstract class RunRecoveryTests(TestDatabase database)
 
         var taken = await app.Service<RunRecorder>().StartAsync(run.Id, new RunAttemptOptions("other-worker", TakeOver: true));
         Assert.Equal(2, taken?.Number);
+        // A cancel that reaches the attempt taken over (this app's own) is not recorded either: the run is the other worker's.
+        Assert.True(app.Service<RunQueue>().TryCancel(run.Id));
 
         // The app trains one run at a time: this one starts once the attempt taken over has stopped.
         var next = await runs.LaunchAsync(dataSetId, new RunRecipe { Epochs = 1, BatchSize = 4 });
@@ -180,6 +182,8 @@ public abstract class RunRecoveryTests(TestDatabase database)
         Assert.Equal([(1, $"worker lost after {epochs} epoch{(epochs == 1 ? "" : "s")}"), (2, null)], attempts.Select(a => (a.Number, a.Outcome)));
         Assert.Equal("other-worker", attempts[1].Worker);
         Assert.Null(attempts[1].EndedAt);
+        // The checkpoint the other worker resumes from is left in place.
+        Assert.True(File.Exists(app.Service<HappySad.Web.Storage.StoragePaths>().RunCheckpoint(run.Id)));
     }
 
     static TrainingRun Run(int? dataSetId, RunStatus status, RunSource source, int? processId) => new()

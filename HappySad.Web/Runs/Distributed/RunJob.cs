@@ -29,10 +29,12 @@ public sealed class RunJob(RunQueue cancels, RunExecutor executor, IOptions<Work
         catch (AttemptTakenOverException)
         {
             // Hangfire gave this job to the worker that took the run over, and aborts this copy (its
-            // token fires) once it sees that, within its cancellation check interval. An aborted job
-            // leaves the job's state alone; one that ended on its own would set it for the other worker.
-            await WaitForAbortAsync(runId, stopping);
-            throw;
+            // token fires) once it sees that, within its cancellation check interval (5 s). An aborted
+            // job leaves the job's state alone; one that ended on its own would set it under the other
+            // worker and stop that one. Not aborted, this was a second job for the run (the web node's
+            // sweep queued it again), and it ends as done.
+            if (await AbortedAsync(runId, stopping))
+                throw new OperationCanceledException(stopping);
         }
         finally
         {
@@ -40,7 +42,7 @@ public sealed class RunJob(RunQueue cancels, RunExecutor executor, IOptions<Work
         }
     }
 
-    async Task WaitForAbortAsync(int runId, CancellationToken stopping)
+    async Task<bool> AbortedAsync(int runId, CancellationToken stopping)
     {
         try
         {
@@ -49,11 +51,12 @@ public sealed class RunJob(RunQueue cancels, RunExecutor executor, IOptions<Work
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             logger.LogInformation("Run {RunId}: the queue stopped this worker's copy of its job", runId);
-            throw;
+            return true;
         }
-        logger.LogError("Run {RunId} was taken over, but its job was not aborted on this worker within {Wait}", runId, AbortWait);
+        logger.LogInformation("Run {RunId}: this worker's job was a second one for the run, and ends", runId);
+        return false;
     }
 
-    /// <summary>Far longer than Hangfire's cancellation check (5 s) needs.</summary>
-    static readonly TimeSpan AbortWait = TimeSpan.FromMinutes(1);
+    /// <summary>Three of Hangfire's cancellation checks (5 s each).</summary>
+    static readonly TimeSpan AbortWait = TimeSpan.FromSeconds(15);
 }

@@ -57,7 +57,12 @@ public sealed class RunSweeper(
 
         using var connection = storage.GetConnection();
         using var sweeping = connection.AcquireDistributedLock(LockName, TimeSpan.FromSeconds(10));
-        var carried = CarriedRuns(storage.GetMonitoringApi());
+        if (CarriedRuns(storage.GetMonitoringApi()) is not { } carried)
+        {
+            // A job this node cannot read (one queued by a newer version, during an upgrade) might carry any run.
+            logger.LogWarning("Not looking for runs that lost their job: the queue holds a job this node cannot read");
+            return [];
+        }
         // Read again after the queue: a run that ended meanwhile, or whose job has moved on, is left alone.
         var stranded = (await ActiveRunsAsync(r => candidates.Contains(r.Id), cancellationToken))
             .Where(id => !carried.Contains(id)).ToList();
@@ -84,27 +89,33 @@ public sealed class RunSweeper(
 
     /// <summary>
     /// The runs that a job in the queue carries: waiting, fetched by a worker, being processed or
-    /// scheduled. Read in the order a job moves through them, so one moving on is seen at least once.
+    /// scheduled. Read in the order a job moves through them (a job a stopping worker puts back keeps
+    /// its Processing state), so one moving on is seen at least once. Null when a job cannot be read.
     /// </summary>
-    static HashSet<int> CarriedRuns(IMonitoringApi monitoring)
+    static HashSet<int>? CarriedRuns(IMonitoringApi monitoring)
     {
+        // Whole lists, not counted first and then paged: a job put back between the two would push another past the page.
+        const int All = int.MaxValue;
         var carried = new HashSet<int>();
+        var unreadable = false;
         void Add(Hangfire.Common.Job? job)
         {
-            if (job is { Type.Name: nameof(RunJob), Args: [int runId, ..] })
+            if (job is null)
+                unreadable = true;
+            else if (job is { Type.Name: nameof(RunJob), Args: [int runId, ..] })
                 carried.Add(runId);
         }
         foreach (var queue in monitoring.Queues())
         {
-            foreach (var (_, job) in monitoring.EnqueuedJobs(queue.Name, 0, (int)monitoring.EnqueuedCount(queue.Name)))
+            foreach (var (_, job) in monitoring.EnqueuedJobs(queue.Name, 0, All))
                 Add(job.Job);
-            foreach (var (_, job) in monitoring.FetchedJobs(queue.Name, 0, (int)monitoring.FetchedCount(queue.Name)))
+            foreach (var (_, job) in monitoring.FetchedJobs(queue.Name, 0, All))
                 Add(job.Job);
         }
-        foreach (var (_, job) in monitoring.ProcessingJobs(0, (int)monitoring.ProcessingCount()))
+        foreach (var (_, job) in monitoring.ProcessingJobs(0, All))
             Add(job.Job);
-        foreach (var (_, job) in monitoring.ScheduledJobs(0, (int)monitoring.ScheduledCount()))
+        foreach (var (_, job) in monitoring.ScheduledJobs(0, All))
             Add(job.Job);
-        return carried;
+        return unreadable ? null : carried;
     }
 }
