@@ -42,7 +42,7 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
         {
             if (!await context.DataSets.AnyAsync(d => d.Id == dataSetId, cancellationToken))
                 throw new DataSetNotFoundException(dataSetId);
-            var photos = await context.Photos.Where(p => p.DataSetId == dataSetId && p.TrashedAt == null)
+            var photos = await context.Photos.AsNoTracking().Where(p => p.DataSetId == dataSetId && p.TrashedAt == null)
                 .OrderBy(p => p.Id).ToListAsync(cancellationToken);
 
             var findings = new List<ScanFinding>();
@@ -56,19 +56,45 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
                 return ValueTask.CompletedTask;
             });
 
+            // The scan's verdict is kept, so training leaves out what no longer decodes. A photo moved to
+            // the other class, trashed or deleted while the scan read it was judged at a place it has
+            // left: its row keeps what it says, and the photo is left out of what the scan reports.
+            var changed = Enumerable.Range(0, photos.Count)
+                .Where(i => (photos[i].Status, photos[i].RejectionReason) != Verdict(results[i]))
+                .ToList();
+            var moved = new HashSet<int>();
+            await using (var transaction = await context.Database.BeginTransactionAsync(cancellationToken))
+            {
+                foreach (var i in changed)
+                {
+                    var (photo, (status, reason)) = (photos[i], Verdict(results[i]));
+                    var written = await context.Photos
+                        .Where(p => p.Id == photo.Id && p.ClassName == photo.ClassName && p.TrashedAt == null)
+                        .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, status).SetProperty(p => p.RejectionReason, reason), cancellationToken);
+                    if (written == 0)
+                        moved.Add(photo.Id);
+                    else
+                        (photo.Status, photo.RejectionReason) = (status, reason);
+                }
+                await transaction.CommitAsync(cancellationToken);
+            }
+            var here = (await context.Photos.Where(p => p.DataSetId == dataSetId && p.TrashedAt == null)
+                    .Select(p => new { p.Id, p.ClassName }).ToListAsync(cancellationToken))
+                .ToDictionary(p => p.Id, p => p.ClassName);
+            moved.UnionWith(photos.Where(p => here.GetValueOrDefault(p.Id) != p.ClassName).Select(p => p.Id));
+
             for (var i = 0; i < photos.Count; i++)
             {
                 var photo = photos[i];
-                // The scan's verdict is kept, so training leaves out what no longer decodes.
-                (photo.Status, photo.RejectionReason) = results[i] is { } reason ? (PhotoStatus.Rejected, reason) : (PhotoStatus.Ok, null);
+                if (moved.Contains(photo.Id))
+                    continue;
                 if (results[i] is { } problem)
                     findings.Add(new ScanFinding(photo, FindingKind.Unusable, problem));
                 if (ImageSniffer.FromExtension(photo.OriginalName) is { } claimed && ImageDecoder.Describe(claimed) != photo.Format)
                     findings.Add(new ScanFinding(photo, FindingKind.LyingExtension, $"named {Path.GetExtension(photo.OriginalName)} but the content is {photo.Format}"));
             }
-            await context.SaveChangesAsync(cancellationToken);
 
-            foreach (var (first, second, distance) in PerceptualHash.NearPairs(photos, p => unchecked((ulong)p.PerceptualHash)))
+            foreach (var (first, second, distance) in PerceptualHash.NearPairs([.. photos.Where(p => !moved.Contains(p.Id))], p => unchecked((ulong)p.PerceptualHash)))
             {
                 var how = distance == 0 ? "the same picture" : $"nearly the same picture ({distance} of 64 bits differ)";
                 if (first.ClassName != second.ClassName)
@@ -118,6 +144,9 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
             return health;
         }
     }
+
+    static (PhotoStatus Status, string? Reason) Verdict(string? problem) =>
+        problem is null ? (PhotoStatus.Ok, null) : (PhotoStatus.Rejected, problem);
 
     static string? Problem(string path, ImageLimits limits)
     {

@@ -208,6 +208,49 @@ public abstract class DataSetStorageTests : IDisposable
         Assert.Equal(5, (await DataSets.GetAsync(id))!.PhotoCount);
     }
 
+    /// <summary>
+    /// A photo moved to the other class or trashed while a scan reads the data set is looked for where
+    /// it was; the scan must not record it as missing, nor report it.
+    /// </summary>
+    [Fact]
+    public async Task APhotoMovedOrTrashedDuringAScanIsNotRecordedAsMissing()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var report = await Multipart.UploadAsync(_client, id, "happy", [.. Enumerable.Range(0, 12).Select(i => ($"p{i}.png", TestImages.Blocks(300 + i)))]);
+        var ids = report.Files.Select(f => f.PhotoId!.Value).Order().ToList();
+        var (moved, trashed) = (ids[^1], ids[^2]);
+        var once = 0;
+        using var relocated = new ManualResetEventSlim();
+        // On the first photo scanned: the last two, which it reads last, leave the places it read them
+        // from; the scan's other threads wait for that after their first photo.
+        var progress = new Synchronous<(int Done, int Total)>(_ =>
+        {
+            if (Interlocked.Exchange(ref once, 1) == 0)
+            {
+                DataSets.MoveToClassAsync(moved, "sad").GetAwaiter().GetResult();
+                DataSets.TrashAsync([trashed]).GetAwaiter().GetResult();
+                relocated.Set();
+            }
+            Assert.True(relocated.Wait(TimeSpan.FromSeconds(30)));
+        });
+
+        var findings = await _app.Service<DataSetScanner>().ScanAsync(id, progress);
+
+        Assert.DoesNotContain(findings, f => f.Kind == FindingKind.Unusable);
+        var movedNow = (await DataSets.GetPhotoAsync(moved))!;
+        var trashedNow = (await DataSets.GetPhotoAsync(trashed))!;
+        Assert.Equal(("sad", PhotoStatus.Ok), (movedNow.ClassName, movedNow.Status));
+        Assert.Equal(PhotoStatus.Ok, trashedNow.Status);
+        Assert.NotNull(trashedNow.TrashedAt);
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
+    /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread, as the scan's loop calls it.</summary>
+    sealed class Synchronous<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
     static byte[] Reencode(byte[] image, int side, SKEncodedImageFormat format)
     {
         using var source = SKBitmap.Decode(image);
