@@ -14,8 +14,12 @@ public sealed class ImageSet
     readonly int[] _labels;
     readonly string[] _paths;
     readonly int[] _groups;
+    readonly Contents? _contents;
 
-    ImageSet(IReadOnlyList<string> classNames, PixelStore store, int[] records, int[] labels, string[] paths, int size, int views, int[]? groups = null)
+    /// <summary>How the images were prepared, and each one's content hash: what their pixels are made from.</summary>
+    sealed record Contents(string Preparation, string[] Hashes);
+
+    ImageSet(IReadOnlyList<string> classNames, PixelStore store, int[] records, int[] labels, string[] paths, int size, int views, int[]? groups = null, Contents? contents = null)
     {
         ClassNames = classNames;
         _store = store;
@@ -23,6 +27,7 @@ public sealed class ImageSet
         _labels = labels;
         _paths = paths;
         _groups = groups ?? [.. Enumerable.Range(0, labels.Length)];
+        _contents = contents;
         Size = size;
         Views = views;
     }
@@ -52,10 +57,15 @@ public sealed class ImageSet
     public void CopyPixels(int index, Span<byte> destination) => _store.Read(_records[index], destination);
 
     /// <summary>
-    /// What identifies these pixels without reading them, when the store knows (a cache file's key and
-    /// the records this set uses); null for images in memory, whose bytes are their identity.
+    /// What identifies these pixels without reading them, when it is known (images from a cache file:
+    /// how they were prepared, and each one's content hash, in order); null for images in memory,
+    /// whose bytes are their identity. The same photos give the same key whichever cache file holds
+    /// them, so a run resumed from a cache built again over a list without the photos its first
+    /// attempt could not read still matches its checkpoint.
     /// </summary>
-    public string? ContentKey => _store.Key is { } key ? $"{key}:{string.Join(',', _records)}" : null;
+    public string? ContentKey => _contents is { } contents
+        ? $"{contents.Preparation}:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', contents.Hashes))))}"
+        : null;
 
     public int CountOf(int label) => _labels.Count(l => l == label);
 
@@ -75,8 +85,10 @@ public sealed class ImageSet
     }
 
     /// <summary>Images whose bytes are <paramref name="records"/> of a cache file, read as they are used.</summary>
-    internal static ImageSet FromCache(IReadOnlyList<string> classNames, PixelCacheFile file, IReadOnlyList<int> records, IReadOnlyList<int> labels, IReadOnlyList<string> paths) =>
-        new(classNames, file, [.. records], [.. labels], [.. paths], file.Size, file.Views);
+    /// <param name="preparation">Names how the file's images were prepared (<see cref="PixelCache.PreparationKey"/>).</param>
+    /// <param name="contentHashes">Each image's source content hash, in the order of <paramref name="records"/>.</param>
+    internal static ImageSet FromCache(IReadOnlyList<string> classNames, PixelCacheFile file, IReadOnlyList<int> records, IReadOnlyList<int> labels, IReadOnlyList<string> paths, string preparation, IReadOnlyList<string> contentHashes) =>
+        new(classNames, file, [.. records], [.. labels], [.. paths], file.Size, file.Views, contents: new Contents(preparation, [.. contentHashes]));
 
     /// <summary>
     /// The same images relabelled for another class order, matching classes by name: how a folder
@@ -92,7 +104,7 @@ public sealed class ImageSet
             throw new DataSetException($"class folder(s) {string.Join(", ", unknown)} are not classes of the model ({string.Join(", ", classNames)})");
         var order = classNames.ToList();
         var map = ClassNames.Select(name => order.IndexOf(name)).ToArray();
-        return new ImageSet(classNames, _store, _records, [.. _labels.Select(l => map[l])], _paths, Size, Views, _groups);
+        return new ImageSet(classNames, _store, _records, [.. _labels.Select(l => map[l])], _paths, Size, Views, _groups, _contents);
     }
 
     /// <summary>The same images with their near-duplicate groups, one id per image.</summary>
@@ -101,13 +113,14 @@ public sealed class ImageSet
         ArgumentNullException.ThrowIfNull(groups);
         if (groups.Count != Count)
             throw new ArgumentException($"{groups.Count} group ids for {Count} images");
-        return new ImageSet(ClassNames, _store, _records, _labels, _paths, Size, Views, [.. groups]);
+        return new ImageSet(ClassNames, _store, _records, _labels, _paths, Size, Views, [.. groups], _contents);
     }
 
     /// <summary>A view of some of the images, sharing their pixels.</summary>
     public ImageSet Subset(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        return new ImageSet(ClassNames, _store, [.. indices.Select(i => _records[i])], [.. indices.Select(i => _labels[i])], [.. indices.Select(i => _paths[i])], Size, Views, [.. indices.Select(i => _groups[i])]);
+        var contents = _contents is { } all ? all with { Hashes = [.. indices.Select(i => all.Hashes[i])] } : null;
+        return new ImageSet(ClassNames, _store, [.. indices.Select(i => _records[i])], [.. indices.Select(i => _labels[i])], [.. indices.Select(i => _paths[i])], Size, Views, [.. indices.Select(i => _groups[i])], contents);
     }
 }

@@ -52,7 +52,9 @@ public static class PixelCache
         ArgumentNullException.ThrowIfNull(preparation);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         Directory.CreateDirectory(directory);
-        var key = KeyOf(ContentHashes(files, cancellationToken), preparation);
+        var hashes = ContentHashes(files, cancellationToken);
+        var key = KeyOf(hashes, preparation);
+        var contents = new CacheContents(PreparationKey(preparation), hashes);
         var path = PathOf(directory, key);
         var imageBytes = preparation.Views * preparation.InputSize * preparation.InputSize * 3;
 
@@ -63,7 +65,7 @@ public static class PixelCache
             if (opened is not null)
             {
                 Touch(path);
-                return Images(files, classNames, opened, new PixelCacheUse(path, Reused: true, RebuiltBecause: null));
+                return Images(files, classNames, opened, contents, new PixelCacheUse(path, Reused: true, RebuiltBecause: null));
             }
             rebuiltBecause = reason;
         }
@@ -71,7 +73,7 @@ public static class PixelCache
         var built = Build(files, preparation, key, path, imageBytes, limits, progress, cancellationToken);
         if (budgetBytes is { } budget)
             Evict(directory, budget, keep: path);
-        return Images(files, classNames, built, new PixelCacheUse(path, Reused: false, rebuiltBecause));
+        return Images(files, classNames, built, contents, new PixelCacheUse(path, Reused: false, rebuiltBecause));
     }
 
     /// <summary>
@@ -85,11 +87,23 @@ public static class PixelCache
         ArgumentNullException.ThrowIfNull(contentHashes);
         ArgumentNullException.ThrowIfNull(preparation);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var decoder = TurboJpeg.Available ? " " + TurboJpeg.Decoder : "";
-        hash.AppendData(Encoding.UTF8.GetBytes($"pixels {PixelsVersion}{decoder}\n{JsonSerializer.Serialize(preparation)}\n{contentHashes.Count}\n"));
+        hash.AppendData(Encoding.UTF8.GetBytes($"{Preparing(preparation)}\n{contentHashes.Count}\n"));
         foreach (var content in contentHashes)
             hash.AppendData(Encoding.UTF8.GetBytes(content + "\n"));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Names how a photo's pixels are made from its bytes here: the cache's version, the JPEG decoder, the preparation.</summary>
+    public static string PreparationKey(ImagePreparation preparation)
+    {
+        ArgumentNullException.ThrowIfNull(preparation);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Preparing(preparation))));
+    }
+
+    static string Preparing(ImagePreparation preparation)
+    {
+        var decoder = TurboJpeg.Available ? " " + TurboJpeg.Decoder : "";
+        return $"pixels {PixelsVersion}{decoder}\n{JsonSerializer.Serialize(preparation)}";
     }
 
     public static string PathOf(string directory, string key) => Path.Combine(directory, key + Extension);
@@ -117,7 +131,10 @@ public static class PixelCache
         return hashes;
     }
 
-    static ImageFolderLoad Images(IReadOnlyList<LabeledFile> files, IReadOnlyList<string> classNames, OpenedCache cache, PixelCacheUse use)
+    /// <summary>How a cache's photos were prepared, and each listed photo's content hash.</summary>
+    sealed record CacheContents(string Preparation, IReadOnlyList<string> Hashes);
+
+    static ImageFolderLoad Images(IReadOnlyList<LabeledFile> files, IReadOnlyList<string> classNames, OpenedCache cache, CacheContents contents, PixelCacheUse use)
     {
         var records = new List<int>();
         var labels = new List<int>();
@@ -141,7 +158,8 @@ public static class PixelCache
             if (ImageSniffer.FromExtension(file.Path) is { } claimed && claimed != entry.Format)
                 mislabeled.Add(new MislabeledFile(file.Path, claimed, entry.Format));
         }
-        return new ImageFolderLoad(ImageSet.FromCache(classNames, cache.File, records, labels, paths), rejected, mislabeled)
+        var images = ImageSet.FromCache(classNames, cache.File, records, labels, paths, contents.Preparation, [.. records.Select(r => contents.Hashes[r])]);
+        return new ImageFolderLoad(images, rejected, mislabeled)
         {
             FacesFound = cache.DetectsFaces ? found.Count(f => f.Face is not null) : null,
             Found = cache.DetectsFaces ? found : [],

@@ -13,7 +13,8 @@ namespace HappySad.Web.Runs;
 public sealed record SnapshotEntry(int? PhotoId, string FullPath, string RelativePath, string Name, int Label, string Sha256, long? PerceptualHash = null);
 
 /// <summary>What a run trains on, listed as it starts: the run, its class names, the folder the images are in, and each image with its content hash.</summary>
-public sealed record Snapshot(TrainingRun Run, IReadOnlyList<string> ClassNames, string Directory, IReadOnlyList<SnapshotEntry> Entries);
+/// <param name="Groups">For a resumed run, the near-duplicate group of each entry as its first attempt found them.</param>
+public sealed record Snapshot(TrainingRun Run, IReadOnlyList<string> ClassNames, string Directory, IReadOnlyList<SnapshotEntry> Entries, IReadOnlyList<int>? Groups = null);
 
 /// <summary>
 /// Takes a run's snapshot when it starts (a data set's usable photos, or a command-line run's class
@@ -39,7 +40,10 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
 
     /// <summary>
     /// The snapshot a resumed run took on its first attempt: the photos its image rows name, in their
-    /// order, wherever they are now (the trash included), so it trains on exactly what it started with.
+    /// order, wherever they are now (the trash included), with the near-duplicate groups it found, so
+    /// it trains on exactly what it started with and splits it the same way. A photo deleted since is
+    /// listed where it was: its pixels are in the run's pixel cache, and only when that cache is gone
+    /// too does the run stop, saying the photos it started with are no longer all there.
     /// Null when the run has not recorded one yet.
     /// </summary>
     async Task<Snapshot?> RecordedAsync(TrainingRun run, CancellationToken cancellationToken)
@@ -52,14 +56,18 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
                 return null;
             var photoIds = rows.Select(r => r.PhotoId).ToList();
             var photos = await context.Photos.AsNoTracking().Where(p => photoIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, cancellationToken);
+            var dataSetId = run.DataSetId ?? photos.Values.FirstOrDefault()?.DataSetId
+                ?? throw new DataSetException($"the run cannot go on: its data set '{run.DataName}' was deleted");
             var entries = new List<SnapshotEntry>(rows.Count);
             foreach (var row in rows)
             {
-                if (row.PhotoId is not { } photoId || !photos.TryGetValue(photoId, out var photo) || photo.Sha256 != row.Sha256)
-                    throw new DataSetException($"the run cannot go on: '{row.Name}', one of the photos it started with, was deleted");
-                entries.Add(new SnapshotEntry(photoId, paths.PhotoFile(photo), row.Path, row.Name, row.Label, row.Sha256, photo.PerceptualHash));
+                entries.Add(row.PhotoId is { } photoId && photos.TryGetValue(photoId, out var photo) && photo.Sha256 == row.Sha256
+                    ? new SnapshotEntry(photoId, paths.PhotoFile(photo), row.Path, row.Name, row.Label, row.Sha256, photo.PerceptualHash)
+                    : new SnapshotEntry(null, Path.Combine(paths.DataSet(dataSetId), row.Path), row.Path, row.Name, row.Label, row.Sha256));
             }
-            return new Snapshot(run, run.ClassNames, paths.DataSet(run.DataSetId ?? photos.Values.First().DataSetId), entries);
+            // A group is recorded as the position of its first photo, which is the id grouping gives it.
+            var groups = rows.Select((row, i) => row.Group ?? i).ToList();
+            return new Snapshot(run, run.ClassNames, paths.DataSet(dataSetId), entries, groups);
         }
     }
 
@@ -99,6 +107,9 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(images);
+        // Every photo of a resumed run decoded again: the groups its first attempt split by.
+        if (snapshot.Groups is { } recorded && recorded.Count == images.Count)
+            return images.WithGroups(recorded);
         var stored = snapshot.Entries.Where(e => e.PerceptualHash is not null).ToDictionary(e => e.FullPath, e => unchecked((ulong)e.PerceptualHash!.Value), StringComparer.Ordinal);
         if (stored.Count < snapshot.Entries.Count)
             return NearDuplicates.Grouped(images, cancellationToken: cancellationToken);
