@@ -15,6 +15,9 @@ public enum RejectionKind
 
     /// <summary>The file was listed but is gone (moved or deleted while a run was preparing).</summary>
     Missing,
+
+    /// <summary>The file is there but cannot be read: no permission, a directory, a link that loops.</summary>
+    Unreadable,
 }
 
 public sealed class ImageRejectedException(RejectionKind kind, string message) : Exception(message)
@@ -71,16 +74,36 @@ public static class ImageDecoder
     public static DecodedImage Decode(string path, int size = DefaultSize, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
-        RejectOversizedFile(path, limits);
-        return Decode(File.ReadAllBytes(path), size, limits);
+        return Decode(ReadFile(path, limits), size, limits);
     }
 
-    /// <summary>Refuses a file over the byte limit before any of it is read.</summary>
-    internal static void RejectOversizedFile(string path, ImageLimits limits)
+    /// <summary>
+    /// The bytes of the file at <paramref name="path"/>, refused when it is over the byte limit (before
+    /// any of it is read) or cannot be
+    /// read (no permission, a directory, a link that loops). A file that is not there still throws
+    /// <see cref="FileNotFoundException"/>: callers tell a photo that went away from a broken one.
+    /// </summary>
+    public static byte[] ReadFile(string path, ImageLimits limits)
     {
-        var length = new FileInfo(path).Length;
-        if (length > limits.MaxBytes)
-            throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is {FormatBytes(length)}, over the {FormatBytes(limits.MaxBytes)} limit");
+        ArgumentNullException.ThrowIfNull(limits);
+        try
+        {
+            using var file = File.OpenRead(path);
+            var length = file.Length;
+            if (length > limits.MaxBytes)
+                throw new ImageRejectedException(RejectionKind.TooManyBytes, $"file is {FormatBytes(length)}, over the {FormatBytes(limits.MaxBytes)} limit");
+            var bytes = new byte[length];
+            file.ReadExactly(bytes);
+            return bytes;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new ImageRejectedException(RejectionKind.Unreadable, "file cannot be read: permission denied");
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new ImageRejectedException(RejectionKind.Unreadable, "file cannot be read: an I/O error");
+        }
     }
 
     public static DecodedImage Decode(Stream stream, int size = DefaultSize, ImageLimits? limits = null)

@@ -51,14 +51,26 @@ public sealed class ImageFolder
         var files = new List<LabeledFile>();
         for (var label = 0; label < classNames.Count; label++)
         {
-            var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
-            files.AddRange(Directory.EnumerateFiles(System.IO.Path.Combine(root, classNames[label]), "*", options)
+            files.AddRange(FilesUnder(System.IO.Path.Combine(root, classNames[label]))
                 .Where(path => !System.IO.Path.GetFileName(path).StartsWith('.'))
                 .Order(StringComparer.Ordinal)
                 .Select(path => new LabeledFile(path, label)));
         }
         return new ImageFolder(root, classNames, files);
     }
+
+    /// <summary>
+    /// Every file under <paramref name="directory"/> and its subfolders, hidden and system files left
+    /// out. A linked folder is not entered: one that points back up (<c>ln -s .. up</c>) would list
+    /// every photo again at each level, until the system refuses the path. Linked files are listed.
+    /// </summary>
+    public static IEnumerable<string> FilesUnder(string directory) =>
+        new System.IO.Enumeration.FileSystemEnumerable<string>(directory, (ref System.IO.Enumeration.FileSystemEntry entry) => entry.ToFullPath(),
+            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System })
+        {
+            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) => !entry.IsDirectory,
+            ShouldRecursePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
 
     /// <summary>
     /// Decodes every file once, in parallel, keeping the resized pixels of the good ones and the

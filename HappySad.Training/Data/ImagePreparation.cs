@@ -74,7 +74,6 @@ public sealed record ImagePreparation(int InputSize, CropMode Crop = CropMode.No
     public DecodedImage Prepare(string path, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
-        ImageDecoder.RejectOversizedFile(path, limits);
-        return Prepare(File.ReadAllBytes(path), limits);
+        return Prepare(ImageDecoder.ReadFile(path, limits), limits);
     }
 }

@@ -127,6 +127,11 @@ public static class PixelCache
             {
                 hashes[i] = "missing " + files[i].Path;
             }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                // Refused with its reason when the cache is built.
+                hashes[i] = "unreadable " + files[i].Path;
+            }
         });
         return hashes;
     }

@@ -14,10 +14,9 @@ public static class Thumbnails
     public static byte[] Jpeg(string path, int maxSide = DefaultSide, int quality = 80, ImageLimits? limits = null)
     {
         limits = (limits ?? ImageLimits.Default) with { MinSide = 1 };
-        ImageDecoder.RejectOversizedFile(path, limits);
         // Read, not memory-mapped: a mapped file that shrinks under the decoder kills the process.
         var target = SKSizeI.Empty;
-        using var source = ImageDecoder.DecodeBitmap(File.ReadAllBytes(path), (width, height) =>
+        using var source = ImageDecoder.DecodeBitmap(ImageDecoder.ReadFile(path, limits), (width, height) =>
         {
             var scale = Math.Min(1.0, maxSide / (double)Math.Max(width, height));
             target = new SKSizeI(Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale)));

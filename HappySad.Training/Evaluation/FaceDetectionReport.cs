@@ -127,7 +127,7 @@ public static class FaceDetectionReport
             SourceBitmap? source = null;
             try
             {
-                source = ImageDecoder.DecodeBitmap(File.ReadAllBytes(file.Path), FaceCrop.WorkingSize, limits, SourceUse.FaceWork);
+                source = ImageDecoder.DecodeBitmap(ImageDecoder.ReadFile(file.Path, limits ?? ImageLimits.Default), FaceCrop.WorkingSize, limits, SourceUse.FaceWork);
             }
             catch (ImageRejectedException)
             {

@@ -132,8 +132,7 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
     public async Task<IReadOnlyList<UploadOutcome>> ImportFolderAsync(int dataSetId, string directory, IProgress<UploadOutcome>? progress = null, CancellationToken cancellationToken = default)
     {
         var dataSet = await FindDataSetAsync(dataSetId, cancellationToken);
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
-        var files = Directory.EnumerateFiles(directory, "*", options)
+        var files = ImageFolder.FilesUnder(directory)
             .Order(StringComparer.Ordinal)
             .Select(file => Path.GetRelativePath(directory, file))
             .Where(relative => !IsHiddenOrSystem(relative))
@@ -182,7 +181,22 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
 
     async Task<Arrival> ReceiveFileAsync(DataSet dataSet, string directory, string relative, CancellationToken cancellationToken)
     {
-        var stream = File.OpenRead(Path.Combine(directory, relative));
+        FileStream stream;
+        try
+        {
+            stream = File.OpenRead(Path.Combine(directory, relative));
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            // One file the importer cannot read is that file's refusal, not the end of the import.
+            var why = e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "the file went away before it was read",
+                UnauthorizedAccessException => "file cannot be read: permission denied",
+                _ => "file cannot be read: an I/O error",
+            };
+            return Arrival.Refused(new UploadOutcome(SanitiseName(relative), UploadStatus.Rejected, Reason: why));
+        }
         Arrival arrival;
         await using (stream)
             arrival = await ReceiveAsync(dataSet, relative, stream, chosenClass: null, cancellationToken);

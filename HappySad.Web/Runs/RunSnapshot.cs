@@ -160,8 +160,17 @@ public sealed class RunSnapshot(IDbContextFactory<HappySadDbContext> contexts, S
         foreach (var file in imageFolder.Files)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var stream = File.OpenRead(file.Path);
-            var hash = Convert.ToHexStringLower(SHA256.HashData(stream));
+            string hash;
+            try
+            {
+                using var stream = File.OpenRead(file.Path);
+                hash = Convert.ToHexStringLower(SHA256.HashData(stream));
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                // Refused with its reason when the snapshot is decoded.
+                hash = $"unreadable {file.Path}";
+            }
             entries.Add(new SnapshotEntry(null, file.Path, Path.GetRelativePath(root, file.Path).Replace('\\', '/'), Path.GetFileName(file.Path), file.Label, hash));
         }
         return new Snapshot(run, imageFolder.ClassNames, root, entries);

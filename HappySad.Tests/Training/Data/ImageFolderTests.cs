@@ -75,4 +75,33 @@ public class ImageFolderTests
         Assert.Equal("already here", File.ReadAllText(temp.File("quarantine/sad/notes.txt")));
         Assert.Equal("to do", File.ReadAllText(temp.File("quarantine/sad/notes.1.txt")));
     }
+
+    /// <summary>A class folder holding a link back up (<c>ln -s .. up</c>) lists its photos once, not once a level until the path is refused.</summary>
+    [Fact]
+    public void ALinkedFolderIsNotEntered()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("happy/a.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+        File.WriteAllBytes(temp.File("sad/b.png"), TestImages.Solid(40, 40, SKColors.Blue));
+        File.CreateSymbolicLink(temp.File("happy/up"), "..");
+
+        var folder = ImageFolder.Open(temp.Path);
+
+        Assert.Equal([temp.File("happy/a.png"), temp.File("sad/b.png")], folder.Files.Select(f => f.Path));
+    }
+
+    /// <summary>A file that cannot be read (here a folder where a photo was listed) is refused with its reason; the rest load.</summary>
+    [Fact]
+    public void AFileThatCannotBeReadIsRefusedAndTheRestLoad()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("happy/a.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+        Directory.CreateDirectory(temp.File("sad/b.png"));
+
+        var load = ImageFiles.Load([new LabeledFile(temp.File("happy/a.png"), 0), new LabeledFile(temp.File("sad/b.png"), 1)], ["happy", "sad"]);
+
+        Assert.Equal(1, load.Images.Count);
+        var refused = Assert.Single(load.Rejected);
+        Assert.Equal((RejectionKind.Unreadable, "file cannot be read: permission denied"), (refused.Kind, refused.Reason));
+    }
 }

@@ -46,6 +46,22 @@ public sealed class FolderImportTests : IDisposable
         await _app.AssertFilesAndRowsAgreeAsync();
     }
 
+    /// <summary>A file the importer cannot read (a link to nothing) is that file's refusal; the files after it are stored.</summary>
+    [Fact]
+    public async Task AFileThatCannotBeReadIsRefusedAndTheImportGoesOn()
+    {
+        File.WriteAllBytes(_folder.File("happy/01.png"), TestImages.Blocks(1));
+        File.CreateSymbolicLink(_folder.File("happy/02-gone.png"), _folder.File("nowhere/02.png"));
+        File.WriteAllBytes(_folder.File("sad/03.png"), TestImages.Blocks(3));
+        var id = await _app.CreateDataSetAsync();
+
+        var outcomes = await _app.Service<PhotoImporter>().ImportFolderAsync(id, _folder.Path);
+
+        Assert.Equal([("01.png", UploadStatus.Accepted), ("02-gone.png", UploadStatus.Rejected), ("03.png", UploadStatus.Accepted)], outcomes.Select(o => (o.Name, o.Status)));
+        Assert.Equal("the file went away before it was read", outcomes[1].Reason);
+        await _app.AssertFilesAndRowsAgreeAsync();
+    }
+
     [Fact]
     public async Task ACancelledImportKeepsWhatItStoredAndLeavesNoSpool()
     {
