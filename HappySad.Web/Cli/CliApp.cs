@@ -34,8 +34,13 @@ internal static class CliApp
 
     static string[] HelpWords { get; } = ["--help", "-h", "-?"];
 
+    /// <summary>
+    /// Whether <paramref name="args"/> ask for a command rather than the dashboard: a help word, or a
+    /// first word that is not an option or a <c>key=value</c> setting (the only arguments the web app
+    /// takes). A mistyped verb is then the command line's usage error, not a web server started by surprise.
+    /// </summary>
     public static bool IsCommand(string[] args) =>
-        args.Length > 0 && (HelpWords.Contains(args[0]) || CreateRootCommand(CliContext.Silent).Subcommands.Any(c => c.Name == args[0]));
+        args.Length > 0 && (HelpWords.Contains(args[0]) || (args[0] is [var first, ..] && char.IsLetter(first) && !args[0].Contains('=', StringComparison.Ordinal)));
 
     public static RootCommand CreateRootCommand(CliContext cli)
     {
@@ -136,8 +141,10 @@ internal static class CliApp
     /// <summary>How to ask for help about the command that was mistyped.</summary>
     static string HelpCommandLine(ParseResult parse)
     {
-        var path = parse.CommandResult.Command is RootCommand ? "" : parse.CommandResult.Command.Name + " ";
-        return $"{RootCommand.ExecutableName} {path}--help";
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result is { Command: not RootCommand }; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, result.Command.Name);
+        return string.Join(' ', [RootCommand.ExecutableName, .. names, "--help"]);
     }
 
     static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

@@ -54,6 +54,36 @@ public class CliParsingTests
             Assert.Matches($@"(?m)^\s+{verb}\b", output);
     }
 
+    /// <summary>A mistyped verb is the command line's usage error; only options and key=value settings start the dashboard.</summary>
+    [Theory]
+    [InlineData(new[] { "trian", "--data", "x" }, true)]
+    [InlineData(new[] { "Train" }, true)]
+    [InlineData(new[] { "train" }, true)]
+    [InlineData(new[] { "--help" }, true)]
+    [InlineData(new[] { "--urls", "http://127.0.0.1:0" }, false)]
+    [InlineData(new[] { "AllowedHosts=happysad.example.com" }, false)]
+    [InlineData(new string[0], false)]
+    public void AFirstWordThatIsNotASettingIsACommand(string[] args, bool command) =>
+        Assert.Equal(command, CliApp.IsCommand(args));
+
+    [Fact]
+    public async Task AMistypedVerbIsAUsageError()
+    {
+        var (code, _, error) = await Run("trian", "--data", "x");
+
+        Assert.Equal(2, code);
+        Assert.Contains("Unrecognized command or argument 'trian'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASubcommandsUsageErrorPointsToItsWholeCommandsHelp()
+    {
+        var (code, _, error) = await Run("users", "add", "--role", "editor");
+
+        Assert.Equal(2, code);
+        Assert.EndsWith(" users add --help)", error.TrimEnd(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AnUnknownOptionIsAUsageErrorThatNamesItAndPointsToTheCommandsHelp()
     {
