@@ -89,8 +89,11 @@ public static class ModelStore
             buffer.Position = 0;
             using var reader = new BinaryReader(buffer);
             model.load(reader, strict: true);
+            // Weights of the right size can still hold NaN (a diverged fit, a damaged file): every prediction would be NaN.
+            if (FirstNonFinite(model) is { } broken)
+                throw new ModelFormatException($"its weights are not all numbers: {broken} holds NaN or infinity");
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or EndOfStreamException or IOException or InvalidDataException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or EndOfStreamException or IOException or InvalidDataException or FormatException)
         {
             model.Dispose();
             throw new ModelFormatException($"its weights do not fit a {card.Architecture} network: {e.Message}", e);
@@ -103,6 +106,19 @@ public static class ModelStore
         model.to(device);
         model.eval();
         return new ImageClassifier(model, card, device);
+    }
+
+    /// <summary>The name of the first tensor of <paramref name="model"/>'s state that holds NaN or infinity; null when all are numbers.</summary>
+    public static string? FirstNonFinite(nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var scope = NewDisposeScope();
+        foreach (var (name, tensor) in model.state_dict())
+        {
+            if (tensor.is_floating_point() && !isfinite(tensor).all().item<bool>())
+                return name;
+        }
+        return null;
     }
 
     static void CopyAtMost(Stream source, Stream target, long limit)

@@ -218,7 +218,12 @@ public sealed class PredictionBatcher : IDisposable
                 _classifier.Module.forward(input).flatten().cpu().data<float>().CopyTo(_logits, 0);
             }
             for (var i = 0; i < count; i++)
-                batch[i].Verdict.TrySetResult(_classifier.Verdict(Evaluation.InferenceResult.Sigmoid(_logits[i]), batch[i].Threshold, batch[i].Image));
+            {
+                if (float.IsFinite(_logits[i]))
+                    batch[i].Verdict.TrySetResult(_classifier.Verdict(Evaluation.InferenceResult.Sigmoid(_logits[i]), batch[i].Threshold, batch[i].Image));
+                else
+                    batch[i].Verdict.TrySetException(new Persistence.ModelFormatException("the model answered no number for this image (NaN or infinity): its weights may be damaged"));
+            }
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _images, count);
             if (count > _largest)

@@ -62,6 +62,11 @@ public static class TrainingPipeline
             // The recipe and the device the numbers come from identify a checkpoint beyond the fit options and data.
             var checkpoint = checkpointFile is null ? null : new TrainingCheckpoint(checkpointFile, $"{JsonSerializer.Serialize(recipe)}\n{device.type}");
             var history = await new Trainer(device).FitAsync(model, train, validation, fit, callbacks, checkpoint, cancellationToken).ConfigureAwait(false);
+            if (ModelStore.FirstNonFinite(model) is { } broken)
+            {
+                var since = history.Epochs.FirstOrDefault(e => !double.IsFinite(e.Loss))?.Epoch;
+                throw new TrainingDivergedException($"training diverged: the weights ({broken}) are no longer numbers{(since is { } epoch ? $", the loss since epoch {epoch}" : "")}; try a lower learning rate");
+            }
             var seconds = clock.Elapsed.TotalSeconds;
             var testResult = Evaluator.Evaluate(model, test, device, cancellationToken: cancellationToken);
             var card = new ModelCard

@@ -118,3 +118,6 @@ public sealed class LambdaCallback(Action<EpochMetrics>? onEpochEnd = null, Acti
     public void OnBatchEnd(BatchProgress progress, TrainingContext context) => onBatchEnd?.Invoke(progress);
     public void OnEpochEnd(EpochMetrics metrics, TrainingContext context) => onEpochEnd?.Invoke(metrics);
 }
+
+/// <summary>A fit whose weights became NaN or infinite (a learning rate too high for the data): its model would answer nothing.</summary>
+public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);

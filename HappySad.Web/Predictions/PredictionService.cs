@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using HappySad.Training.Data;
 using HappySad.Training.Faces;
+using HappySad.Training.Persistence;
 using HappySad.Training.Prediction;
 using HappySad.Training.Pretrained;
 using HappySad.Web.Storage;
@@ -155,7 +156,7 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
             {
                 return Refused(name, e, started);
             }
-            catch (PretrainedUnavailableException e)
+            catch (Exception e) when (e is PretrainedUnavailableException or ModelFormatException)
             {
                 return new ImageVerdict(name, null, null, null, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.Message, null);
             }

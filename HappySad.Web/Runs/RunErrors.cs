@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using HappySad.Training.Data;
 using HappySad.Training.Persistence;
+using HappySad.Training.Training;
 
 namespace HappySad.Web.Runs;
 
@@ -17,7 +18,7 @@ public static partial class RunErrors
         ArgumentNullException.ThrowIfNull(e);
         var line = e switch
         {
-            DataSetException or ImageRejectedException or ArgumentException or ModelFormatException => Capitalise(e.Message),
+            DataSetException or ImageRejectedException or ArgumentException or ModelFormatException or TrainingDivergedException => Capitalise(e.Message),
             InvalidOperationException when e.Message.Contains("CUDA", StringComparison.Ordinal) => Capitalise(e.Message),
             _ => $"{e.GetType().Name}: {e.Message}",
         };

@@ -78,6 +78,27 @@ public class HostileModelFileTests
         using var intact = ModelStore.Load(SavedModel(temp, "intact.hsmodel"), CPU);
     }
 
+    /// <summary>Weights of the right size that hold NaN (a diverged fit, a damaged file) would make every answer NaN: refused at loading.</summary>
+    [Fact]
+    public void WeightsThatAreNotAllNumbersAreRefused()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("nan.hsmodel");
+        using (var model = ModelArchitectures.Create(CompactCnn.ArchitectureName, seed: 1))
+        {
+            using (no_grad())
+                model.parameters().Last().fill_(double.NaN);
+            Assert.NotNull(ModelStore.FirstNonFinite(model));
+            ModelStore.Save(path, model, Card);
+        }
+
+        var e = Assert.Throws<ModelFormatException>(() => ModelStore.Load(path, CPU));
+
+        Assert.StartsWith("its weights are not all numbers: ", e.Message, StringComparison.Ordinal);
+        using var intact = ModelStore.Load(SavedModel(temp), CPU);
+        Assert.Null(ModelStore.FirstNonFinite(intact.Module));
+    }
+
     [Fact]
     public async Task ABadFileInTheModelsFolderIsListedAsUnusableAndRefusesToPredictWith400()
     {
