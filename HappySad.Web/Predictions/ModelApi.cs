@@ -91,7 +91,7 @@ public static class ModelApi
                 if (verdicts.Count == maxFiles)
                     return Problem($"at most {maxFiles} images per request", StatusCodes.Status413PayloadTooLarge, verdicts);
                 var name = Path.GetFileName(fileName);
-                verdicts.Add(await predictions.PredictAsync(model, name, body, threshold ?? 0.5, cancellationToken));
+                verdicts.Add(await predictions.PredictAsync(model, name, body, threshold ?? 0.5, cancellationToken) with { Index = verdicts.Count });
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)

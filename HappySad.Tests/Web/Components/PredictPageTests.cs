@@ -134,15 +134,45 @@ public sealed class PredictPageTests : IAsyncLifetime
     }
 
     /// <summary>What the drop zone's module does for one photo: start, one batch of verdicts (as the API answered, with the preview added), finish.</summary>
-    static async Task PredictAsync(IRenderedComponent<PredictPage> page, string verdict, string modelId, string[] classNames)
+    /// <summary>The CSV lists photos in the order they were sent, and a name a spreadsheet would run as a formula is written as text.</summary>
+    [Fact]
+    public async Task TheCsvKeepsTheOrderPhotosWereSentInAndWritesFormulasAsText()
+    {
+        SaveModel("faces.hsmodel", ["happy", "sad"]);
+        var faces = (await _app.Service<ModelCatalog>().ListAsync()).Single().Id;
+        var page = _bunit.Render<PredictPage>();
+        page.WaitForState(() => page.FindAll("[data-testid=predict-drop-zone]").Count == 1);
+        await PredictAsync(page, faces, ["happy", "sad"],
+            """{ "name": "1.jpg", "probabilities": { "happy": 0.9, "sad": 0.1 }, "milliseconds": 5 }""",
+            """{ "name": "=HYPERLINK(\"http://x\").jpg", "probabilities": { "happy": 0.2, "sad": 0.8 }, "milliseconds": 6 }""");
+        await PredictAsync(page, faces, ["happy", "sad"], """{ "name": "3.jpg", "error": "not an image", "milliseconds": 1 }""");
+
+        var module = _bunit.JSInterop.SetupModule("./Components/Pages/Predict/PredictPage.razor.js");
+        await page.Find("[data-testid=download-csv]").ClickAsync(new());
+        var csv = ((string)module.Invocations["download"].Single().Arguments[1]!).ReplaceLineEndings("\n").TrimEnd().Split('\n');
+        Assert.Equal([
+            "file,model,threshold,label,p_happy,p_sad,milliseconds,error",
+            "1.jpg,faces.hsmodel,0.50,happy,0.9,0.1,5.0,",
+            "\"'=HYPERLINK(\"\"http://x\"\").jpg\",faces.hsmodel,0.50,sad,0.2,0.8,6.0,",
+            "3.jpg,faces.hsmodel,0.50,,,,1.0,not an image",
+        ], csv);
+    }
+
+    static Task PredictAsync(IRenderedComponent<PredictPage> page, string verdict, string modelId, string[] classNames) =>
+        PredictAsync(page, modelId, classNames, verdict);
+
+    static async Task PredictAsync(IRenderedComponent<PredictPage> page, string modelId, string[] classNames, params string[] verdicts)
     {
         var dropZone = page.FindComponent<PredictDropZone>().Instance;
-        using var json = JsonDocument.Parse(verdict);
-        var sent = json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object)p.Value.Clone());
-        sent["model"] = modelId;
-        sent["class_names"] = classNames;
-        var cards = JsonSerializer.SerializeToElement(new[] { sent });
-        await page.InvokeAsync(() => dropZone.OnPredictStarted(1));
+        var cards = JsonSerializer.SerializeToElement(verdicts.Select(verdict =>
+        {
+            using var json = JsonDocument.Parse(verdict);
+            var sent = json.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object)p.Value.Clone());
+            sent["model"] = modelId;
+            sent["class_names"] = classNames;
+            return sent;
+        }).ToArray());
+        await page.InvokeAsync(() => dropZone.OnPredictStarted(verdicts.Length));
         await page.InvokeAsync(() => dropZone.ReceiveVerdictsAsync(cards));
         await page.InvokeAsync(() => dropZone.OnPredictFinished());
     }

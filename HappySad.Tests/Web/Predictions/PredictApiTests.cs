@@ -52,6 +52,7 @@ public sealed class PredictApiTests : IDisposable
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         var files = body.GetProperty("files").EnumerateArray().ToList();
         Assert.Equal(["happy.jpg", "sad.jpg"], files.Select(f => f.GetProperty("name").GetString()));
+        Assert.Equal([0, 1], files.Select(f => f.GetProperty("index").GetInt32()));
         foreach (var file in files)
         {
             var p = file.GetProperty("probabilities");

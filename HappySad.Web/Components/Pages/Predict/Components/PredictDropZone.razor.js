@@ -12,12 +12,17 @@ async function predict(items, dotnet, previews) {
     if (!url) return;
     await dotnet.invokeMethodAsync("OnPredictStarted", items.length);
     for (const batch of batches(items)) {
+        // Another model chosen meanwhile: the page cleared this round's verdicts, and the rest of it is not sent.
+        if (await dotnet.invokeMethodAsync("PredictUrl") !== url) break;
         const { files: verdicts, answer } = await post(url, batch, () => { });
         const given = { model: answer && answer.model || null, class_names: answer && answer.class_names || null };
         const byName = new Map(batch.map(i => [i.file.name, i]));
         const withPreview = verdicts.map((v, n) => {
             const item = verdicts.length === batch.length ? batch[n] : byName.get(v.name);
-            return Object.assign({}, v, given, { name: item ? item.path : v.name, preview: item && !v.error ? previews.create(item.file) : null });
+            // A request refused as a whole (a model gone, a rate limit, a lost connection) comes back
+            // upload-shaped: its reason is each photo's error.
+            const error = v.error || (v.status === "Rejected" ? v.reason : null) || null;
+            return Object.assign({}, v, given, { error, name: item ? item.path : v.name, preview: item && !error ? previews.create(item.file) : null });
         });
         await dotnet.invokeMethodAsync("OnPredicted", withPreview);
     }
