@@ -118,6 +118,9 @@ public sealed class PredictionBatcher : IDisposable
     /// <summary>Why the loop stopped early, when it did: later requests are refused with it instead of waiting for ever.</summary>
     volatile Exception? _stopped;
 
+    /// <summary>Whether the batch loop stopped on an error: this batcher refuses every image from then on.</summary>
+    public bool Stopped => _stopped is not null;
+
     async Task RunAsync()
     {
         var reader = _queue.Reader;

@@ -110,6 +110,10 @@ public static class ModelApi
         {
             return Problem($"model '{id}' cannot be loaded: {e.Message}", StatusCodes.Status400BadRequest);
         }
+        catch (FileNotFoundException)
+        {
+            return Problem($"model '{id}' does not exist", StatusCodes.Status404NotFound);
+        }
 
         if (verdicts.Count == 0)
             return Problem("no image was sent: put one or more in a multipart field named 'files'", StatusCodes.Status400BadRequest);

@@ -63,7 +63,15 @@ public sealed class ModelCache(IOptions<PredictionOptions> options, ILogger<Mode
         {
             lock (_gate)
             {
-                if (_byFile.TryGetValue(file, out var node) && node.Value.Stamp == stamp)
+                // Deleted since it was listed (its run deleted, the file removed): its copy goes, and the model is not found.
+                if (!File.Exists(file))
+                {
+                    if (_byFile.TryGetValue(file, out var gone))
+                        Evict(gone, unused);
+                    throw new FileNotFoundException("the model file was deleted", Path.GetFileName(file));
+                }
+                // A copy whose batch loop stopped on an error would refuse every request: it is loaded again.
+                if (_byFile.TryGetValue(file, out var node) && node.Value.Stamp == stamp && !node.Value.Batcher.Stopped)
                 {
                     _recent.Remove(node);
                     _recent.AddFirst(node);
@@ -82,7 +90,7 @@ public sealed class ModelCache(IOptions<PredictionOptions> options, ILogger<Mode
                 loaded.Leases++;
                 if (_byFile.TryGetValue(file, out var raced))
                 {
-                    if (raced.Value.Stamp == stamp)
+                    if (raced.Value.Stamp == stamp && !raced.Value.Batcher.Stopped)
                     {
                         loaded.Leases--;
                         unused.Add(loaded);

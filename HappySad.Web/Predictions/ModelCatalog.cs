@@ -89,7 +89,8 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
     {
         ArgumentNullException.ThrowIfNull(content);
         var stem = Path.GetFileNameWithoutExtension(fileName);
-        stem = UnsafeCharacters().Replace(stem, "-").Trim('-', '.');
+        // A name the catalog lists: it starts with a letter or digit (SafeName).
+        stem = UnsafeCharacters().Replace(stem, "-").Trim('-', '.', '_');
         if (stem.Length == 0)
             stem = "model";
         stem = stem[..Math.Min(stem.Length, 60)];
@@ -106,8 +107,14 @@ public sealed partial class ModelCatalog(IDbContextFactory<HappySadDbContext> co
             var target = Path.Combine(paths.ModelsRoot, stem + ModelStore.Extension);
             for (var n = 2; !ExclusiveMove.TryMove(temporary, target); n++)
                 target = Path.Combine(paths.ModelsRoot, $"{stem}-{n}{ModelStore.Extension}");
+            if (FromFile(target) is not { } imported)
+            {
+                // Never expected (the name is made safe above): a file the catalog cannot list is not kept hidden.
+                File.Delete(target);
+                throw new ModelFormatException("the file could not be kept under a name the model list shows");
+            }
             logger.LogInformation("Imported model file {File}", target);
-            return FromFile(target)!;
+            return imported;
         }
         finally
         {

@@ -37,6 +37,23 @@ public sealed class ModelImportTests : IDisposable
         Assert.Equal(["faces-2.hsmodel", "faces-3.hsmodel", "faces-4.hsmodel", "faces.hsmodel"], Directory.GetFiles(Path.Combine(_app.DataDirectory, "models")).Select(Path.GetFileName).Order());
     }
 
+    /// <summary>A file name the model list would not show (here one starting with "_") is imported under one it shows.</summary>
+    [Theory]
+    [InlineData("_best.hsmodel", "best.hsmodel")]
+    [InlineData("__.hsmodel", "model.hsmodel")]
+    [InlineData("-.my best_.hsmodel", "my-best.hsmodel")]
+    public async Task AnImportedFileGetsANameTheListShows(string uploaded, string kept)
+    {
+        var catalog = _app.Service<ModelCatalog>();
+        await using var content = File.OpenRead(SaveModel("m.hsmodel", 1));
+
+        var imported = await catalog.ImportAsync(uploaded, content);
+
+        Assert.Equal(kept, imported.Name);
+        Assert.Equal([kept], (await catalog.ListAsync()).Select(m => m.Name));
+        Assert.Equal([kept], Directory.GetFiles(Path.Combine(_app.DataDirectory, "models")).Select(Path.GetFileName));
+    }
+
     string SaveModel(string file, int seed)
     {
         using var model = ModelArchitectures.Create(CompactCnn.ArchitectureName, seed: seed);

@@ -196,6 +196,25 @@ public sealed class PredictApiTests : IDisposable
         Assert.Equal(2, cache.Loads);
     }
 
+    /// <summary>A model file deleted after it was listed and loaded (its run deleted) is a 404, and its loaded copy goes.</summary>
+    [Fact]
+    public async Task AModelDeletedAfterItWasLoadedIsNotFoundAndItsCopyGoes()
+    {
+        var id = AddModelFile("a", 1);
+        var file = Path.Combine(_app.Service<StoragePaths>().ModelsRoot, "a" + ModelStore.Extension);
+        var cache = _app.Service<ModelCache>();
+        using (cache.Rent(file))
+            Assert.Equal(1, cache.Count);
+        // Listed (the catalogue's answer is cached), then gone.
+        _ = await _app.Service<ModelCatalog>().GetAsync(id);
+        File.Delete(file);
+
+        Assert.IsType<FileNotFoundException>(Record.Exception(() => cache.Rent(file)));
+        Assert.Equal(0, cache.Count);
+        var response = await _client.PostAsync($"/api/models/{id}/predict", Form(("happy.jpg", await File.ReadAllBytesAsync(HappyPhoto))));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
     public void Dispose()
     {
         _client.Dispose();
