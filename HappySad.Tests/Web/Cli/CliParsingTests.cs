@@ -66,6 +66,22 @@ public class CliParsingTests
     public void AFirstWordThatIsNotASettingIsACommand(string[] args, bool command) =>
         Assert.Equal(command, CliApp.IsCommand(args));
 
+    /// <summary>An --out that could not take the model is refused before anything is trained.</summary>
+    [Fact]
+    public async Task AnOutThatCannotTakeTheModelIsRefusedBeforeTraining()
+    {
+        using var temp = new HappySad.Tests.Support.TempDirectory();
+        Directory.CreateDirectory(temp.File("data/happy"));
+
+        var (folder, _, folderError) = await Run("train", "--data", temp.File("data"), "--out", temp.Path);
+        var (inside, _, insideError) = await Run("train", "--data", temp.File("data"), "--out", temp.File("data/happy/model.hsmodel"));
+
+        Assert.Equal((2, 2), (folder, inside));
+        Assert.Contains("is a folder", folderError, StringComparison.Ordinal);
+        Assert.Contains("is inside the data folder", insideError, StringComparison.Ordinal);
+        Assert.False(File.Exists(temp.File("data/happy/model.hsmodel")));
+    }
+
     [Fact]
     public async Task AMistypedVerbIsAUsageError()
     {

@@ -45,6 +45,14 @@ public class CliTests
         Assert.Equal("whole image", results[0].GetProperty("region").GetString());
         Assert.False(results[0].TryGetProperty("face", out _));
         Assert.Equal("file is text, not an image", results[1].GetProperty("error").GetString());
+
+        // A folder with no usable photo is an error, not metrics of nothing.
+        Directory.CreateDirectory(temp.File("empty/happy"));
+        File.WriteAllText(temp.File("empty/sad/notes.jpg"), "hello");
+        var (emptyCode, emptyOut, emptyError) = await Run("evaluate", "--model", model, "--data", temp.File("empty"), "--json");
+        Assert.Equal(1, emptyCode);
+        Assert.Empty(emptyOut);
+        Assert.Contains("no usable photo", emptyError, StringComparison.Ordinal);
     }
 
     [Fact]

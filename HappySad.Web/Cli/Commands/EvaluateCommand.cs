@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HappySad.Training.Data;
 using HappySad.Training.Evaluation;
 using HappySad.Training.Persistence;
 
@@ -21,6 +22,9 @@ internal static class EvaluateCommand
     {
         using var classifier = ModelStore.Load(model);
         var load = cli.LoadFolder(data, quiet: json, classifier.Preparation);
+        // Metrics of nothing would read as a model that got everything wrong.
+        if (load.Images.Count == 0)
+            throw new DataSetException($"no usable photo in '{data}' to evaluate on ({load.Rejected.Count} refused)");
         var result = Evaluator.Evaluate(classifier, load, threshold, cli.CancellationToken);
         var m = result.Metrics;
         if (json)

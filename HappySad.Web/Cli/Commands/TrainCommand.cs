@@ -59,6 +59,7 @@ internal static class TrainCommand
     static async Task<int> RunAsync(CliContext cli, RunRecipe recipe, string data, string? output, string? cache, bool json)
     {
         output ??= Path.Combine("models", $"happysad-{DateTime.Now:yyyyMMdd-HHmmss}{ModelStore.Extension}");
+        EnsureWritable(output, data);
         cli.FetchPretrained(recipe);
         var load = cli.LoadFolder(data, quiet: json, recipe.Preparation(), cache);
         if (!json)
@@ -95,10 +96,38 @@ internal static class TrainCommand
     /// dashboard), executed by the dashboard's own executor, so it appears among the runs with its
     /// curves, snapshot and model. Ctrl+C records it as Cancelled.
     /// </summary>
+    /// <summary>
+    /// Refuses, before anything is trained, an <c>--out</c> that could not take the model: a folder,
+    /// a place inside the data folder (it would overwrite a photo, or be read as one next time), or
+    /// somewhere this process cannot write.
+    /// </summary>
+    static void EnsureWritable(string output, string data)
+    {
+        var target = Path.GetFullPath(output);
+        if (Directory.Exists(target))
+            throw new UsageException($"--out '{output}' is a folder; name the model file to write (e.g. {Path.Combine(output, "model" + ModelStore.Extension)})");
+        var folder = Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        if (target.StartsWith(folder, StringComparison.Ordinal))
+            throw new UsageException($"--out '{output}' is inside the data folder; write the model elsewhere");
+        var probe = $"{target}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new UsageException($"--out '{output}' cannot be written: {e.Message}");
+        }
+    }
+
     static async Task<int> RecordedAsync(CliContext cli, RunRecipe recipe, string data, string? output, string? dataDirectory, RunDescription description, bool json)
     {
-        // Checks the folder and the name before a row is written for them.
+        // Checks the folder, the name and where the model goes before a row is written for them.
         ImageFolder.Open(data);
+        if (output is not null)
+            EnsureWritable(output, data);
         if (description.Problems() is { Count: > 0 } problems)
             throw new UsageException(string.Join(" ", problems));
         var storage = await cli.OpenStorageAsync(dataDirectory);
