@@ -48,8 +48,12 @@ internal sealed class AppStorage : IAsyncDisposable
         });
         // Standard output carries the command's result (often JSON): log warnings and errors only, to standard error.
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        // One line a message, never a stack trace (HAPPYSAD_DEBUG=1 shows them): the command prints what failed itself.
+        builder.Logging.AddConsole(o =>
+        {
+            o.LogToStandardErrorThreshold = LogLevel.Trace;
+            o.FormatterName = CommandLogFormatter.Name;
+        }).AddConsoleFormatter<CommandLogFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
         builder.Logging.AddFilter<ConsoleLoggerProvider>(level => level >= LogLevel.Warning);
         builder.AddHappySadCore([.. dataDirectory is null ? [] : new[] { "--data-dir", dataDirectory }, .. settings ?? []]);
 

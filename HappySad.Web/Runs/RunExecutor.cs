@@ -174,6 +174,10 @@ public sealed class RunExecutor(RunSnapshot snapshots, RunRecorder recorder, Run
         {
             File.Delete(paths.RunCheckpoint(runId));
         }
+        catch (DirectoryNotFoundException)
+        {
+            // The run stopped before it wrote one: nothing to delete.
+        }
         catch (IOException e)
         {
             logger.LogWarning(e, "Could not delete the checkpoint of finished run {RunId}", runId);
