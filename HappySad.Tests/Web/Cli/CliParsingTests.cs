@@ -82,6 +82,21 @@ public class CliParsingTests
         Assert.False(File.Exists(temp.File("data/happy/model.hsmodel")));
     }
 
+    /// <summary>A quarantine inside the data folder would keep the files it moves in the data set: refused before anything moves.</summary>
+    [Fact]
+    public async Task AQuarantineInsideTheDataFolderIsRefused()
+    {
+        using var temp = new HappySad.Tests.Support.TempDirectory();
+        File.WriteAllText(temp.File("data/happy/notes.txt"), "to do");
+        Directory.CreateDirectory(temp.File("data/sad"));
+
+        var (code, _, error) = await Run("scan", "--data", temp.File("data"), "--quarantine", temp.File("data/sad/q"));
+
+        Assert.Equal(2, code);
+        Assert.Contains("is inside the data folder", error, StringComparison.Ordinal);
+        Assert.True(File.Exists(temp.File("data/happy/notes.txt")));
+    }
+
     [Fact]
     public async Task AMistypedVerbIsAUsageError()
     {

@@ -28,7 +28,8 @@ internal static class ImportCommand
         await using (storage)
         {
             var dataSets = storage.Get<DataSetService>();
-            var existing = (await dataSets.ListAsync(cli.CancellationToken)).FirstOrDefault(d => d.Name == name);
+            // Found as it would be stored: a data set's name is kept trimmed.
+            var existing = (await dataSets.ListAsync(cli.CancellationToken)).FirstOrDefault(d => d.Name == name.Trim());
             var dataSet = existing ?? await dataSets.CreateAsync(name, folder.ClassNames[0], folder.ClassNames[1], cli.CancellationToken);
             if (!dataSet.ClassNames.SequenceEqual(folder.ClassNames, StringComparer.OrdinalIgnoreCase))
                 throw new DataSetException($"data set '{name}' has classes {string.Join(", ", dataSet.ClassNames)}, but {source} has {string.Join(", ", folder.ClassNames)}");

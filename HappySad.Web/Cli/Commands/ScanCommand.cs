@@ -18,6 +18,10 @@ internal static class ScanCommand
     static async Task<int> RunAsync(CliContext cli, string data, string? quarantine, bool json)
     {
         var folder = ImageFolder.Open(data);
+        // Inside the data folder, a quarantined file would stay in the data set (or join the other class).
+        if (quarantine is not null && (Path.GetFullPath(quarantine).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar)
+                .StartsWith(Path.GetFullPath(folder.Root).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new UsageException($"--quarantine '{quarantine}' is inside the data folder; choose a folder outside it");
         var report = DataScanner.Scan(folder, progress: new InlineProgress<int>(n => cli.Progress.Report("Scanning", n, folder.Files.Count)), cancellationToken: cli.CancellationToken);
         cli.Progress.Clear();
         var moves = quarantine is not null ? DataScanner.Quarantine(report.Rejected, quarantine) : [];
