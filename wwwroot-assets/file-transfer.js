@@ -28,9 +28,22 @@ export function batches(items) {
     return result;
 }
 
+// How often a batch refused for the user's rate limit (429) is sent again, after the wait the server names.
+const rateLimitRetries = 8;
+
 // Resolves with the verdict per file, the parsed answer (null when it was not JSON) and whether the
 // server answered the whole batch. An abort signal stops the request; its files count as not sent.
-export function post(url, batch, onProgress, signal) {
+// A batch over the user's rate limit waits as long as the server's Retry-After says and goes again.
+export async function post(url, batch, onProgress, signal) {
+    for (let attempt = 0; ; attempt++) {
+        const sent = await postOnce(url, batch, onProgress, signal);
+        if (sent.status !== 429 || attempt === rateLimitRetries || signal?.aborted) return sent.result;
+        const seconds = Math.min(60, Math.max(1, Number(sent.retryAfter) || 2 ** attempt));
+        await new Promise(resolve => setTimeout(resolve, seconds * 1000));
+    }
+}
+
+function postOnce(url, batch, onProgress, signal) {
     return new Promise(resolve => {
         const form = new FormData();
         for (const item of batch) form.append("files", item.file, item.path);
@@ -44,16 +57,20 @@ export function post(url, batch, onProgress, signal) {
             let body = null;
             try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: reported below */ }
             if (xhr.status === 200 && body && Array.isArray(body.files)) {
-                resolve({ files: body.files, answer: body, ok: true });
+                resolve({ status: 200, result: { files: body.files, answer: body, ok: true } });
                 return;
             }
-            // A refused request (413, 400, 404) still names what it kept, then what it refused.
+            // A refused request (413, 400, 404, 429) still names what it kept, then what it refused.
             const kept = body && Array.isArray(body.files) ? body.files : [];
             const reason = (body && (body.detail || body.title)) || `upload failed (HTTP ${xhr.status})`;
             const keptNames = new Set(kept.map(f => f.name));
-            resolve({ files: kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))), answer: body, ok: false });
+            resolve({
+                status: xhr.status,
+                retryAfter: xhr.getResponseHeader("Retry-After"),
+                result: { files: kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))), answer: body, ok: false },
+            });
         };
-        const failed = reason => resolve({ files: batch.map(i => ({ name: i.file.name, status: "Rejected", reason })), answer: null, ok: false });
+        const failed = reason => resolve({ status: 0, result: { files: batch.map(i => ({ name: i.file.name, status: "Rejected", reason })), answer: null, ok: false } });
         xhr.onerror = () => failed("the connection failed during the upload");
         xhr.onabort = () => failed("the upload was stopped");
         signal?.addEventListener("abort", () => xhr.abort(), { once: true });

@@ -83,6 +83,16 @@ public static class AccountExtensions
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Says when to try again (the page's uploads wait that long and send the batch again) and why, as problem details.
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+                var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Results.Problem(
+                    detail: $"too many requests from this user for now (UserRateLimits); try again in {seconds} s",
+                    statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context.HttpContext);
+            };
             options.AddPolicy(UserRateLimits.Uploads, http => PerUser(http, limits => limits.UploadsPerMinute));
             options.AddPolicy(UserRateLimits.Predictions, http => PerUser(http, limits => limits.PredictionsPerMinute));
             options.AddPolicy(UserRateLimits.RunLaunches, http => PerUser(http, limits => limits.RunLaunchesPerMinute));

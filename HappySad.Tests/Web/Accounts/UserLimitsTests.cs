@@ -72,6 +72,9 @@ public sealed class UserLimitsTests
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(429, problem.RootElement.GetProperty("status").GetInt32());
+        // When to try again, which the page's uploads and predictions wait for before sending the batch again.
+        Assert.InRange(response.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        Assert.Contains("try again in", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     static async Task<HttpResponseMessage> UploadAsync(HttpClient client, int dataSetId, params (string Name, byte[] Bytes)[] files)
