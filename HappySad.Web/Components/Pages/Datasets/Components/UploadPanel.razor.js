@@ -34,7 +34,7 @@ const isAdded = o => o.status === "Accepted";
 const isAlreadyHere = o => o.status === "Duplicate" && !o.label_conflict;
 
 async function report(session, outcomes) {
-    await session.call("OnUploadCounts", outcomes.filter(isAdded).length, outcomes.filter(isAlreadyHere).length);
+    await session.deliver("OnUploadCounts", outcomes.filter(isAdded).length, outcomes.filter(isAlreadyHere).length);
     let piece = [], bytes = 0;
     for (const outcome of outcomes.filter(o => !isAdded(o) && !isAlreadyHere(o))) {
         const size = encoder.encode(JSON.stringify(outcome)).length + 1;
@@ -83,7 +83,7 @@ async function upload(items, session) {
             await session.call("OnUploadProgress", sent, total, record.sent);
         }
         if (record.sent === record.total) forget(session.dataSetId);
-        await session.call("OnUploadFinished", record.sent, record.total);
+        await session.deliver("OnUploadFinished", record.sent, record.total);
     } finally {
         session.busy = false;
     }
@@ -100,6 +100,18 @@ export function attach(dropZone, fileInput, folderInput, dotnet, dataSetId) {
         call: (method, ...args) => session.disposed
             ? Promise.resolve(null)
             : dotnet.invokeMethodAsync(method, ...args).catch(() => null),
+        // What the panel must hear (counts, the end of the upload): a call made while the connection
+        // is down is refused, not queued, so it is made again until it gets through (a minute at most).
+        deliver: async (method, ...args) => {
+            for (let attempt = 0; attempt < 60 && !session.disposed; attempt++) {
+                try {
+                    return await dotnet.invokeMethodAsync(method, ...args);
+                } catch {
+                    await new Promise(resolve => setTimeout(resolve, 1000));
+                }
+            }
+            return null;
+        },
     };
     const unwire = wire(dropZone, fileInput, folderInput, items => upload(items, session));
     return {
