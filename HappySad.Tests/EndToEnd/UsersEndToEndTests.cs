@@ -33,13 +33,13 @@ public sealed class UsersEndToEndTests
             await CreateUserAsync(admin, "vera", role: null);
             await Assertions.Expect(UserRow(admin, "vera")).ToContainTextAsync("Viewer");
 
-            // A Viewer browses without upload, train or delete controls, and the API refuses her writes.
+            // A Viewer browses without upload, scan, train or delete controls, and the API refuses her writes.
             await app.SignInAsync(vera, "vera", UserPassword);
             var dataSetId = await FirstDataSetIdAsync(vera);
             await vera.GotoAsync($"/datasets/{dataSetId}");
             await Assertions.Expect(vera.GetByTestId("dataset-title")).ToHaveTextAsync("target");
             await Assertions.Expect(vera.GetByText("Your role (Viewer) can browse and predict")).ToBeVisibleAsync();
-            foreach (var control in (string[])["train-dataset", "delete-dataset", "file-input", "empty-trash"])
+            foreach (var control in (string[])["train-dataset", "delete-dataset", "file-input", "empty-trash", "scan-button"])
                 await Assertions.Expect(vera.GetByTestId(control)).ToHaveCountAsync(0);
             await vera.GotoAsync("/runs");
             await Assertions.Expect(vera.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
