@@ -63,7 +63,8 @@ public sealed record DataSplit(IReadOnlyList<int> Train, IReadOnlyList<int> Vali
     /// and then the fewest overall, so every fold has the class balance of the whole, every image is in
     /// exactly one fold, and a group is never split between folds.
     /// </summary>
-    public static IReadOnlyList<IReadOnlyList<int>> StratifiedFolds(IReadOnlyList<int> labels, int folds, int seed, IReadOnlyList<int>? groups = null)
+    /// <param name="classNames">Names the classes in a refusal; their indices when null.</param>
+    public static IReadOnlyList<IReadOnlyList<int>> StratifiedFolds(IReadOnlyList<int> labels, int folds, int seed, IReadOnlyList<int>? groups = null, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         if (folds < 2)
@@ -71,7 +72,7 @@ public sealed record DataSplit(IReadOnlyList<int> Train, IReadOnlyList<int> Vali
         foreach (var label in labels.Distinct())
         {
             if (labels.Count(l => l == label) < folds)
-                throw new DataSetException($"class {label} has {labels.Count(l => l == label)} images, fewer than the {folds} folds");
+                throw new DataSetException($"class {(classNames is not null && label < classNames.Count ? $"'{classNames[label]}'" : label.ToString(System.Globalization.CultureInfo.InvariantCulture))} has {labels.Count(l => l == label)} images, fewer than the {folds} folds");
         }
         var random = new Random(seed);
         var result = Enumerable.Range(0, folds).Select(_ => new List<int>()).ToArray();

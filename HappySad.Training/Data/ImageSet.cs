@@ -91,19 +91,22 @@ public sealed class ImageSet
         new(classNames, file, [.. records], [.. labels], [.. paths], file.Size, file.Views, contents: new Contents(preparation, [.. contentHashes]));
 
     /// <summary>
-    /// The same images relabelled for another class order, matching classes by name: how a folder
-    /// whose classes sort differently is evaluated against a model's classes.
+    /// The same images relabelled for another class order, matching classes by name whatever their
+    /// case (as an import into a data set matches them): how a folder whose classes sort or are
+    /// written differently is evaluated against a model's classes.
     /// </summary>
     public ImageSet InClassOrder(IReadOnlyList<string> classNames)
     {
         ArgumentNullException.ThrowIfNull(classNames);
         if (classNames.SequenceEqual(ClassNames, StringComparer.Ordinal))
             return this;
-        var unknown = ClassNames.Where(name => !classNames.Contains(name, StringComparer.Ordinal)).ToList();
+        var unknown = ClassNames.Where(name => !classNames.Contains(name, StringComparer.OrdinalIgnoreCase)).ToList();
         if (unknown.Count > 0)
             throw new DataSetException($"class folder(s) {string.Join(", ", unknown)} are not classes of the model ({string.Join(", ", classNames)})");
         var order = classNames.ToList();
-        var map = ClassNames.Select(name => order.IndexOf(name)).ToArray();
+        var map = ClassNames.Select(name => order.FindIndex(c => string.Equals(c, name, StringComparison.OrdinalIgnoreCase))).ToArray();
+        if (map.Distinct().Count() != map.Length)
+            throw new DataSetException($"class folders {string.Join(", ", ClassNames)} name the same class of the model ({string.Join(", ", classNames)})");
         return new ImageSet(classNames, _store, _records, [.. _labels.Select(l => map[l])], _paths, Size, Views, _groups, _contents);
     }
 

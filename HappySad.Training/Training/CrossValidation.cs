@@ -67,7 +67,7 @@ public static class CrossValidation
         recipe.EnsureValid(TorchDevices.CudaAvailable);
         TrainingPipeline.EnsureTrainable(images);
         var device = TorchDevices.Resolve(recipe.Device);
-        var testFolds = DataSplit.StratifiedFolds(images.Labels, folds, recipe.Seed, images.Groups);
+        var testFolds = DataSplit.StratifiedFolds(images.Labels, folds, recipe.Seed, images.Groups, images.ClassNames);
         var results = new List<FoldResult>();
         for (var fold = 0; fold < folds; fold++)
         {

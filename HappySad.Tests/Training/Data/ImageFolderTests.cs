@@ -104,4 +104,21 @@ public class ImageFolderTests
         var refused = Assert.Single(load.Rejected);
         Assert.Equal((RejectionKind.Unreadable, "file cannot be read: permission denied"), (refused.Kind, refused.Reason));
     }
+
+    /// <summary>Class folders are matched to a model's classes by name whatever their case, as an import matches them.</summary>
+    [Fact]
+    public void ClassFoldersMatchAModelsClassesWhateverTheirCase()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("SAD/a.png"), TestImages.Solid(40, 40, SKColors.Blue));
+        File.WriteAllBytes(temp.File("Happy/b.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+        var images = ImageFolder.Open(temp.Path).Load(64).Images;
+        Assert.Equal(["Happy", "SAD"], images.ClassNames);
+
+        var relabelled = images.InClassOrder(["sad", "happy"]);
+
+        Assert.Equal(["sad", "happy"], relabelled.ClassNames);
+        Assert.Equal([1, 0], relabelled.Labels);
+        Assert.Throws<DataSetException>(() => images.InClassOrder(["happy", "angry"]));
+    }
 }

@@ -72,8 +72,8 @@ public sealed class StratifiedFoldTests
     [Fact]
     public void RefusesMoreFoldsThanAClassHasImages()
     {
-        var e = Assert.Throws<DataSetException>(() => DataSplit.StratifiedFolds([0, 0, 0, 1, 1, 1, 1, 1], 4, 1));
-        Assert.Contains("fewer than the 4 folds", e.Message);
+        var e = Assert.Throws<DataSetException>(() => DataSplit.StratifiedFolds([0, 0, 0, 1, 1, 1, 1, 1], 4, 1, classNames: ["happy", "sad"]));
+        Assert.Equal("class 'happy' has 3 images, fewer than the 4 folds", e.Message);
     }
 }
 

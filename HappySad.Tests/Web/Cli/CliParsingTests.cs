@@ -98,6 +98,15 @@ public class CliParsingTests
     }
 
     [Fact]
+    public async Task BenchAgainstAnAddressThatIsNoneIsAUsageError()
+    {
+        var (code, _, error) = await Run("bench", "--api", "notaurl", "--model", "run-1", "--token", "t", "--data", "x");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--api 'notaurl' is not an http:// or https:// address", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AMistypedVerbIsAUsageError()
     {
         var (code, _, error) = await Run("trian", "--data", "x");

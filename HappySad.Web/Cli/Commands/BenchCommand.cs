@@ -123,8 +123,9 @@ internal static class BenchCommand
         var trainingGflops = trainingPerSecond * TrainingGflopPerImage;
 
         var card = new ModelCard { Architecture = SeedCnn.ArchitectureName, ClassNames = load.Images.ClassNames };
-        var (p50, p95) = MeasurePrediction(new ImageClassifier(model, card, device), MakeJpeg(folder.Files[0].Path, 1155, 866));
-        var (faceP50, faceP95, noFaceP50, noFaceP95) = MeasureFaceModel(folder.Files[0].Path, device);
+        var photo = FirstPhoto(folder);
+        var (p50, p95) = MeasurePrediction(new ImageClassifier(model, card, device), MakeJpeg(photo, 1155, 866));
+        var (faceP50, faceP95, noFaceP50, noFaceP95) = MeasureFaceModel(photo, device);
 
         await cli.WriteJsonAsync(new BenchReport(
             Device: device.type.ToString().ToLowerInvariant(),
@@ -285,6 +286,8 @@ internal static class BenchCommand
     /// </summary>
     static async Task<int> ApiAsync(CliContext cli, string api, string model, string token, string data, int[] clients, int seconds)
     {
+        if (!Uri.TryCreate(api, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
+            throw new UsageException($"--api '{api}' is not an http:// or https:// address of a running app");
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(api), Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         await cli.WriteJsonAsync(await MeasureApiAsync(cli, http, model, BenchJpeg(data), clients, seconds, processorTime: null));
@@ -336,7 +339,19 @@ internal static class BenchCommand
     static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(5);
 
     /// <summary>The request photo: the data set's first photo as a 1155x866 (1-megapixel) JPEG.</summary>
-    static byte[] BenchJpeg(string data) => MakeJpeg(ImageFolder.Open(data).Files[0].Path, 1155, 866);
+    static byte[] BenchJpeg(string data) => MakeJpeg(FirstPhoto(ImageFolder.Open(data)), 1155, 866);
+
+    /// <summary>The first file of the folder that decodes: the photo the speed measures are made from.</summary>
+    static string FirstPhoto(ImageFolder folder)
+    {
+        foreach (var file in folder.Files)
+        {
+            using var decoded = SKBitmap.Decode(file.Path);
+            if (decoded is not null)
+                return file.Path;
+        }
+        throw new DataSetException($"no file in '{folder.Root}' decodes as a photo");
+    }
 
     /// <summary>
     /// <c>POST /api/models/{id}/predict</c> with one 1-megapixel JPEG a request. After 20 warm-up
