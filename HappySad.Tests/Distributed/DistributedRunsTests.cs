@@ -26,15 +26,7 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
     public async Task TwoWorkersShareTheQueueALostWorkersRunResumesOnTheOtherAndACancelReachesTheWorker()
     {
         using var shared = new TempDirectory();
-        var environment = new Dictionary<string, string>
-        {
-            ["StorageOptions__Provider"] = "Postgres",
-            ["ConnectionStrings__HappySad"] = postgres.CreateDatabase().ConnectionString!,
-            ["Workers__Mode"] = "Hangfire",
-            // A dead worker's run is claimed again after this; live workers keep extending their claim.
-            ["Workers__InvisibilityTimeout"] = "00:00:15",
-            ["Workers__QueuePollInterval"] = "00:00:01",
-        };
+        var environment = Scaledout(postgres.CreateDatabase().ConnectionString!);
         await using var web = await AppProcess.StartAsync(environment: environment, dataDirectory: shared.Path);
         using var photos = SharedPhotos.Subset(perClass: 12);
         await AppProcess.RunCommandAsync(["import", "--data", photos.Path, "--name", "shared photos", "--data-dir", shared.Path], environment);
@@ -138,17 +130,10 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
     {
         using var shared = new TempDirectory();
         var connection = postgres.CreateDatabase().ConnectionString!;
-        var environment = new Dictionary<string, string>
-        {
-            ["StorageOptions__Provider"] = "Postgres",
-            ["ConnectionStrings__HappySad"] = connection,
-            ["Workers__Mode"] = "Hangfire",
-            ["Workers__InvisibilityTimeout"] = "00:00:15",
-            ["Workers__QueuePollInterval"] = "00:00:01",
-            ["Workers__RunCheckInterval"] = "00:00:01",
-            ["Workers__SweepInterval"] = "00:00:02",
-            ["Workers__SweepGrace"] = "00:00:03",
-        };
+        var environment = Scaledout(connection);
+        environment["Workers__RunCheckInterval"] = "00:00:01";
+        environment["Workers__SweepInterval"] = "00:00:02";
+        environment["Workers__SweepGrace"] = "00:00:03";
         await using var web = await AppProcess.StartAsync(environment: environment, dataDirectory: shared.Path);
         using var photos = SharedPhotos.Subset(perClass: 12);
         await AppProcess.RunCommandAsync(["import", "--data", photos.Path, "--name", "shared photos", "--data-dir", shared.Path], environment);
@@ -221,6 +206,17 @@ public sealed class DistributedRunsTests(PostgresServer postgres, ITestOutputHel
             throw;
         }
     }
+
+    /// <summary>The settings every process of the scaled-out profile shares, over the database at <paramref name="connection"/>.</summary>
+    static Dictionary<string, string> Scaledout(string connection) => new()
+    {
+        ["StorageOptions__Provider"] = "Postgres",
+        ["ConnectionStrings__HappySad"] = connection,
+        ["Workers__Mode"] = "Hangfire",
+        // A dead worker's run is claimed again after this; live workers keep extending their claim.
+        ["Workers__InvisibilityTimeout"] = "00:00:15",
+        ["Workers__QueuePollInterval"] = "00:00:01",
+    };
 
     /// <summary>A client of the web node's API with a token made on the account page, as a script's would be.</summary>
     static async Task<HttpClient> TokenClientAsync(AppProcess web, IPage page)

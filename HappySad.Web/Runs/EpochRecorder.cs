@@ -61,7 +61,7 @@ public sealed class EpochRecorder(IDbContextFactory<HappySadDbContext> contexts,
     public void OnEpochEnd(EpochMetrics metrics, TrainingContext context)
     {
         using var db = contexts.CreateDbContext();
-        if (!db.RunAttempts.Any(a => a.RunId == runId && a.Number == attempt && a.EndedAt == null))
+        if (!RunRecorder.Open(db, runId, attempt).Any())
             throw new AttemptTakenOverException(runId, attempt);
     }
 

@@ -222,7 +222,7 @@ public sealed class RunRecorder(
     }
 
     /// <summary>The attempt's row while it is open.</summary>
-    static IQueryable<RunAttempt> Open(HappySadDbContext context, int runId, int number) =>
+    internal static IQueryable<RunAttempt> Open(HappySadDbContext context, int runId, int number) =>
         context.RunAttempts.Where(a => a.RunId == runId && a.Number == number && a.EndedAt == null);
 
     /// <summary>Closes attempt <paramref name="number"/> with <paramref name="outcome"/> inside the transaction that records how the run ended.</summary>
