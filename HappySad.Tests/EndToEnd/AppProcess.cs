@@ -166,8 +166,13 @@ internal sealed partial class AppProcess : IAsyncDisposable
         await page.GetByTestId("signin-name").FillAsync(name);
         await page.GetByTestId("signin-password").FillAsync(password);
         await page.GetByTestId("signin-submit").ClickAsync();
-        await page.WaitForURLAsync(BaseAddress.ToString());
+        // The dashboard named for the user, not the page's load event: the first page an app serves after it
+        // starts can take longer than Playwright's 30 s to fire "load" while the suite's other apps start too.
+        await Assertions.Expect(page).ToHaveURLAsync(BaseAddress.ToString(), new() { Timeout = SignInTimeoutMs });
+        await Assertions.Expect(page.GetByTestId("account-link")).ToHaveTextAsync(name, new() { Timeout = SignInTimeoutMs });
     }
+
+    const float SignInTimeoutMs = 90_000;
 
     /// <summary>A page of its own browser context, signed in as <see cref="UserName"/>.</summary>
     public async Task<IPage> NewSignedInPageAsync(IBrowser browser, BrowserNewPageOptions options)
