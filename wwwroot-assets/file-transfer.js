@@ -60,17 +60,21 @@ function postOnce(url, batch, onProgress, signal) {
                 resolve({ status: 200, result: { files: body.files, answer: body, ok: true } });
                 return;
             }
-            // A refused request (413, 400, 404, 429) still names what it kept, then what it refused.
+            // A refused request (413, 400, 404, 429) still names what it kept, then what it refused: by
+            // position where the server gives one (two files of one name can come from two folders).
             const kept = body && Array.isArray(body.files) ? body.files : [];
             const reason = (body && (body.detail || body.title)) || `upload failed (HTTP ${xhr.status})`;
+            const keptParts = new Set(kept.map(f => f.index).filter(Number.isInteger));
             const keptNames = new Set(kept.map(f => f.name));
+            const wasKept = (item, n) => keptParts.size ? keptParts.has(n) : keptNames.has(item.file.name);
             resolve({
                 status: xhr.status,
                 retryAfter: xhr.getResponseHeader("Retry-After"),
-                result: { files: kept.concat(batch.filter(i => !keptNames.has(i.file.name)).map(i => ({ name: i.file.name, status: "Rejected", reason }))), answer: body, ok: false },
+                result: { files: kept.concat(refused(batch.filter((item, n) => !wasKept(item, n)), reason)), answer: body, ok: false },
             });
         };
-        const failed = reason => resolve({ status: 0, result: { files: batch.map(i => ({ name: i.file.name, status: "Rejected", reason })), answer: null, ok: false } });
+        const failed = reason => resolve({ status: 0, result: { files: refused(batch, reason), answer: null, ok: false } });
+        const refused = (items, reason) => items.map(i => ({ name: i.file.name, index: batch.indexOf(i), status: "Rejected", reason }));
         xhr.onerror = () => failed("the connection failed during the upload");
         xhr.onabort = () => failed("the upload was stopped");
         signal?.addEventListener("abort", () => xhr.abort(), { once: true });

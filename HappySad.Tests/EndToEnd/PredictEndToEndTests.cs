@@ -99,6 +99,50 @@ public sealed class PredictEndToEndTests
         }
     }
 
+    /// <summary>
+    /// A request refused part way (here: over the server's images per request) answers for the photos it
+    /// kept by position, so photos of one name from different folders each keep their own card and the
+    /// refused one gets the reason.
+    /// </summary>
+    [Fact]
+    public async Task ARequestRefusedPartWayGivesEachPhotoOfOneNameItsOwnCard()
+    {
+        Assertions.SetDefaultExpectTimeout(20_000);
+        await using var app = await AppProcess.StartAsync(environment: new Dictionary<string, string> { ["PredictionOptions__MaxFilesPerRequest"] = "2" });
+        SaveUntrained(app, CompactCnn.ArchitectureName, "compact.hsmodel");
+        using var photos = new TempDirectory();
+        var folder = Path.Combine(photos.Path, "shoot");
+        foreach (var (day, source) in new[] { ("monday", "happy/05-12-21-happy-people.jpg"), ("tuesday", "sad/0x0.jpg"), ("wednesday", "happy/05-12-21-happy-people.jpg") })
+        {
+            Directory.CreateDirectory(Path.Combine(folder, day));
+            File.Copy(Path.Combine(SharedPhotos.Root, source), Path.Combine(folder, day, "photo.jpg"));
+        }
+        await using var browser = await Browser.LaunchAsync();
+        var page = await OpenAsync(browser, app);
+
+        try
+        {
+            await page.GotoAsync("/predict");
+            await Assertions.Expect(page.GetByTestId("model-select")).ToContainTextAsync("compact.hsmodel");
+            await Browser.ChooseFilesAsync(page.GetByTestId("predict-folder-input"), [folder]);
+            var cards = page.GetByTestId("prediction-card");
+            await Assertions.Expect(cards).ToHaveCountAsync(3);
+            string[] names = ["shoot/monday/photo.jpg", "shoot/tuesday/photo.jpg", "shoot/wednesday/photo.jpg"];
+            var shown = await cards.Locator(".predict-name:not([data-testid])").AllTextContentsAsync();
+            Assert.Equal(names, shown.Order(StringComparer.Ordinal));
+            var refused = cards.Filter(new() { Has = page.GetByTestId("prediction-error") });
+            await Assertions.Expect(refused).ToHaveCountAsync(1);
+            await Assertions.Expect(refused.GetByTestId("prediction-error")).ToHaveTextAsync("at most 2 images per request");
+            await Assertions.Expect(refused).ToContainTextAsync("shoot/wednesday/photo.jpg");
+            await Assertions.Expect(cards.Locator("img")).ToHaveCountAsync(2);
+        }
+        catch (Exception e)
+        {
+            await Browser.ScreenshotAsync(page, "predict-refused-failure");
+            throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
+        }
+    }
+
     static async Task<string[]> PreviewsAsync(IPage page)
     {
         var urls = await page.GetByTestId("prediction-card").Locator("img").EvaluateAllAsync<string[]>("images => images.map(i => i.src)");

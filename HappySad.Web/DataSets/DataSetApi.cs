@@ -49,12 +49,14 @@ public static class DataSetApi
         try
         {
             // Folder uploads name files by their relative path ("sad/x.jpg"), which picks the class.
+            var part = 0;
             await foreach (var (fileName, body) in reader.ReadAsync(limits.Value.MaxPartsPerRequest, cancellationToken))
             {
+                var index = part++;
                 if (PhotoImporter.IsZip(fileName))
-                    outcomes.AddRange(await importer.ImportZipAsync(id, fileName, body, @class, cancellationToken));
+                    outcomes.AddRange((await importer.ImportZipAsync(id, fileName, body, @class, cancellationToken)).Select(o => o with { Index = index }));
                 else
-                    outcomes.Add(await importer.ImportFileAsync(id, fileName, body, @class, cancellationToken));
+                    outcomes.Add(await importer.ImportFileAsync(id, fileName, body, @class, cancellationToken) with { Index = index });
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)

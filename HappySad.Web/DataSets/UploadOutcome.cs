@@ -20,6 +20,13 @@ public sealed record UploadOutcome(string Name, UploadStatus Status, string? Cla
     /// <summary>The same photo is already in the other class: one of the two labels is wrong. Sent only when true.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool LabelConflict => Status == UploadStatus.Duplicate && ClassName is not null && ExistingClass is not null && ClassName != ExistingClass;
+
+    /// <summary>
+    /// The file's position among its request's parts, from 0 (a zip's entries share the zip's): a request
+    /// refused part way names what it kept by position, since two files of one name can come from two folders.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Index { get; init; }
 }
 
 /// <summary>The outcomes of one upload, with counts.</summary>

@@ -89,22 +89,22 @@ public static class ModelApi
             await foreach (var (fileName, body) in reader.ReadAsync(Math.Min(limits.Value.MaxPartsPerRequest, maxFiles + 16), cancellationToken))
             {
                 if (verdicts.Count == maxFiles)
-                    return Problem($"at most {maxFiles} images per request", StatusCodes.Status413PayloadTooLarge, verdicts);
+                    return Problem($"at most {maxFiles} images per request", StatusCodes.Status413PayloadTooLarge, verdicts, model);
                 var name = Path.GetFileName(fileName);
                 verdicts.Add(await predictions.PredictAsync(model, name, body, threshold ?? 0.5, cancellationToken) with { Index = verdicts.Count });
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return Problem($"the request is over the {ImageDecoder.FormatBytes(maxRequest)} limit", StatusCodes.Status413PayloadTooLarge, verdicts);
+            return Problem($"the request is over the {ImageDecoder.FormatBytes(maxRequest)} limit", StatusCodes.Status413PayloadTooLarge, verdicts, model);
         }
         catch (InvalidDataException e)
         {
-            return Problem($"the multipart body is malformed ({e.Message})", StatusCodes.Status400BadRequest, verdicts);
+            return Problem($"the multipart body is malformed ({e.Message})", StatusCodes.Status400BadRequest, verdicts, model);
         }
         catch (TooManyPartsException e)
         {
-            return Problem(e.Message, StatusCodes.Status413PayloadTooLarge, verdicts);
+            return Problem(e.Message, StatusCodes.Status413PayloadTooLarge, verdicts, model);
         }
         catch (ModelFormatException e)
         {
@@ -121,7 +121,7 @@ public static class ModelApi
         {
             var first = verdicts[0];
             var status = first.ErrorKind == RejectionKind.TooManyBytes ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest;
-            return Problem(verdicts.Count == 1 ? $"{first.Name}: {first.Error}" : $"none of the {verdicts.Count} images could be labelled; the first, {first.Name}: {first.Error}", status, verdicts);
+            return Problem(verdicts.Count == 1 ? $"{first.Name}: {first.Error}" : $"none of the {verdicts.Count} images could be labelled; the first, {first.Name}: {first.Error}", status, verdicts, model);
         }
         return TypedResults.Ok(new PredictResponse(model.Id, model.ClassNames, verdicts));
     }
@@ -223,6 +223,12 @@ public static class ModelApi
     /// <summary>The last line of a streamed answer when the request as a whole failed after the answer began.</summary>
     sealed record StreamProblem(string Error, int Status);
 
-    static ProblemHttpResult Problem(string detail, int status, IReadOnlyList<ImageVerdict>? files = null) =>
-        TypedResults.Problem(detail, statusCode: status, extensions: files is null ? null : new Dictionary<string, object?> { ["files"] = files });
+    /// <summary>A refusal; one that kept some photos answers for them as a success would (their verdicts, the model and its class names).</summary>
+    static ProblemHttpResult Problem(string detail, int status, IReadOnlyList<ImageVerdict>? files = null, ModelInfo? model = null) =>
+        TypedResults.Problem(detail, statusCode: status, extensions: files is null ? null : new Dictionary<string, object?>
+        {
+            ["files"] = files,
+            ["model"] = model?.Id,
+            ["class_names"] = model?.ClassNames,
+        });
 }

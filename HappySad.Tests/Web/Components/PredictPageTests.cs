@@ -74,6 +74,36 @@ public sealed class PredictPageTests : IAsyncLifetime
         Assert.Contains($"Threshold for {asked.ClassNames[1]}", page.Markup, StringComparison.Ordinal);
     }
 
+    /// <summary>A link to a model that is gone, or cannot be used, says so and names the model chosen instead.</summary>
+    [Fact]
+    public async Task AModelTheAddressNamesThatIsGoneOrUnusableIsReportedNotSilentlyReplaced()
+    {
+        SaveModel("faces.hsmodel", ["happy", "sad"], inputSize: 128);
+        SaveModel("broken.hsmodel", ["happy", "sad"]);
+        var models = await _app.Service<ModelCatalog>().ListAsync();
+        var (faces, broken) = (models.Single(m => m.Name == "faces.hsmodel"), models.Single(m => m.Name == "broken.hsmodel"));
+        Assert.NotNull(broken.Unusable);
+        var navigation = _bunit.Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+
+        navigation.NavigateTo("/predict?model=run-4040");
+        var gone = _bunit.Render<PredictPage>();
+        gone.WaitForState(() => gone.FindAll("[data-testid=predict-drop-zone]").Count == 1);
+        Assert.Equal("There is no model \"run-4040\" (it may have been deleted, or the link is mistyped). Predicting with faces.hsmodel instead.",
+            gone.Find("[data-testid=model-not-found]").TextContent.Trim());
+        Assert.Equal($"/api/models/{Uri.EscapeDataString(faces.Id)}/predict", gone.FindComponent<PredictDropZone>().Instance.PredictUrl);
+
+        navigation.NavigateTo($"/predict?model={Uri.EscapeDataString(broken.Id)}");
+        var unusable = _bunit.Render<PredictPage>();
+        unusable.WaitForState(() => unusable.FindAll("[data-testid=predict-drop-zone]").Count == 1);
+        Assert.StartsWith("broken.hsmodel cannot be used: ", unusable.Find("[data-testid=model-not-found]").TextContent.Trim(), StringComparison.Ordinal);
+        Assert.EndsWith(". Predicting with faces.hsmodel instead.", unusable.Find("[data-testid=model-not-found]").TextContent.Trim(), StringComparison.Ordinal);
+
+        navigation.NavigateTo($"/predict?model={Uri.EscapeDataString(faces.Id)}");
+        var found = _bunit.Render<PredictPage>();
+        found.WaitForState(() => found.FindAll("[data-testid=predict-drop-zone]").Count == 1);
+        Assert.Empty(found.FindAll("[data-testid=model-not-found]"));
+    }
+
     [Fact]
     public async Task TheCardShowsItsLabelsOwnProbabilityAndTheCsvNamesModelAndThreshold()
     {
@@ -133,7 +163,6 @@ public sealed class PredictPageTests : IAsyncLifetime
         return page.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(modelId));
     }
 
-    /// <summary>What the drop zone's module does for one photo: start, one batch of verdicts (as the API answered, with the preview added), finish.</summary>
     /// <summary>The CSV lists photos in the order they were sent, and a name a spreadsheet would run as a formula is written as text.</summary>
     [Fact]
     public async Task TheCsvKeepsTheOrderPhotosWereSentInAndWritesFormulasAsText()
@@ -161,6 +190,7 @@ public sealed class PredictPageTests : IAsyncLifetime
     static Task PredictAsync(IRenderedComponent<PredictPage> page, string verdict, string modelId, string[] classNames) =>
         PredictAsync(page, modelId, classNames, verdict);
 
+    /// <summary>What the drop zone's module does for photos: start, one batch of verdicts (as the API answered, with the preview added), finish.</summary>
     static async Task PredictAsync(IRenderedComponent<PredictPage> page, string modelId, string[] classNames, params string[] verdicts)
     {
         var dropZone = page.FindComponent<PredictDropZone>().Instance;

@@ -142,6 +142,32 @@ public abstract class UploadApiTests : IDisposable
         await app.AssertFilesAndRowsAgreeAsync();
     }
 
+    /// <summary>
+    /// A request refused part way names what it kept by part: two photos of one name from two folders are
+    /// told apart, and a zip's entries share the zip's part.
+    /// </summary>
+    [Fact]
+    public async Task ARequestRefusedPartWayNamesWhatItKeptByPart()
+    {
+        using var app = new HappySadAppFactory(new Dictionary<string, string> { ["UploadLimits:MaxPartsPerRequest"] = "3" }, database: _database);
+        var client = app.CreateClient();
+        var id = await app.CreateDataSetAsync();
+        using var content = Multipart.Files(
+            ("happy/photo.png", TestImages.Blocks(21)),
+            ("sad/photo.png", TestImages.Blocks(22)),
+            ("more.zip", Zip(("happy/a.png", TestImages.Blocks(23)), ("sad/b.png", TestImages.Blocks(24)))),
+            ("happy/late.png", TestImages.Blocks(25)));
+
+        using var response = await client.PostAsync(new Uri($"/api/datasets/{id}/photos", UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var kept = problem.RootElement.GetProperty("files").EnumerateArray()
+            .Select(f => (f.GetProperty("name").GetString(), f.GetProperty("class_name").GetString(), f.GetProperty("index").GetInt32())).ToList();
+        Assert.Equal([("photo.png", "happy", 0), ("photo.png", "sad", 1), ("a.png", "happy", 2), ("b.png", "sad", 2)], kept);
+        await app.AssertFilesAndRowsAgreeAsync();
+    }
+
     /// <summary>A zip of files that inflate far past their size (a bomb) is refused from its directory, before any of it is inflated.</summary>
     [Fact]
     public async Task AZipThatInflatesPastTheLimitIsRefusedBeforeAnyOfItIsRead()

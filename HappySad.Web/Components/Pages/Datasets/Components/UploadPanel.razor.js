@@ -49,8 +49,14 @@ async function report(session, outcomes) {
     if (piece.length) await session.call("OnUploadOutcomes", piece);
 }
 
-// Files the server answered for: the whole batch, or those a refused request says it kept.
-const answered = (batch, { ok, answer }) => ok ? batch.length : Math.min(batch.length, Array.isArray(answer?.files) ? answer.files.length : 0);
+// Files the server answered for: the whole batch, or the parts a refused request says it kept (a zip's
+// entries are one part).
+const answered = (batch, { ok, answer }) => {
+    if (ok) return batch.length;
+    const kept = Array.isArray(answer?.files) ? answer.files : [];
+    const parts = new Set(kept.map(f => f.index).filter(Number.isInteger));
+    return Math.min(batch.length, parts.size || kept.length);
+};
 
 async function upload(items, session) {
     if (!items.length || session.busy || session.disposed) return;

@@ -16,9 +16,9 @@ async function predict(items, dotnet, previews) {
         if (await dotnet.invokeMethodAsync("PredictUrl") !== url) break;
         const { files: verdicts, answer } = await post(url, batch, () => { });
         const given = { model: answer && answer.model || null, class_names: answer && answer.class_names || null };
-        const byName = new Map(batch.map(i => [i.file.name, i]));
         const withPreview = verdicts.map((v, n) => {
-            const item = verdicts.length === batch.length ? batch[n] : byName.get(v.name);
+            // Each verdict names its photo's position in the request, refused ones included.
+            const item = Number.isInteger(v.index) ? batch[v.index] : batch[n];
             // A request refused as a whole (a model gone, a rate limit, a lost connection) comes back
             // upload-shaped: its reason is each photo's error.
             const error = v.error || (v.status === "Rejected" ? v.reason : null) || null;
