@@ -10,4 +10,5 @@ public interface IRunClient
     Task PreparationProgress(PreparationProgressMessage message);
     Task BatchProgress(BatchProgressMessage message);
     Task EpochCompleted(EpochCompletedMessage message);
+    Task RunDeleted(RunDeletedMessage message);
 }

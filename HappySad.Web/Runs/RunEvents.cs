@@ -29,6 +29,8 @@ public sealed class RunEvents(ILogger<RunEvents> logger)
 
     public void Publish(EpochCompletedMessage message) => Notify(message.RunId, client => client.EpochCompleted(message));
 
+    public void Publish(RunDeletedMessage message) => Notify(message.RunId, client => client.RunDeleted(message));
+
     Subscription Add(int runId, IRunClient client)
     {
         ArgumentNullException.ThrowIfNull(client);

@@ -42,6 +42,9 @@ public sealed class RunHubRelay(RunEvents events, IHubContext<RunHub, IRunClient
     public Task EpochCompleted(EpochCompletedMessage message) =>
         Enqueue(message.RunId, client => client.EpochCompleted(message));
 
+    public Task RunDeleted(RunDeletedMessage message) =>
+        Enqueue(message.RunId, client => client.RunDeleted(message));
+
     Task Enqueue(int runId, Func<IRunClient, Task> send)
     {
         _sends.Writer.TryWrite(() => send(hub.Clients.Groups(RunHub.RunGroup(runId), RunHub.AllRunsGroup)));

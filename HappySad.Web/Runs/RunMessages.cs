@@ -5,6 +5,9 @@ namespace HappySad.Web.Runs;
 /// <summary>A run changed status. <see cref="Message"/> carries the error of a failed run or the note of a cancelled or interrupted one.</summary>
 public sealed record RunStatusMessage(int RunId, RunStatus Status, string? Message);
 
+/// <summary>A run's record was deleted: pages that list or show it drop it.</summary>
+public sealed record RunDeletedMessage(int RunId);
+
 /// <summary>A batch finished. Epoch and batch count from 1.</summary>
 public sealed record BatchProgressMessage(int RunId, int Epoch, int Epochs, int Batch, int BatchesPerEpoch, double Loss);
 

@@ -254,6 +254,7 @@ public sealed class RunService(
         var folder = paths.Run(id);
         if (Directory.Exists(folder))
             Directory.Delete(folder, recursive: true);
+        events.Publish(new RunDeletedMessage(id));
         logger.LogInformation("Deleted run {RunId}", id);
     }
 }

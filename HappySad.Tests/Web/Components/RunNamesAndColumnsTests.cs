@@ -156,6 +156,23 @@ public sealed class RunNamesAndColumnsTests : IAsyncLifetime
         Assert.Contains("Device", Headers(page));
     }
 
+    /// <summary>A run deleted in another tab leaves the grid and its own open page at once, with no other run event to wait for.</summary>
+    [Fact]
+    public async Task ARunDeletedElsewhereLeavesTheGridAndItsPage()
+    {
+        var kept = await AddRunAsync(5, 1, 4, 2);
+        var deleted = await AddRunAsync(3, 2, 4, 1);
+        var grid = _bunit.Render<RunsPage>();
+        grid.WaitForState(() => grid.FindAll("[data-testid=run-link]").Count == 2);
+        var open = _bunit.Render<RunPage>(p => p.Add(c => c.Id, deleted));
+        open.WaitForState(() => open.FindAll("[data-testid=edit-run-notes]").Count == 1);
+
+        await _app.Service<RunService>().DeleteAsync(deleted);
+
+        grid.WaitForAssertion(() => Assert.Equal([$"/runs/{kept}"], grid.FindAll("[data-testid=run-link]").Select(a => a.GetAttribute("href"))));
+        open.WaitForAssertion(() => Assert.Contains($"Run {deleted} does not exist: it may have been deleted.", open.Markup, StringComparison.Ordinal));
+    }
+
     /// <summary>The column titles, without the sort and filter buttons beside them.</summary>
     static List<string> Headers(IRenderedComponent<RunsPage> page) =>
         [.. page.FindAll("thead th .column-header").Select(h => h.ChildNodes.FirstOrDefault()?.TextContent.Trim() ?? "").Where(t => t.Length > 0)];

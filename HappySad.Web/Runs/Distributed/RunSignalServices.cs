@@ -41,6 +41,9 @@ public sealed class RunEventForwarder(RunEvents events, RunSignals signals, ILog
 
     public Task EpochCompleted(EpochCompletedMessage message) => Enqueue(ct => signals.PublishAsync(message, ct));
 
+    /// <summary>Runs are deleted on web nodes, never by a worker: nothing to forward.</summary>
+    public Task RunDeleted(RunDeletedMessage message) => Task.CompletedTask;
+
     Task Enqueue(Func<CancellationToken, Task> send)
     {
         _sends.Writer.TryWrite(send);
