@@ -91,9 +91,13 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
                 throw new DataSetNotFoundException(id);
         }
         // Rows first: a folder left behind by a failure here is moved to lost+found at the next start.
+        // On the thread pool: a page that asked keeps its circuit while a large folder goes.
         var folder = paths.DataSet(id);
-        if (Directory.Exists(folder))
-            Directory.Delete(folder, recursive: true);
+        await Task.Run(() =>
+        {
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+        }, CancellationToken.None);
         logger.LogInformation("Deleted data set {DataSetId}", id);
     }
 
@@ -150,14 +154,18 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
                 trashed = [.. trashed.Where(p => !restored.Contains(p.Id))];
             }
             // Rows are gone; a file that fails to delete here is an orphan the next start moves to lost+found.
-            foreach (var photo in trashed)
+            // On the thread pool, as above.
+            await Task.Run(() =>
             {
-                foreach (var file in (string[])[paths.PhotoFile(photo), paths.ThumbnailFile(photo)])
+                foreach (var photo in trashed)
                 {
-                    if (File.Exists(file))
-                        File.Delete(file);
+                    foreach (var file in (string[])[paths.PhotoFile(photo), paths.ThumbnailFile(photo)])
+                    {
+                        if (File.Exists(file))
+                            File.Delete(file);
+                    }
                 }
-            }
+            }, CancellationToken.None);
             logger.LogInformation("Emptied the trash of data set {DataSetId}: {Count} photos deleted", dataSetId, trashed.Count);
             return trashed.Count;
         }

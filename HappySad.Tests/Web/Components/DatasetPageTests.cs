@@ -63,6 +63,27 @@ public sealed class DatasetPageTests : IAsyncLifetime
         Assert.NotEmpty(editors.FindAll("input[type=file]"));
     }
 
+    /// <summary>A data set deleted in another tab while this page was open: Delete says so and goes back to the list.</summary>
+    [Fact]
+    public async Task DeletingADataSetAnotherTabDeletedSaysSoAndGoesBackToTheList()
+    {
+        var id = await _app.CreateDataSetAsync("faces");
+        var dialogs = _bunit.Render<MudBlazor.MudDialogProvider>();
+        var navigation = _bunit.Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        var page = _bunit.Render<DatasetPage>(p => p.Add(c => c.Id, id));
+        page.WaitForState(() => page.FindAll("[data-testid=delete-dataset]").Count == 1);
+        await _app.Service<DataSetService>().DeleteAsync(id);
+
+        // The click's handler waits for the dialog's answer.
+        var clicked = page.Find("[data-testid=delete-dataset]").ClickAsync(new());
+        dialogs.WaitForState(() => dialogs.FindAll("[data-testid=confirm-button]").Count == 1);
+        await dialogs.Find("[data-testid=confirm-button]").ClickAsync(new());
+        await clicked;
+
+        page.WaitForAssertion(() => Assert.EndsWith("/datasets", navigation.Uri, StringComparison.Ordinal));
+        Assert.Contains(_bunit.Services.GetRequiredService<MudBlazor.ISnackbar>().ShownSnackbars, s => s.Message == "'faces' was already deleted");
+    }
+
     [Fact]
     public async Task PagesThumbnailsInsteadOfRenderingThemAll()
     {
