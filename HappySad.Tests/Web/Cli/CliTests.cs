@@ -284,11 +284,50 @@ public class CliTests
         Assert.True(File.Exists(temp.File("q/sad/broken.jpg")));
     }
 
-    static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    /// <summary>A worker whose database does not answer says so in one line: the server (never the password) and the option to correct.</summary>
+    [Fact]
+    public async Task AWorkerThatCannotReachItsDatabaseNamesTheServerAndTheOptionInOneLine()
+    {
+        using var temp = new TempDirectory();
+
+        var (code, output, error) = await Run("worker", "--data-dir", temp.Path, "--postgres", "Host=127.0.0.1;Port=1;Database=queue;Username=ana;Password=hunter2");
+
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith("error: cannot connect to PostgreSQL at 127.0.0.1:1, database queue: ", line, StringComparison.Ordinal);
+        Assert.EndsWith("; check --postgres", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("transient", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>Without --postgres, the setting named is the one the connection string came from, or the ones that would give it.</summary>
+    [Fact]
+    public async Task AWorkerNamesTheSettingItsDatabaseCameFromOrShouldComeFrom()
+    {
+        using var content = new TempDirectory();
+        var host = new WebApplicationOptions { ContentRootPath = content.Path };
+
+        var (missing, _, missingError) = await Run(host, "worker", "--data-dir", content.File("data"));
+        File.WriteAllText(content.File("appsettings.json"), """{ "StorageOptions": { "ConnectionString": "Host=127.0.0.1;Port=1;Password=hunter2" } }""");
+        var (unreachable, _, unreachableError) = await Run(host, "worker", "--data-dir", content.File("data"));
+
+        Assert.Equal(2, missing);
+        Assert.Equal("error: worker needs the PostgreSQL database the web nodes share: pass --postgres CONNECTION or set ConnectionStrings:HappySad (e.g. the environment variable ConnectionStrings__HappySad)", missingError.Trim());
+        Assert.Equal(1, unreachable);
+        var line = Assert.Single(unreachableError.Trim().Split('\n'));
+        Assert.StartsWith("error: cannot connect to PostgreSQL at 127.0.0.1:1: ", line, StringComparison.Ordinal);
+        Assert.EndsWith("; check StorageOptions:ConnectionString (or the environment variable StorageOptions__ConnectionString)", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", line, StringComparison.Ordinal);
+    }
+
+    static Task<(int Code, string Output, string Error)> Run(params string[] args) => Run(host: null, args);
+
+    static async Task<(int Code, string Output, string Error)> Run(WebApplicationOptions? host, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await CliApp.RunAsync(args, output, error);
+        var code = await CliApp.RunAsync(args, output, error, host);
         return (code, output.ToString(), error.ToString());
     }
 }
