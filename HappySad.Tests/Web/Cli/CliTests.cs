@@ -55,6 +55,27 @@ public class CliTests
         Assert.Contains("no usable photo", emptyError, StringComparison.Ordinal);
     }
 
+    /// <summary>A class named in any script keeps its name from the folder to the model card and back to the folders evaluate matches.</summary>
+    [Fact]
+    public async Task ClassNamesInAnyScriptRoundTripThroughTheModelCard()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+        Directory.Move(Path.Combine(data.Path, "happy"), Path.Combine(data.Path, "glücklich"));
+        Directory.Move(Path.Combine(data.Path, "sad"), Path.Combine(data.Path, "दुखी"));
+        using var temp = new TempDirectory();
+        var model = temp.File("m.hsmodel");
+
+        var (trainCode, trainOut, trainError) = await Run("train", "--data", data.Path, "--epochs", "1", "--out", model, "--json");
+        var (evalCode, evalOut, evalError) = await Run("evaluate", "--model", model, "--data", data.Path, "--json");
+
+        Assert.True(trainCode == 0, trainError);
+        using var train = JsonDocument.Parse(trainOut);
+        Assert.Equal(["glücklich", "दुखी"], train.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(["glücklich", "दुखी"], HappySad.Training.Persistence.ModelStore.ReadCard(model).ClassNames);
+        Assert.True(evalCode == 0, evalError);
+        Assert.Equal(24, JsonDocument.Parse(evalOut).RootElement.GetProperty("n").GetInt32());
+    }
+
     [Fact]
     public async Task TrainPrintsTheNotebooksModelSummaryBeforeTheFirstEpoch()
     {
