@@ -220,6 +220,29 @@ public class CliTests
         Assert.InRange(withoutFace.GetProperty("balanced_accuracy").GetDouble(), 0, 1);
     }
 
+    /// <summary>Labels are matched to photos by name: a file that names none is an error before any detector runs, and names that match no photo are a warning with the counts.</summary>
+    [Fact]
+    public async Task FacesSaysHowManyNamesOfItsLabelsFileMatchAPhoto()
+    {
+        using var data = SharedPhotos.Subset(perClass: 1);
+        using var temp = new TempDirectory();
+        var photo = "happy/" + Path.GetFileName(Directory.EnumerateFiles(Path.Combine(data.Path, "happy")).Single());
+        var (none, some) = (temp.File("none.csv"), temp.File("some.csv"));
+        File.WriteAllText(none, "file,label,faces,note\nHappy/elsewhere.jpg,face,1,\nsad.jpg,none,0,\n");
+        File.WriteAllText(some, $"file,label,faces,note\n{photo},face,1,\nsad.jpg,none,0,\nhappy/gone.jpg,face,1,\n");
+
+        var (noneCode, noneOut, noneError) = await Run("faces", "--data", data.Path, "--labels", none, "--json");
+        var (someCode, someOut, someError) = await Run("faces", "--data", data.Path, "--labels", some, "--json");
+
+        Assert.Equal(1, noneCode);
+        Assert.Empty(noneOut);
+        Assert.Equal($"error: '{none}' names no photo of {data.Path}: none of its 2 names match (e.g. 'Happy/elsewhere.jpg'); name each photo by its path in the data folder, such as '{photo}'", noneError.Trim());
+        Assert.True(someCode == 0, someError);
+        Assert.Equal($"warning: 2 of the 3 names in '{some}' match no photo of {data.Path} (e.g. 'sad.jpg'); recall and false detections count the 1 that match", someError.Trim());
+        using var scores = JsonDocument.Parse(someOut);
+        Assert.All(scores.RootElement.EnumerateArray(), s => Assert.Equal(1, s.GetProperty("faces").GetInt32()));
+    }
+
     [Theory]
     [InlineData(2, "train", "--data", "x", "--model", "resnet-1000")]
     [InlineData(2, "train", "--data", "x", "--crop", "sideways")]
