@@ -123,6 +123,9 @@ internal sealed record ImportReport(int DataSetId, string Name, string DataDirec
 
 internal sealed record ImportedFile(string Name, UploadStatus Status, string? Class, string? Reason);
 
+/// <summary><c>users list --json</c> prints a list of these: what the users page shows, and nothing of the credentials.</summary>
+internal sealed record UserReport(string Name, string Role, bool LockedOut);
+
 /// <summary><c>info --json</c>.</summary>
 internal sealed record InfoReport(string Device, bool CudaAvailable, int TorchThreads, int Processors, string Libstdcxx, bool AllocatorTuned, string JpegDecoder);
 

@@ -328,6 +328,29 @@ public class CliTests
         Assert.True(File.Exists(temp.File("q/sad/broken.jpg")));
     }
 
+    /// <summary>Scripts get the users page's list: name, role and lock, and nothing of the credentials.</summary>
+    [Fact]
+    public async Task UsersListWithJsonGivesEachUsersNameRoleAndLockAndNoCredentials()
+    {
+        using var data = new TempDirectory();
+        await using (var storage = await AppStorage.OpenAsync(data.Path, CancellationToken.None))
+        {
+            var users = storage.Get<HappySad.Web.Accounts.UserAdministration>();
+            await users.CreateAsync("ana", "Admin", "password of ana");
+            var bo = await users.CreateAsync("bo", "Viewer", "password of bo");
+            await users.SetLockedAsync(bo.Id, locked: true);
+        }
+
+        var (code, output, error) = await Run("users", "list", "--data-dir", data.Path, "--json");
+
+        Assert.True(code == 0, error);
+        using var document = JsonDocument.Parse(output);
+        var listed = document.RootElement.EnumerateArray().ToList();
+        Assert.All(listed, u => Assert.Equal(["name", "role", "locked_out"], u.EnumerateObject().Select(p => p.Name)));
+        Assert.Equal([("ana", "Admin", false), ("bo", "Viewer", true)],
+            listed.Select(u => (u.GetProperty("name").GetString(), u.GetProperty("role").GetString(), u.GetProperty("locked_out").GetBoolean())));
+    }
+
     /// <summary>A worker whose database does not answer says so in one line: the server (never the password) and the option to correct.</summary>
     [Fact]
     public async Task AWorkerThatCannotReachItsDatabaseNamesTheServerAndTheOptionInOneLine()
