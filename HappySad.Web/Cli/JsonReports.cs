@@ -30,7 +30,9 @@ internal sealed record EvaluateReport(double Accuracy, double Precision, double 
 
 /// <summary>
 /// <c>train --json</c>, with or without <c>--record</c>. <see cref="Model"/> is the saved model (under
-/// the data directory when recorded); the last four are there only for a recorded run.
+/// the data directory when recorded); the last four are there only for a recorded run. <see cref="Test"/>
+/// is null, and written as null, when no photo was kept for testing (<c>--test 0</c>): metrics of no
+/// photos are not zeros.
 /// </summary>
 internal sealed record TrainReport(
     string Model,
@@ -38,7 +40,7 @@ internal sealed record TrainReport(
     string? Device,
     TrainImages Images,
     IReadOnlyList<EpochMetrics> Epochs,
-    MetricsReport Test,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] MetricsReport? Test,
     double? Seconds,
     int? RunId = null,
     string? DataDirectory = null,

@@ -76,6 +76,25 @@ public class CliTests
         Assert.Equal(24, JsonDocument.Parse(evalOut).RootElement.GetProperty("n").GetInt32());
     }
 
+    /// <summary>A run that kept no photo for testing has no test metrics: null in JSON and said so in text, not zeros.</summary>
+    [Fact]
+    public async Task TrainWithoutTestPhotosReportsNoTestMetricsRatherThanZeros()
+    {
+        using var data = SharedPhotos.Subset(perClass: 10);
+        using var temp = new TempDirectory();
+
+        var (jsonCode, jsonOut, jsonError) = await Run("train", "--data", data.Path, "--epochs", "1", "--validation", "0", "--test", "0", "--out", temp.File("a.hsmodel"), "--json");
+        var (textCode, textOut, textError) = await Run("train", "--data", data.Path, "--epochs", "1", "--validation", "0", "--test", "0", "--out", temp.File("b.hsmodel"));
+
+        Assert.True(jsonCode == 0, jsonError);
+        using var document = JsonDocument.Parse(jsonOut);
+        Assert.Equal(0, document.RootElement.GetProperty("images").GetProperty("test").GetInt32());
+        Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("test").ValueKind);
+        Assert.True(textCode == 0, textError);
+        Assert.Contains("Test: no test photos", textOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("accuracy 0.000", textOut, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TrainPrintsTheNotebooksModelSummaryBeforeTheFirstEpoch()
     {
