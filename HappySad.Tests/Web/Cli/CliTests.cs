@@ -347,6 +347,42 @@ public class CliTests
         Assert.True(File.Exists(temp.File("q/sad/broken.jpg")));
     }
 
+    /// <summary>A quarantine that cannot move a file stops there, reports where the files it did move went, and leaves the rest in the data set.</summary>
+    [Fact]
+    public async Task AQuarantineThatStopsPartWayReportsTheFilesItMoved()
+    {
+        using var temp = new TempDirectory();
+        string DataSet(string name)
+        {
+            File.WriteAllBytes(temp.File($"{name}/happy/a.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+            File.WriteAllBytes(temp.File($"{name}/happy/broken.jpg"), []);
+            File.WriteAllBytes(temp.File($"{name}/sad/broken.jpg"), []);
+            // A file where the quarantine's sad/ folder would go: the second move cannot happen.
+            File.WriteAllText(temp.File($"{name}-q/sad"), "in the way");
+            return temp.File(name);
+        }
+        var (json, text) = (DataSet("json"), DataSet("text"));
+
+        var (code, output, error) = await Run("scan", "--data", json, "--quarantine", json + "-q", "--json");
+        var (textCode, textOutput, textError) = await Run("scan", "--data", text, "--quarantine", text + "-q");
+
+        Assert.Equal(1, code);
+        using var report = JsonDocument.Parse(output);
+        var rejected = report.RootElement.GetProperty("rejected").EnumerateArray().ToDictionary(r => r.GetProperty("path").GetString()!);
+        Assert.Equal(Path.Combine(json + "-q", "happy", "broken.jpg"), rejected[Path.Combine(json, "happy", "broken.jpg")].GetProperty("moved_to").GetString());
+        Assert.False(rejected[Path.Combine(json, "sad", "broken.jpg")].TryGetProperty("moved_to", out _));
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith($"error: could not move {Path.Combine(json, "sad", "broken.jpg")} to the quarantine (", line, StringComparison.Ordinal);
+        Assert.EndsWith("it is still in the data set; moved 1 of 2 rejected files before it", line, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(json + "-q", "happy", "broken.jpg")));
+        Assert.True(File.Exists(Path.Combine(json, "sad", "broken.jpg")));
+
+        Assert.Equal(1, textCode);
+        Assert.Contains($"rejected {Path.Combine(text, "happy", "broken.jpg")}: file is empty (0 bytes) -> moved to {Path.Combine(text + "-q", "happy", "broken.jpg")}", textOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nothing was moved", textOutput, StringComparison.Ordinal);
+        Assert.Contains("moved 1 of 2 rejected files before it", textError, StringComparison.Ordinal);
+    }
+
     /// <summary>Scripts get the users page's list: name, role and lock, and nothing of the credentials.</summary>
     [Fact]
     public async Task UsersListWithJsonGivesEachUsersNameRoleAndLockAndNoCredentials()
