@@ -31,6 +31,23 @@ public sealed record FacePresence(string File, string Label, int Faces, string N
         return labels;
     }
 
+    /// <summary>A photo's name in a labels file: its path relative to the data folder, with forward slashes.</summary>
+    public static string NameOf(ImageFolder folder, LabeledFile file)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(file);
+        return Path.GetRelativePath(folder.Root, file.Path).Replace('\\', '/');
+    }
+
+    /// <summary>The names in <paramref name="labels"/> that are no photo of <paramref name="folder"/>: they are not scored.</summary>
+    public static IReadOnlyList<string> Unmatched(IReadOnlyDictionary<string, FacePresence> labels, ImageFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(folder);
+        var photos = folder.Files.Select(f => NameOf(folder, f)).ToHashSet(StringComparer.Ordinal);
+        return [.. labels.Keys.Where(name => !photos.Contains(name))];
+    }
+
     static List<string> SplitCsv(string line)
     {
         var fields = new List<string>();
@@ -123,7 +140,7 @@ public static class FaceDetectionReport
         foreach (var file in folder.Files)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var relative = Path.GetRelativePath(folder.Root, file.Path).Replace('\\', '/');
+            var relative = FacePresence.NameOf(folder, file);
             SourceBitmap? source = null;
             try
             {

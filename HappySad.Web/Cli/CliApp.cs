@@ -122,13 +122,15 @@ internal static class CliApp
                                       or RunFailedException or ApiRequestException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync($"error: {OneLine(e.Message)}");
+            if (Debug)
+                await error.WriteLineAsync(e.ToString());
             return 1;
         }
         catch (Exception e)
         {
             // Never a stack trace on the console; set HAPPYSAD_DEBUG=1 to see one.
             await error.WriteLineAsync($"error: unexpected {e.GetType().Name}: {OneLine(e.Message)}");
-            if (Environment.GetEnvironmentVariable("HAPPYSAD_DEBUG") == "1")
+            if (Debug)
                 await error.WriteLineAsync(e.ToString());
             return 1;
         }
@@ -146,6 +148,8 @@ internal static class CliApp
             names.Insert(0, result.Command.Name);
         return string.Join(' ', [RootCommand.ExecutableName, .. names, "--help"]);
     }
+
+    static bool Debug => Environment.GetEnvironmentVariable("HAPPYSAD_DEBUG") == "1";
 
     static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

@@ -30,7 +30,9 @@ internal sealed record EvaluateReport(double Accuracy, double Precision, double 
 
 /// <summary>
 /// <c>train --json</c>, with or without <c>--record</c>. <see cref="Model"/> is the saved model (under
-/// the data directory when recorded); the last four are there only for a recorded run.
+/// the data directory when recorded); the last four are there only for a recorded run. <see cref="Test"/>
+/// is null, and written as null, when no photo was kept for testing (<c>--test 0</c>): metrics of no
+/// photos are not zeros.
 /// </summary>
 internal sealed record TrainReport(
     string Model,
@@ -38,7 +40,7 @@ internal sealed record TrainReport(
     string? Device,
     TrainImages Images,
     IReadOnlyList<EpochMetrics> Epochs,
-    MetricsReport Test,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] MetricsReport? Test,
     double? Seconds,
     int? RunId = null,
     string? DataDirectory = null,
@@ -122,6 +124,9 @@ internal sealed record FacesReport(
 internal sealed record ImportReport(int DataSetId, string Name, string DataDirectory, int Accepted, int Rejected, int Duplicates, IReadOnlyList<ImportedFile> Files);
 
 internal sealed record ImportedFile(string Name, UploadStatus Status, string? Class, string? Reason);
+
+/// <summary><c>users list --json</c> prints a list of these: what the users page shows, and nothing of the credentials.</summary>
+internal sealed record UserReport(string Name, string Role, bool LockedOut);
 
 /// <summary><c>info --json</c>.</summary>
 internal sealed record InfoReport(string Device, bool CudaAvailable, int TorchThreads, int Processors, string Libstdcxx, bool AllocatorTuned, string JpegDecoder);

@@ -1,4 +1,5 @@
-using System.Text.RegularExpressions;
+using System.Globalization;
+using System.Text;
 using HappySad.Training.Data;
 using HappySad.Web.Data;
 using HappySad.Web.Storage;
@@ -21,7 +22,7 @@ public sealed record PhotoPage(IReadOnlyList<Photo> Photos, int Total);
 /// Data sets and the photos in them. Every change to a photo moves its file first and commits the
 /// row second, and moves the file back when the commit fails.
 /// </summary>
-public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, TimeProvider clock, ILogger<DataSetService> logger)
+public sealed class DataSetService(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, TimeProvider clock, ILogger<DataSetService> logger)
 {
     public async Task<IReadOnlyList<DataSetSummary>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -237,22 +238,43 @@ public sealed partial class DataSetService(IDbContextFactory<HappySadDbContext> 
         return name;
     }
 
-    /// <summary>Class names become folder names, so they are kept plain; ordered ordinally, as the model orders labels.</summary>
+    /// <summary>
+    /// The one rule for class names, whoever gives them (the dashboard's dialog, <c>import</c>'s folders);
+    /// ordered ordinally, as the model orders labels.
+    /// </summary>
     internal static List<string> ValidClassNames(string first, string second)
     {
         var names = new[] { (first ?? "").Trim(), (second ?? "").Trim() };
         foreach (var name in names)
         {
-            if (!ClassNamePattern().IsMatch(name))
-                throw new DataSetException($"class name '{name}' must be 1 to 40 letters, digits, '-' or '_', starting with a letter or digit");
+            if (!IsValidClassName(name))
+                throw new DataSetException($"class name '{name}' must be 1 to 40 letters (of any script), digits, '-' or '_', starting with a letter or digit");
         }
         if (string.Equals(names[0], names[1], StringComparison.OrdinalIgnoreCase))
             throw new DataSetException("the two classes need different names");
         return [.. names.Order(StringComparer.Ordinal)];
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
-    private static partial Regex ClassNamePattern();
+    /// <summary>
+    /// Class names become folder names, so they hold only letters of any script with their combining
+    /// marks (<c>glücklich</c>, <c>दुखी</c>), digits, '-' and '_': no separator, dot, space, control
+    /// or invisible character can reach a path or pose as another name.
+    /// </summary>
+    static bool IsValidClassName(string name)
+    {
+        if (name.Length is 0 or > 40)
+            return false;
+        var first = true;
+        foreach (var rune in name.EnumerateRunes())
+        {
+            var allowed = Rune.IsLetterOrDigit(rune)
+                || (!first && (rune.Value is '-' or '_' || Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark));
+            if (!allowed)
+                return false;
+            first = false;
+        }
+        return true;
+    }
 
     sealed record PhotoCount(int DataSetId, string ClassName, bool Trashed, PhotoStatus Status, int Count, long Bytes);
 }

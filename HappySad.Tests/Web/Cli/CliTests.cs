@@ -55,6 +55,46 @@ public class CliTests
         Assert.Contains("no usable photo", emptyError, StringComparison.Ordinal);
     }
 
+    /// <summary>A class named in any script keeps its name from the folder to the model card and back to the folders evaluate matches.</summary>
+    [Fact]
+    public async Task ClassNamesInAnyScriptRoundTripThroughTheModelCard()
+    {
+        using var data = SharedPhotos.Subset(perClass: 12);
+        Directory.Move(Path.Combine(data.Path, "happy"), Path.Combine(data.Path, "glücklich"));
+        Directory.Move(Path.Combine(data.Path, "sad"), Path.Combine(data.Path, "दुखी"));
+        using var temp = new TempDirectory();
+        var model = temp.File("m.hsmodel");
+
+        var (trainCode, trainOut, trainError) = await Run("train", "--data", data.Path, "--epochs", "1", "--out", model, "--json");
+        var (evalCode, evalOut, evalError) = await Run("evaluate", "--model", model, "--data", data.Path, "--json");
+
+        Assert.True(trainCode == 0, trainError);
+        using var train = JsonDocument.Parse(trainOut);
+        Assert.Equal(["glücklich", "दुखी"], train.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(["glücklich", "दुखी"], HappySad.Training.Persistence.ModelStore.ReadCard(model).ClassNames);
+        Assert.True(evalCode == 0, evalError);
+        Assert.Equal(24, JsonDocument.Parse(evalOut).RootElement.GetProperty("n").GetInt32());
+    }
+
+    /// <summary>A run that kept no photo for testing has no test metrics: null in JSON and said so in text, not zeros.</summary>
+    [Fact]
+    public async Task TrainWithoutTestPhotosReportsNoTestMetricsRatherThanZeros()
+    {
+        using var data = SharedPhotos.Subset(perClass: 10);
+        using var temp = new TempDirectory();
+
+        var (jsonCode, jsonOut, jsonError) = await Run("train", "--data", data.Path, "--epochs", "1", "--validation", "0", "--test", "0", "--out", temp.File("a.hsmodel"), "--json");
+        var (textCode, textOut, textError) = await Run("train", "--data", data.Path, "--epochs", "1", "--validation", "0", "--test", "0", "--out", temp.File("b.hsmodel"));
+
+        Assert.True(jsonCode == 0, jsonError);
+        using var document = JsonDocument.Parse(jsonOut);
+        Assert.Equal(0, document.RootElement.GetProperty("images").GetProperty("test").GetInt32());
+        Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("test").ValueKind);
+        Assert.True(textCode == 0, textError);
+        Assert.Contains("Test: no test photos", textOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("accuracy 0.000", textOut, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TrainPrintsTheNotebooksModelSummaryBeforeTheFirstEpoch()
     {
@@ -199,6 +239,29 @@ public class CliTests
         Assert.InRange(withoutFace.GetProperty("balanced_accuracy").GetDouble(), 0, 1);
     }
 
+    /// <summary>Labels are matched to photos by name: a file that names none is an error before any detector runs, and names that match no photo are a warning with the counts.</summary>
+    [Fact]
+    public async Task FacesSaysHowManyNamesOfItsLabelsFileMatchAPhoto()
+    {
+        using var data = SharedPhotos.Subset(perClass: 1);
+        using var temp = new TempDirectory();
+        var photo = "happy/" + Path.GetFileName(Directory.EnumerateFiles(Path.Combine(data.Path, "happy")).Single());
+        var (none, some) = (temp.File("none.csv"), temp.File("some.csv"));
+        File.WriteAllText(none, "file,label,faces,note\nHappy/elsewhere.jpg,face,1,\nsad.jpg,none,0,\n");
+        File.WriteAllText(some, $"file,label,faces,note\n{photo},face,1,\nsad.jpg,none,0,\nhappy/gone.jpg,face,1,\n");
+
+        var (noneCode, noneOut, noneError) = await Run("faces", "--data", data.Path, "--labels", none, "--json");
+        var (someCode, someOut, someError) = await Run("faces", "--data", data.Path, "--labels", some, "--json");
+
+        Assert.Equal(1, noneCode);
+        Assert.Empty(noneOut);
+        Assert.Equal($"error: '{none}' names no photo of {data.Path}: none of its 2 names match (e.g. 'Happy/elsewhere.jpg'); name each photo by its path in the data folder, such as '{photo}'", noneError.Trim());
+        Assert.True(someCode == 0, someError);
+        Assert.Equal($"warning: 2 of the 3 names in '{some}' match no photo of {data.Path} (e.g. 'sad.jpg'); recall and false detections count the 1 that match", someError.Trim());
+        using var scores = JsonDocument.Parse(someOut);
+        Assert.All(scores.RootElement.EnumerateArray(), s => Assert.Equal(1, s.GetProperty("faces").GetInt32()));
+    }
+
     [Theory]
     [InlineData(2, "train", "--data", "x", "--model", "resnet-1000")]
     [InlineData(2, "train", "--data", "x", "--crop", "sideways")]
@@ -284,11 +347,109 @@ public class CliTests
         Assert.True(File.Exists(temp.File("q/sad/broken.jpg")));
     }
 
-    static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    /// <summary>A quarantine that cannot move a file stops there, reports where the files it did move went, and leaves the rest in the data set.</summary>
+    [Fact]
+    public async Task AQuarantineThatStopsPartWayReportsTheFilesItMoved()
+    {
+        using var temp = new TempDirectory();
+        string DataSet(string name)
+        {
+            File.WriteAllBytes(temp.File($"{name}/happy/a.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+            File.WriteAllBytes(temp.File($"{name}/happy/broken.jpg"), []);
+            File.WriteAllBytes(temp.File($"{name}/sad/broken.jpg"), []);
+            // A file where the quarantine's sad/ folder would go: the second move cannot happen.
+            File.WriteAllText(temp.File($"{name}-q/sad"), "in the way");
+            return temp.File(name);
+        }
+        var (json, text) = (DataSet("json"), DataSet("text"));
+
+        var (code, output, error) = await Run("scan", "--data", json, "--quarantine", json + "-q", "--json");
+        var (textCode, textOutput, textError) = await Run("scan", "--data", text, "--quarantine", text + "-q");
+
+        Assert.Equal(1, code);
+        using var report = JsonDocument.Parse(output);
+        var rejected = report.RootElement.GetProperty("rejected").EnumerateArray().ToDictionary(r => r.GetProperty("path").GetString()!);
+        Assert.Equal(Path.Combine(json + "-q", "happy", "broken.jpg"), rejected[Path.Combine(json, "happy", "broken.jpg")].GetProperty("moved_to").GetString());
+        Assert.False(rejected[Path.Combine(json, "sad", "broken.jpg")].TryGetProperty("moved_to", out _));
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith($"error: could not move {Path.Combine(json, "sad", "broken.jpg")} to the quarantine (", line, StringComparison.Ordinal);
+        Assert.EndsWith("it is still in the data set; moved 1 of 2 rejected files before it", line, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(json + "-q", "happy", "broken.jpg")));
+        Assert.True(File.Exists(Path.Combine(json, "sad", "broken.jpg")));
+
+        Assert.Equal(1, textCode);
+        Assert.Contains($"rejected {Path.Combine(text, "happy", "broken.jpg")}: file is empty (0 bytes) -> moved to {Path.Combine(text + "-q", "happy", "broken.jpg")}", textOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nothing was moved", textOutput, StringComparison.Ordinal);
+        Assert.Contains("moved 1 of 2 rejected files before it", textError, StringComparison.Ordinal);
+    }
+
+    /// <summary>Scripts get the users page's list: name, role and lock, and nothing of the credentials.</summary>
+    [Fact]
+    public async Task UsersListWithJsonGivesEachUsersNameRoleAndLockAndNoCredentials()
+    {
+        using var data = new TempDirectory();
+        await using (var storage = await AppStorage.OpenAsync(data.Path, CancellationToken.None))
+        {
+            var users = storage.Get<HappySad.Web.Accounts.UserAdministration>();
+            await users.CreateAsync("ana", "Admin", "password of ana");
+            var bo = await users.CreateAsync("bo", "Viewer", "password of bo");
+            await users.SetLockedAsync(bo.Id, locked: true);
+        }
+
+        var (code, output, error) = await Run("users", "list", "--data-dir", data.Path, "--json");
+
+        Assert.True(code == 0, error);
+        using var document = JsonDocument.Parse(output);
+        var listed = document.RootElement.EnumerateArray().ToList();
+        Assert.All(listed, u => Assert.Equal(["name", "role", "locked_out"], u.EnumerateObject().Select(p => p.Name)));
+        Assert.Equal([("ana", "Admin", false), ("bo", "Viewer", true)],
+            listed.Select(u => (u.GetProperty("name").GetString(), u.GetProperty("role").GetString(), u.GetProperty("locked_out").GetBoolean())));
+    }
+
+    /// <summary>A worker whose database does not answer says so in one line: the server (never the password) and the option to correct.</summary>
+    [Fact]
+    public async Task AWorkerThatCannotReachItsDatabaseNamesTheServerAndTheOptionInOneLine()
+    {
+        using var temp = new TempDirectory();
+
+        var (code, output, error) = await Run("worker", "--data-dir", temp.Path, "--postgres", "Host=127.0.0.1;Port=1;Database=queue;Username=ana;Password=hunter2");
+
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith("error: cannot connect to PostgreSQL at 127.0.0.1:1, database queue: ", line, StringComparison.Ordinal);
+        Assert.EndsWith("; check --postgres", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("transient", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>Without --postgres, the setting named is the one the connection string came from, or the ones that would give it.</summary>
+    [Fact]
+    public async Task AWorkerNamesTheSettingItsDatabaseCameFromOrShouldComeFrom()
+    {
+        using var content = new TempDirectory();
+        var host = new WebApplicationOptions { ContentRootPath = content.Path };
+
+        var (missing, _, missingError) = await Run(host, "worker", "--data-dir", content.File("data"));
+        File.WriteAllText(content.File("appsettings.json"), """{ "StorageOptions": { "ConnectionString": "Host=127.0.0.1;Port=1;Password=hunter2" } }""");
+        var (unreachable, _, unreachableError) = await Run(host, "worker", "--data-dir", content.File("data"));
+
+        Assert.Equal(2, missing);
+        Assert.Equal("error: worker needs the PostgreSQL database the web nodes share: pass --postgres CONNECTION or set ConnectionStrings:HappySad (e.g. the environment variable ConnectionStrings__HappySad)", missingError.Trim());
+        Assert.Equal(1, unreachable);
+        var line = Assert.Single(unreachableError.Trim().Split('\n'));
+        Assert.StartsWith("error: cannot connect to PostgreSQL at 127.0.0.1:1: ", line, StringComparison.Ordinal);
+        Assert.EndsWith("; check StorageOptions:ConnectionString (or the environment variable StorageOptions__ConnectionString)", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", line, StringComparison.Ordinal);
+    }
+
+    static Task<(int Code, string Output, string Error)> Run(params string[] args) => Run(host: null, args);
+
+    static async Task<(int Code, string Output, string Error)> Run(WebApplicationOptions? host, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await CliApp.RunAsync(args, output, error);
+        var code = await CliApp.RunAsync(args, output, error, host);
         return (code, output.ToString(), error.ToString());
     }
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using HappySad.Tests.Support;
+using HappySad.Training.Data;
 using HappySad.Web.Cli;
+using HappySad.Web.DataSets;
 using HappySad.Web.Extensions;
 using HappySad.Web.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -28,6 +30,56 @@ public class ImportCommandTests
         Assert.Equal(0, again);
         Assert.Contains("Added to data set 'seed' (id 1)", secondOutput, StringComparison.Ordinal);
         Assert.Contains("0 accepted, 0 rejected, 8 duplicates", secondOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImportsClassFoldersNamedInAnyScript()
+    {
+        using var source = SharedPhotos.Subset(2);
+        Directory.Move(Path.Combine(source.Path, "happy"), Path.Combine(source.Path, "glücklich"));
+        Directory.Move(Path.Combine(source.Path, "sad"), Path.Combine(source.Path, "दुखी"));
+        using var data = new TempDirectory();
+
+        var (code, output) = await Run("import", "--data", source.Path, "--name", "gefühle", "--data-dir", data.Path);
+
+        Assert.True(code == 0, output);
+        Assert.Contains("4 accepted, 0 rejected, 0 duplicates", output, StringComparison.Ordinal);
+        await using var storage = await AppStorage.OpenAsync(data.Path, CancellationToken.None);
+        var dataSet = Assert.Single(await storage.Get<DataSetService>().ListAsync());
+        Assert.Equal(["glücklich", "दुखी"], dataSet.ClassNames);
+        Assert.Equal([2, 2], dataSet.ClassCounts);
+        Assert.Equal(2, Directory.EnumerateFiles(storage.Get<StoragePaths>().ClassFolder(dataSet.Id, "दुखी")).Count());
+    }
+
+    /// <summary>One rule for the dashboard's dialog and for import's folders: letters of any script, and nothing that could leave its folder or pose as another name.</summary>
+    [Theory]
+    [InlineData("glücklich", true)]
+    [InlineData("glu\u0308cklich", true)] // the same, decomposed (as some Mac tools write it)
+    [InlineData("счастливый", true)]
+    [InlineData("دلشاد", true)]
+    [InlineData("दुखी", true)]
+    [InlineData("嬉しい", true)]
+    [InlineData("happy_2-b", true)]
+    [InlineData("", false)]
+    [InlineData("..", false)]
+    [InlineData("../etc", false)]
+    [InlineData("a/b", false)]
+    [InlineData("a\\b", false)]
+    [InlineData("a.b", false)]
+    [InlineData("a b", false)]
+    [InlineData("a\tb", false)]
+    [InlineData("a\u001Bb", false)]
+    [InlineData("sad\u202Egpj", false)]
+    [InlineData("ha\u200Bppy", false)]
+    [InlineData("-happy", false)]
+    [InlineData("\u0308happy", false)]
+    [InlineData("😀", false)]
+    public void ClassNamesAreLettersOfAnyScriptAndNothingThatCouldLeaveTheirFolder(string name, bool valid)
+    {
+        var problem = Record.Exception(() => DataSetService.ValidClassNames(name, "other"));
+
+        Assert.True(valid == problem is null, problem?.Message ?? $"'{name}' was accepted");
+        Assert.True(problem is null or DataSetException);
     }
 
     [Fact]

@@ -60,6 +60,26 @@ public class RecordedTrainCommandTests
         Assert.True(recorded.RootElement.GetProperty("seconds").GetDouble() > 0);
     }
 
+    /// <summary>A recorded run that kept no photo for testing has no test metrics: null in JSON and said so in text, not zeros.</summary>
+    [Fact]
+    public async Task ARecordedRunWithoutTestPhotosReportsNoTestMetricsRatherThanZeros()
+    {
+        using var source = SharedPhotos.Subset(10);
+        using var data = new TempDirectory();
+        using var output = new StringWriter();
+        using var textOutput = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await CliApp.RunAsync(["train", "--record", "--data", source.Path, "--epochs", "1", "--validation", "0", "--test", "0", "--data-dir", data.Path, "--json"], output, error);
+        var textCode = await CliApp.RunAsync(["train", "--record", "--data", source.Path, "--epochs", "1", "--validation", "0", "--test", "0", "--data-dir", data.Path], textOutput, error);
+
+        Assert.True(code == 0 && textCode == 0, error.ToString());
+        using var recorded = JsonDocument.Parse(output.ToString());
+        Assert.Equal(0, recorded.RootElement.GetProperty("images").GetProperty("test").GetInt32());
+        Assert.Equal(JsonValueKind.Null, recorded.RootElement.GetProperty("test").ValueKind);
+        Assert.Contains("Test: no test photos", textOutput.ToString(), StringComparison.Ordinal);
+    }
+
     static List<string> Keys(JsonElement element) => element.EnumerateObject().Select(p => p.Name).ToList();
 
     [Fact]

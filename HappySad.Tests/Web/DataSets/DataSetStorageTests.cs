@@ -80,6 +80,7 @@ public abstract class DataSetStorageTests : IDisposable
     {
         var created = await DataSets.CreateAsync("faces", "sad", "happy");
         Assert.Equal(["happy", "sad"], created.ClassNames);
+        Assert.Equal(["glücklich", "traurig"], (await DataSets.CreateAsync("gefühle", "traurig", "glücklich")).ClassNames);
 
         await Assert.ThrowsAsync<DataSetException>(() => DataSets.CreateAsync("faces"));
         await Assert.ThrowsAsync<DataSetException>(() => DataSets.CreateAsync("other", "../etc", "sad"));

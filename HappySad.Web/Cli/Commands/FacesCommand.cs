@@ -28,6 +28,8 @@ internal static class FacesCommand
     {
         var folder = ImageFolder.Open(data);
         var labels = labelsFile is not null ? FacePresence.Load(labelsFile) : null;
+        if (labels is not null)
+            await CheckNamesAsync(cli, labels, labelsFile!, folder, data);
         var scores = FaceDetectionReport.Measure(
             folder,
             FaceDetectionReport.Settings,
@@ -49,5 +51,24 @@ internal static class FacesCommand
             cli.Output.WriteLine(labels is null ? "" : $"; recall {s.Recall:P1} ({s.FacesFound}/{s.Faces} labelled faces), false detections {s.FalseDetectionRate:P1} ({s.FalseDetections}/{s.NoFace} photos without any face), drawn faces {s.DrawnFound}/{s.Drawn}, tiny faces {s.TinyFound}/{s.Tiny}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// A labels file is matched to the photos by name: one that names none of them would score
+    /// nothing (an error, before any detector runs), and names that match no photo are left out
+    /// (a warning with the counts).
+    /// </summary>
+    static async Task CheckNamesAsync(CliContext cli, IReadOnlyDictionary<string, FacePresence> labels, string labelsFile, ImageFolder folder, string data)
+    {
+        if (labels.Count == 0)
+            throw new DataSetException($"'{labelsFile}' names no photo: it has no file,label rows");
+        var unmatched = FacePresence.Unmatched(labels, folder);
+        if (unmatched.Count == labels.Count)
+        {
+            var example = folder.Files.Count > 0 ? $"; name each photo by its path in the data folder, such as '{FacePresence.NameOf(folder, folder.Files[0])}'" : "";
+            throw new DataSetException($"'{labelsFile}' names no photo of {data}: none of its {labels.Count} names match (e.g. '{unmatched[0]}'){example}");
+        }
+        if (unmatched.Count > 0)
+            await cli.Error.WriteLineAsync($"warning: {unmatched.Count} of the {labels.Count} names in '{labelsFile}' match no photo of {data} (e.g. '{unmatched[0]}'); recall and false detections count the {labels.Count - unmatched.Count} that match");
     }
 }

@@ -24,7 +24,17 @@ internal static class ScanCommand
             throw new UsageException($"--quarantine '{quarantine}' is inside the data folder; choose a folder outside it");
         var report = DataScanner.Scan(folder, progress: new InlineProgress<int>(n => cli.Progress.Report("Scanning", n, folder.Files.Count)), cancellationToken: cli.CancellationToken);
         cli.Progress.Clear();
-        var moves = quarantine is not null ? DataScanner.Quarantine(report.Rejected, quarantine) : [];
+        IReadOnlyList<(string From, string To)> moves = [];
+        QuarantineException? stopped = null;
+        try
+        {
+            moves = quarantine is not null ? DataScanner.Quarantine(report.Rejected, quarantine) : [];
+        }
+        catch (QuarantineException e)
+        {
+            // The report still says where every file it moved went; the error line says where it stopped.
+            (moves, stopped) = (e.Moved, e);
+        }
         var movedTo = moves.ToDictionary(m => m.From, m => m.To);
 
         if (json)
@@ -35,15 +45,24 @@ internal static class ScanCommand
                 report.Usable,
                 [.. report.Rejected.Select(r => new ScanRejected(r.Path, r.ClassName, r.Kind, r.Reason, movedTo.GetValueOrDefault(r.Path)))],
                 [.. report.Mislabeled.Select(m => new ScanMislabeled(m.Path, m.Reason))]));
-            return 0;
+            return await StoppedAsync(cli, stopped, moves.Count, report.Rejected.Count);
         }
         cli.Output.WriteLine($"{report.Files} files: {report.Usable} usable, {report.Rejected.Count} rejected, {report.Mislabeled.Count} with a misleading extension (kept)");
         foreach (var r in report.Rejected)
             cli.Output.WriteLine($"  rejected {r.Path}: {r.Reason}" + (movedTo.TryGetValue(r.Path, out var to) ? $" -> moved to {to}" : string.Empty));
         foreach (var m in report.Mislabeled)
             cli.Output.WriteLine($"  note {m.Path}: {m.Reason}");
-        if (report.Rejected.Count > 0 && moves.Count == 0)
+        if (report.Rejected.Count > 0 && quarantine is null)
             cli.Output.WriteLine("Nothing was moved; add --quarantine DIR to move rejected files out of the data set.");
-        return 0;
+        return await StoppedAsync(cli, stopped, moves.Count, report.Rejected.Count);
+    }
+
+    /// <summary>A quarantine that stopped part way is an error (exit 1), after the report of what it moved.</summary>
+    static async Task<int> StoppedAsync(CliContext cli, QuarantineException? stopped, int moved, int rejected)
+    {
+        if (stopped is null)
+            return 0;
+        await cli.Error.WriteLineAsync($"error: {stopped.Message.ReplaceLineEndings(" ")}; moved {moved} of {rejected} rejected files before it");
+        return 1;
     }
 }

@@ -47,6 +47,9 @@ internal static class TrainCommand
         return command;
     }
 
+    /// <summary>What a run whose split kept no test photo (<c>--test 0</c>) says instead of test metrics: there are none, not zeros.</summary>
+    const string NoTestPhotos = "Test: no test photos, so no test metrics";
+
     static LambdaCallback Progress(CliContext cli, int epochs, bool json) => new(
         onEpochEnd: e =>
         {
@@ -77,7 +80,7 @@ internal static class TrainCommand
                 Device: classifier.Card.Training!.Device,
                 Images: new TrainImages(split.Train.Count, split.Validation.Count, split.Test.Count, load.Rejected.Count),
                 Epochs: history.Epochs,
-                Test: MetricsReport.From(m),
+                Test: m.Count == 0 ? null : MetricsReport.From(m),
                 Seconds: classifier.Card.Training.Seconds));
         }
         else
@@ -85,7 +88,9 @@ internal static class TrainCommand
             cli.Output.WriteLine($"Split: train {split.Train.Count}, validation {split.Validation.Count}, test {split.Test.Count} (seed {recipe.Seed}); device {classifier.Card.Training!.Device}");
             if (history.RestoredEpoch is { } restored)
                 cli.Output.WriteLine($"Early stopping: stopped after epoch {history.Epochs.Count}, kept the weights of epoch {restored} (lowest validation loss)");
-            cli.Output.WriteLine($"Test ({m.Count} images, positive class '{test.PositiveClass}'): accuracy {m.Accuracy:0.000}, precision {m.Precision:0.000}, recall {m.Recall:0.000}, F1 {m.F1:0.000}, balanced accuracy {m.BalancedAccuracy:0.000}");
+            cli.Output.WriteLine(m.Count == 0
+                ? NoTestPhotos
+                : $"Test ({m.Count} images, positive class '{test.PositiveClass}'): accuracy {m.Accuracy:0.000}, precision {m.Precision:0.000}, recall {m.Recall:0.000}, F1 {m.F1:0.000}, balanced accuracy {m.BalancedAccuracy:0.000}");
             cli.Output.WriteLine($"Saved model to {output}");
         }
         return 0;
@@ -169,14 +174,16 @@ internal static class TrainCommand
             }
             if (json)
             {
-                var test = new BinaryMetrics(recorded.TruePositives ?? 0, recorded.FalsePositives ?? 0, recorded.TrueNegatives ?? 0, recorded.FalseNegatives ?? 0);
+                // The recorder leaves a run's test metrics null when it had no test photo.
+                var test = recorded.TestAccuracy is null ? null
+                    : MetricsReport.From(new BinaryMetrics(recorded.TruePositives ?? 0, recorded.FalsePositives ?? 0, recorded.TrueNegatives ?? 0, recorded.FalseNegatives ?? 0));
                 await cli.WriteJsonAsync(new TrainReport(
                     Model: model,
                     Classes: recorded.ClassNames,
                     Device: recorded.Device,
                     Images: new TrainImages(recorded.TrainImages, recorded.ValidationImages, recorded.TestImages, recorded.SkippedImages),
                     Epochs: [.. recorded.History.Select(e => new EpochMetrics(e.Epoch, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy, e.Seconds))],
-                    Test: MetricsReport.From(test),
+                    Test: test,
                     Seconds: ModelStore.ReadCard(model).Training?.Seconds,
                     RunId: recorded.Id,
                     DataDirectory: paths.Root,
@@ -186,8 +193,9 @@ internal static class TrainCommand
             else
             {
                 cli.Output.WriteLine($"Split: train {recorded.TrainImages}, validation {recorded.ValidationImages}, test {recorded.TestImages} (seed {recorded.Recipe.Seed}); device {recorded.Device}");
-                if (recorded.TestAccuracy is { } accuracy)
-                    cli.Output.WriteLine($"Test: accuracy {accuracy:0.000}, precision {recorded.TestPrecision:0.000}, recall {recorded.TestRecall:0.000}, F1 {recorded.TestF1:0.000}, balanced accuracy {recorded.TestBalancedAccuracy:0.000}");
+                cli.Output.WriteLine(recorded.TestAccuracy is { } accuracy
+                    ? $"Test: accuracy {accuracy:0.000}, precision {recorded.TestPrecision:0.000}, recall {recorded.TestRecall:0.000}, F1 {recorded.TestF1:0.000}, balanced accuracy {recorded.TestBalancedAccuracy:0.000}"
+                    : NoTestPhotos);
                 cli.Output.WriteLine($"Saved model to {model}{(output is null ? "" : $" and {output}")}; run {recorded.Id} is on the dashboard's Runs page");
             }
             return 0;

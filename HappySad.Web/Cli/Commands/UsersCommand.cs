@@ -4,7 +4,7 @@ using HappySad.Web.Accounts;
 namespace HappySad.Web.Cli.Commands;
 
 /// <summary>
-/// <c>users add --name N --role R --password-stdin</c> and <c>users list</c>: accounts without a
+/// <c>users add --name N --role R --password-stdin</c> and <c>users list [--json]</c>: accounts without a
 /// browser, for scripts, tests and a lost admin password. The password is read from standard input,
 /// never from the command line, where other users of the machine could see it.
 /// </summary>
@@ -20,8 +20,9 @@ internal static class UsersCommand
         var add = new Command("add", "Create a user with a role.") { name, role, passwordStdin, dataDirectory };
         add.SetAction((parse, _) => AddAsync(cli, parse.GetRequiredValue(name), parse.GetRequiredValue(role), parse.GetValue(dataDirectory)));
 
-        var list = new Command("list", "The users, their roles and whether they are locked.") { dataDirectory };
-        list.SetAction((parse, _) => ListAsync(cli, parse.GetValue(dataDirectory)));
+        var json = CliOptions.Json();
+        var list = new Command("list", "The users, their roles and whether they are locked.") { dataDirectory, json };
+        list.SetAction((parse, _) => ListAsync(cli.ForJson(parse.GetValue(json)), parse.GetValue(dataDirectory), parse.GetValue(json)));
         return new Command("users", "Dashboard accounts: add a user or list them.") { add, list };
     }
 
@@ -46,12 +47,18 @@ internal static class UsersCommand
         }
     }
 
-    static async Task<int> ListAsync(CliContext cli, string? dataDirectory)
+    static async Task<int> ListAsync(CliContext cli, string? dataDirectory, bool json)
     {
         var storage = await cli.OpenStorageAsync(dataDirectory);
         await using (storage)
         {
-            foreach (var user in await storage.Get<UserAdministration>().ListAsync(cli.CancellationToken))
+            var users = await storage.Get<UserAdministration>().ListAsync(cli.CancellationToken);
+            if (json)
+            {
+                await cli.WriteJsonAsync(users.Select(u => new UserReport(u.Name, u.Role, u.LockedOut)).ToList());
+                return 0;
+            }
+            foreach (var user in users)
                 await cli.Output.WriteLineAsync($"{user.Name}\t{user.Role}{(user.LockedOut ? "\tlocked" : "")}");
             return 0;
         }

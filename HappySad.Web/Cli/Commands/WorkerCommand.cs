@@ -1,8 +1,11 @@
 using System.CommandLine;
+using System.Net.Sockets;
 using HappySad.Training.Native;
 using HappySad.Web.Extensions;
 using HappySad.Web.Runs.Distributed;
 using HappySad.Web.Storage;
+using Microsoft.Extensions.Logging.Console;
+using Npgsql;
 
 namespace HappySad.Web.Cli.Commands;
 
@@ -38,8 +41,9 @@ internal static class WorkerCommand
             settings["Workers:Name"] = name;
         if (dataDirectory is not null)
             settings[$"{nameof(StorageOptions)}:{nameof(StorageOptions.DataDirectory)}"] = dataDirectory;
+        // Over every other source, StorageOptions:ConnectionString included: the command line says which database.
         if (postgres is not null)
-            settings["ConnectionStrings:HappySad"] = postgres;
+            settings[$"{nameof(StorageOptions)}:{nameof(StorageOptions.ConnectionString)}"] = postgres;
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -48,7 +52,23 @@ internal static class WorkerCommand
             ContentRootPath = cli.Host?.ContentRootPath,
         });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        var connectionString = StorageOptions.From(builder.Configuration).ConnectionString;
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new UsageException("worker needs the PostgreSQL database the web nodes share: pass --postgres CONNECTION or set ConnectionStrings:HappySad (e.g. the environment variable ConnectionStrings__HappySad)");
+        // The setting to correct is the one the connection string came from.
+        var setting = postgres is not null ? "--postgres"
+            : string.IsNullOrWhiteSpace(builder.Configuration[$"{nameof(StorageOptions)}:{nameof(StorageOptions.ConnectionString)}"])
+                ? "ConnectionStrings:HappySad (or the environment variable ConnectionStrings__HappySad)"
+                : "StorageOptions:ConnectionString (or the environment variable StorageOptions__ConnectionString)";
+        await EnsureReachableAsync(connectionString, setting, cli.CancellationToken);
+
+        // One line a message on standard error, never a stack trace (HAPPYSAD_DEBUG=1 shows them), as every command logs.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o =>
+        {
+            o.LogToStandardErrorThreshold = LogLevel.Trace;
+            o.FormatterName = CommandLogFormatter.Name;
+        }).AddConsoleFormatter<CommandLogFormatter, ConsoleFormatterOptions>();
         // Before anything can touch TorchSharp: it does not retry a failed native load.
         TorchRuntime.EnsureInitialized();
         builder.AddHappySadCore([]);
@@ -60,5 +80,38 @@ internal static class WorkerCommand
         await cli.Error.WriteLineAsync($"Worker {options.WorkerName} trains queued runs; data directory {paths.Root}. Ctrl+C stops it (its run goes back to the queue).");
         await host.RunAsync(cli.CancellationToken);
         return 0;
+    }
+
+    /// <summary>
+    /// Connects once before the host starts, so that a database the worker cannot reach is one line
+    /// naming it (never its password) and the setting to correct, instead of a start-up that retries
+    /// for half a minute and ends in a stack trace.
+    /// </summary>
+    static async Task EnsureReachableAsync(string connectionString, string setting, CancellationToken cancellationToken)
+    {
+        NpgsqlConnectionStringBuilder target;
+        try
+        {
+            target = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"{setting} is not a PostgreSQL connection string: {e.Message}");
+        }
+        try
+        {
+            await using var connection = new NpgsqlConnection(target.ConnectionString);
+            await connection.OpenAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            // The server answered: the missing database is created at start-up, as a web node creates it.
+        }
+        catch (Exception e) when ((e is NpgsqlException or SocketException or TimeoutException or ArgumentException) && !cancellationToken.IsCancellationRequested)
+        {
+            var database = target.Database is { } name ? $", database {name}" : "";
+            throw new InvalidOperationException(
+                $"cannot connect to PostgreSQL at {target.Host}:{target.Port}{database}: {e.GetBaseException().Message}; check {setting}", e);
+        }
     }
 }
