@@ -63,6 +63,30 @@ public sealed class DatasetPageTests : IAsyncLifetime
         Assert.NotEmpty(editors.FindAll("input[type=file]"));
     }
 
+    /// <summary>A photo trashed from page 2 of a class leaves the grid on page 2, with the rest of that page.</summary>
+    [Fact]
+    public async Task AChangeMadeOnAGridsSecondPageKeepsTheGridOnIt()
+    {
+        var id = await _app.CreateDataSetAsync("many");
+        var importer = _app.Service<PhotoImporter>();
+        for (var i = 0; i < 50; i++)
+            await importer.ImportFileAsync(id, $"p{i}.png", new MemoryStream(TestImages.Blocks(200 + i, 40, 40)), "happy");
+        var dialogs = _bunit.Render<MudBlazor.MudDialogProvider>();
+        var page = _bunit.Render<DatasetPage>(p => p.Add(c => c.Id, id));
+        page.WaitForAssertion(() => Assert.Equal(48, page.FindAll("[data-testid=thumb]").Count));
+
+        var pager = page.FindComponent<MudBlazor.MudPagination>();
+        await page.InvokeAsync(() => pager.Instance.SelectedChanged.InvokeAsync(2));
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=thumb]").Count));
+        var opened = page.Find("[data-testid=thumb]").ClickAsync(new());
+        dialogs.WaitForState(() => dialogs.FindAll("[data-testid=trash-photo]").Count == 1);
+        await dialogs.Find("[data-testid=trash-photo]").ClickAsync(new());
+        await opened;
+
+        page.WaitForAssertion(() => Assert.Equal("1", page.Find("[data-testid=trash-count]").TextContent));
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=thumb]")));
+    }
+
     /// <summary>A data set deleted in another tab while this page was open: Delete says so and goes back to the list.</summary>
     [Fact]
     public async Task DeletingADataSetAnotherTabDeletedSaysSoAndGoesBackToTheList()
