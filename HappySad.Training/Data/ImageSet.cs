@@ -100,11 +100,11 @@ public sealed class ImageSet
         ArgumentNullException.ThrowIfNull(classNames);
         if (classNames.SequenceEqual(ClassNames, StringComparer.Ordinal))
             return this;
-        var unknown = ClassNames.Where(name => !classNames.Contains(name, StringComparer.OrdinalIgnoreCase)).ToList();
+        var unknown = ClassNames.Where(name => !classNames.Contains(name, Data.ClassNames.Comparer)).ToList();
         if (unknown.Count > 0)
             throw new DataSetException($"class folder(s) {string.Join(", ", unknown)} are not classes of the model ({string.Join(", ", classNames)})");
         var order = classNames.ToList();
-        var map = ClassNames.Select(name => order.FindIndex(c => string.Equals(c, name, StringComparison.OrdinalIgnoreCase))).ToArray();
+        var map = ClassNames.Select(name => order.FindIndex(c => Data.ClassNames.Comparer.Equals(c, name))).ToArray();
         if (map.Distinct().Count() != map.Length)
             throw new DataSetException($"class folders {string.Join(", ", ClassNames)} name the same class of the model ({string.Join(", ", classNames)})");
         return new ImageSet(classNames, _store, _records, [.. _labels.Select(l => map[l])], _paths, Size, Views, _groups, _contents);

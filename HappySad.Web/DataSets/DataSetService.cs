@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using HappySad.Training.Data;
 using HappySad.Web.Data;
 using HappySad.Web.Storage;
@@ -96,8 +94,15 @@ public sealed class DataSetService(IDbContextFactory<HappySadDbContext> contexts
         var folder = paths.DataSet(id);
         await Task.Run(() =>
         {
-            if (Directory.Exists(folder))
-                Directory.Delete(folder, recursive: true);
+            try
+            {
+                if (Directory.Exists(folder))
+                    Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(e, "Data set {DataSetId} is deleted, but not all of its folder {Folder}: what is left goes to lost+found at the next start", id, folder);
+            }
         }, CancellationToken.None);
         logger.LogInformation("Deleted data set {DataSetId}", id);
     }
@@ -162,8 +167,15 @@ public sealed class DataSetService(IDbContextFactory<HappySadDbContext> contexts
                 {
                     foreach (var file in (string[])[paths.PhotoFile(photo), paths.ThumbnailFile(photo)])
                     {
-                        if (File.Exists(file))
-                            File.Delete(file);
+                        try
+                        {
+                            if (File.Exists(file))
+                                File.Delete(file);
+                        }
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                        {
+                            logger.LogWarning(e, "Photo {PhotoId} is deleted, but not its file {File}: it goes to lost+found at the next start", photo.Id, file);
+                        }
                     }
                 }
             }, CancellationToken.None);
@@ -239,41 +251,21 @@ public sealed class DataSetService(IDbContextFactory<HappySadDbContext> contexts
     }
 
     /// <summary>
-    /// The one rule for class names, whoever gives them (the dashboard's dialog, <c>import</c>'s folders);
-    /// ordered ordinally, as the model orders labels.
+    /// The one rule for class names (<see cref="ClassNames.IsValid"/>), whoever gives them (the dashboard's
+    /// dialog, <c>import</c>'s folders): kept composed, two that would read as one refused, ordered
+    /// ordinally, as the model orders labels.
     /// </summary>
     internal static List<string> ValidClassNames(string first, string second)
     {
-        var names = new[] { (first ?? "").Trim(), (second ?? "").Trim() };
+        var names = new[] { ClassNames.Composed((first ?? "").Trim()), ClassNames.Composed((second ?? "").Trim()) };
         foreach (var name in names)
         {
-            if (!IsValidClassName(name))
-                throw new DataSetException($"class name '{name}' must be 1 to 40 letters (of any script), digits, '-' or '_', starting with a letter or digit");
+            if (!ClassNames.IsValid(name))
+                throw new DataSetException($"class name '{name}' must be 1 to {ClassNames.MaxLength} letters (of any script), digits, '-' or '_', starting with a letter or digit");
         }
-        if (string.Equals(names[0], names[1], StringComparison.OrdinalIgnoreCase))
+        if (ClassNames.LookAlike(names[0], names[1]))
             throw new DataSetException("the two classes need different names");
         return [.. names.Order(StringComparer.Ordinal)];
-    }
-
-    /// <summary>
-    /// Class names become folder names, so they hold only letters of any script with their combining
-    /// marks (<c>glücklich</c>, <c>दुखी</c>), digits, '-' and '_': no separator, dot, space, control
-    /// or invisible character can reach a path or pose as another name.
-    /// </summary>
-    static bool IsValidClassName(string name)
-    {
-        if (name.Length is 0 or > 40)
-            return false;
-        var first = true;
-        foreach (var rune in name.EnumerateRunes())
-        {
-            var allowed = Rune.IsLetterOrDigit(rune)
-                || (!first && (rune.Value is '-' or '_' || Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark));
-            if (!allowed)
-                return false;
-            first = false;
-        }
-        return true;
     }
 
     sealed record PhotoCount(int DataSetId, string ClassName, bool Trashed, PhotoStatus Status, int Count, long Bytes);

@@ -413,11 +413,11 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
         var folders = relativePath.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries)[..^1];
         foreach (var folder in folders.Reverse())
         {
-            var match = classNames.FirstOrDefault(c => string.Equals(c, folder, StringComparison.OrdinalIgnoreCase));
+            var match = classNames.FirstOrDefault(c => ClassNames.Comparer.Equals(c, folder));
             if (match is not null)
                 return match;
         }
-        return classNames.FirstOrDefault(c => string.Equals(c, chosenClass, StringComparison.OrdinalIgnoreCase));
+        return classNames.FirstOrDefault(c => ClassNames.Comparer.Equals(c, chosenClass));
     }
 
     internal static string? UnsafeEntryReason(string entryName)

@@ -74,12 +74,50 @@ public class ImportCommandTests
     [InlineData("-happy", false)]
     [InlineData("\u0308happy", false)]
     [InlineData("😀", false)]
+    [InlineData("happy\uFE0F", false)] // a variation selector: shows nothing, so it would look like "happy"
+    [InlineData("ha\u034Fppy", false)] // the combining grapheme joiner
+    [InlineData("\u3164happy", false)] // a Hangul filler, a letter that shows nothing
+    [InlineData("happy\uFFA0", false)]
     public void ClassNamesAreLettersOfAnyScriptAndNothingThatCouldLeaveTheirFolder(string name, bool valid)
     {
         var problem = Record.Exception(() => DataSetService.ValidClassNames(name, "other"));
 
         Assert.True(valid == problem is null, problem?.Message ?? $"'{name}' was accepted");
         Assert.True(problem is null or DataSetException);
+    }
+
+    /// <summary>Names are kept composed, and two that would read as one cannot be a data set's two classes.</summary>
+    [Fact]
+    public void ClassNamesAreKeptComposedAndTwoThatReadAsOneAreRefused()
+    {
+        Assert.Equal(["glücklich", "traurig"], DataSetService.ValidClassNames("glu\u0308cklich", "traurig"));
+        Assert.Throws<DataSetException>(() => DataSetService.ValidClassNames("glücklich", "glu\u0308cklich"));
+        Assert.Throws<DataSetException>(() => DataSetService.ValidClassNames("happy", "ＨＡＰＰＹ"));
+        Assert.Throws<DataSetException>(() => DataSetService.ValidClassNames("Sad", "sad"));
+    }
+
+    /// <summary>A folder whose accents are decomposed (as macOS tools write them) goes into the class typed with composed ones.</summary>
+    [Fact]
+    public async Task AClassFolderWithDecomposedAccentsImportsIntoTheComposedClass()
+    {
+        using var first = SharedPhotos.Subset(2);
+        Directory.Move(Path.Combine(first.Path, "happy"), Path.Combine(first.Path, "glücklich"));
+        Directory.Move(Path.Combine(first.Path, "sad"), Path.Combine(first.Path, "traurig"));
+        using var second = SharedPhotos.Subset(3);
+        Directory.Move(Path.Combine(second.Path, "happy"), Path.Combine(second.Path, "glu\u0308cklich"));
+        Directory.Move(Path.Combine(second.Path, "sad"), Path.Combine(second.Path, "traurig"));
+        using var data = new TempDirectory();
+
+        var (firstCode, firstOutput) = await Run("import", "--data", first.Path, "--name", "gefühle", "--data-dir", data.Path);
+        var (secondCode, secondOutput) = await Run("import", "--data", second.Path, "--name", "gefühle", "--data-dir", data.Path);
+
+        Assert.True(firstCode == 0, firstOutput);
+        Assert.True(secondCode == 0, secondOutput);
+        Assert.Contains("2 accepted, 0 rejected, 4 duplicates", secondOutput, StringComparison.Ordinal);
+        await using var storage = await AppStorage.OpenAsync(data.Path, CancellationToken.None);
+        var dataSet = Assert.Single(await storage.Get<DataSetService>().ListAsync());
+        Assert.Equal(["glücklich", "traurig"], dataSet.ClassNames);
+        Assert.Equal([3, 3], dataSet.ClassCounts);
     }
 
     [Fact]
