@@ -70,11 +70,12 @@ function postOnce(url, batch, onProgress, signal) {
             resolve({
                 status: xhr.status,
                 retryAfter: xhr.getResponseHeader("Retry-After"),
-                result: { files: kept.concat(refused(batch.filter((item, n) => !wasKept(item, n)), reason)), answer: body, ok: false },
+                result: { files: kept.concat(refused(reason, (item, n) => !wasKept(item, n))), answer: body, ok: false },
             });
         };
-        const failed = reason => resolve({ status: 0, result: { files: refused(batch, reason), answer: null, ok: false } });
-        const refused = (items, reason) => items.map(i => ({ name: i.file.name, index: batch.indexOf(i), status: "Rejected", reason }));
+        const failed = reason => resolve({ status: 0, result: { files: refused(reason, () => true), answer: null, ok: false } });
+        // The batch's files that pass, each named by its position in the request.
+        const refused = (reason, passes) => batch.flatMap((item, n) => passes(item, n) ? [{ name: item.file.name, index: n, status: "Rejected", reason }] : []);
         xhr.onerror = () => failed("the connection failed during the upload");
         xhr.onabort = () => failed("the upload was stopped");
         signal?.addEventListener("abort", () => xhr.abort(), { once: true });
@@ -82,10 +83,12 @@ function postOnce(url, batch, onProgress, signal) {
     });
 }
 
-// Walks a dropped folder; paths keep the folder names so class folders pick the class.
-async function entryFiles(entry, prefix) {
+// Walks a dropped folder; paths keep the folder names so class folders pick the class. found
+// counts the files as they are found.
+async function entryFiles(entry, prefix, found) {
     if (entry.isFile) {
         const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+        found();
         return [{ file, path: prefix + file.name }];
     }
     const reader = entry.createReader();
@@ -95,13 +98,15 @@ async function entryFiles(entry, prefix) {
         if (!chunk.length) break;
         children.push(...chunk);
     }
-    const nested = await Promise.all(children.map(c => entryFiles(c, prefix + entry.name + "/")));
+    const nested = await Promise.all(children.map(c => entryFiles(c, prefix + entry.name + "/", found)));
     return nested.flat();
 }
 
 // Files chosen in either input or dropped (folders walked) go to handle as {file, path} items.
+// While a dropped folder is walked, walking(n) hears how many files were found so far (at most four
+// times a second); a drop that cannot be read goes to failed(reason) instead of handle.
 // Returns the function that takes the listeners off again.
-export function wire(dropZone, fileInput, folderInput, handle) {
+export function wire(dropZone, fileInput, folderInput, handle, { walking = null, failed = null } = {}) {
     const fromInput = input => {
         const items = Array.from(input.files).map(file => ({ file, path: file.webkitRelativePath || file.name }));
         input.value = "";
@@ -115,9 +120,25 @@ export function wire(dropZone, fileInput, folderInput, handle) {
         e.preventDefault();
         dropZone.classList.remove("drop-active");
         const entries = Array.from(e.dataTransfer.items || []).map(i => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
-        const items = entries.length
-            ? (await Promise.all(entries.map(entry => entryFiles(entry, "")))).flat()
-            : Array.from(e.dataTransfer.files).map(file => ({ file, path: file.name }));
+        let items;
+        try {
+            // A drop read within a quarter of a second says nothing.
+            let count = 0, reported = Date.now();
+            const found = () => {
+                count++;
+                const now = Date.now();
+                if (walking && now - reported > 250) {
+                    reported = now;
+                    walking(count);
+                }
+            };
+            items = entries.length
+                ? (await Promise.all(entries.map(entry => entryFiles(entry, "", found)))).flat()
+                : Array.from(e.dataTransfer.files).map(file => ({ file, path: file.name }));
+        } catch (error) {
+            if (failed) failed(`what was dropped could not be read (${error && (error.message || error.name) || "no reason given"}); nothing was sent`);
+            return;
+        }
         handle(items);
     };
     fileInput.addEventListener("change", onFiles);

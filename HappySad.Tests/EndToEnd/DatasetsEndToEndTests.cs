@@ -174,6 +174,69 @@ public sealed partial class DatasetsEndToEndTests
         }
     }
 
+    /// <summary>
+    /// A photo dropped while an upload runs is sent when it ends, as an upload of its own, and the panel
+    /// says so meanwhile; a drop the browser cannot read says why instead of doing nothing.
+    /// </summary>
+    [Fact]
+    public async Task APhotoDroppedDuringAnUploadIsSentAfterItAndADropThatCannotBeReadSaysSo()
+    {
+        Assertions.SetDefaultExpectTimeout(60_000);
+        await using var app = await AppProcess.StartAsync();
+        await using var browser = await Browser.LaunchAsync();
+        var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var errors = PageErrors.Watch(page);
+        var happy = Path.Combine(SharedPhotos.Root, "happy");
+        var photos = Directory.GetFiles(happy).Length;
+        try
+        {
+            var id = await CreateDataSetAsync(page, "Late drops");
+            var gate = await UploadGate.InstallAsync(page);
+            await Browser.ChooseFilesAsync(page.GetByTestId("folder-input"), [happy]);
+            await gate.Held;
+            // A photo made in the page, dropped as a file (no folder entry), as a drop from another window is.
+            await page.GetByTestId("drop-zone").EvaluateAsync("""
+                async zone => {
+                    const canvas = document.createElement("canvas");
+                    canvas.width = 64; canvas.height = 48;
+                    const g = canvas.getContext("2d");
+                    g.fillStyle = "#c33"; g.fillRect(0, 0, 64, 48); g.fillStyle = "#3c3"; g.fillRect(16, 12, 32, 24);
+                    const blob = await new Promise(resolve => canvas.toBlob(resolve, "image/png"));
+                    const dropped = new DataTransfer();
+                    dropped.items.add(new File([blob], "dropped-late.png", { type: "image/png" }));
+                    zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dropped, bubbles: true, cancelable: true }));
+                }
+                """);
+            await Assertions.Expect(page.GetByTestId("upload-queued")).ToHaveTextAsync("1 more file dropped during this upload will be sent when it ends.");
+            await gate.ReleaseAsync();
+            await Assertions.Expect(page.GetByTestId("upload-results").GetByTestId("accepted-count")).ToHaveTextAsync("1 added");
+            Assert.Equal(photos + 1, await PhotoCountAsync(page, id));
+            await Assertions.Expect(page.GetByTestId("upload-queued")).ToHaveCountAsync(0);
+
+            // A folder whose listing fails (as one the browser may not read does): the panel says so and nothing is sent.
+            await page.GetByTestId("drop-zone").EvaluateAsync("""
+                zone => {
+                    const folder = {
+                        isFile: false, isDirectory: true, name: "locked",
+                        createReader: () => ({ readEntries: (ok, failed) => failed(new DOMException("A requested file or directory could not be found", "NotFoundError")) }),
+                    };
+                    const drop = new DragEvent("drop", { bubbles: true, cancelable: true });
+                    Object.defineProperty(drop, "dataTransfer", { value: { items: [{ webkitGetAsEntry: () => folder }], files: [] } });
+                    zone.dispatchEvent(drop);
+                }
+                """);
+            await Assertions.Expect(page.GetByTestId("drop-failed")).ToHaveTextAsync(
+                "what was dropped could not be read (A requested file or directory could not be found); nothing was sent");
+            Assert.Equal(photos + 1, await PhotoCountAsync(page, id));
+            errors.AssertNone();
+        }
+        catch (Exception e)
+        {
+            await Browser.ScreenshotAsync(page, "late-drop-failure");
+            throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
+        }
+    }
+
     /// <summary>Creates a data set from the list page and answers its id, from the address it opens.</summary>
     internal static async Task<int> CreateDataSetAsync(IPage page, string name)
     {

@@ -130,11 +130,12 @@ public sealed class PredictEndToEndTests
             string[] names = ["shoot/monday/photo.jpg", "shoot/tuesday/photo.jpg", "shoot/wednesday/photo.jpg"];
             var shown = await cards.Locator(".predict-name:not([data-testid])").AllTextContentsAsync();
             Assert.Equal(names, shown.Order(StringComparer.Ordinal));
+            // Which photo is third depends on the order the browser lists the folder in.
             var refused = cards.Filter(new() { Has = page.GetByTestId("prediction-error") });
             await Assertions.Expect(refused).ToHaveCountAsync(1);
             await Assertions.Expect(refused.GetByTestId("prediction-error")).ToHaveTextAsync("at most 2 images per request");
-            await Assertions.Expect(refused).ToContainTextAsync("shoot/wednesday/photo.jpg");
             await Assertions.Expect(cards.Locator("img")).ToHaveCountAsync(2);
+            await Assertions.Expect(cards.GetByTestId("prediction-label")).ToHaveCountAsync(2);
         }
         catch (Exception e)
         {

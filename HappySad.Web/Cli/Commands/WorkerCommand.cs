@@ -94,9 +94,10 @@ internal static class WorkerCommand
         {
             target = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
         }
-        catch (ArgumentException e)
+        catch (ArgumentException)
         {
-            throw new UsageException($"{setting} is not a PostgreSQL connection string: {e.Message}");
+            // The parser's reason can quote a piece of the string, which may be a piece of its password.
+            throw new UsageException($"{setting} is not a PostgreSQL connection string (Host=…;Username=…;Password=…; a value holding ';' goes in quotes)");
         }
         try
         {

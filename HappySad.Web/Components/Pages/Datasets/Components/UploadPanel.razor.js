@@ -59,7 +59,13 @@ const answered = (batch, { ok, answer }) => {
 };
 
 async function upload(items, session) {
-    if (!items.length || session.busy || session.disposed) return;
+    if (!items.length || session.disposed) return;
+    if (session.busy) {
+        // Dropped while an upload runs: sent as an upload of their own when it ends.
+        session.queued.push(...items);
+        await session.call("OnUploadQueued", session.queued.length);
+        return;
+    }
     session.busy = true;
     try {
         const url = await session.call("UploadUrl");
@@ -92,6 +98,7 @@ async function upload(items, session) {
         await session.deliver("OnUploadFinished", record.sent, record.total);
     } finally {
         session.busy = false;
+        if (session.queued.length && !session.disposed) upload(session.queued.splice(0), session);
     }
 }
 
@@ -99,6 +106,7 @@ export function attach(dropZone, fileInput, folderInput, dotnet, dataSetId) {
     const session = {
         dataSetId,
         busy: false,
+        queued: [],
         disposed: false,
         stop: new AbortController(),
         // Nothing reaches .NET once the panel is gone (its reference is released right after), and
@@ -119,7 +127,13 @@ export function attach(dropZone, fileInput, folderInput, dotnet, dataSetId) {
             return null;
         },
     };
-    const unwire = wire(dropZone, fileInput, folderInput, items => upload(items, session));
+    const unwire = wire(dropZone, fileInput, folderInput, items => {
+        session.call("OnWalking", 0);
+        upload(items, session);
+    }, {
+        walking: files => session.call("OnWalking", files),
+        failed: reason => session.deliver("OnDropFailed", reason),
+    });
     return {
         dispose: () => {
             session.disposed = true;

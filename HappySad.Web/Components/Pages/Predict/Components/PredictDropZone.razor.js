@@ -56,7 +56,9 @@ function previewUrls() {
 
 export function attach(dropZone, fileInput, folderInput, dotnet) {
     const previews = previewUrls();
-    const unwire = wire(dropZone, fileInput, folderInput, items => predict(items, dotnet, previews));
+    const unwire = wire(dropZone, fileInput, folderInput, items => predict(items, dotnet, previews), {
+        failed: reason => dotnet.invokeMethodAsync("OnDropFailed", reason).catch(() => null),
+    });
     const onPaste = e => {
         const files = Array.from((e.clipboardData && e.clipboardData.files) || []);
         if (files.length) predict(files.map((file, n) => ({ file, path: file.name && file.name !== "image.png" ? file.name : `pasted-${Date.now()}-${n}.png` })), dotnet, previews);
