@@ -157,10 +157,14 @@ public static class ImageDecoder
         if (format == ImageFormat.Jpeg && JpegStructure.Refusal(bytes) is { } refusal)
             throw new ImageRejectedException(refusal.Kind, refusal.Reason);
 
+        // Everything after decoding sees the photo as it is shown: turned as its EXIF orientation says.
+        var origin = codec.EncodedOrigin;
+        var (shownWidth, shownHeight) = Orientation.SwapsSides(origin) ? (height, width) : (width, height);
         var permit = limits.Gate.Enter();
         try
         {
-            return new SourceBitmap(DecodeScaled(codec, bytes, coverSizeOf(width, height), format, use), format, width, height, permit);
+            var stored = DecodeScaled(codec, bytes, coverSizeOf(shownWidth, shownHeight), format, use);
+            return new SourceBitmap(Orientation.Upright(stored, origin), format, shownWidth, shownHeight, permit);
         }
         catch
         {

@@ -27,7 +27,7 @@ public static class PixelCache
     /// Part of every key: bumped whenever decoding or preparing could give other bytes for the same
     /// file (a decoder change, a new crop), so caches made before are never reused.
     /// </summary>
-    const int PixelsVersion = 2;
+    const int PixelsVersion = 3; // 3: photos turned upright as their EXIF orientation says
 
     /// <summary>
     /// The photos of <paramref name="files"/> prepared as <paramref name="preparation"/> asks, from

@@ -185,3 +185,54 @@ public class ImageDecoderTests
 
     static (int, int, int) Rgb(DecodedImage image, int x, int y) => (image.R(x, y), image.G(x, y), image.B(x, y));
 }
+
+/// <summary>Photos are read as they are shown: turned as their EXIF orientation says, as every browser turns them.</summary>
+public class ImageOrientationTests
+{
+    /// <summary>The quadrants' colours (top left, top right, bottom left, bottom right) of a photo stored as red, green / blue, yellow, as shown with each EXIF orientation.</summary>
+    [Theory]
+    [InlineData(1, "RG/BY")]
+    [InlineData(2, "GR/YB")] // mirrored left to right
+    [InlineData(3, "YB/GR")] // turned half round
+    [InlineData(4, "BY/RG")] // mirrored top to bottom
+    [InlineData(5, "RB/GY")] // mirrored along the diagonal
+    [InlineData(6, "BR/YG")] // turned a quarter clockwise: a phone held upright
+    [InlineData(7, "YG/BR")] // mirrored along the other diagonal
+    [InlineData(8, "GY/RB")] // turned a quarter anticlockwise
+    public void APhotoIsTurnedAsItsExifOrientationSays(int orientation, string shown)
+    {
+        var stored = TestImages.Draw(120, 60, canvas =>
+        {
+            foreach (var (x, y, color) in new[] { (0, 0, SKColors.Red), (60, 0, SKColors.Lime), (0, 30, SKColors.Blue), (60, 30, SKColors.Yellow) })
+                canvas.DrawRect(x, y, 60, 30, new SKPaint { Color = color });
+        }, SKEncodedImageFormat.Jpeg);
+
+        var image = ImageDecoder.Decode(WithExifOrientation(stored, orientation), size: 64);
+
+        Assert.Equal(orientation >= 5 ? (60, 120) : (120, 60), (image.SourceWidth, image.SourceHeight));
+        var quadrants = string.Concat(new[] { (16, 16), (48, 16), (16, 48), (48, 48) }.Select(p => Name(image.R(p.Item1, p.Item2), image.G(p.Item1, p.Item2), image.B(p.Item1, p.Item2))));
+        Assert.Equal(shown.Replace("/", "", StringComparison.Ordinal), quadrants);
+    }
+
+    /// <summary>The nearest of the four colours, by its channels.</summary>
+    static char Name(byte r, byte g, byte b) => (r > 128, g > 128, b > 128) switch
+    {
+        (true, false, false) => 'R',
+        (false, true, false) => 'G',
+        (false, false, true) => 'B',
+        (true, true, false) => 'Y',
+        _ => '?',
+    };
+
+    /// <summary>
+    /// <paramref name="jpeg"/> with an EXIF block (APP1) right after its start marker holding only an
+    /// Orientation tag: a big-endian TIFF header and one directory of one entry (0x0112, SHORT, 1 value).
+    /// </summary>
+    internal static byte[] WithExifOrientation(byte[] jpeg, int orientation)
+    {
+        byte[] tiff = [(byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, (byte)orientation, 0, 0, 0, 0, 0, 0];
+        byte[] exif = [.. "Exif\0\0"u8, .. tiff];
+        var length = exif.Length + 2;
+        return [0xFF, 0xD8, 0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. exif, .. jpeg.AsSpan(2)];
+    }
+}

@@ -81,6 +81,35 @@ public sealed class FaceDetectionTests
         Assert.True(largest.X >= 0 && largest.Y >= 0 && largest.Right <= 1 + 1e-9 && largest.Bottom <= 1 + 1e-9, $"the box {largest} reaches outside the photo");
     }
 
+    /// <summary>
+    /// A portrait stored on its side with EXIF's "turn a quarter clockwise" (as a phone held upright saves
+    /// it, and as a browser shows it upright) is read upright: its face is found where it is shown.
+    /// </summary>
+    [Fact]
+    public void APortraitStoredOnItsSideAsAPhoneSavesItIsReadUpright()
+    {
+        using var portrait = SKBitmap.Decode(Portrait);
+        var face = FaceDetection.Default.Find(portrait).MaxBy(f => f.Area)!;
+        using var sideways = new SKBitmap(new SKImageInfo(portrait.Height, portrait.Width, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using (var canvas = new SKCanvas(sideways))
+        using (var image = SKImage.FromBitmap(portrait))
+        {
+            // Turned a quarter anticlockwise: EXIF orientation 6 turns it back.
+            canvas.Translate(0, portrait.Width);
+            canvas.RotateDegrees(-90);
+            canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
+        }
+        var stored = Data.ImageOrientationTests.WithExifOrientation(TestImages.Encode(sideways, SKEncodedImageFormat.Jpeg), 6);
+
+        var prepared = new ImagePreparation(112, CropMode.FaceAndWhole, 0, FaceDetection.Default).Prepare(stored);
+
+        Assert.Equal((portrait.Width, portrait.Height), (prepared.SourceWidth, prepared.SourceHeight));
+        var found = prepared.Found?.Face;
+        Assert.NotNull(found);
+        Assert.True(Math.Abs(found.X + (found.Width / 2) - (face.X + (face.Width / 2))) < 0.05 && Math.Abs(found.Y + (found.Height / 2) - (face.Y + (face.Height / 2))) < 0.05,
+            $"the face is at {face} upright, and was found at {found}");
+    }
+
     /// <summary>A head turned 30 degrees is found, and its box comes back in the turned photo's own coordinates, around the turned face.</summary>
     [Fact]
     public void FindsATiltedFaceWhereItIs()
