@@ -96,6 +96,11 @@ public static class ImageDecoder
             file.ReadExactly(bytes);
             return bytes;
         }
+        catch (UnauthorizedAccessException) when (Directory.Exists(path))
+        {
+            // .NET opens a folder as a file it may not read.
+            throw new ImageRejectedException(RejectionKind.Unreadable, "a folder, not a photo: name the photos in it");
+        }
         catch (UnauthorizedAccessException)
         {
             throw new ImageRejectedException(RejectionKind.Unreadable, "file cannot be read: permission denied");

@@ -31,6 +31,18 @@ public class ImageDecoderTests
         Assert.Equal((250, 20, 120), (gif.R(128, 128), gif.G(128, 128), gif.B(128, 128)));
     }
 
+    /// <summary>A folder named where a photo should be (predict's arguments) is called a folder, not a file without permission.</summary>
+    [Fact]
+    public void AFolderIsRefusedAsAFolder()
+    {
+        using var temp = new TempDirectory();
+
+        var e = Assert.Throws<ImageRejectedException>(() => ImageDecoder.ReadFile(temp.Path, ImageLimits.Default));
+
+        Assert.Equal(RejectionKind.Unreadable, e.Kind);
+        Assert.Equal("a folder, not a photo: name the photos in it", e.Message);
+    }
+
     [Fact]
     public void RejectsZeroByteFile()
     {
