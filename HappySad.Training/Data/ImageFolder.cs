@@ -36,22 +36,27 @@ public sealed class ImageFolder
     {
         if (!Directory.Exists(root))
             throw new DataSetException($"data folder '{root}' does not exist");
-        var classNames = Directory.EnumerateDirectories(root)
+        // A class is named as its folder, composed (a macOS folder may spell its accents decomposed).
+        var folders = Directory.EnumerateDirectories(root)
             .Select(System.IO.Path.GetFileName)
             .OfType<string>()
             .Where(name => !name.StartsWith('.'))
-            .Order(StringComparer.Ordinal)
+            .Select(folder => (Folder: folder, Name: Data.ClassNames.Composed(folder)))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
             .ToList();
-        if (classNames.Count != 2)
+        if (folders.Count != 2)
         {
-            var found = classNames.Count == 0 ? "none" : string.Join(", ", classNames);
-            throw new DataSetException($"data folder '{root}' must hold exactly two class folders (e.g. happy/ and sad/); found {classNames.Count}: {found}");
+            var found = folders.Count == 0 ? "none" : string.Join(", ", folders.Select(f => f.Folder));
+            throw new DataSetException($"data folder '{root}' must hold exactly two class folders (e.g. happy/ and sad/); found {folders.Count}: {found}");
         }
+        if (Data.ClassNames.LookAlike(folders[0].Name, folders[1].Name))
+            throw new DataSetException($"data folder '{root}' has class folders '{folders[0].Folder}' and '{folders[1].Folder}', which read as one name");
+        var classNames = folders.Select(f => f.Name).ToList();
 
         var files = new List<LabeledFile>();
-        for (var label = 0; label < classNames.Count; label++)
+        for (var label = 0; label < folders.Count; label++)
         {
-            files.AddRange(FilesUnder(System.IO.Path.Combine(root, classNames[label]))
+            files.AddRange(FilesUnder(System.IO.Path.Combine(root, folders[label].Folder))
                 .Where(path => !System.IO.Path.GetFileName(path).StartsWith('.'))
                 .Order(StringComparer.Ordinal)
                 .Select(path => new LabeledFile(path, label)));

@@ -19,6 +19,27 @@ public class ImageFolderTests
         Assert.Equal(1, folder.Files.Single(f => f.Path.EndsWith("a.png", StringComparison.Ordinal)).Label);
     }
 
+    /// <summary>A class is named as its folder, composed: a model trained straight from a macOS folder names "glücklich" as a data set does; its files are still found.</summary>
+    [Fact]
+    public void NamesAClassByItsFolderComposedAndRefusesTwoFoldersThatReadAsOne()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("glu\u0308cklich/a.png"), TestImages.Solid(40, 40, SKColors.Yellow));
+        File.WriteAllBytes(temp.File("traurig/b.png"), TestImages.Solid(40, 40, SKColors.Blue));
+
+        var folder = ImageFolder.Open(temp.Path);
+
+        Assert.Equal(["glücklich", "traurig"], folder.ClassNames);
+        Assert.Equal(0, folder.Files.Single(f => f.Path.EndsWith("a.png", StringComparison.Ordinal)).Label);
+        Assert.True(File.Exists(folder.Files[0].Path));
+
+        using var twice = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(twice.Path, "Happy"));
+        Directory.CreateDirectory(Path.Combine(twice.Path, "happy"));
+        var e = Assert.Throws<DataSetException>(() => ImageFolder.Open(twice.Path));
+        Assert.Contains("'Happy' and 'happy', which read as one name", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("happy")]
@@ -102,7 +123,7 @@ public class ImageFolderTests
 
         Assert.Equal(1, load.Images.Count);
         var refused = Assert.Single(load.Rejected);
-        Assert.Equal((RejectionKind.Unreadable, "file cannot be read: permission denied"), (refused.Kind, refused.Reason));
+        Assert.Equal((RejectionKind.Unreadable, "a folder, not a photo: name the photos in it"), (refused.Kind, refused.Reason));
     }
 
     /// <summary>Class folders are matched to a model's classes by name whatever their case, as an import matches them.</summary>

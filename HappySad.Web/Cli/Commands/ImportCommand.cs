@@ -31,8 +31,7 @@ internal static class ImportCommand
             // Found as it would be stored: a data set's name is kept trimmed.
             var existing = (await dataSets.ListAsync(cli.CancellationToken)).FirstOrDefault(d => d.Name == name.Trim());
             var dataSet = existing ?? await dataSets.CreateAsync(name, folder.ClassNames[0], folder.ClassNames[1], cli.CancellationToken);
-            // Compared as sets: a folder's decomposed accents can sort its names in another order.
-            if (dataSet.ClassNames.Count != folder.ClassNames.Count || !folder.ClassNames.All(c => dataSet.ClassNames.Contains(c, ClassNames.Comparer)))
+            if (!new HashSet<string>(folder.ClassNames, ClassNames.Comparer).SetEquals(dataSet.ClassNames))
                 throw new DataSetException($"data set '{name}' has classes {string.Join(", ", dataSet.ClassNames)}, but {source} has {string.Join(", ", folder.ClassNames)}");
 
             var done = 0;

@@ -98,7 +98,17 @@ async function upload(items, session) {
         await session.deliver("OnUploadFinished", record.sent, record.total);
     } finally {
         session.busy = false;
-        if (session.queued.length && !session.disposed) upload(session.queued.splice(0), session);
+        if (session.queued.length && !session.disposed) {
+            const queued = session.queued.splice(0);
+            session.call("OnUploadQueued", 0);
+            // An upload that stopped part way keeps its "N of M sent" notice: what was dropped during
+            // it is not sent over it, and the panel says so.
+            if (interrupted(session.dataSetId)) {
+                session.deliver("OnDropFailed", `the upload stopped part way, so the ${queued.length} file${queued.length === 1 ? "" : "s"} dropped during it ${queued.length === 1 ? "was" : "were"} not sent: drop ${queued.length === 1 ? "it" : "them"} again`);
+            } else {
+                upload(queued, session);
+            }
+        }
     }
 }
 
