@@ -165,7 +165,7 @@ public sealed class DataSetService(IDbContextFactory<HappySadDbContext> contexts
             {
                 foreach (var photo in trashed)
                 {
-                    foreach (var file in (string[])[paths.PhotoFile(photo), paths.ThumbnailFile(photo)])
+                    foreach (var file in (string[])[paths.PhotoFile(photo), paths.ThumbnailFile(photo), paths.UnversionedThumbnailFile(photo)])
                     {
                         try
                         {

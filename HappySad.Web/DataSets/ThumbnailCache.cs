@@ -24,6 +24,7 @@ public sealed class ThumbnailCache(StoragePaths paths, Microsoft.Extensions.Opti
         var temporary = $"{thumbnail}.{Guid.NewGuid():N}.tmp";
         File.WriteAllBytes(temporary, jpeg);
         File.Move(temporary, thumbnail, overwrite: true);
+        File.Delete(paths.UnversionedThumbnailFile(photo));
         return thumbnail;
     }
 }

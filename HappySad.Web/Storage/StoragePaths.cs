@@ -8,7 +8,7 @@ namespace HappySad.Web.Storage;
 /// happysad.db
 /// datasets/{id}/{class}/{stored name}     photos in use
 /// datasets/{id}/.trash/{class}/...        photos in the trash
-/// datasets/{id}/.thumbs/{stored name}.jpg cached thumbnails
+/// datasets/{id}/.thumbs/{stored name}.v2.jpg cached thumbnails
 /// datasets/{id}/.incoming/                uploads being written
 /// runs/{id}/model.hsmodel                 a succeeded run's model (weights + model card)
 /// runs/{id}/test/{run image id}.jpg       the test photos it got wrong, as the model saw them
@@ -62,7 +62,18 @@ public sealed class StoragePaths
         return PhotoFile(photo.DataSetId, photo.ClassName, photo.StoredName, photo.TrashedAt is not null);
     }
 
+    /// <summary>
+    /// The photo's cached thumbnail. Named with the version of how thumbnails are made (2: turned as the
+    /// photo's EXIF orientation says), so one made before is made again, not shown.
+    /// </summary>
     public string ThumbnailFile(Data.Photo photo)
+    {
+        ArgumentNullException.ThrowIfNull(photo);
+        return Path.Combine(Thumbnails(photo.DataSetId), photo.StoredName + ".v2.jpg");
+    }
+
+    /// <summary>Where a thumbnail made before <see cref="ThumbnailFile"/> was versioned is, deleted when its successor is made.</summary>
+    public string UnversionedThumbnailFile(Data.Photo photo)
     {
         ArgumentNullException.ThrowIfNull(photo);
         return Path.Combine(Thumbnails(photo.DataSetId), photo.StoredName + ".jpg");

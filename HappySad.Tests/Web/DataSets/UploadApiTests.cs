@@ -276,6 +276,34 @@ public abstract class UploadApiTests : IDisposable
         Assert.Equal("nosniff", image.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
+    /// <summary>
+    /// A phone's portrait (stored on its side, EXIF orientation 6) gets an upright thumbnail, and a
+    /// thumbnail cached before thumbnails were turned is replaced, not shown.
+    /// </summary>
+    [Fact]
+    public async Task AThumbnailIsUprightAndOneMadeBeforeThatIsMadeAgain()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var stored = TestImages.Draw(200, 100, canvas =>
+        {
+            canvas.Clear(SKColors.Blue);
+            canvas.DrawRect(0, 0, 100, 100, new SKPaint { Color = SKColors.Red });
+        }, SKEncodedImageFormat.Jpeg);
+        var report = await Multipart.UploadAsync(_client, id, "happy", ("portrait.jpg", Training.Data.ImageOrientationTests.WithExifOrientation(stored, 6)));
+        var photo = (await _app.Service<DataSetService>().GetPhotoAsync(report.Files[0].PhotoId!.Value))!;
+        var paths = _app.Service<StoragePaths>();
+        Directory.CreateDirectory(paths.Thumbnails(id));
+        await File.WriteAllBytesAsync(paths.UnversionedThumbnailFile(photo), TestImages.Solid(160, 80, SKColors.Green, SKEncodedImageFormat.Jpeg));
+
+        using var thumbnail = await _client.GetAsync(new Uri($"/api/photos/{photo.Id}/thumbnail", UriKind.Relative));
+
+        using var bitmap = SKBitmap.Decode(await thumbnail.Content.ReadAsByteArrayAsync());
+        Assert.Equal((80, 160), (bitmap.Width, bitmap.Height));
+        // Stored red on the left: turned a quarter clockwise, red is on top.
+        Assert.True(bitmap.GetPixel(40, 40).Red > 200 && bitmap.GetPixel(40, 120).Blue > 200, $"expected red over blue, got {bitmap.GetPixel(40, 40)} over {bitmap.GetPixel(40, 120)}");
+        Assert.False(File.Exists(paths.UnversionedThumbnailFile(photo)));
+    }
+
     static byte[] Zip(params (string Name, byte[] Bytes)[] entries)
     {
         using var buffer = new MemoryStream();
