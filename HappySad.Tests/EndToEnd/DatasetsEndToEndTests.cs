@@ -18,7 +18,7 @@ public sealed partial class DatasetsEndToEndTests
         Assertions.SetDefaultExpectTimeout(20_000);
         await using var app = await AppProcess.StartAsync();
         await using var browser = await Browser.LaunchAsync();
-        var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await OpenAsync(browser, app);
 
         try
         {
@@ -46,7 +46,7 @@ public sealed partial class DatasetsEndToEndTests
         Assertions.SetDefaultExpectTimeout(60_000);
         await using var app = await AppProcess.StartAsync();
         await using var browser = await Browser.LaunchAsync();
-        var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await OpenAsync(browser, app);
         var happy = Path.Combine(SharedPhotos.Root, "happy");
         var (happyPhotos, photos) = (Directory.GetFiles(happy).Length, Directory.GetFiles(SharedPhotos.Root, "*", SearchOption.AllDirectories).Length);
         using var bad = new TempDirectory();
@@ -109,7 +109,7 @@ public sealed partial class DatasetsEndToEndTests
         Assertions.SetDefaultExpectTimeout(60_000);
         await using var app = await AppProcess.StartAsync();
         await using var browser = await Browser.LaunchAsync();
-        var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await OpenAsync(browser, app);
         var errors = PageErrors.Watch(page);
         var happy = Path.Combine(SharedPhotos.Root, "happy");
         var photos = Directory.GetFiles(happy).Length;
@@ -184,7 +184,7 @@ public sealed partial class DatasetsEndToEndTests
         Assertions.SetDefaultExpectTimeout(60_000);
         await using var app = await AppProcess.StartAsync();
         await using var browser = await Browser.LaunchAsync();
-        var page = await app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
+        var page = await OpenAsync(browser, app);
         var errors = PageErrors.Watch(page);
         var happy = Path.Combine(SharedPhotos.Root, "happy");
         var photos = Directory.GetFiles(happy).Length;
@@ -236,6 +236,10 @@ public sealed partial class DatasetsEndToEndTests
             throw new InvalidOperationException($"{e.Message}\nScreenshots in {Browser.ArtifactsDirectory}. App log:\n{app.Log}", e);
         }
     }
+
+    /// <summary>A signed-in page in a laptop-sized window.</summary>
+    static Task<IPage> OpenAsync(Browser browser, AppProcess app) =>
+        app.NewSignedInPageAsync(browser.Instance, new BrowserNewPageOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1366, Height = 900 } });
 
     /// <summary>Creates a data set from the list page and answers its id, from the address it opens.</summary>
     internal static async Task<int> CreateDataSetAsync(IPage page, string name)
