@@ -169,7 +169,10 @@ public static class ImageDecoder
         try
         {
             var stored = DecodeScaled(codec, bytes, coverSizeOf(shownWidth, shownHeight), format, use);
-            return new SourceBitmap(Orientation.Upright(stored, origin), format, shownWidth, shownHeight, permit);
+            var upright = Orientation.Upright(stored, origin);
+            // Only read from here on: Skia draws face crops from an immutable bitmap without copying it first.
+            upright.SetImmutable();
+            return new SourceBitmap(upright, format, shownWidth, shownHeight, permit);
         }
         catch
         {

@@ -18,9 +18,15 @@ public sealed class TinyFaceDetector(TinyFaceDetectorNet net) : FaceDetector
     public static TinyFaceDetector FromPretrained() =>
         new(TinyFaceDetectorNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.TinyFaceDetector))));
 
-    protected override IReadOnlyList<FaceBox> Faces(Tensor input, double minScore, double correctionX, double correctionY)
+    protected override IReadOnlyList<FaceBox> Faces(Tensor input, double minScore, double correctionX, double correctionY) =>
+        Found(net.forward(input), minScore, correctionX, correctionY);
+
+    /// <summary>The bytes shifted by the training mean as the network would shift them, so its pass starts at its first convolution.</summary>
+    protected override IReadOnlyList<FaceBox> Faces(byte[] pixels, double minScore, double correctionX, double correctionY) =>
+        Found(net.ForwardCentred(ChannelsLastInput(pixels, Size, TinyFaceDetectorNet.Mean)), minScore, correctionX, correctionY);
+
+    IReadOnlyList<FaceBox> Found(Tensor output, double minScore, double correctionX, double correctionY)
     {
-        var output = net.forward(input);
         var cells = (int)output.shape[2];
         var grid = output.permute(0, 2, 3, 1).contiguous().data<float>().ToArray();
         return Suppress(Decode(grid, cells, correctionX, correctionY, minScore), IouThreshold);

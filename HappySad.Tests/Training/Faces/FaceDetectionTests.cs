@@ -18,6 +18,55 @@ public sealed class FaceDetectionTests
 
     static string Portrait => Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg");
 
+    /// <summary>
+    /// Both detectors scale a photo by <see cref="SkiaBilinear"/> and make its floats in C#; on seed
+    /// photos with and without faces, and on a photo with transparency (which Skia scales), they must
+    /// find what Skia's scaling and libtorch's conversion find, every box and score the same.
+    /// </summary>
+    [Theory]
+    [InlineData(FaceDetectorKind.TinyFaceDetector)]
+    [InlineData(FaceDetectorKind.SsdMobilenetV1)]
+    public void TheDetectorsFindWhatSkiasScalingAndLibtorchsConversionFind(FaceDetectorKind kind)
+    {
+        var detector = FaceDetector.Shared(kind);
+        var photos = Directory.EnumerateFiles(SharedPhotos.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Where((_, i) => i % 10 == 0).ToList();
+        var found = 0;
+        foreach (var photo in photos)
+        {
+            using var source = ImageDecoder.DecodeBitmap(File.ReadAllBytes(photo), FaceCrop.WorkingSize, limits: null, SourceUse.FaceWork);
+            var faces = detector.Detect(source.Bitmap, 0.3);
+            Assert.Equal(WithSkiaAndLibtorch(detector, source.Bitmap, 0.3), faces);
+            found += faces.Count;
+        }
+        Assert.True(found >= photos.Count / 2, $"{found} faces in {photos.Count} photos: too few to compare");
+
+        using var premultiplied = new SKBitmap(new SKImageInfo(300, 200, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(premultiplied))
+        using (var portrait = SKImage.FromEncodedData(Portrait))
+            canvas.DrawImage(portrait, new SKRect(0, 0, 300, 200), new SKSamplingOptions(SKFilterMode.Linear));
+        Assert.Equal(WithSkiaAndLibtorch(detector, premultiplied, 0.3), detector.Detect(premultiplied, 0.3));
+    }
+
+    /// <summary>How the detectors prepared a photo before: Skia's scaling, then libtorch's conversion of the bytes.</summary>
+    static IReadOnlyList<FaceBox> WithSkiaAndLibtorch(FaceDetector detector, SKBitmap image, double minScore)
+    {
+        var size = detector.InputSize;
+        var scale = (double)size / Math.Max(image.Width, image.Height);
+        var (width, height) = (Math.Max(1, (int)Math.Round(image.Width * scale)), Math.Max(1, (int)Math.Round(image.Height * scale)));
+        var pixels = new byte[size * size * 3];
+        using (var resized = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul)))
+        {
+            Assert.True(image.ScalePixels(resized, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)));
+            var rgb = ImageDecoder.ToRgb(resized);
+            for (var y = 0; y < height; y++)
+                rgb.AsSpan(y * width * 3, width * 3).CopyTo(pixels.AsSpan(y * size * 3));
+        }
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var input = TorchSharp.torch.tensor(pixels, [1, size, size, 3], TorchSharp.torch.ScalarType.Byte)
+            .permute(0, 3, 1, 2).to_type(TorchSharp.torch.ScalarType.Float32).div_(HappySad.Training.Native.Scalars.Of(255));
+        return [.. detector.Detect(input, minScore, (double)size / width, (double)size / height).Select(FaceDetector.ClipToImage).OfType<FaceBox>()];
+    }
+
     [Fact]
     public void TheFaceLabelsNameEverySeedPhotoOnceWithAKnownLabel()
     {

@@ -83,6 +83,57 @@ public sealed class FaceApiPortTests
         Assert.Equal(expected.contiguous().data<float>().ToArray(), pooled.contiguous().data<float>().ToArray());
     }
 
+    /// <summary>
+    /// The tiny detector applies its leaky ReLU after pooling instead of before: a monotonic function
+    /// commutes with the maximum, so every value must be the same as the other way round.
+    /// </summary>
+    [Theory]
+    [InlineData(8, 8)]
+    [InlineData(207, 207)]
+    [InlineData(7, 10)]
+    public void TheTinyDetectorsActivationAfterPoolingGivesTheValuesOfTheActivationBefore(int height, int width)
+    {
+        TorchRuntime.EnsureInitialized();
+        using var scope = NewDisposeScope();
+        manual_seed(height + width);
+        var input = randn(1, 16, height, width).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+        var after = TinyFaceDetectorNet.Leaky(TinyFaceDetectorNet.Pool(input));
+
+        var before = TinyFaceDetectorNet.Pool(TinyFaceDetectorNet.Leaky(input.clone()));
+        Assert.Equal(before.contiguous().data<float>().ToArray(), after.contiguous().data<float>().ToArray());
+        Assert.True(after.lt(Scalars.Of(0)).any().item<bool>(), "no negative value survived: the activation was not tested on any");
+    }
+
+    /// <summary>
+    /// The detectors turn their scaled bytes into floats in C#, shifted as the tiny detector's network
+    /// would shift them: every byte in each channel must give libtorch's own value to the bit, in the
+    /// same channels-last memory.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TheDetectorsInputIsLibtorchsConversionOfEveryByteToTheBit(bool centred)
+    {
+        TorchRuntime.EnsureInitialized();
+        using var scope = NewDisposeScope();
+        // 16x16 pixels: each channel holds every byte once, in a different order.
+        var pixels = new byte[16 * 16 * 3];
+        for (var i = 0; i < 256; i++)
+            (pixels[i * 3], pixels[(i * 3) + 1], pixels[(i * 3) + 2]) = ((byte)i, (byte)(255 - i), (byte)((i * 7) % 256));
+        float[] offsets = centred ? TinyFaceDetectorNet.Mean : [0f, 0f, 0f];
+
+        var ours = FaceDetector.ChannelsLastInput(pixels, 16, offsets);
+
+        var libtorch = tensor(pixels, [1, 16, 16, 3], ScalarType.Byte).permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(Scalars.Of(255));
+        if (centred)
+            libtorch = libtorch.sub(tensor(offsets, [1, 3, 1, 1]));
+        Assert.Equal(libtorch.stride(), ours.stride());
+        Assert.Equal(
+            libtorch.contiguous().data<float>().ToArray().Select(BitConverter.SingleToInt32Bits),
+            ours.contiguous().data<float>().ToArray().Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Theory]
     [MemberData(nameof(Inputs))]
     public void SsdMobilenetDetectorMatchesTheJavaScriptOriginal(string input)

@@ -17,6 +17,9 @@ public sealed class TinyFaceDetectorNet : Module<Tensor, Tensor>
     /// <summary>The training images' mean, from face-api's <c>tinyFaceDetector/const.ts</c>.</summary>
     static readonly float[] MeanRgb = [117.001f, 114.697f, 97.404f];
 
+    /// <summary>The mean on the 0..1 scale of the network's input: what it subtracts first.</summary>
+    internal static readonly float[] Mean = [.. MeanRgb.Select(m => m / 255f)];
+
     /// <summary>Anchor widths and heights in grid cells, from <c>tinyFaceDetector/const.ts</c>.</summary>
     public static readonly (double Width, double Height)[] Anchors =
     [
@@ -41,7 +44,7 @@ public sealed class TinyFaceDetectorNet : Module<Tensor, Tensor>
         conv4 = new SeparableConv(nameof(conv4), 128, 256, 1, tfSamePadding: false);
         conv5 = new SeparableConv(nameof(conv5), 256, 512, 1, tfSamePadding: false);
         conv8 = Conv2d(512, 25, 1);
-        mean = tensor(MeanRgb.Select(m => m / 255f).ToArray(), [1, 3, 1, 1]);
+        mean = tensor(Mean, [1, 3, 1, 1]);
         RegisterComponents();
     }
 
@@ -62,19 +65,31 @@ public sealed class TinyFaceDetectorNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = input.sub(mean);
-        x = Pool(Leaky(conv0.forward(x)));
-        x = Pool(Leaky(conv1.forward(x)));
-        x = Pool(Leaky(conv2.forward(x)));
-        x = Pool(Leaky(conv3.forward(x)));
-        x = Pool(Leaky(conv4.forward(x)));
+        return ForwardCentred(input.sub(mean)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="forward"/> on an input already less the training mean (<see cref="Mean"/>): what the
+    /// detector hands it, shifted while its bytes became floats.
+    /// </summary>
+    public Tensor ForwardCentred(Tensor centred)
+    {
+        ArgumentNullException.ThrowIfNull(centred);
+        using var scope = NewDisposeScope();
+        // Leaky ReLU is monotonic, so it commutes with the maximum: applied after pooling, the same
+        // values from a quarter of the work.
+        var x = Leaky(Pool(conv0.forward(centred)));
+        x = Leaky(Pool(conv1.forward(x)));
+        x = Leaky(Pool(conv2.forward(x)));
+        x = Leaky(Pool(conv3.forward(x)));
+        x = Leaky(Pool(conv4.forward(x)));
         // maxPool 2x2, stride 1, 'same': TensorFlow pads after the image only, and pooling ignores the pad.
         x = functional.max_pool2d(functional.pad(Leaky(conv5.forward(x)), [0, 1, 0, 1], TorchSharp.PaddingModes.Replicate), 2, 1);
         return conv8.forward(x).MoveToOuterDisposeScope();
     }
 
     /// <summary>In place: the convolution's output is this pass's own, and a copy of it costs a tenth of the pass.</summary>
-    static Tensor Leaky(Tensor x) => x.leaky_relu_(Scalars.Of(0.1));
+    internal static Tensor Leaky(Tensor x) => x.leaky_relu_(Scalars.Of(0.1));
 
     /// <summary>
     /// maxPool 2x2, stride 2, 'same': ceil mode takes the odd last pixel alone, as TensorFlow does
