@@ -251,12 +251,16 @@ public static class ImageDecoder
 
     /// <summary>
     /// The image resized to <paramref name="size"/> a side as HWC RGB bytes: by
-    /// <see cref="BilinearResize"/> when it is opaque (a whole photo), else by Skia's own filter.
+    /// <see cref="BilinearResize"/> when it is opaque (a whole photo), else by Skia's own filter
+    /// (<see cref="SkiaBilinear"/>'s copy of it for the face models' unpremultiplied working image).
     /// </summary>
     internal static byte[] ResizeToRgb(SKBitmap source, int size)
     {
         if (source is { ColorType: SKColorType.Rgba8888, AlphaType: SKAlphaType.Opaque })
             return BilinearResize.ToRgb(source.GetPixelSpan(), source.Width, source.Height, source.RowBytes, size);
+        var rgb = new byte[size * size * 3];
+        if (SkiaBilinear.TryScaleToRgb(source, size, size, rgb, size * 3))
+            return rgb;
         using var resized = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (source.Width == size && source.Height == size)
             source.CopyTo(resized);

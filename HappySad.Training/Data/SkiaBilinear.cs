@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using SkiaSharp;
@@ -9,7 +10,7 @@ namespace HappySad.Training.Data;
 /// unpremultiplied one, reproduced to the bit: the face detectors were measured, and the face
 /// models trained, on Skia's pixels, and every byte here is Skia's (the tests compare every pixel).
 /// Skia runs it through its general raster pipeline (SSE2 in SkiaSharp's build), 1.8 to 2.2 ms for
-/// a 1-megapixel photo scaled to the tiny detector's 416 px; this takes a fraction of that.
+/// a 1-megapixel photo scaled to the tiny detector's 416 px (1.7 to 2.2 ms); this takes a fraction of that.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -35,22 +36,31 @@ internal static class SkiaBilinear
     /// Scales <paramref name="source"/> to <paramref name="width"/> x <paramref name="height"/> and
     /// writes it as HWC RGB bytes into the top-left corner of <paramref name="rgb"/>, whose rows are
     /// <paramref name="rgbRowBytes"/> apart (the rest is left as it is). False, with nothing written,
-    /// for any other pixel format: the caller asks Skia.
+    /// for any other pixel format, and for a side over <see cref="MaxSide"/>: the caller asks Skia.
     /// </summary>
     public static bool TryScaleToRgb(SKBitmap source, int width, int height, Span<byte> rgb, int rgbRowBytes)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (source is not { ColorType: SKColorType.Rgba8888, AlphaType: SKAlphaType.Unpremul } || source.Width < 1 || source.Height < 1)
+        if (source is not { ColorType: SKColorType.Rgba8888, AlphaType: SKAlphaType.Unpremul } || source.Width is < 1 or > MaxSide || source.Height is < 1 or > MaxSide)
             return false;
         ScaleToRgb(source.GetPixelSpan(), source.Width, source.Height, source.RowBytes, width, height, rgb, rgbRowBytes);
         return true;
     }
 
-    /// <summary>The scaling of <see cref="TryScaleToRgb"/> on raw RGBA bytes.</summary>
+    /// <summary>
+    /// The longest source side this copies Skia on: sample points in 16.16 fixed point need 32 bits
+    /// there, and Skia's bytes are these up to 32,766 pixels but not at 32,767 (measured; a panorama
+    /// within the pixel limit can be 40,000 pixels wide). Longer sides go to Skia itself.
+    /// </summary>
+    public const int MaxSide = 32766;
+
+    /// <summary>The scaling of <see cref="TryScaleToRgb"/> on raw RGBA bytes (sides at most <see cref="MaxSide"/>).</summary>
     public static void ScaleToRgb(ReadOnlySpan<byte> rgba, int sourceWidth, int sourceHeight, int sourceRowBytes, int width, int height, Span<byte> rgb, int rgbRowBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sourceWidth, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(sourceHeight, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sourceWidth, MaxSide);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sourceHeight, MaxSide);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(sourceRowBytes, sourceWidth * 4);
@@ -120,7 +130,7 @@ internal static class SkiaBilinear
     /// <summary>One source row blended along x for every output column: four channels a pixel, each in 15 bits.</summary>
     static void BlendAlongX(ReadOnlySpan<byte> row, (int[] First, int[] Second, short[] Weight) columns, short[] weights, uint[] pairs, ushort[] output)
     {
-        var pixels = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(row);
+        var pixels = MemoryMarshal.Cast<byte, uint>(row);
         var width = columns.First.Length;
         // Gathered first, left then right pixel of each column, so the arithmetic below reads straight runs.
         for (var x = 0; x < width; x++)
@@ -128,7 +138,7 @@ internal static class SkiaBilinear
             pairs[x] = pixels[columns.First[x]];
             pairs[width + x] = pixels[columns.Second[x]];
         }
-        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(pairs.AsSpan());
+        var bytes = MemoryMarshal.AsBytes(pairs.AsSpan());
         var left = bytes[..(width * 4)];
         var right = bytes[(width * 4)..];
         var i = 0;

@@ -137,10 +137,9 @@ public abstract class FaceDetector : IDisposable
     /// single-precision operations as libtorch's <c>to_type(Float32).div_(255).sub(offsets)</c>, so the
     /// same values to the bit (the tests compare all 256 bytes in each channel).
     /// </summary>
-    internal static Tensor ChannelsLastInput(byte[] pixels, int size, float[] offsets)
+    internal static Tensor ChannelsLastInput(byte[] pixels, int size, ReadOnlySpan<float> offsets)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        ArgumentNullException.ThrowIfNull(offsets);
         ArgumentOutOfRangeException.ThrowIfNotEqual(pixels.Length, size * size * 3);
         ArgumentOutOfRangeException.ThrowIfNotEqual(offsets.Length, 3);
         // Written straight into the tensor's memory: no array to copy in after.

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using HappySad.Tests.Support;
 using HappySad.Training.Data;
 using HappySad.Training.Faces;
@@ -63,6 +64,49 @@ public class SkiaBilinearTests
         AssertSameAsSkia(noise, width, height, $"{sourceWidth}x{sourceHeight} to {width}x{height}");
     }
 
+    /// <summary>
+    /// The face models' whole-photo view is resized from their unpremultiplied working image through
+    /// the copy of Skia's filter: Skia's bytes, and at the same size an exact copy.
+    /// </summary>
+    [Fact]
+    public void TheFaceModelsWholeViewIsSkiasScaling()
+    {
+        var portrait = Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg");
+        using var source = ImageDecoder.DecodeBitmap(File.ReadAllBytes(portrait), FaceCrop.WorkingSize, limits: null, SourceUse.FaceWork);
+        Assert.Equal(SKAlphaType.Unpremul, source.Bitmap.AlphaType);
+
+        Assert.Equal(Skia(source.Bitmap, 112, 112), ImageDecoder.ResizeToRgb(source.Bitmap, 112));
+
+        using var square = new SKBitmap(new SKImageInfo(112, 112, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        new Random(9).NextBytes(square.GetPixelSpan());
+        Assert.Equal(ImageDecoder.ToRgb(square), ImageDecoder.ResizeToRgb(square, 112));
+    }
+
+    /// <summary>A subset (as the tiled look cuts halves), whose rows lie further apart than its width.</summary>
+    [Fact]
+    public void ScalesASubsetOfALargerBitmapAsSkiaDoes()
+    {
+        using var noise = new SKBitmap(new SKImageInfo(60, 40, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        new Random(6).NextBytes(noise.GetPixelSpan());
+        using var part = new SKBitmap();
+        Assert.True(noise.ExtractSubset(part, SKRectI.Create(7, 5, 31, 22)));
+        Assert.True(part.RowBytes > part.Width * 4);
+
+        AssertSameAsSkia(part, 13, 9, "a 31x22 subset to 13x9");
+    }
+
+    /// <summary>Up to the longest side its fixed point holds, Skia's bytes; past it, Skia's own scaling.</summary>
+    [Fact]
+    public void LeavesASideTooLongForItsFixedPointToSkia()
+    {
+        using var widest = new SKBitmap(new SKImageInfo(SkiaBilinear.MaxSide, 2, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        new Random(8).NextBytes(widest.GetPixelSpan());
+        AssertSameAsSkia(widest, 416, 1, $"{SkiaBilinear.MaxSide}x2 to 416x1");
+
+        using var wider = new SKBitmap(new SKImageInfo(SkiaBilinear.MaxSide + 1, 2, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        Assert.False(SkiaBilinear.TryScaleToRgb(wider, 416, 1, new byte[416 * 3], 416 * 3));
+    }
+
     [Fact]
     public void WritesOnlyTheScaledCornerOfAWiderOutput()
     {
@@ -108,8 +152,8 @@ public class SkiaBilinearTests
             var (a, b) = (Vector128.Create<short>(values), Vector128.Create<short>(weights));
             var expected = Vector128.Create<short>([.. values.Zip(weights, (v, w) => (short)(((v * w) + (1 << 14)) >> 15))]);
             Assert.Equal(expected, SkiaBilinear.PortableScaledMultiply(a, b));
-            if (System.Runtime.Intrinsics.X86.Ssse3.IsSupported)
-                Assert.Equal(expected, System.Runtime.Intrinsics.X86.Ssse3.MultiplyHighRoundScale(a, b));
+            if (Ssse3.IsSupported)
+                Assert.Equal(expected, Ssse3.MultiplyHighRoundScale(a, b));
         }
     }
 

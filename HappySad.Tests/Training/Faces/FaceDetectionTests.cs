@@ -254,7 +254,8 @@ public sealed class FaceDetectionTests
     public void TheZoomedOutCanvasIsWhatSkiaDraws(double factor, bool translucent)
     {
         using var source = ImageDecoder.DecodeBitmap(File.ReadAllBytes(Portrait), FaceCrop.WorkingSize, null, SourceUse.FaceWork);
-        var photo = source.Bitmap;
+        // A copy: the decoded photo is immutable, and this test writes into it.
+        using var photo = source.Bitmap.Copy();
         if (translucent)
         {
             for (var x = 0; x < photo.Width; x++)

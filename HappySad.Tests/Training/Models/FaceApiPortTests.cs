@@ -121,7 +121,7 @@ public sealed class FaceApiPortTests
         var pixels = new byte[16 * 16 * 3];
         for (var i = 0; i < 256; i++)
             (pixels[i * 3], pixels[(i * 3) + 1], pixels[(i * 3) + 2]) = ((byte)i, (byte)(255 - i), (byte)((i * 7) % 256));
-        float[] offsets = centred ? TinyFaceDetectorNet.Mean : [0f, 0f, 0f];
+        float[] offsets = centred ? TinyFaceDetectorNet.Mean.ToArray() : [0f, 0f, 0f];
 
         var ours = FaceDetector.ChannelsLastInput(pixels, 16, offsets);
 
