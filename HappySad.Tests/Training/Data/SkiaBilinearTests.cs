@@ -10,13 +10,14 @@ namespace HappySad.Tests.Training.Data;
 public class SkiaBilinearTests
 {
     /// <summary>
-    /// Every seed photo, decoded as the face models decode it, scaled to fit the tiny detector's 416
-    /// and the SSD detector's 512 pixels, and to 200 (a stronger reduction): every byte Skia's.
+    /// A third of the seed photos (all 301 were compared once, at four sizes), decoded as the face
+    /// models decode them, scaled to fit the tiny detector's 416 and the SSD detector's 512 pixels,
+    /// and to 200 (a stronger reduction): every byte Skia's.
     /// </summary>
     [Fact]
-    public void ScalesEverySeedPhotoAsSkiaDoesToTheBit()
+    public void ScalesSeedPhotosAsSkiaDoesToTheBit()
     {
-        var files = Directory.EnumerateFiles(SharedPhotos.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var files = Directory.EnumerateFiles(SharedPhotos.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Where((_, i) => i % 3 == 0).ToList();
         var scaled = 0;
         foreach (var file in files)
         {
@@ -40,7 +41,7 @@ public class SkiaBilinearTests
                 }
             }
         }
-        Assert.True(scaled >= 3 * 295, $"only {scaled} scalings: the seed photos were not read");
+        Assert.True(scaled >= 3 * 95, $"only {scaled} scalings: the seed photos were not read");
     }
 
     /// <summary>
