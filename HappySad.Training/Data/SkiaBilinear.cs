@@ -64,9 +64,9 @@ internal static class SkiaBilinear
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(sourceRowBytes, sourceWidth * 4);
-        ArgumentOutOfRangeException.ThrowIfLessThan(rgba.Length, ((sourceHeight - 1) * sourceRowBytes) + (sourceWidth * 4), nameof(rgba));
+        ArgumentOutOfRangeException.ThrowIfLessThan(rgba.Length, ((sourceHeight - 1) * (long)sourceRowBytes) + (sourceWidth * 4), nameof(rgba));
         ArgumentOutOfRangeException.ThrowIfLessThan(rgbRowBytes, width * 3);
-        ArgumentOutOfRangeException.ThrowIfLessThan(rgb.Length, ((height - 1) * rgbRowBytes) + (width * 3), nameof(rgb));
+        ArgumentOutOfRangeException.ThrowIfLessThan(rgb.Length, ((height - 1) * (long)rgbRowBytes) + (width * 3), nameof(rgb));
 
         var columns = Taps(sourceWidth, width);
         // Each output pixel's weight for its four channels, so the blends run sixteen channels at a time.
