@@ -28,7 +28,9 @@ public sealed record ScanFinding(Photo Photo, FindingKind Kind, string Reason, i
 /// <summary>
 /// The notebook's clean-up and more, over a stored data set: re-decodes every photo, and compares
 /// perceptual hashes to find near-duplicates and, worst, the same picture in both classes.
-/// Byte-identical files never get this far: an upload refuses them.
+/// Byte-identical files never get this far: an upload refuses them. Reading every photo again, a
+/// scan also records the size and hash a photo has as it is read now, where its row says otherwise
+/// (a photo uploaded before its EXIF orientation was applied kept its stored size and hash).
 /// </summary>
 public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, IOptions<UploadLimits> limits)
 {
@@ -48,33 +50,37 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
             var findings = new List<ScanFinding>();
             var imageLimits = limits.Value.ForImages();
             var done = 0;
-            var results = new string?[photos.Count];
+            var results = new Reading[photos.Count];
             await Parallel.ForAsync(0, photos.Count, new ParallelOptions { CancellationToken = cancellationToken }, (i, _) =>
             {
-                results[i] = Problem(paths.PhotoFile(photos[i]), imageLimits);
+                results[i] = Read(paths.PhotoFile(photos[i]), imageLimits);
                 progress?.Report((Interlocked.Increment(ref done), photos.Count));
                 return ValueTask.CompletedTask;
             });
 
-            // The scan's verdict is kept, so training leaves out what no longer decodes. A photo moved to
-            // the other class, trashed or deleted while the scan read it was judged at a place it has
-            // left: its row keeps what it says, and the photo is left out of what the scan reports.
-            var changed = Enumerable.Range(0, photos.Count)
-                .Where(i => (photos[i].Status, photos[i].RejectionReason) != Verdict(results[i]))
-                .ToList();
+            // The scan's verdict is kept, so training leaves out what no longer decodes, and so is what
+            // it read of a photo that decodes. A photo moved to the other class, trashed or deleted while
+            // the scan read it was judged at a place it has left: its row keeps what it says, and the
+            // photo is left out of what the scan reports.
+            var changed = Enumerable.Range(0, photos.Count).Where(i => !results[i].Agrees(photos[i])).ToList();
             var moved = new HashSet<int>();
             await using (var transaction = await context.Database.BeginTransactionAsync(cancellationToken))
             {
                 foreach (var i in changed)
                 {
-                    var (photo, (status, reason)) = (photos[i], Verdict(results[i]));
+                    var (photo, reading) = (photos[i], results[i]);
+                    var (status, reason) = Verdict(reading.Problem);
+                    var (width, height, hash) = reading.Problem is null ? (reading.Width, reading.Height, reading.Hash) : (photo.Width, photo.Height, photo.PerceptualHash);
                     var written = await context.Photos
                         .Where(p => p.Id == photo.Id && p.ClassName == photo.ClassName && p.TrashedAt == null)
-                        .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, status).SetProperty(p => p.RejectionReason, reason), cancellationToken);
+                        .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, status).SetProperty(p => p.RejectionReason, reason)
+                            .SetProperty(p => p.Width, width).SetProperty(p => p.Height, height).SetProperty(p => p.PerceptualHash, hash), cancellationToken);
                     if (written == 0)
+                    {
                         moved.Add(photo.Id);
-                    else
-                        (photo.Status, photo.RejectionReason) = (status, reason);
+                        continue;
+                    }
+                    (photo.Status, photo.RejectionReason, photo.Width, photo.Height, photo.PerceptualHash) = (status, reason, width, height, hash);
                 }
                 await transaction.CommitAsync(cancellationToken);
             }
@@ -88,7 +94,7 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
                 var photo = photos[i];
                 if (moved.Contains(photo.Id))
                     continue;
-                if (results[i] is { } problem)
+                if (results[i].Problem is { } problem)
                     findings.Add(new ScanFinding(photo, FindingKind.Unusable, problem));
                 if (ImageSniffer.FromExtension(photo.OriginalName) is { } claimed && ImageDecoder.Describe(claimed) != photo.Format)
                     findings.Add(new ScanFinding(photo, FindingKind.LyingExtension, $"named {Path.GetExtension(photo.OriginalName)} but the content is {photo.Format}"));
@@ -126,14 +132,22 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
                 ?? throw new DataSetNotFoundException(dataSetId);
             var usable = context.Photos.AsNoTracking().Where(p => p.DataSetId == dataSetId && p.TrashedAt == null && p.Status == PhotoStatus.Ok);
             // Grouping 50,000 hashes and loading their rows takes most of a second; the page asks on every
-            // visit. Any upload, trash, restore, move or delete changes a class's count or id sums, so an
-            // unchanged stamp means an unchanged answer (photos' hashes never change).
+            // visit. Any upload, trash, restore, move or delete changes a class's count or id sums, and a
+            // scan that records a photo's hash anew (on any node) its class's sum of hashes' low bits, so
+            // an unchanged stamp means an unchanged answer.
             var stamp = string.Join(';', (await usable
                     .GroupBy(p => p.ClassName)
-                    .Select(g => new { ClassName = g.Key, Count = g.Count(), Sum = g.Sum(p => (long)p.Id), Squares = g.Sum(p => (long)p.Id * p.Id) })
+                    .Select(g => new
+                    {
+                        ClassName = g.Key,
+                        Count = g.Count(),
+                        Sum = g.Sum(p => (long)p.Id),
+                        Squares = g.Sum(p => (long)p.Id * p.Id),
+                        Hashes = g.Sum(p => p.PerceptualHash & 0xFFFFFF),
+                    })
                     .ToListAsync(cancellationToken))
                 .OrderBy(g => g.ClassName, StringComparer.Ordinal)
-                .Select(g => $"{g.ClassName}:{g.Count}:{g.Sum}:{g.Squares}")
+                .Select(g => $"{g.ClassName}:{g.Count}:{g.Sum}:{g.Squares}:{g.Hashes}")
                 // A data set deleted and made again may get the same ids: its creation time tells them apart.
                 .Prepend($"{dataSet.CreatedAt.UtcTicks}:{string.Join(',', dataSet.ClassNames)}"));
             if (_health.TryGetValue(dataSetId, out var known) && known.Stamp == stamp)
@@ -148,18 +162,28 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
     static (PhotoStatus Status, string? Reason) Verdict(string? problem) =>
         problem is null ? (PhotoStatus.Ok, null) : (PhotoStatus.Rejected, problem);
 
-    static string? Problem(string path, ImageLimits limits)
+    /// <summary>What reading a stored photo found: why it cannot be used, or its size and perceptual hash as an upload records them.</summary>
+    readonly record struct Reading(string? Problem, int Width, int Height, long Hash)
+    {
+        /// <summary>Whether <paramref name="photo"/>'s row already says all this.</summary>
+        public bool Agrees(Photo photo) =>
+            (photo.Status, photo.RejectionReason) == Verdict(Problem)
+            && (Problem is not null || (photo.Width, photo.Height, photo.PerceptualHash) == (Width, Height, Hash));
+    }
+
+    static Reading Read(string path, ImageLimits limits)
     {
         if (!File.Exists(path))
-            return "file is missing from disk";
+            return new Reading("file is missing from disk", 0, 0, 0);
         try
         {
-            ImageDecoder.Decode(path, 64, limits);
-            return null;
+            // The size an upload decodes at, so the hash is the one an upload of these bytes records.
+            var image = ImageDecoder.Decode(path, PhotoImporter.InspectSize, limits);
+            return new Reading(null, image.SourceWidth, image.SourceHeight, unchecked((long)PerceptualHash.Compute(image)));
         }
         catch (ImageRejectedException e)
         {
-            return e.Message;
+            return new Reading(e.Message, 0, 0, 0);
         }
     }
 }

@@ -17,8 +17,8 @@ namespace HappySad.Web.DataSets;
 /// </summary>
 public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts, StoragePaths paths, IOptions<UploadLimits> limits, TimeProvider clock, ILogger<PhotoImporter> logger)
 {
-    /// <summary>Decoding at this size is enough to validate a file and hash it perceptually.</summary>
-    const int InspectSize = 64;
+    /// <summary>Decoding at this size is enough to validate a file and hash it perceptually (a scan reads it the same way).</summary>
+    internal const int InspectSize = 64;
 
     readonly UploadLimits _limits = limits.Value;
 

@@ -3,6 +3,7 @@ using HappySad.Training.Data;
 using HappySad.Web.Data;
 using HappySad.Web.DataSets;
 using HappySad.Web.Storage;
+using Microsoft.EntityFrameworkCore;
 using SkiaSharp;
 
 namespace HappySad.Tests.Web.DataSets;
@@ -207,6 +208,47 @@ public abstract class DataSetStorageTests : IDisposable
         // The verdict is kept: the broken photo no longer counts as usable.
         Assert.Equal(PhotoStatus.Rejected, (await DataSets.GetPhotoAsync(broken.Id))!.Status);
         Assert.Equal(5, (await DataSets.GetAsync(id))!.PhotoCount);
+    }
+
+    /// <summary>
+    /// A phone's portrait uploaded before photos were turned upright kept the size and perceptual hash
+    /// of its stored pixels, on their side, so an upright copy of it in the other class went unseen. A
+    /// scan reads every photo again: it records the upright size and hash, finds the pair, and the
+    /// data set's health (worked out before, and kept while no photo comes or goes) says so too.
+    /// </summary>
+    [Fact]
+    public async Task AScanRecordsAPhotosUprightSizeAndHashSoAnUprightCopyIsFound()
+    {
+        var id = await _app.CreateDataSetAsync();
+        var upright = TestImages.Blocks(41, 120, 200, SKEncodedImageFormat.Jpeg);
+        // The same picture on its side, as a phone stores a portrait: orientation 6 turns it back.
+        var onItsSide = TestImages.Draw(200, 120, canvas =>
+        {
+            using var picture = SKImage.FromEncodedData(upright);
+            canvas.Translate(0, 120);
+            canvas.RotateDegrees(-90);
+            canvas.DrawImage(picture, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
+        }, SKEncodedImageFormat.Jpeg);
+        var phone = await Multipart.UploadAsync(_client, id, "happy", ("portrait.jpg", Training.Data.ImageOrientationTests.WithExifOrientation(onItsSide, 6)));
+        await Multipart.UploadAsync(_client, id, "sad", ("copy.jpg", upright));
+        var portraitId = phone.Files[0].PhotoId!.Value;
+        var uprightHash = (await DataSets.GetPhotoAsync(portraitId))!.PerceptualHash;
+        // Its row as an upload made it before photos were turned.
+        var sideways = unchecked((long)PerceptualHash.Compute(ImageDecoder.Decode(onItsSide, 64)));
+        await using (var context = await _app.Service<IDbContextFactory<HappySadDbContext>>().CreateDbContextAsync())
+        {
+            await context.Photos.Where(p => p.Id == portraitId)
+                .ExecuteUpdateAsync(u => u.SetProperty(p => p.Width, 200).SetProperty(p => p.Height, 120).SetProperty(p => p.PerceptualHash, sideways));
+        }
+        var scanner = _app.Service<DataSetScanner>();
+        Assert.Empty((await scanner.HealthAsync(id)).Conflicts);
+
+        var findings = await scanner.ScanAsync(id);
+
+        Assert.Equal(["copy.jpg", "portrait.jpg"], findings.Where(f => f.Kind == FindingKind.InBothClasses).Select(f => f.Photo.OriginalName).Order(StringComparer.Ordinal));
+        var portrait = (await DataSets.GetPhotoAsync(portraitId))!;
+        Assert.Equal((120, 200, uprightHash, PhotoStatus.Ok), (portrait.Width, portrait.Height, portrait.PerceptualHash, portrait.Status));
+        Assert.Equal(["copy.jpg", "portrait.jpg"], Assert.Single((await scanner.HealthAsync(id)).Conflicts).Select(p => p.OriginalName).Order(StringComparer.Ordinal));
     }
 
     /// <summary>
