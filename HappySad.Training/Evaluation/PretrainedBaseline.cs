@@ -25,7 +25,7 @@ public static class PretrainedBaseline
         ArgumentNullException.ThrowIfNull(found);
         var happy = Index(images.ClassNames, "happy");
         var sad = Index(images.ClassNames, "sad");
-        var withFace = Enumerable.Range(0, images.Count).Where(i => i < found.Count && found[i].Face is not null).ToList();
+        var withFace = Enumerable.Range(0, images.Count).Where(i => i < found.Count && found[i].FaceRead).ToList();
         if (happy < 0 || sad < 0 || withFace.Count == 0 || images.Size != FaceFeatureExtractor.InputSize)
             return null;
 

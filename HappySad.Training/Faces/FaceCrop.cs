@@ -28,7 +28,10 @@ public static class FaceCrop
     /// <see cref="Prepare"/> crops it, or all black when there is none, above the whole image resized.
     /// With <see cref="FaceDetection.RaisedHands"/>, a photo without a face where someone raises a hand
     /// above their head has the face view's last row white (<see cref="RaisedHandsRow"/>): the model
-    /// reads that mark, and the rest of the face view stays black, so "no face" reads as before.
+    /// reads that mark, and the rest of the face view stays black, so "no face" reads as before. A photo
+    /// whose face is small (<see cref="RaisedHands.MaxFaceHeight"/>) and where someone raises a hand is
+    /// marked the same way instead of cropped, so the model reads its raised hands, not its face; its
+    /// findings keep the face, to show where it was.
     /// </summary>
     public static DecodedImage PrepareWithWhole(ReadOnlySpan<byte> bytes, int size, double margin, ImageLimits? limits, FaceDetection detection)
     {
@@ -36,9 +39,9 @@ public static class FaceCrop
         var face = ChosenFace(source.Bitmap, detection, margin);
         var viewBytes = size * size * 3;
         var rgb = new byte[2 * viewBytes];
-        if (face is not null)
+        var raisedHands = detection.RaisedHands is { } hands && hands.LooksOver(face) && hands.Find(source.Bitmap);
+        if (face is not null && !raisedHands)
             Crop(source.Bitmap, face, size, margin).CopyTo(rgb, 0);
-        var raisedHands = face is null && detection.RaisedHands is { } hands && hands.Find(source.Bitmap);
         if (raisedHands)
             rgb.AsSpan(RaisedHandsRow(size) * size * 3, size * 3).Fill(byte.MaxValue);
         ImageDecoder.ResizeToRgb(source.Bitmap, size).CopyTo(rgb, viewBytes);

@@ -70,8 +70,8 @@ public sealed record FaceDetection
     public bool HappiestFace { get; init; }
 
     /// <summary>
-    /// For a photo where no face is found, whether to look for someone raising a hand above their
-    /// head, and how (<see cref="Faces.RaisedHands"/>). Only models that read it set it (their card
+    /// For a photo where no face is found (or the face is small, <see cref="Faces.RaisedHands.MaxFaceHeight"/>),
+    /// whether to look for someone raising a hand above their head, and how (<see cref="Faces.RaisedHands"/>). Only models that read it set it (their card
     /// records it; the two views mark it, see <see cref="FaceCrop.PrepareWithWhole"/>); null in every
     /// other card, whose photos without a face are read as before.
     /// </summary>

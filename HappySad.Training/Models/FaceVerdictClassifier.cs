@@ -25,7 +25,8 @@ namespace HappySad.Training.Models;
 /// the pair plus one number), a photo without a face where someone raises a hand above their head
 /// (<see cref="Faces.RaisedHands"/>, marked in the face view by the preparation) gets a number of its
 /// own added to the lean: on the seed photos, 15 of the 29 happy ones without a face show that, and
-/// none of the 57 sad ones.</item>
+/// none of the 57 sad ones. The preparation marks a photo whose face is small the same way when hands
+/// are raised in it (<see cref="Faces.RaisedHands.MaxFaceHeight"/>), so this number reads it too.</item>
 /// </list>
 /// </summary>
 /// <remarks>

@@ -200,6 +200,8 @@ public static class ModelStore
             return readsHands
                 ? $"{card.Architecture} reads raised hands, but its face detection does not say how to find them (raised_hands)"
                 : $"{card.Architecture} does not read raised hands, but its face detection looks for them (raised_hands)";
+        if (card.Preprocessing.FaceDetection?.RaisedHands?.MaxFaceHeight is { } maxFaceHeight && !(maxFaceHeight > 0 && maxFaceHeight <= 1))
+            return FormattableString.Invariant($"raised_hands.max_face_height {maxFaceHeight} is not a share of a photo's height (over 0, at most 1)");
         return null;
     }
 }

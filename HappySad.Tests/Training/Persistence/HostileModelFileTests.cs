@@ -47,6 +47,7 @@ public class HostileModelFileTests
         { "null preprocessing", CardJson(j => System.Text.RegularExpressions.Regex.Replace(j, "\"preprocessing\": \\{[^}]*\\}", "\"preprocessing\": null")), "preprocessing is missing" },
         { "raised hands looked for, not read", CardJson(j => j.Replace("\"layout\": \"nchw\"", "\"layout\": \"nchw\", \"face_detection\": {\"raised_hands\": {\"head_margin\": 0.25}}", StringComparison.Ordinal)), "does not read raised hands" },
         { "raised hands read, not looked for", CardJson(j => j.Replace(CompactCnn.ArchitectureName, FaceVerdictClassifier.RaisedHandsArchitectureName, StringComparison.Ordinal).Replace($"\"input_size\": {CompactCnn.InputSize}", "\"input_size\": 112", StringComparison.Ordinal)), "does not say how to find them" },
+        { "raised hands over faces of every size", CardJson(j => j.Replace(CompactCnn.ArchitectureName, FaceVerdictClassifier.RaisedHandsArchitectureName, StringComparison.Ordinal).Replace($"\"input_size\": {CompactCnn.InputSize}", "\"input_size\": 112", StringComparison.Ordinal).Replace("\"layout\": \"nchw\"", "\"layout\": \"nchw\", \"face_detection\": {\"raised_hands\": {\"max_face_height\": 2}}", StringComparison.Ordinal)), "max_face_height 2 is not a share" },
         { "600 KB card", CardJson(j => j.Replace("{", "{\"padding\": \"" + new string('x', 600 * 1024) + "\",", StringComparison.Ordinal)), "over the 64 KB limit" },
     };
 

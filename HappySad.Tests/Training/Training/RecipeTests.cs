@@ -298,6 +298,13 @@ public sealed class RecipeRoundTripTests
         Assert.Equal(ImageRegion.NoFaceFound, classifier.Predict(noFace).Region);
         Assert.Equal(ImageRegion.Face, classifier.Predict(withFace).Region);
 
+        // A small face under raised hands is read as raised hands, and its verdict still shows the face.
+        var smallFace = preparation.Prepare(File.ReadAllBytes(Path.Combine(SharedPhotos.Root, "happy", "1902539.jpg")));
+        Assert.Equal(2.25f, Output(smallFace), 1e-6f);
+        var verdict = classifier.Predict(smallFace);
+        Assert.Equal((ImageRegion.RaisedHandsOverSmallFace, "happy", smallFace.Found.Face), (verdict.Region, verdict.Label, verdict.Face));
+        Assert.NotNull(verdict.Face);
+
         // The pair without raised hands keeps its weights exactly: its model files load as before.
         using var pair = ModelArchitectures.Create(FaceVerdictClassifier.PairArchitectureName, seed: 1);
         Assert.Equal(

@@ -211,9 +211,9 @@ public class CliTests
     }
 
     /// <summary>
-    /// With face detection, crossval splits its pooled result by whether a face was found. The
-    /// face-and-whole model gives faces face-api's own verdict once training has set the sign of its
-    /// face scale, so on the photos with a face it must score exactly what the untrained baseline does.
+    /// With face detection, crossval splits its pooled result by whether the model read a face (one
+    /// was found, and not set aside for raised hands over it), and the untrained baseline reads the
+    /// same faces.
     /// </summary>
     [Fact]
     public async Task CrossValidationOfTheFaceModelReportsPhotosWithAndWithoutAFace()
@@ -230,11 +230,12 @@ public class CliTests
         var withoutFace = byFace.GetProperty("without_face");
         var found = root.GetProperty("faces_found").GetInt32();
         Assert.InRange(found, 1, 23);
-        Assert.Equal(found, withFace.GetProperty("n").GetInt32());
-        Assert.Equal(24 - found, withoutFace.GetProperty("n").GetInt32());
+        var read = withFace.GetProperty("n").GetInt32();
+        Assert.InRange(read, 1, found);
+        Assert.Equal(24 - read, withoutFace.GetProperty("n").GetInt32());
         // The untrained baseline reads the same faces the model routed to face-api's verdict.
         var baseline = root.GetProperty("pretrained_baseline");
-        Assert.Equal(found, baseline.GetProperty("faces").GetInt32());
+        Assert.Equal(read, baseline.GetProperty("faces").GetInt32());
         Assert.InRange(withFace.GetProperty("balanced_accuracy").GetDouble(), 0, 1);
         Assert.InRange(withoutFace.GetProperty("balanced_accuracy").GetDouble(), 0, 1);
     }

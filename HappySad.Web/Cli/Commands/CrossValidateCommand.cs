@@ -60,9 +60,9 @@ internal static class CrossValidateCommand
         cli.Progress.Clear();
         var latency = MeasureLatency(load, recipe, cli.CancellationToken);
         var baseline = PretrainedBaseline.Evaluate(load.Images, load.Found, cli.CancellationToken);
-        // With face detection, how the recipe did on photos with a face and on those without, pooled over folds.
-        var byFace = load.FacesFound is > 0 && load.FacesFound < load.Images.Count
-            ? (With: result.Pooled(i => load.Found[i].Face is not null), Without: result.Pooled(i => load.Found[i].Face is null))
+        // With face detection, how the recipe did on photos whose face it read and on the rest, pooled over folds.
+        var byFace = load.Found.Count(f => f.FaceRead) is var read && read > 0 && read < load.Images.Count
+            ? (With: result.Pooled(i => load.Found[i].FaceRead), Without: result.Pooled(i => !load.Found[i].FaceRead))
             : ((BinaryMetrics With, BinaryMetrics Without)?)null;
 
         if (json)
@@ -91,9 +91,9 @@ internal static class CrossValidateCommand
         }
         cli.Output.WriteLine(Invariant($"Balanced accuracy {result.MeanBalancedAccuracy:0.000} ± {result.StdBalancedAccuracy:0.000} (mean ± sd over {folds} folds); accuracy {result.MeanAccuracy:0.000}; {result.MeanSecondsPerEpoch:0.00} s per epoch"));
         if (byFace is { } faces)
-            cli.Output.WriteLine(Invariant($"Pooled over folds: photos with a face (n = {faces.With.Count}) balanced accuracy {faces.With.BalancedAccuracy:0.000}; without (n = {faces.Without.Count}) {faces.Without.BalancedAccuracy:0.000}"));
+            cli.Output.WriteLine(Invariant($"Pooled over folds: photos whose face the model read (n = {faces.With.Count}) balanced accuracy {faces.With.BalancedAccuracy:0.000}; the others (n = {faces.Without.Count}) {faces.Without.BalancedAccuracy:0.000}"));
         if (baseline is not null)
-            cli.Output.WriteLine(Invariant($"Untrained baseline: face-api's expression network alone (happy when its happy probability is over 0.5) on the {baseline.Count} photos with a face: balanced accuracy {baseline.BalancedAccuracy:0.000}, accuracy {baseline.Accuracy:0.000}"));
+            cli.Output.WriteLine(Invariant($"Untrained baseline: face-api's expression network alone (happy when its happy probability is over 0.5) on the {baseline.Count} photos whose face the model read: balanced accuracy {baseline.BalancedAccuracy:0.000}, accuracy {baseline.Accuracy:0.000}"));
         cli.Output.WriteLine(Invariant($"Prediction latency, one photo from its bytes (decode{(preparation.DetectsFaces ? " + face detection + crop" : "")} + network): p50 {latency.P50:0.0} ms, p95 {latency.P95:0.0} ms over {latency.Samples} photos"));
         return 0;
     }
