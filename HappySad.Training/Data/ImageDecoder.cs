@@ -46,7 +46,7 @@ public sealed record ImageLimits
 /// <summary>
 /// An image decoded and resized for the network: <c>Size x Size</c> RGB bytes, row-major (HWC), or
 /// <see cref="Views"/> such squares stacked top to bottom (a face crop above the whole photo).
-/// <see cref="Found"/> says what a face crop's preparation found: the face it was cropped to, and raised hands.
+/// <see cref="Found"/> says what a face crop's preparation found: the face, and raised hands.
 /// </summary>
 public sealed record DecodedImage(byte[] Rgb, int Size, ImageFormat Format, int SourceWidth, int SourceHeight)
 {

@@ -48,7 +48,7 @@ public static class FaceCrop
         return new DecodedImage(rgb, size, source.Format, source.Width, source.Height) { Found = new PhotoFindings(face, raisedHands), Views = 2 };
     }
 
-    /// <summary>The row of the face view that marks raised hands in a photo without a face: its last.</summary>
+    /// <summary>The row of the face view that marks raised hands in a photo without a face (or with a small one): its last.</summary>
     public static int RaisedHandsRow(int size) => size - 1;
 
     /// <summary>The face a model reads: the largest, or with <see cref="FaceDetection.HappiestFace"/> the happiest-looking of the large ones.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace HappySad.Training.Faces;
 
 /// <summary>
@@ -13,6 +15,6 @@ public sealed record PhotoFindings(FaceBox? Face = null, bool RaisedHands = fals
     public static PhotoFindings None { get; } = new();
 
     /// <summary>Whether the model reads the face: one was found and not set aside for raised hands (<see cref="Faces.RaisedHands.MaxFaceHeight"/>).</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
+    [JsonIgnore]
     public bool FaceRead => Face is not null && !RaisedHands;
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using HappySad.Training.Models.Human;
 using HappySad.Training.Native;
 using HappySad.Training.Pretrained;
@@ -43,7 +44,7 @@ public sealed record RaisedHands
     /// photo's height, and no sad photo with a face shows a hand above a head (README, "Raised hands
     /// over a small face"). Null in cards from before it was added: they look only where no face is found.
     /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? MaxFaceHeight { get; init; }
 
     /// <summary>Whether a photo whose face is <paramref name="face"/> (null: none found) is looked at for raised hands.</summary>

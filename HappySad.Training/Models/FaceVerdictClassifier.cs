@@ -149,10 +149,10 @@ public sealed class FaceVerdictClassifier : Module<Tensor, Tensor>, IPretrainedM
     }
 
     /// <summary>
-    /// Where a face was found and where, without one, hands are raised (<c>[N, 1]</c> each), from the
-    /// face view: a face crop has pixels above its last row; a photo without a face is black there,
-    /// and its last row is white when someone raises a hand above their head
-    /// (<see cref="Faces.FaceCrop.PrepareWithWhole"/>).
+    /// Where a face is read and where, without one, hands are raised (<c>[N, 1]</c> each), from the
+    /// face view: a face crop has pixels above its last row; a photo without a face (or whose small
+    /// face is set aside for raised hands) is black there, and its last row is white when someone
+    /// raises a hand above their head (<see cref="Faces.FaceCrop.PrepareWithWhole"/>).
     /// </summary>
     static (Tensor Found, Tensor Hands) RaisedHandsMark(Tensor face)
     {

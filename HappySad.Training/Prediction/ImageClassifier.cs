@@ -7,7 +7,8 @@ namespace HappySad.Training.Prediction;
 
 /// <summary>
 /// A verdict on one image: the label, the probability of that label, and of each class. <see cref="Face"/>
-/// is the face the model looked at, for face-cropping models that found one; null means the whole image.
+/// is the face found, for face-cropping models that found one (read when <see cref="Region"/> is
+/// <see cref="ImageRegion.Face"/>; a small face under raised hands is shown but not read).
 /// </summary>
 public sealed record Prediction(string Label, double Probability, IReadOnlyDictionary<string, double> ClassProbabilities, Faces.FaceBox? Face = null)
 {

@@ -102,8 +102,8 @@ internal static class BatchLoader
                     {
                         var from = source.AsSpan(view * viewBytes, viewBytes);
                         var to = target.Slice(view * viewBytes, viewBytes);
-                        // The face view of a photo without a face is a marker, not a picture: black, its
-                        // last row white where hands are raised (FaceCrop.PrepareWithWhole). A crop or a
+                        // The face view of a photo without a face (or whose small face is set aside for raised
+                        // hands) is a marker, not a picture: black, its last row white where hands are raised (FaceCrop.PrepareWithWhole). A crop or a
                         // turn would move that row into the picture; it is kept as it is.
                         if (views == 2 && view == 0 && !from[..(viewBytes - (images.Size * 3))].ContainsAnyExcept((byte)0))
                             from.CopyTo(to);

@@ -18,7 +18,7 @@ internal record MetricsReport(double Accuracy, double Precision, double Recall, 
         new(m.Accuracy, m.Precision, m.Recall, m.F1, m.BalancedAccuracy, m.TruePositives, m.FalsePositives, m.TrueNegatives, m.FalseNegatives, m.Count);
 }
 
-/// <summary><c>evaluate --json</c>: the metrics, and the same metrics per region a face model read (<c>face</c>, <c>raised hands (no face found)</c>, <c>whole image (no face found)</c>).</summary>
+/// <summary><c>evaluate --json</c>: the metrics, and the same metrics per region a face model read (<see cref="HappySad.Training.Prediction.ImageRegion.All"/>: <c>face</c>, <c>raised hands (small face)</c>, <c>raised hands (no face found)</c>, <c>whole image (no face found)</c>).</summary>
 internal sealed record EvaluateReport(double Accuracy, double Precision, double Recall, double F1, double BalancedAccuracy, int Tp, int Fp, int Tn, int Fn, int N,
     [property: JsonPropertyOrder(1)] IReadOnlyDictionary<string, MetricsReport> ByRegion)
     : MetricsReport(Accuracy, Precision, Recall, F1, BalancedAccuracy, Tp, Fp, Tn, Fn, N)

