@@ -43,11 +43,11 @@ public abstract class FaceDetector : IDisposable
             if (!SharedDetectors.TryGetValue(kind, out var detector))
             {
                 TorchRuntime.EnsureInitialized();
-                detector = kind switch
+                detector = SharedNetworks.Build<FaceDetector>(() => kind switch
                 {
                     FaceDetectorKind.TinyFaceDetector => TinyFaceDetector.FromPretrained(),
                     _ => SsdFaceDetector.FromPretrained(),
-                };
+                });
                 SharedDetectors[kind] = detector;
             }
             return detector;

@@ -35,9 +35,12 @@ internal static class HappiestFace
             if (_network is null)
             {
                 TorchRuntime.EnsureInitialized();
-                var network = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression)));
-                network.eval();
-                _network = network;
+                _network = SharedNetworks.Build(() =>
+                {
+                    var network = FaceExpressionNet.FromPretrained(TfjsWeights.Load(FaceApiPackage.Manifest(FaceApiPackage.FaceExpression)));
+                    network.eval();
+                    return network;
+                });
             }
             return _network;
         }

@@ -156,7 +156,7 @@ public sealed record RaisedHands
                     if (_shared is null)
                     {
                         TorchRuntime.EnsureInitialized();
-                        _shared = new Reader(MoveNetMultiPose.FromPretrained(TfjsWeights.Load(HumanModelsPackage.MoveNetModel())));
+                        _shared = new Reader(SharedNetworks.Build(() => MoveNetMultiPose.FromPretrained(TfjsWeights.Load(HumanModelsPackage.MoveNetModel()))));
                     }
                     return _shared;
                 }

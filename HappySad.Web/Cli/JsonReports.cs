@@ -149,6 +149,8 @@ internal sealed record BenchReport(
     string FaceDetection,
     [property: JsonPropertyName("predict_face_model_1mp_jpeg_p50_ms")] double PredictFaceModel1MpJpegP50Ms,
     [property: JsonPropertyName("predict_face_model_1mp_jpeg_p95_ms")] double PredictFaceModel1MpJpegP95Ms,
+    [property: JsonPropertyName("predict_face_model_small_face_1mp_jpeg_p50_ms")] double PredictFaceModelSmallFace1MpJpegP50Ms,
+    [property: JsonPropertyName("predict_face_model_small_face_1mp_jpeg_p95_ms")] double PredictFaceModelSmallFace1MpJpegP95Ms,
     [property: JsonPropertyName("predict_face_model_no_face_1mp_jpeg_p50_ms")] double PredictFaceModelNoFace1MpJpegP50Ms,
     [property: JsonPropertyName("predict_face_model_no_face_1mp_jpeg_p95_ms")] double PredictFaceModelNoFace1MpJpegP95Ms,
     double PeakWorkingSetMb,
