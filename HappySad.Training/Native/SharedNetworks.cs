@@ -10,7 +10,8 @@ namespace HappySad.Training.Native;
 /// TorchSharp adds every tensor made on a thread to that thread's innermost dispose scope. A shared
 /// network built on first use inside a caller's <c>NewDisposeScope()</c> would have its weights
 /// disposed when that scope ends, and every later pass in the process would fail ("Tensor invalid --
-/// empty handle"). A new thread has no scope, so the network is built on one.
+/// empty handle"). A new thread has no scope, so the network is built on one. The caller waits for
+/// it, so what builds the network must not take a lock its caller holds.
 /// </remarks>
 public static class SharedNetworks
 {

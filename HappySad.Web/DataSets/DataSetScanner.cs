@@ -64,6 +64,8 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
             // photo is left out of what the scan reports.
             // A few hundred rows a transaction: after an upgrade every photo of a large data set may
             // need its row written, and one transaction would hold the database's write lock meanwhile.
+            // Each row's update stands alone, so a scan cancelled part way keeps the chunks it wrote,
+            // and the next scan writes the rest.
             var moved = new HashSet<int>();
             var recorded = 0;
             foreach (var chunk in Enumerable.Range(0, photos.Count).Where(i => !results[i].Agrees(photos[i])).Chunk(RowsPerTransaction))
@@ -95,10 +97,10 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
                         (photo.Width, photo.Height, photo.PerceptualHash) = (reading.Width, reading.Height, reading.Hash);
                 }
                 await transaction.CommitAsync(cancellationToken);
+                // This node's cached health may predate a hash written now (other nodes see it in the stamp below).
+                if (recorded > 0)
+                    _health.TryRemove(dataSetId, out _);
             }
-            // This node's cached health may predate a hash written now (other nodes see it in the stamp below).
-            if (recorded > 0)
-                _health.TryRemove(dataSetId, out _);
             var here = (await context.Photos.Where(p => p.DataSetId == dataSetId && p.TrashedAt == null)
                     .Select(p => new { p.Id, p.ClassName }).ToListAsync(cancellationToken))
                 .ToDictionary(p => p.Id, p => p.ClassName);

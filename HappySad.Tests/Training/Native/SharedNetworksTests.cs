@@ -21,8 +21,9 @@ public sealed class SharedNetworksTests
         }
 
         Assert.True(local.IsInvalid, "a tensor made in the scope goes with it");
-        Assert.Equal(3f, shared.sum().item<float>());
-        shared.Dispose();
+        using (shared)
+        using (var sum = shared.sum())
+            Assert.Equal(3f, sum.item<float>());
     }
 
     [Fact]
