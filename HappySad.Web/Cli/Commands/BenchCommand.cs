@@ -233,7 +233,7 @@ internal static class BenchCommand
     /// </summary>
     static readonly string BestArchitecture = new RunRecipe().WithPreset(RunRecipe.BestPreset).Architecture;
 
-    /// <summary>How the best preset's models find faces (and, without one, raised hands).</summary>
+    /// <summary>How the best preset's models find faces (and raised hands, without a face or over a small one).</summary>
     static readonly FaceDetection BestDetection = new RunRecipe().WithPreset(RunRecipe.BestPreset).Preparation().FaceDetection;
 
     /// <summary>
