@@ -199,15 +199,8 @@ public sealed class DataSetScanner(IDbContextFactory<HappySadDbContext> contexts
     {
         if (!File.Exists(path))
             return new Reading("file is missing from disk", 0, 0, 0);
-        try
-        {
-            // The size an upload decodes at, so the hash is the one an upload of these bytes records.
-            var image = ImageDecoder.Decode(path, PhotoImporter.InspectSize, limits);
-            return new Reading(null, image.SourceWidth, image.SourceHeight, unchecked((long)PerceptualHash.Compute(image)));
-        }
-        catch (ImageRejectedException e)
-        {
-            return new Reading(e.Message, 0, 0, 0);
-        }
+        // As an upload reads it, so the size and hash are the ones an upload of these bytes records.
+        var inspection = PhotoImporter.Inspect(path, limits);
+        return inspection.Rejection is { } rejection ? new Reading(rejection, 0, 0, 0) : new Reading(null, inspection.Width, inspection.Height, inspection.Hash);
     }
 }

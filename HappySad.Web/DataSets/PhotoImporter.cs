@@ -281,9 +281,9 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
                 StoredName = storedName,
                 OriginalName = name,
                 Sha256 = sha256,
-                PerceptualHash = unchecked((long)PerceptualHash.Compute(inspected)),
-                Width = inspected.SourceWidth,
-                Height = inspected.SourceHeight,
+                PerceptualHash = inspection.Hash,
+                Width = inspection.Width,
+                Height = inspection.Height,
                 Format = ImageDecoder.Describe(inspected.Format),
                 ByteSize = arrival.Length,
                 Status = PhotoStatus.Ok,
@@ -313,17 +313,7 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
 
         public static Arrival Refused(UploadOutcome outcome) => new(outcome.Name, null, null, null, 0, outcome, null);
 
-        public Inspection Inspect()
-        {
-            try
-            {
-                return new Inspection(ImageDecoder.Decode(Temporary!, InspectSize, Limits), null);
-            }
-            catch (ImageRejectedException e)
-            {
-                return new Inspection(null, e.Message);
-            }
-        }
+        public Inspection Inspect() => PhotoImporter.Inspect(Temporary!, Limits);
 
         /// <summary>This arrival with its content decoded (a refused one as it is).</summary>
         public Arrival Inspected() => Outcome is null ? this with { Inspection = Inspect() } : this;
@@ -336,7 +326,26 @@ public sealed class PhotoImporter(IDbContextFactory<HappySadDbContext> contexts,
         }
     }
 
-    sealed record Inspection(DecodedImage? Image, string? Rejection);
+    /// <summary>A photo's content as an upload reads it (decoded small), or why it cannot be used; <see cref="Width"/>, <see cref="Height"/> and <see cref="Hash"/> are what its row records.</summary>
+    internal sealed record Inspection(DecodedImage? Image, string? Rejection)
+    {
+        public int Width => Image!.SourceWidth;
+        public int Height => Image!.SourceHeight;
+        public long Hash => unchecked((long)PerceptualHash.Compute(Image!));
+    }
+
+    /// <summary>Reads a photo file as an upload does: a scan reads stored photos the same way, so what it records matches.</summary>
+    internal static Inspection Inspect(string path, ImageLimits? limits)
+    {
+        try
+        {
+            return new Inspection(ImageDecoder.Decode(path, InspectSize, limits), null);
+        }
+        catch (ImageRejectedException e)
+        {
+            return new Inspection(null, e.Message);
+        }
+    }
 
     static Task<StoredCopy?> DuplicateOfAsync(HappySadDbContext context, int dataSetId, string sha256, CancellationToken cancellationToken) =>
         context.Photos.AsNoTracking()

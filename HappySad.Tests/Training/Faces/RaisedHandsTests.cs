@@ -13,6 +13,18 @@ public sealed class RaisedHandsTests
 {
     static readonly RaisedHands Rule = RaisedHands.Default;
 
+    /// <summary>The bytes of a 112-pixel face view, and where its mark row starts.</summary>
+    const int View = 112 * 112 * 3;
+    static readonly int MarkRow = FaceCrop.RaisedHandsRow(112) * 112 * 3;
+
+    /// <summary>The face view black but for its last row, white; the photo view as <paramref name="unmarked"/> has it.</summary>
+    static void AssertMarkedAsRaisedHands(DecodedImage marked, DecodedImage unmarked)
+    {
+        Assert.All(marked.Rgb[..MarkRow], b => Assert.Equal(0, b));
+        Assert.All(marked.Rgb[MarkRow..View], b => Assert.Equal(255, b));
+        Assert.Equal(unmarked.Rgb[View..], marked.Rgb[View..]);
+    }
+
     [Fact]
     public void AWristWellAboveTheHeadIsARaisedHandEitherSide()
     {
@@ -65,18 +77,14 @@ public sealed class RaisedHandsTests
 
         Assert.Null(raised.Found.Face);
         Assert.True(raised.Found.RaisedHands);
-        var view = 112 * 112 * 3;
-        var row = FaceCrop.RaisedHandsRow(112) * 112 * 3;
-        Assert.All(raised.Rgb[..row], b => Assert.Equal(0, b));
-        Assert.All(raised.Rgb[row..view], b => Assert.Equal(255, b));
-        Assert.Equal(unread.Rgb[view..], raised.Rgb[view..]);
+        AssertMarkedAsRaisedHands(raised, unread);
 
         Assert.Null(notRaised.Found.Face);
         Assert.False(notRaised.Found.RaisedHands);
-        Assert.All(notRaised.Rgb[..view], b => Assert.Equal(0, b));
+        Assert.All(notRaised.Rgb[..View], b => Assert.Equal(0, b));
 
         Assert.False(unread.Found.RaisedHands);
-        Assert.All(unread.Rgb[..view], b => Assert.Equal(0, b));
+        Assert.All(unread.Rgb[..View], b => Assert.Equal(0, b));
     }
 
     /// <summary>
@@ -100,19 +108,15 @@ public sealed class RaisedHandsTests
 
         Assert.True(marked.Found.Face is { Height: < 0.1 }, $"a small face is found: {marked.Found.Face}");
         Assert.True(marked.Found.RaisedHands);
-        var view = 112 * 112 * 3;
-        var row = FaceCrop.RaisedHandsRow(112) * 112 * 3;
-        Assert.All(marked.Rgb[..row], b => Assert.Equal(0, b));
-        Assert.All(marked.Rgb[row..view], b => Assert.Equal(255, b));
-        Assert.Equal(cropped.Rgb[view..], marked.Rgb[view..]);
+        AssertMarkedAsRaisedHands(marked, cropped);
 
         Assert.Equal(marked.Found.Face, cropped.Found.Face);
         Assert.False(cropped.Found.RaisedHands);
-        Assert.Contains(cropped.Rgb[..row], b => b != 0);
+        Assert.Contains(cropped.Rgb[..MarkRow], b => b != 0);
 
         Assert.True(face.Found.Face is { Height: > 0.25 }, $"a large face is found: {face.Found.Face}");
         Assert.False(face.Found.RaisedHands);
-        Assert.Contains(face.Rgb[..row], b => b != 0);
+        Assert.Contains(face.Rgb[..MarkRow], b => b != 0);
     }
 
     [Fact]
